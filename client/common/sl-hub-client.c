@@ -1,0 +1,422 @@
+/* sl-hub-client.c — the station side of the signalling connection.
+ *
+ * States: IDLE → CONNECTING → HELLO_SENT → JOINED, and back to CONNECTING
+ * through a back-off timer when the socket closes for any reason but a
+ * refusal.  The first connection gives up after connect_timeout_s so that
+ * a mistyped hub address fails the station with a clear message instead of
+ * retrying forever; once joined, the client retries for as long as it runs.
+ */
+#include "sl-hub-client.h"
+#include "sl-backoff.h"
+
+#include <libsoup/soup.h>
+
+typedef enum
+{
+  HUB_IDLE,
+  HUB_CONNECTING,
+  HUB_HELLO_SENT,
+  HUB_JOINED,
+  HUB_FAILED,
+} HubState;
+
+static const gchar *hub_state_names[]
+    = { "idle", "connecting", "hello-sent", "joined", "failed" };
+
+struct _SlHubClient
+{
+  gchar *ws_url;
+  gchar *token;
+  gchar *peer_id;
+  guint connect_timeout_s;
+  SlHubClientCallbacks callbacks;
+  gpointer user_data;
+
+  SoupSession *soup;
+  SoupWebsocketConnection *ws;
+  GCancellable *cancellable;
+  HubState state;
+  gboolean ever_joined;
+  gint64 first_attempt_us;
+  guint attempt;
+  guint retry_timer;
+  GError *last_error; /* why the last attempt failed, for the final report */
+};
+
+static void connect_now (SlHubClient *client);
+
+static void
+set_state (SlHubClient *client, HubState state)
+{
+  if (client->state == state)
+    return;
+  g_debug ("hub connection: %s -> %s", hub_state_names[client->state],
+           hub_state_names[state]);
+  client->state = state;
+}
+
+gchar *
+sl_hub_client_websocket_url (const gchar *url, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GError) parse_error = NULL;
+  const gchar *scheme, *path;
+  const gchar *ws_scheme;
+
+  if (url == NULL || url[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "no hub URL given (--hub ws://HOST:PORT)");
+      return NULL;
+    }
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, &parse_error);
+  if (uri == NULL || g_uri_get_host (uri) == NULL
+      || g_uri_get_host (uri)[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "'%s' is not a hub URL; expected ws://HOST:PORT or "
+                   "wss://HOST:PORT",
+                   url);
+      return NULL;
+    }
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") == 0
+      || g_ascii_strcasecmp (scheme, "http") == 0)
+    ws_scheme = "ws";
+  else if (g_ascii_strcasecmp (scheme, "wss") == 0
+           || g_ascii_strcasecmp (scheme, "https") == 0)
+    ws_scheme = "wss";
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "hub URL scheme '%s' is not supported; use ws:// or wss://",
+                   scheme);
+      return NULL;
+    }
+  path = g_uri_get_path (uri);
+  if (path == NULL || path[0] == '\0' || g_str_equal (path, "/"))
+    path = "/ws";
+  return g_uri_join (G_URI_FLAGS_NONE, ws_scheme, NULL, g_uri_get_host (uri),
+                     g_uri_get_port (uri), path, NULL, NULL);
+}
+
+static void
+fail (SlHubClient *client, GError *error)
+{
+  set_state (client, HUB_FAILED);
+  g_clear_handle_id (&client->retry_timer, g_source_remove);
+  if (client->callbacks.failed != NULL)
+    client->callbacks.failed (client, error, client->user_data);
+  g_error_free (error);
+}
+
+static gboolean
+on_retry_timer (gpointer user_data)
+{
+  SlHubClient *client = user_data;
+
+  client->retry_timer = 0;
+  connect_now (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* Schedules the next attempt, or gives up if the first connection has
+ * taken longer than allowed. */
+static void
+schedule_retry (SlHubClient *client)
+{
+  gint64 elapsed_us = g_get_monotonic_time () - client->first_attempt_us;
+  guint delay_ms;
+
+  if (!client->ever_joined
+      && elapsed_us >= (gint64)client->connect_timeout_s * G_USEC_PER_SEC)
+    {
+      GError *error = g_error_new (
+          G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE,
+          "could not reach the hub at %s within %u s: %s", client->ws_url,
+          client->connect_timeout_s,
+          client->last_error ? client->last_error->message : "no answer");
+      fail (client, error);
+      return;
+    }
+  delay_ms = sl_backoff_delay_ms (client->attempt++, g_random_double ());
+  g_debug ("reconnecting to the hub in %u ms", delay_ms);
+  set_state (client, HUB_CONNECTING);
+  client->retry_timer = g_timeout_add (delay_ms, on_retry_timer, client);
+}
+
+static void
+handle_hub_error (SlHubClient *client, const SlMsg *msg)
+{
+  /* Refusals of our hello are final; errors about one relayed message
+   * (unknown-peer, bad-state) are reported and the connection stays. */
+  if (client->state == HUB_HELLO_SENT)
+    {
+      GError *error = g_error_new (
+          SL_PROTO_ERROR, msg->code, "the hub refused this station (%s): %s",
+          sl_proto_error_code_name (msg->code), msg->message);
+      if (client->ws != NULL)
+        {
+          g_signal_handlers_disconnect_by_data (client->ws, client);
+          soup_websocket_connection_close (client->ws,
+                                           SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+          g_clear_object (&client->ws);
+        }
+      fail (client, error);
+      return;
+    }
+  if (client->callbacks.message != NULL)
+    client->callbacks.message (client, msg, client->user_data);
+}
+
+static void
+on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *data,
+               SlHubClient *client)
+{
+  g_autoptr (SlMsg) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  const gchar *text = g_bytes_get_data (data, &len);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+  msg = sl_msg_parse (text, len, &error);
+  if (msg == NULL)
+    {
+      g_warning ("ignoring a malformed message from the hub: %s",
+                 error->message);
+      return;
+    }
+  if (msg->type == SL_MSG_ERROR)
+    {
+      handle_hub_error (client, msg);
+      return;
+    }
+  if (msg->type == SL_MSG_WELCOME && client->state == HUB_HELLO_SENT)
+    {
+      gboolean rejoin = client->ever_joined;
+
+      set_state (client, HUB_JOINED);
+      client->ever_joined = TRUE;
+      client->attempt = 0;
+      g_clear_error (&client->last_error);
+      client->callbacks.joined (client, msg, rejoin, client->user_data);
+      return;
+    }
+  if (client->state == HUB_JOINED && client->callbacks.message != NULL)
+    client->callbacks.message (client, msg, client->user_data);
+}
+
+/* The hub's private close codes (docs/signaling.md) that mean "do not come
+ * back with the same credentials". */
+static gboolean
+close_code_is_final (gushort code, SlProtoError *error_code)
+{
+  switch (code)
+    {
+    case 4401:
+      *error_code = SL_PROTO_ERROR_AUTH;
+      return TRUE;
+    case 4403:
+      *error_code = SL_PROTO_ERROR_ROLE;
+      return TRUE;
+    case 4409:
+      *error_code = SL_PROTO_ERROR_ROOM_OCCUPIED;
+      return TRUE;
+    case 4426:
+      *error_code = SL_PROTO_ERROR_VERSION;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *ws, SlHubClient *client)
+{
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  const gchar *reason = soup_websocket_connection_get_close_data (ws);
+  SlProtoError error_code;
+
+  if (close_code_is_final (code, &error_code))
+    {
+      g_signal_handlers_disconnect_by_data (ws, client);
+      g_clear_object (&client->ws);
+      fail (client, g_error_new (SL_PROTO_ERROR, error_code,
+                                 "the hub refused this station (%s)%s%s",
+                                 sl_proto_error_code_name (error_code),
+                                 reason && reason[0] ? ": " : "",
+                                 reason ? reason : ""));
+      return;
+    }
+
+  g_message ("hub connection closed (code %u%s%s)", code,
+             reason && reason[0] ? ": " : "", reason ? reason : "");
+  g_signal_handlers_disconnect_by_data (ws, client);
+  g_clear_object (&client->ws);
+  g_clear_error (&client->last_error);
+  client->last_error = g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                    "connection closed with code %u", code);
+  if (client->state == HUB_JOINED && client->callbacks.disconnected != NULL)
+    client->callbacks.disconnected (client, client->user_data);
+  schedule_retry (client);
+}
+
+static void
+send_hello (SlHubClient *client)
+{
+  g_autoptr (SlMsg) hello = sl_msg_new (SL_MSG_HELLO);
+
+  hello->version = SL_PROTO_VERSION;
+  hello->token = g_strdup (client->token);
+  hello->peer_id = g_strdup (client->peer_id);
+  set_state (client, HUB_HELLO_SENT);
+  sl_hub_client_send (client, hello);
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SlHubClient *client = user_data;
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws;
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                              &error);
+  if (ws == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_debug ("hub connection attempt failed: %s", error->message);
+      g_clear_error (&client->last_error);
+      client->last_error = g_steal_pointer (&error);
+      schedule_retry (client);
+      return;
+    }
+  client->ws = ws;
+  /* The hub accepts at most SL_PROTO_MAX_MESSAGE_SIZE; so do we. */
+  soup_websocket_connection_set_max_incoming_payload_size (
+      ws, SL_PROTO_MAX_MESSAGE_SIZE);
+  soup_websocket_connection_set_keepalive_interval (ws, 10);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), client);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), client);
+  send_hello (client);
+}
+
+static void
+connect_now (SlHubClient *client)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", client->ws_url);
+
+  set_state (client, HUB_CONNECTING);
+  soup_session_websocket_connect_async (client->soup, msg, NULL, NULL,
+                                        G_PRIORITY_DEFAULT, client->cancellable,
+                                        on_connected, client);
+}
+
+SlHubClient *
+sl_hub_client_new (const SlHubClientConfig *config,
+                   const SlHubClientCallbacks *callbacks, gpointer user_data,
+                   GError **error)
+{
+  g_autofree gchar *ws_url = NULL;
+  g_autoptr (GTlsDatabase) database = NULL;
+  SlHubClient *client;
+
+  ws_url = sl_hub_client_websocket_url (config->url, error);
+  if (ws_url == NULL)
+    return NULL;
+  if (config->token == NULL || config->token[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "no token given (--token or --token-file)");
+      return NULL;
+    }
+  if (config->peer_id != NULL && !sl_proto_id_is_valid (config->peer_id))
+    {
+      g_set_error (
+          error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "peer id '%s' is not valid: use 1-%d letters, digits, '-' or '_'",
+          config->peer_id, SL_PROTO_MAX_ID_LEN);
+      return NULL;
+    }
+  if (config->ca_file != NULL)
+    {
+      database = g_tls_file_database_new (config->ca_file, error);
+      if (database == NULL)
+        return NULL;
+    }
+
+  client = g_new0 (SlHubClient, 1);
+  client->ws_url = g_steal_pointer (&ws_url);
+  client->token = g_strdup (config->token);
+  client->peer_id
+      = config->peer_id ? g_strdup (config->peer_id) : sl_proto_new_peer_id ();
+  client->connect_timeout_s
+      = config->connect_timeout_s ? config->connect_timeout_s : 30;
+  client->callbacks = *callbacks;
+  client->user_data = user_data;
+  client->cancellable = g_cancellable_new ();
+  client->soup = soup_session_new_with_options ("timeout", 10, "tls-database",
+                                                database, NULL);
+  return client;
+}
+
+void
+sl_hub_client_start (SlHubClient *client)
+{
+  client->first_attempt_us = g_get_monotonic_time ();
+  connect_now (client);
+}
+
+gboolean
+sl_hub_client_send (SlHubClient *client, const SlMsg *msg)
+{
+  g_autofree gchar *text = NULL;
+
+  if (client->ws == NULL
+      || soup_websocket_connection_get_state (client->ws)
+             != SOUP_WEBSOCKET_STATE_OPEN)
+    return FALSE;
+  text = sl_msg_serialize (msg);
+  soup_websocket_connection_send_text (client->ws, text);
+  return TRUE;
+}
+
+const gchar *
+sl_hub_client_get_peer_id (SlHubClient *client)
+{
+  return client->peer_id;
+}
+
+gboolean
+sl_hub_client_is_joined (SlHubClient *client)
+{
+  return client->state == HUB_JOINED;
+}
+
+void
+sl_hub_client_free (SlHubClient *client)
+{
+  if (client == NULL)
+    return;
+  g_cancellable_cancel (client->cancellable);
+  g_clear_handle_id (&client->retry_timer, g_source_remove);
+  if (client->ws != NULL)
+    {
+      g_autoptr (SlMsg) bye = sl_msg_new (SL_MSG_BYE);
+
+      g_signal_handlers_disconnect_by_data (client->ws, client);
+      sl_hub_client_send (client, bye);
+      soup_websocket_connection_close (client->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+                                       "bye");
+      g_clear_object (&client->ws);
+    }
+  g_clear_object (&client->soup);
+  g_clear_object (&client->cancellable);
+  g_clear_error (&client->last_error);
+  g_free (client->ws_url);
+  g_free (client->token);
+  g_free (client->peer_id);
+  g_free (client);
+}

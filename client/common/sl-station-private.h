@@ -1,0 +1,64 @@
+/* sl-station-private.h — what the station's files share.
+ *
+ * sl-station.c         hub, sessions, run loop
+ * sl-station-setup.c   options, token, capture
+ * sl-station-report.c  status lines, --stats JSON lines, snapshots
+ */
+#pragma once
+
+#include "sl-station.h"
+#include "sl-capture.h"
+#include "sl-hub-client.h"
+#include "sl-media.h"
+#include "sl-session.h"
+#include "sl-sources.h"
+#include "sl-verify.h"
+
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  SlStationOptions *opt;
+  const gchar *name; /* "township" or "expert": prefix of every line */
+  GMainLoop *loop;
+  SlExitStatus exit_status;
+
+  SlHubClient *hub;
+  SlRole my_role;
+  GHashTable *room_peers; /* peer id → SlRole, as the hub reported */
+
+  SlCapture *capture;
+  gboolean capture_has_audio;
+  GHashTable *sessions;   /* peer id → SlSession (owned) */
+  GHashTable *prev_stats; /* peer id → SlSessionStats, last report */
+
+  FILE *stats_file;
+  SlVerifier *verifier;
+  guint stats_timer;
+  guint duration_timer;
+  guint sigint, sigterm;
+  guint ticks;
+  gboolean snapshot_busy;
+
+  /* Guards last_sample and sample_is_new (streaming thread writes). */
+  GMutex sample_lock;
+  GstSample *last_sample;
+  gboolean sample_is_new;
+} SlStation;
+
+/* Prints a timestamped line "[name] ..." on stderr unless --quiet. */
+void sl_station_log (SlStation *st, const gchar *format, ...)
+    G_GNUC_PRINTF (2, 3);
+void sl_station_quit (SlStation *st, SlExitStatus status);
+
+/* sl-station-setup.c: validates options, reads the token, starts the
+ * capture.  Returns SL_EXIT_OK or the status to exit with. */
+SlExitStatus sl_station_prepare (SlStation *st, gchar **token);
+
+/* sl-station-report.c */
+void sl_station_report_start (SlStation *st);
+void sl_station_report_finish (SlStation *st);
+
+G_END_DECLS

@@ -1,0 +1,245 @@
+/* sl-station-report.c — what a station tells its user, once a second.
+ *
+ * A status line per session on stderr (or a "waiting" line when no peer is
+ * there yet), the same numbers as one JSON object per line in the --stats
+ * file (fields in docs/stats.md), and, when asked, a PNG snapshot of the
+ * last decoded picture, encoded on a worker thread so the control thread
+ * never stalls on it.
+ */
+#include "sl-station-private.h"
+#include "sl-snapshot.h"
+#include "sl-stats.h"
+
+#include <json-glib/json-glib.h>
+
+/* Snapshots are refreshed every this many seconds while running. */
+#define SNAPSHOT_PERIOD_S 2
+
+void
+sl_station_log (SlStation *st, const gchar *format, ...)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree gchar *stamp = g_date_time_format (now, "%H:%M:%S");
+  va_list args;
+
+  if (st->opt->quiet)
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("%s [%s] %s\n", stamp, st->name, text);
+}
+
+static void
+write_json (SlStation *st, JsonObject *obj)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+
+  json_node_set_object (node, obj);
+  text = json_to_string (node, FALSE);
+  fprintf (st->stats_file, "%s\n", text);
+}
+
+static JsonObject *
+new_record (SlStation *st)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_double_member (obj, "time",
+                                 g_get_real_time () / (gdouble)G_USEC_PER_SEC);
+  json_object_set_string_member (obj, "station", st->name);
+  if (st->hub != NULL)
+    json_object_set_boolean_member (obj, "hub_connected",
+                                    sl_hub_client_is_joined (st->hub));
+  if (st->capture != NULL)
+    json_object_set_int_member (obj, "frames_captured",
+                                (gint64)sl_capture_get_frames (st->capture));
+  return obj;
+}
+
+static void
+add_verify (SlStation *st, JsonObject *obj)
+{
+  SlVerifyStats v;
+
+  if (st->verifier == NULL)
+    return;
+  sl_verifier_get_stats (st->verifier, &v);
+  json_object_set_int_member (obj, "verify_checked", (gint64)v.checked);
+  json_object_set_int_member (obj, "verify_stamp_errors",
+                              (gint64)v.stamp_errors);
+  json_object_set_int_member (obj, "verify_first_index", v.first_index);
+  json_object_set_int_member (obj, "verify_last_index", v.last_index);
+  json_object_set_double_member (obj, "verify_psnr_min", v.psnr_min);
+  json_object_set_double_member (obj, "verify_psnr_mean", v.psnr_mean);
+}
+
+static void
+report_session (SlStation *st, SlSession *session)
+{
+  const gchar *peer_id = sl_session_get_peer_id (session);
+  SlSessionStats cur;
+  SlSessionStats *prev = g_hash_table_lookup (st->prev_stats, peer_id);
+  SlStatsReport report;
+
+  sl_session_get_stats (session, &cur);
+  sl_stats_compute (prev, &cur, sl_session_get_role (session),
+                    sl_session_get_state (session), &report);
+  if (prev == NULL)
+    {
+      prev = g_new (SlSessionStats, 1);
+      g_hash_table_insert (st->prev_stats, g_strdup (peer_id), prev);
+    }
+  *prev = cur;
+
+  if (!st->opt->quiet)
+    {
+      g_autofree gchar *line = sl_stats_to_line (&report);
+      sl_station_log (st, "%.8s %s", peer_id, line);
+    }
+  if (st->stats_file != NULL)
+    {
+      JsonObject *obj = sl_stats_to_json (&report);
+      g_autoptr (JsonObject) rec = new_record (st);
+      GList *members = json_object_get_members (obj);
+
+      json_object_set_string_member (rec, "peer", peer_id);
+      for (GList *l = members; l != NULL; l = l->next)
+        json_object_set_member (rec, l->data,
+                                json_object_dup_member (obj, l->data));
+      g_list_free (members);
+      json_object_unref (obj);
+      add_verify (st, rec);
+      write_json (st, rec);
+    }
+}
+
+static void
+report_waiting (SlStation *st)
+{
+  if (!st->opt->quiet && st->ticks % 5 == 1)
+    sl_station_log (st, "%s",
+                    st->opt->kind == SL_STATION_TOWNSHIP
+                        ? "waiting for an expert to join"
+                        : "waiting for the township's picture");
+  if (st->stats_file != NULL)
+    {
+      g_autoptr (JsonObject) rec = new_record (st);
+
+      json_object_set_string_member (rec, "state", "waiting");
+      write_json (st, rec);
+    }
+}
+
+static void
+snapshot_thread (GTask *task, gpointer source, gpointer task_data,
+                 GCancellable *cancellable)
+{
+  GstSample *sample = task_data;
+  const gchar *path = g_object_get_data (G_OBJECT (task), "path");
+  g_autoptr (GError) error = NULL;
+
+  if (!sl_snapshot_write_png (sample, path, &error))
+    g_printerr ("snapshot %s: %s\n", path, error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_snapshot_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  st->snapshot_busy = FALSE;
+}
+
+static GstSample *
+take_new_sample (SlStation *st)
+{
+  GstSample *sample = NULL;
+
+  g_mutex_lock (&st->sample_lock);
+  if (st->sample_is_new && st->last_sample != NULL)
+    sample = gst_sample_ref (st->last_sample);
+  st->sample_is_new = FALSE;
+  g_mutex_unlock (&st->sample_lock);
+  return sample;
+}
+
+static void
+snapshot_async (SlStation *st)
+{
+  GstSample *sample;
+  g_autoptr (GTask) task = NULL;
+
+  if (st->opt->snapshot_path == NULL || st->snapshot_busy
+      || (sample = take_new_sample (st)) == NULL)
+    return;
+  st->snapshot_busy = TRUE;
+  task = g_task_new (NULL, NULL, on_snapshot_done, st);
+  g_object_set_data_full (G_OBJECT (task), "path",
+                          g_strdup (st->opt->snapshot_path), g_free);
+  g_task_set_task_data (task, sample, (GDestroyNotify)gst_sample_unref);
+  g_task_run_in_thread (task, snapshot_thread);
+}
+
+static gboolean
+on_report_tick (gpointer user_data)
+{
+  SlStation *st = user_data;
+  g_autoptr (GError) capture_error = NULL;
+  GHashTableIter iter;
+  gpointer session;
+
+  st->ticks++;
+  if (st->capture != NULL
+      && (capture_error = sl_capture_get_error (st->capture)) != NULL)
+    {
+      g_printerr ("%s: %s\n", st->name, capture_error->message);
+      sl_station_quit (st, SL_EXIT_MEDIA);
+      return G_SOURCE_CONTINUE;
+    }
+  if (g_hash_table_size (st->sessions) == 0)
+    report_waiting (st);
+  g_hash_table_iter_init (&iter, st->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &session))
+    report_session (st, session);
+  if (st->ticks % SNAPSHOT_PERIOD_S == 0)
+    snapshot_async (st);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+sl_station_report_start (SlStation *st)
+{
+  st->stats_timer = g_timeout_add_seconds (1, on_report_tick, st);
+}
+
+void
+sl_station_report_finish (SlStation *st)
+{
+  g_autoptr (GstSample) sample = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_clear_handle_id (&st->stats_timer, g_source_remove);
+  /* Let a snapshot in flight finish, then write the very last picture. */
+  while (st->snapshot_busy)
+    g_main_context_iteration (NULL, TRUE);
+  if (st->opt->snapshot_path != NULL)
+    {
+      g_mutex_lock (&st->sample_lock);
+      if (st->last_sample != NULL)
+        sample = gst_sample_ref (st->last_sample);
+      g_mutex_unlock (&st->sample_lock);
+      if (sample != NULL
+          && !sl_snapshot_write_png (sample, st->opt->snapshot_path, &error))
+        g_printerr ("%s: snapshot %s: %s\n", st->name, st->opt->snapshot_path,
+                    error->message);
+    }
+  if (st->stats_file != NULL)
+    {
+      fclose (st->stats_file);
+      st->stats_file = NULL;
+    }
+}

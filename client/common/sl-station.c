@@ -1,0 +1,498 @@
+/* sl-station.c — one station's life: hub, sessions, capture, reporting.
+ *
+ * Who offers: the township.  It opens a sending session for every expert
+ * and trainee the hub reports in the room (at join and on peer-joined) and
+ * closes it on peer-left.  A viewer station answers whatever the township
+ * offers, replacing any session it had: a township that restarts simply
+ * offers again.  A session that fails is dropped; the township offers
+ * anew to a peer still in the room, so a broken path heals without anyone
+ * touching a key.
+ *
+ * Everything here runs on the control thread, except the video_frame
+ * callback (streaming thread), which only feeds the verifier and keeps the
+ * last picture for snapshots under sample_lock.
+ */
+#include "sl-station-private.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+
+static gboolean
+role_is_viewer (SlRole role)
+{
+  return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE;
+}
+
+void
+sl_station_quit (SlStation *st, SlExitStatus status)
+{
+  if (st->exit_status == SL_EXIT_OK)
+    st->exit_status = status;
+  g_main_loop_quit (st->loop);
+}
+
+/* ---- sessions ---- */
+
+static void
+send_to_peer (SlStation *st, SlMsg *msg, SlSession *session)
+{
+  msg->to = g_strdup (sl_session_get_peer_id (session));
+  if (!sl_hub_client_send (st->hub, msg))
+    g_message ("hub not connected; could not send %s to %s",
+               sl_msg_type_name (msg->type), msg->to);
+}
+
+static void
+on_local_description (SlSession *session, const gchar *type, const gchar *sdp,
+                      gpointer user_data)
+{
+  g_autoptr (SlMsg) msg = sl_msg_new (SL_MSG_SDP);
+
+  msg->sdp_type = g_strdup (type);
+  msg->sdp = g_strdup (sdp);
+  send_to_peer (user_data, msg, session);
+}
+
+static void
+on_local_candidate (SlSession *session, guint mline, const gchar *candidate,
+                    gpointer user_data)
+{
+  g_autoptr (SlMsg) msg = sl_msg_new (SL_MSG_ICE);
+
+  msg->mline = mline;
+  msg->candidate = g_strdup (candidate);
+  send_to_peer (user_data, msg, session);
+}
+
+static void
+on_video_frame (SlSession *session, GstSample *sample, gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  if (st->verifier != NULL)
+    sl_verifier_check (st->verifier, sample);
+  g_mutex_lock (&st->sample_lock);
+  g_clear_pointer (&st->last_sample, gst_sample_unref);
+  st->last_sample = gst_sample_ref (sample);
+  st->sample_is_new = TRUE;
+  g_mutex_unlock (&st->sample_lock);
+}
+
+static void remove_session (SlStation *st, const gchar *peer_id);
+static void ensure_sending_session (SlStation *st, const gchar *peer_id);
+
+/* Deferred work on a session, keyed by peer id: data is {st, peer_id,
+ * session}; the session pointer is only compared, never dereferenced, so a
+ * session replaced meanwhile is left alone. */
+static void
+free_deferred (gpointer data)
+{
+  g_free (((gpointer *)data)[1]);
+  g_free (data);
+}
+
+static gboolean
+reoffer_later (gpointer data)
+{
+  SlStation *st = ((gpointer *)data)[0];
+  const gchar *peer_id = ((gpointer *)data)[1];
+
+  if (g_hash_table_contains (st->room_peers, peer_id))
+    ensure_sending_session (st, peer_id);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+drop_failed_session (gpointer data)
+{
+  SlStation *st = ((gpointer *)data)[0];
+  const gchar *peer_id = ((gpointer *)data)[1];
+  gpointer *again;
+
+  if (g_hash_table_lookup (st->sessions, peer_id) != ((gpointer *)data)[2])
+    return G_SOURCE_REMOVE;
+  remove_session (st, peer_id);
+  if (st->opt->kind == SL_STATION_TOWNSHIP
+      && g_hash_table_contains (st->room_peers, peer_id))
+    {
+      again = g_new0 (gpointer, 3);
+      again[0] = st;
+      again[1] = g_strdup (peer_id);
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 500, reoffer_later, again,
+                          free_deferred);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_session_state (SlSession *session, SlSessionState state, gpointer user_data)
+{
+  SlStation *st = user_data;
+  const gchar *peer_id = sl_session_get_peer_id (session);
+
+  sl_station_log (st, "session with %s: %s", peer_id,
+                  sl_session_state_name (state));
+  if (state != SL_SESSION_STATE_FAILED)
+    return;
+  /* Drop the session from the main loop, not from inside its own
+   * callback; a township then offers again to a peer still present. */
+  {
+    gpointer *data = g_new (gpointer, 3);
+
+    data[0] = st;
+    data[1] = g_strdup (peer_id);
+    data[2] = session;
+    g_idle_add_full (G_PRIORITY_DEFAULT, drop_failed_session, data,
+                     free_deferred);
+  }
+}
+
+static const SlSessionCallbacks session_callbacks = {
+  .local_description = on_local_description,
+  .local_candidate = on_local_candidate,
+  .state_changed = on_session_state,
+  .video_frame = on_video_frame,
+};
+
+static void
+remove_session (SlStation *st, const gchar *peer_id)
+{
+  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
+
+  if (session == NULL)
+    return;
+  if (st->capture != NULL)
+    {
+      if (sl_session_get_video_source (session) != NULL)
+        sl_capture_remove_target (st->capture, SL_CAPTURE_VIDEO,
+                                  sl_session_get_video_source (session));
+      if (sl_session_get_audio_source (session) != NULL)
+        sl_capture_remove_target (st->capture, SL_CAPTURE_AUDIO,
+                                  sl_session_get_audio_source (session));
+    }
+  sl_session_close (session);
+  g_hash_table_remove (st->prev_stats, peer_id);
+  /* Last: peer_id may point into the session. */
+  g_hash_table_remove (st->sessions, peer_id);
+}
+
+static SlSession *
+create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
+                gboolean send_audio)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *video_desc = NULL, *audio_desc = NULL;
+  SlSessionConfig config = { 0 };
+  SlSession *session;
+
+  config.role = role;
+  config.peer_id = peer_id;
+  config.video_bitrate_kbps = st->opt->bitrate_kbps;
+  config.jitter_ms = st->opt->jitter_ms;
+  config.send_audio = send_audio;
+  config.recv_audio = TRUE;
+  config.ice_addresses = (const gchar *const *)st->opt->ice_addresses;
+  if (role == SL_SESSION_VIEWER)
+    config.video_sink
+        = sl_sources_make_video_sink (st->opt->sink, &video_desc, &error);
+  if (error == NULL)
+    config.audio_sink
+        = sl_sources_make_audio_out (st->opt->audio_out, &audio_desc, &error);
+  if (error == NULL)
+    session = sl_session_new (&config, &session_callbacks, st, &error);
+  if (error != NULL)
+    {
+      g_printerr ("%s: cannot open a session with %s: %s\n", st->name, peer_id,
+                  error->message);
+      sl_station_quit (st, SL_EXIT_MEDIA);
+      return NULL;
+    }
+  g_hash_table_insert (st->sessions, g_strdup (peer_id), session);
+  if (st->capture != NULL)
+    {
+      if (sl_session_get_video_source (session) != NULL)
+        sl_capture_add_target (st->capture, SL_CAPTURE_VIDEO,
+                               sl_session_get_video_source (session));
+      if (sl_session_get_audio_source (session) != NULL)
+        sl_capture_add_target (st->capture, SL_CAPTURE_AUDIO,
+                               sl_session_get_audio_source (session));
+    }
+  if (!sl_session_start (session, &error))
+    {
+      g_printerr ("%s: %s\n", st->name, error->message);
+      remove_session (st, peer_id);
+      return NULL;
+    }
+  sl_station_log (st, "session with %s opened", peer_id);
+  return session;
+}
+
+static void
+ensure_sending_session (SlStation *st, const gchar *peer_id)
+{
+  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
+
+  if (session != NULL
+      && sl_session_get_state (session) != SL_SESSION_STATE_FAILED)
+    return;
+  remove_session (st, peer_id);
+  create_session (st, peer_id, SL_SESSION_SENDER, st->capture_has_audio);
+}
+
+/* ---- hub ---- */
+
+static void
+on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
+           gpointer user_data)
+{
+  SlStation *st = user_data;
+  const gboolean township = st->opt->kind == SL_STATION_TOWNSHIP;
+
+  if (township ? welcome->role != SL_ROLE_TOWNSHIP
+               : !role_is_viewer (welcome->role))
+    {
+      g_printerr ("%s: this token is for the %s role; %s needs a %s token\n",
+                  st->name, sl_role_name (welcome->role), st->name,
+                  township ? "township" : "expert or trainee");
+      sl_station_quit (st, SL_EXIT_AUTH);
+      return;
+    }
+  st->my_role = welcome->role;
+  sl_station_log (st, "%s the room as %s (%u other peer%s)",
+                  rejoin ? "rejoined" : "joined", sl_role_name (welcome->role),
+                  welcome->peers ? welcome->peers->len : 0,
+                  welcome->peers && welcome->peers->len == 1 ? "" : "s");
+
+  g_hash_table_remove_all (st->room_peers);
+  for (guint i = 0; welcome->peers && i < welcome->peers->len; i++)
+    {
+      SlPeerInfo *p = welcome->peers->pdata[i];
+      g_hash_table_insert (st->room_peers, g_strdup (p->peer_id),
+                           GINT_TO_POINTER (p->role));
+      if (township && role_is_viewer (p->role))
+        ensure_sending_session (st, p->peer_id);
+    }
+}
+
+static void
+on_sdp (SlStation *st, const SlMsg *msg)
+{
+  g_autoptr (GError) error = NULL;
+  SlSession *session = g_hash_table_lookup (st->sessions, msg->from);
+
+  if (st->opt->kind == SL_STATION_EXPERT
+      && g_strcmp0 (msg->sdp_type, "offer") == 0)
+    {
+      /* A new offer replaces whatever we had: one township per room. */
+      g_hash_table_remove_all (st->prev_stats);
+      while (g_hash_table_size (st->sessions) > 0)
+        {
+          GHashTableIter iter;
+          gpointer key;
+          g_hash_table_iter_init (&iter, st->sessions);
+          g_hash_table_iter_next (&iter, &key, NULL);
+          remove_session (st, key);
+        }
+      session = create_session (st, msg->from, SL_SESSION_VIEWER,
+                                st->capture_has_audio
+                                    && st->my_role == SL_ROLE_EXPERT);
+    }
+  if (session == NULL)
+    {
+      g_debug ("ignoring SDP %s from %s: no session", msg->sdp_type, msg->from);
+      return;
+    }
+  if (!sl_session_set_remote_description (session, msg->sdp_type, msg->sdp,
+                                          &error))
+    g_printerr ("%s: %s\n", st->name, error->message);
+}
+
+static void
+on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
+{
+  SlStation *st = user_data;
+  SlSession *session;
+
+  switch (msg->type)
+    {
+    case SL_MSG_PEER_JOINED:
+      sl_station_log (st, "%s %s joined", sl_role_name (msg->role),
+                      msg->peer_id);
+      g_hash_table_insert (st->room_peers, g_strdup (msg->peer_id),
+                           GINT_TO_POINTER (msg->role));
+      if (st->opt->kind == SL_STATION_TOWNSHIP && role_is_viewer (msg->role))
+        ensure_sending_session (st, msg->peer_id);
+      break;
+    case SL_MSG_PEER_LEFT:
+      sl_station_log (st, "peer %s left", msg->peer_id);
+      g_hash_table_remove (st->room_peers, msg->peer_id);
+      remove_session (st, msg->peer_id);
+      break;
+    case SL_MSG_SDP:
+      on_sdp (st, msg);
+      break;
+    case SL_MSG_ICE:
+      session = g_hash_table_lookup (st->sessions, msg->from);
+      if (session != NULL)
+        sl_session_add_remote_candidate (session, msg->mline, msg->candidate);
+      break;
+    case SL_MSG_ERROR:
+      g_printerr ("%s: hub: %s (%s)\n", st->name, msg->message,
+                  sl_proto_error_code_name (msg->code));
+      break;
+    default:
+      break;
+    }
+}
+
+static SlExitStatus
+exit_status_for (const GError *error)
+{
+  if (error->domain != SL_PROTO_ERROR)
+    return SL_EXIT_UNREACHABLE;
+  switch (error->code)
+    {
+    case SL_PROTO_ERROR_AUTH:
+    case SL_PROTO_ERROR_EXPIRED:
+    case SL_PROTO_ERROR_ROLE:
+      return SL_EXIT_AUTH;
+    case SL_PROTO_ERROR_ROOM_OCCUPIED:
+      return SL_EXIT_ROOM;
+    case SL_PROTO_ERROR_VERSION:
+      return SL_EXIT_PROTOCOL;
+    default:
+      return SL_EXIT_FAILURE;
+    }
+}
+
+static void
+on_hub_failed (SlHubClient *hub, const GError *error, gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  g_printerr ("%s: %s\n", st->name, error->message);
+  sl_station_quit (st, exit_status_for (error));
+}
+
+static void
+on_hub_disconnected (SlHubClient *hub, gpointer user_data)
+{
+  sl_station_log (user_data, "lost the hub; reconnecting (media continues)");
+}
+
+static const SlHubClientCallbacks hub_callbacks = {
+  .joined = on_joined,
+  .message = on_hub_message,
+  .failed = on_hub_failed,
+  .disconnected = on_hub_disconnected,
+};
+
+/* ---- run ---- */
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  sl_station_log (st, "stopping");
+  sl_station_quit (st, SL_EXIT_OK);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_duration_over (gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  st->duration_timer = 0;
+  sl_station_log (st, "--duration reached; stopping");
+  sl_station_quit (st, SL_EXIT_OK);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+station_clear (SlStation *st)
+{
+  g_clear_handle_id (&st->stats_timer, g_source_remove);
+  g_clear_handle_id (&st->duration_timer, g_source_remove);
+  g_clear_handle_id (&st->sigint, g_source_remove);
+  g_clear_handle_id (&st->sigterm, g_source_remove);
+  if (st->sessions != NULL)
+    {
+      GList *keys = g_hash_table_get_keys (st->sessions);
+      for (GList *l = keys; l != NULL; l = l->next)
+        {
+          g_autofree gchar *id = g_strdup (l->data);
+          remove_session (st, id);
+        }
+      g_list_free (keys);
+    }
+  g_clear_pointer (&st->hub, sl_hub_client_free);
+  g_clear_pointer (&st->capture, sl_capture_free);
+  sl_station_report_finish (st);
+  g_clear_pointer (&st->sessions, g_hash_table_unref);
+  g_clear_pointer (&st->prev_stats, g_hash_table_unref);
+  g_clear_pointer (&st->room_peers, g_hash_table_unref);
+  g_clear_pointer (&st->verifier, sl_verifier_free);
+  g_clear_pointer (&st->loop, g_main_loop_unref);
+  g_clear_pointer (&st->last_sample, gst_sample_unref);
+  g_mutex_clear (&st->sample_lock);
+}
+
+SlExitStatus
+sl_station_run (SlStationOptions *opt)
+{
+  SlStation station = { 0 };
+  SlStation *st = &station;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  SlExitStatus status;
+
+  st->opt = opt;
+  st->name = opt->kind == SL_STATION_TOWNSHIP ? "township" : "expert";
+  g_mutex_init (&st->sample_lock);
+  st->loop = g_main_loop_new (NULL, FALSE);
+  st->sessions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  st->prev_stats
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  st->room_peers
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  status = sl_station_prepare (st, &token);
+  if (status != SL_EXIT_OK)
+    {
+      station_clear (st);
+      return status;
+    }
+
+  st->sigint = g_unix_signal_add (SIGINT, on_quit_signal, st);
+  st->sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, st);
+  if (opt->duration_s > 0)
+    st->duration_timer
+        = g_timeout_add_seconds (opt->duration_s, on_duration_over, st);
+  sl_station_report_start (st);
+
+  {
+    SlHubClientConfig config = { 0 };
+
+    config.url = opt->hub_url;
+    config.token = token;
+    config.peer_id = opt->peer_id;
+    config.ca_file = opt->ca_file;
+    config.connect_timeout_s = opt->connect_timeout_s;
+    st->hub = sl_hub_client_new (&config, &hub_callbacks, st, &error);
+  }
+  if (st->hub == NULL)
+    {
+      g_printerr ("%s: %s\n", st->name, error->message);
+      station_clear (st);
+      return SL_EXIT_USAGE;
+    }
+  sl_hub_client_start (st->hub);
+  g_main_loop_run (st->loop);
+
+  status = st->exit_status;
+  station_clear (st);
+  return status;
+}

@@ -1,0 +1,82 @@
+/* sonolink-expert — the station of the coaching expert (or a trainee).
+ *
+ * Receives the township's probe picture and voice and sends the expert's
+ * voice back.  With a display it shows the picture in a window; headless,
+ * --snapshot writes what it would show.  A thin front end over sl-station.c.
+ */
+#include "sl-config.h"
+#include "sl-media.h"
+#include "sl-station.h"
+
+#include <locale.h>
+
+static const gchar description[]
+    = "Joins the consultation room named in the token as its expert (or, with\n"
+      "a trainee token, as a trainee), shows the township's live probe\n"
+      "picture, plays its voice and sends the expert's voice back.  Prints a\n"
+      "status line every second.\n"
+      "\n"
+      "Sink specs (--sink):\n"
+      "  auto          a window when a display exists, else nothing (default)\n"
+      "  none          decode only (use with --snapshot or --stats)\n"
+      "  gst:DESC      a GStreamer sink description taking raw video\n"
+      "\n"
+      "Exit status: 0 stopped normally, 1 failure, 2 bad command line,\n"
+      "3 token refused, 4 hub unreachable, 6 protocol mismatch,\n"
+      "7 device or media failure.\n"
+      "\n"
+      "Example:\n"
+      "  sonolink-expert --hub ws://127.0.0.1:8443 --token-file expert.tok\n"
+      "\n"
+      "See docs/sonolink-expert.md for the full manual.";
+
+int
+main (int argc, char **argv)
+{
+  SlStationOptions opt = { .kind = SL_STATION_EXPERT };
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "sink", 0, 0, G_OPTION_ARG_STRING, &opt.sink,
+      "Where the decoded picture goes: auto, none or gst:DESC", "SPEC" },
+    { "snapshot", 0, 0, G_OPTION_ARG_FILENAME, &opt.snapshot_path,
+      "Keep PATH updated with a PNG of the picture shown (every 2 s and "
+      "at exit)",
+      "PATH" },
+    { "verify-phantom", 0, 0, G_OPTION_ARG_NONE, &opt.verify_phantom,
+      "Check every decoded picture against the synthetic phantom it came "
+      "from and report PSNR in the stats",
+      NULL },
+    { "phantom-seed", 0, 0, G_OPTION_ARG_INT, &opt.phantom_seed,
+      "Seed the township's phantom uses (default 1)", "N" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("- sonolink expert station");
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  g_option_context_set_description (context, description);
+  g_option_context_set_main_group (context, sl_station_common_options (&opt));
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("sonolink-expert: %s (try --help)\n", error->message);
+      return SL_EXIT_USAGE;
+    }
+  if (version)
+    {
+      g_print ("sonolink-expert %s\n", SL_VERSION);
+      return SL_EXIT_OK;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("sonolink-expert: unexpected argument '%s' (try --help)\n",
+                  argv[1]);
+      return SL_EXIT_USAGE;
+    }
+  sl_media_init (NULL, NULL);
+  return sl_station_run (&opt);
+}

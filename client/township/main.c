@@ -1,0 +1,86 @@
+/* sonolink-township — the station at the patient's bedside.
+ *
+ * Streams the probe picture and the room's voice to the experts and
+ * trainees of a consultation room and plays the expert's voice.  A thin
+ * front end: options here, everything else in sl-station.c.
+ */
+#include "sl-config.h"
+#include "sl-media.h"
+#include "sl-probe.h"
+#include "sl-station.h"
+
+#include <locale.h>
+
+static const gchar description[]
+    = "Joins the consultation room named in the token as its township\n"
+      "station, streams the probe to every expert and trainee who joins,\n"
+      "and plays their voice.  Prints a status line every second.\n"
+      "\n"
+      "Probe specs:\n"
+      "  synthetic     the built-in phantom (default; deterministic B-mode)\n"
+      "  file:PATH     a video file, looped as a live source\n"
+      "  gst:DESC      a GStreamer source description (capture cards, ...)\n"
+      "\n"
+      "Exit status: 0 stopped normally, 1 failure, 2 bad command line,\n"
+      "3 token refused, 4 hub unreachable, 5 room already has a township,\n"
+      "6 protocol mismatch, 7 device or media failure.\n"
+      "\n"
+      "Example:\n"
+      "  sonolink-township --hub ws://127.0.0.1:8443 --token-file room.tok\n"
+      "\n"
+      "See docs/sonolink-township.md for the full manual.";
+
+int
+main (int argc, char **argv)
+{
+  SlStationOptions opt = { .kind = SL_STATION_TOWNSHIP };
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &opt.probe,
+      "Where the picture comes from: synthetic, file:PATH or gst:DESC "
+      "(default synthetic)",
+      "SPEC" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &opt.width,
+      "Picture width in pixels (default 1280, at most 1920)", "PX" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &opt.height,
+      "Picture height in pixels (default 720, at most 1080)", "PX" },
+    { "fps", 0, 0, G_OPTION_ARG_INT, &opt.fps, "Frames per second (default 30)",
+      "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &opt.seed,
+      "Seed of the synthetic phantom (default 1)", "N" },
+    { "bitrate", 0, 0, G_OPTION_ARG_INT, &opt.bitrate_kbps,
+      "Video bitrate in kbit/s (default 4000)", "KBPS" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("- sonolink township station");
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  g_option_context_set_description (context, description);
+  g_option_context_set_main_group (context, sl_station_common_options (&opt));
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("sonolink-township: %s (try --help)\n", error->message);
+      return SL_EXIT_USAGE;
+    }
+  if (version)
+    {
+      g_print ("sonolink-township %s\n", SL_VERSION);
+      return SL_EXIT_OK;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("sonolink-township: unexpected argument '%s' (try --help)"
+                  "\n",
+                  argv[1]);
+      return SL_EXIT_USAGE;
+    }
+  sl_media_init (NULL, NULL);
+  sl_probe_register_elements ();
+  return sl_station_run (&opt);
+}

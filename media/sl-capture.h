@@ -1,0 +1,68 @@
+/* sl-capture.h — a station's local picture and voice, shared by its sessions.
+ *
+ * SlCapture runs one capture pipeline per station: the probe source (from
+ * probe-adapter/) and the audio source each end in an appsink whose samples
+ * are handed, by reference and without copies, to every registered target
+ * (the appsrc at the head of each SlSession's send branch).  Sessions can
+ * then come and go without touching the running capture, and a microphone or
+ * capture card is opened once however many peers watch.
+ *
+ * Threading: new/start/free and add/remove on the control thread; the tap
+ * and the pushes to targets run on the capture's streaming threads.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+typedef struct _SlCapture SlCapture;
+
+typedef enum
+{
+  SL_CAPTURE_VIDEO,
+  SL_CAPTURE_AUDIO,
+} SlCaptureKind;
+
+/* Called on the streaming thread for every captured video frame before it
+ * is handed to the targets.  The buffer is writable: a tap may write into it
+ * (a latency stamp, say).  Must not block. */
+typedef void (*SlCaptureTap) (GstBuffer *buffer, const GstVideoInfo *info,
+                              gpointer user_data);
+
+/* Builds the capture pipeline around @video_source and @audio_source
+ * (either may be NULL; both transfer floating).  The audio source may
+ * produce any raw format: it is converted to 48 kHz mono S16.
+ * Returns NULL with @error if an element is missing. */
+SlCapture *sl_capture_new (GstElement *video_source, GstElement *audio_source,
+                           GError **error);
+
+/* Starts capturing.  Fails with @error if the pipeline cannot start (device
+ * busy, file not found...).  A failure later is reported through
+ * sl_capture_get_error. */
+gboolean sl_capture_start (SlCapture *capture, GError **error);
+
+/* Returns (transfer full) the first error the running pipeline posted, or
+ * NULL while all is well. */
+GError *sl_capture_get_error (SlCapture *capture);
+
+void sl_capture_set_tap (SlCapture *capture, SlCaptureTap tap,
+                         gpointer user_data);
+
+/* Registers @target (an appsrc; a reference is taken) to receive every
+ * sample of @kind from now on; removing drops the reference.  Safe while
+ * streaming. */
+void sl_capture_add_target (SlCapture *capture, SlCaptureKind kind,
+                            GstAppSrc *target);
+void sl_capture_remove_target (SlCapture *capture, SlCaptureKind kind,
+                               GstAppSrc *target);
+
+/* Counts frames captured so far (any thread). */
+guint64 sl_capture_get_frames (SlCapture *capture);
+
+void sl_capture_free (SlCapture *capture);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlCapture, sl_capture_free)
+
+G_END_DECLS

@@ -1,0 +1,116 @@
+/* sl-media.c — engine initialisation and small shared helpers.
+ *
+ * Besides gst_init() this checks up front that the plugins the engine needs
+ * are installed: a missing x264 or libnice plugin otherwise surfaces only
+ * when the first peer joins, as an obscure negotiation failure.
+ */
+#include "sl-media.h"
+
+GST_DEBUG_CATEGORY (sl_media_debug);
+#define GST_CAT_DEFAULT sl_media_debug
+
+G_DEFINE_QUARK (sl - media - error - quark, sl_media_error)
+
+/* Each element the engine uses, with the Debian package that provides it. */
+static const struct
+{
+  const gchar *factory;
+  const gchar *package;
+} required_elements[] = {
+  { "webrtcbin", "gstreamer1.0-plugins-bad" },
+  { "nicesrc", "gstreamer1.0-nice" },
+  { "dtlssrtpenc", "gstreamer1.0-plugins-bad" },
+  { "sctpenc", "gstreamer1.0-plugins-bad" },
+  { "x264enc", "gstreamer1.0-plugins-ugly" },
+  { "avdec_h264", "gstreamer1.0-libav" },
+  { "rtph264pay", "gstreamer1.0-plugins-good" },
+  { "rtph264depay", "gstreamer1.0-plugins-good" },
+  { "h264parse", "gstreamer1.0-plugins-bad" },
+  { "opusenc", "gstreamer1.0-plugins-base" },
+  { "opusdec", "gstreamer1.0-plugins-base" },
+  { "rtpopuspay", "gstreamer1.0-plugins-good" },
+  { "rtpopusdepay", "gstreamer1.0-plugins-good" },
+  { "audiotestsrc", "gstreamer1.0-plugins-base" },
+  { "audioconvert", "gstreamer1.0-plugins-base" },
+  { "audioresample", "gstreamer1.0-plugins-base" },
+  { "videoconvert", "gstreamer1.0-plugins-base" },
+  { "appsrc", "gstreamer1.0-plugins-base" },
+  { "appsink", "gstreamer1.0-plugins-base" },
+  { "spectrum", "gstreamer1.0-plugins-good" },
+  { "level", "gstreamer1.0-plugins-good" },
+  { "pngenc", "gstreamer1.0-plugins-good" },
+};
+
+static const gchar *
+package_for (const gchar *factory)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (required_elements); i++)
+    if (g_str_equal (required_elements[i].factory, factory))
+      return required_elements[i].package;
+  return NULL;
+}
+
+void
+sl_media_init (int *argc, char ***argv)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      gst_init (argc, argv);
+      GST_DEBUG_CATEGORY_INIT (sl_media_debug, "sl-media", 0,
+                               "sonolink media engine");
+      g_once_init_leave (&once, 1);
+    }
+}
+
+GstElement *
+sl_media_make_element (const gchar *factory, const gchar *name, GError **error)
+{
+  GstElement *element = gst_element_factory_make (factory, name);
+
+  if (element == NULL)
+    {
+      const gchar *package = package_for (factory);
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_MISSING_ELEMENT,
+                   "GStreamer element '%s' is not installed%s%s%s", factory,
+                   package ? " (install the Debian package " : "",
+                   package ? package : "", package ? ")" : "");
+    }
+  return element;
+}
+
+gboolean
+sl_media_check_plugins (GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (required_elements); i++)
+    {
+      g_autoptr (GstElementFactory) factory
+          = gst_element_factory_find (required_elements[i].factory);
+      if (factory == NULL)
+        {
+          g_set_error (
+              error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_MISSING_ELEMENT,
+              "GStreamer element '%s' is not installed (install the Debian "
+              "package %s)",
+              required_elements[i].factory, required_elements[i].package);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+sl_media_use_system_clock (GstElement *pipeline)
+{
+  g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+
+  g_object_set (clock, "clock-type", GST_CLOCK_TYPE_MONOTONIC, NULL);
+  gst_pipeline_use_clock (GST_PIPELINE (pipeline), clock);
+}
+
+gint64
+sl_media_now_us (void)
+{
+  return g_get_monotonic_time ();
+}

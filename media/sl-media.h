@@ -1,0 +1,53 @@
+/* sl-media.h — libsonolink, the sonolink media engine.
+ *
+ * The engine is a library with no main(): the station programs in client/
+ * drive it.  One SlCapture per station produces the local probe picture and
+ * voice; one SlSession per remote peer wraps a webrtcbin peer connection that
+ * sends and receives them.  Threading rule: every function of the library is
+ * called from the thread that runs the default GMainContext (the "control
+ * thread") unless its comment says otherwise; callbacks to the application
+ * arrive on that thread too, except where a comment says "streaming thread".
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define SL_MEDIA_ERROR (sl_media_error_quark ())
+GQuark sl_media_error_quark (void);
+
+typedef enum
+{
+  SL_MEDIA_ERROR_MISSING_ELEMENT, /* a GStreamer plugin is not installed */
+  SL_MEDIA_ERROR_PIPELINE,        /* a pipeline failed to start or broke */
+  SL_MEDIA_ERROR_NEGOTIATION,     /* SDP or ICE could not be applied */
+  SL_MEDIA_ERROR_ARGUMENT,        /* a bad option value from the user */
+} SlMediaError;
+
+/* Initialises GStreamer and the engine's debug categories; idempotent.
+ * Call once from main() before anything else of the library. */
+void sl_media_init (int *argc, char ***argv);
+
+/* Creates element @factory named @name, or fails with
+ * SL_MEDIA_ERROR_MISSING_ELEMENT naming the Debian package that has it.
+ * Returns (transfer floating). */
+GstElement *sl_media_make_element (const gchar *factory, const gchar *name,
+                                   GError **error);
+
+/* Checks that every element the engine needs is installed, so a station
+ * fails at start with one clear message instead of mid-call. */
+gboolean sl_media_check_plugins (GError **error);
+
+/* Makes @pipeline run on the monotonic system clock, whatever clock its
+ * elements could provide (an audio device's, say).  The capture and every
+ * session share this clock, so a capture timestamp can be moved to a
+ * session's timeline exactly (sl-capture.c) and stamps written with
+ * sl_media_now_us() compare with pipeline times. */
+void sl_media_use_system_clock (GstElement *pipeline);
+
+/* The monotonic clock in microseconds, as used in stats and data-channel
+ * timing.  Any thread. */
+gint64 sl_media_now_us (void);
+
+G_END_DECLS

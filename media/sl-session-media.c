@@ -1,0 +1,454 @@
+/* sl-session-media.c — the media branches around a session's webrtcbin.
+ *
+ * Send video (SENDER):
+ *   appsrc ! queue(leaky, 2) ! x264enc ! h264 caps ! rtph264pay ! webrtcbin
+ * Send voice (either role):
+ *   appsrc ! queue(leaky) ! audioconvert ! opusenc ! rtpopuspay ! webrtcbin
+ * Receive video (VIEWER):
+ *   webrtcbin ! rtph264depay ! h264parse ! avdec_h264 ! tee
+ *     tee ! queue(leaky, 1) ! videoconvert ! video sink
+ *     tee ! queue(leaky, 1) ! appsink  (only when video_frame is wanted)
+ * Receive voice:
+ *   webrtcbin ! rtpopusdepay ! opusdec ! audioconvert ! level ! spectrum ! sink
+ *
+ * Latency choices (measured in docs/PERFORMANCE.md): the encoder has no
+ * lookahead and no B-frames (tune=zerolatency) and a VBV of a few frames so no
+ * frame bursts far above the mean; the payloader sends each frame's NAL units
+ * as soon as they are produced; sinks do not wait for the clock.  Every queue
+ * holds one or two items and drops the oldest, because a fresh picture is
+ * worth more to the expert than a complete backlog.
+ */
+#include "sl-session-private.h"
+
+#include <gst/video/video.h>
+
+#define GST_CAT_DEFAULT sl_session_debug
+
+/* The payload types we offer; any value in the dynamic range would do. */
+#define SL_PT_H264 96
+#define SL_PT_OPUS 111
+
+/* Intra period: an IDR frame every 2 s bounds how long a receiver that
+ * missed one (a late joiner, a lost PLI) waits for a clean picture. */
+#define SL_KEYFRAME_INTERVAL_FRAMES 60
+
+static GstElement *
+make_queue (guint max_buffers, GError **error)
+{
+  GstElement *queue = sl_media_make_element ("queue", NULL, error);
+
+  if (queue != NULL)
+    g_object_set (queue, "max-size-buffers", max_buffers, "max-size-bytes", 0,
+                  "max-size-time", (guint64)0, "leaky", 2 /* downstream */,
+                  NULL);
+  return queue;
+}
+
+static GstElement *
+make_caps_filter (const gchar *caps_text, GError **error)
+{
+  GstElement *filter = sl_media_make_element ("capsfilter", NULL, error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_text);
+
+  if (filter != NULL)
+    g_object_set (filter, "caps", caps, NULL);
+  return filter;
+}
+
+static GstAppSrc *
+make_appsrc (const gchar *name, guint max_buffers, GError **error)
+{
+  GstElement *src = sl_media_make_element ("appsrc", name, error);
+
+  if (src == NULL)
+    return NULL;
+  /* do-timestamp: samples come from the capture pipeline, whose running
+   * time is not ours; stamping on arrival keeps them live in this one. */
+  g_object_set (src, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp",
+                TRUE, "max-buffers", (guint64)max_buffers, "max-bytes",
+                (guint64)0, "leaky-type", 2 /* downstream */, "block", FALSE,
+                NULL);
+  return GST_APP_SRC (src);
+}
+
+/* Makes @factories into elements, adds them to the pipeline and links them
+ * in order after @first.  On failure, elements made so far are released. */
+static GstElement *
+add_chain (SlSession *self, GstElement *first, GstElement **elements, guint n,
+           GError **error)
+{
+  GstElement *prev = first;
+
+  for (guint i = 0; i < n; i++)
+    if (elements[i] == NULL)
+      {
+        for (guint j = 0; j < n; j++)
+          if (elements[j] != NULL)
+            gst_object_unref (gst_object_ref_sink (elements[j]));
+        return NULL;
+      }
+  for (guint i = 0; i < n; i++)
+    {
+      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
+      if (prev != NULL && !gst_element_link (prev, elements[i]))
+        {
+          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                       "could not link %s to %s", GST_OBJECT_NAME (prev),
+                       GST_OBJECT_NAME (elements[i]));
+          return NULL;
+        }
+      prev = elements[i];
+    }
+  return prev;
+}
+
+static GstPadProbeReturn
+count_sent_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.frames_sent++;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstWebRTCRTPTransceiver *
+link_to_webrtc (SlSession *self, GstElement *last, const gchar *pad_name,
+                GError **error)
+{
+  g_autoptr (GstPad) src = gst_element_get_static_pad (last, "src");
+  g_autoptr (GstPad) sink
+      = gst_element_request_pad_simple (self->webrtc, pad_name);
+  GstWebRTCRTPTransceiver *trans = NULL;
+
+  if (sink == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK)
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "could not link a media branch to webrtcbin (%s)", pad_name);
+      return NULL;
+    }
+  g_object_get (sink, "transceiver", &trans, NULL);
+  return trans;
+}
+
+static gboolean
+build_video_send (SlSession *self, GError **error)
+{
+  GstElement *elements[5];
+  GstElement *last;
+  g_autoptr (GstPad) enc_src = NULL;
+  g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
+
+  self->video_src = make_appsrc ("video-src", 2, error);
+  if (self->video_src == NULL)
+    return FALSE;
+  gst_object_ref_sink (self->video_src);
+  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->video_src));
+
+  elements[0] = make_queue (2, error);
+  elements[1] = self->encoder
+      = sl_media_make_element ("x264enc", "encoder", error);
+  elements[2]
+      = make_caps_filter ("video/x-h264,profile=constrained-baseline", error);
+  elements[3] = sl_media_make_element ("rtph264pay", NULL, error);
+  elements[4] = make_caps_filter (
+      "application/x-rtp,media=video,"
+      "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (SL_PT_H264),
+      error);
+  if (self->encoder != NULL)
+    {
+      /* A VBV of ~3 frames at the target rate: enough for x264 to keep the
+       * quality of the default rate control, small enough that no frame is
+       * a burst the network must queue. */
+      g_object_set (self->encoder, "tune", 0x4 /* zerolatency */,
+                    "speed-preset", 1 /* ultrafast */, "bitrate",
+                    self->video_bitrate_kbps, "vbv-buf-capacity", 100,
+                    "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
+                    "sliced-threads", TRUE, "threads", 2, "bframes", 0,
+                    "rc-lookahead", 0, NULL);
+    }
+  if (elements[3] != NULL)
+    g_object_set (elements[3], "config-interval", -1, "aggregate-mode",
+                  1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
+  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 5, error);
+  if (last == NULL)
+    return FALSE;
+
+  enc_src = gst_element_get_static_pad (self->encoder, "src");
+  gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, count_sent_frame, self,
+                     NULL);
+
+  trans = link_to_webrtc (self, last, "sink_%u", error);
+  if (trans == NULL)
+    return FALSE;
+  g_object_set (trans, "direction",
+                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE,
+                NULL);
+  return TRUE;
+}
+
+/* Adds the voice send branch after the appsrc to the pipeline.  A VIEWER
+ * does this only once the offer says where the voice goes: an appsrc in a
+ * running pipeline with nothing downstream would fail as "not linked". */
+static gboolean
+add_audio_branch (SlSession *self, GError **error)
+{
+  GstElement *elements[5];
+  GstElement *last;
+
+  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->audio_src));
+  elements[0] = make_queue (5, error);
+  elements[1] = sl_media_make_element ("audioconvert", NULL, error);
+  elements[2] = sl_media_make_element ("opusenc", "audio-encoder", error);
+  elements[3] = sl_media_make_element ("rtpopuspay", NULL, error);
+  elements[4] = make_caps_filter (
+      "application/x-rtp,media=audio,"
+      "encoding-name=OPUS,clock-rate=48000,payload=" G_STRINGIFY (SL_PT_OPUS),
+      error);
+  if (elements[2] != NULL)
+    /* Voice at 32 kb/s with in-band FEC: speech stays intelligible through
+     * single losses at little cost (RFC 6716 §2.1.7). */
+    g_object_set (elements[2], "bitrate", 32000, "audio-type", 2048 /* voice */,
+                  "inband-fec", TRUE, "packet-loss-percentage", 5, NULL);
+  if (elements[3] != NULL)
+    g_object_set (elements[3], "pt", SL_PT_OPUS, NULL);
+  last = add_chain (self, GST_ELEMENT (self->audio_src), elements, 5, error);
+  if (last == NULL)
+    return FALSE;
+  self->audio_send_tail = last;
+  return TRUE;
+}
+
+static gboolean
+build_audio_send (SlSession *self, GError **error)
+{
+  self->audio_src = make_appsrc ("audio-src", 5, error);
+  if (self->audio_src == NULL)
+    return FALSE;
+  gst_object_ref_sink (self->audio_src);
+  if (self->role == SL_SESSION_SENDER)
+    return sl_session_media_link_audio_send (self, error);
+  return TRUE;
+}
+
+/* Links the voice branch to a new webrtcbin sink pad.  For a VIEWER this
+ * runs after the offer is applied and before the answer is created:
+ * webrtcbin then pairs the new, unassociated audio transceiver with the
+ * offered audio m-line because their codecs match, and answers sendrecv. */
+gboolean
+sl_session_media_link_audio_send (SlSession *self, GError **error)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
+  GstElement *last;
+
+  if (!add_audio_branch (self, error))
+    return FALSE;
+  last = self->audio_send_tail;
+  trans = link_to_webrtc (self, last, "sink_%u", error);
+  if (trans == NULL)
+    return FALSE;
+  g_object_set (trans, "direction",
+                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
+  gst_bin_sync_children_states (GST_BIN (self->pipeline));
+  self->audio_send_linked = TRUE;
+  return TRUE;
+}
+
+gboolean
+sl_session_media_build_send (SlSession *self, GError **error)
+{
+  if (self->role == SL_SESSION_SENDER && !build_video_send (self, error))
+    return FALSE;
+  if (self->send_audio && !build_audio_send (self, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* ---- receive ---- */
+
+static GstPadProbeReturn
+count_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    {
+      g_mutex_lock (&self->stats_lock);
+      self->stats.frames_decoded++;
+      g_mutex_unlock (&self->stats_lock);
+    }
+  else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS)
+    {
+      GstCaps *caps;
+      GstVideoInfo vinfo;
+
+      gst_event_parse_caps (GST_PAD_PROBE_INFO_EVENT (info), &caps);
+      if (gst_video_info_from_caps (&vinfo, caps))
+        {
+          g_mutex_lock (&self->stats_lock);
+          self->stats.video_width = GST_VIDEO_INFO_WIDTH (&vinfo);
+          self->stats.video_height = GST_VIDEO_INFO_HEIGHT (&vinfo);
+          g_mutex_unlock (&self->stats_lock);
+        }
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstFlowReturn
+on_decoded_sample (GstElement *appsink, gpointer user_data)
+{
+  SlSession *self = user_data;
+  g_autoptr (GstSample) sample = NULL;
+
+  g_signal_emit_by_name (appsink, "pull-sample", &sample);
+  if (sample == NULL)
+    return GST_FLOW_EOS;
+  if (!sl_session_is_closed (self) && self->callbacks.video_frame != NULL)
+    self->callbacks.video_frame (self, sample, self->user_data);
+  return GST_FLOW_OK;
+}
+
+static GstElement *
+take_sink (GstElement **slot, GError **error)
+{
+  GstElement *sink = *slot;
+
+  *slot = NULL;
+  if (sink == NULL)
+    {
+      sink = sl_media_make_element ("fakesink", NULL, error);
+      if (sink != NULL)
+        g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+      return sink;
+    }
+  /* Our reference becomes the floating one, which the bin the caller adds
+   * the sink to takes over (gst_bin_add sinks it). */
+  g_object_force_floating (G_OBJECT (sink));
+  return sink;
+}
+
+static gboolean
+add_frame_branch (SlSession *self, GstElement *tee, GError **error)
+{
+  GstElement *elements[2];
+
+  elements[0] = make_queue (1, error);
+  elements[1] = sl_media_make_element ("appsink", "frame-sink", error);
+  if (elements[1] != NULL)
+    {
+      g_object_set (elements[1], "sync", FALSE, "async", FALSE, "max-buffers",
+                    1, "drop", TRUE, "emit-signals", TRUE, NULL);
+      g_signal_connect (elements[1], "new-sample",
+                        G_CALLBACK (on_decoded_sample), self);
+    }
+  return add_chain (self, tee, elements, 2, error) != NULL;
+}
+
+static GstElement *
+build_video_receive (SlSession *self, GError **error)
+{
+  GstElement *elements[4], *display[3];
+  GstElement *tee;
+  g_autoptr (GstPad) dec_src = NULL;
+
+  elements[0] = sl_media_make_element ("rtph264depay", NULL, error);
+  elements[1] = sl_media_make_element ("h264parse", NULL, error);
+  elements[2] = sl_media_make_element ("avdec_h264", "decoder", error);
+  elements[3] = sl_media_make_element ("tee", NULL, error);
+  if (elements[0] != NULL)
+    g_object_set (elements[0], "request-keyframe", TRUE, "wait-for-keyframe",
+                  TRUE, NULL);
+  if (elements[2] != NULL)
+    /* Slice threads decode one frame with both cores; frame threads would
+     * hold a frame per thread back.  Corrupt frames are not shown: a
+     * smeared image is worse than a short freeze for diagnosis. */
+    g_object_set (elements[2], "thread-type", 2 /* slice */, "max-threads", 2,
+                  "output-corrupt", FALSE, NULL);
+  tee = add_chain (self, NULL, elements, 4, error);
+  if (tee == NULL)
+    return NULL;
+  dec_src = gst_element_get_static_pad (elements[2], "src");
+  gst_pad_add_probe (
+      dec_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      count_decoded_frame, self, NULL);
+
+  display[0] = make_queue (1, error);
+  display[1] = sl_media_make_element ("videoconvert", NULL, error);
+  display[2] = take_sink (&self->video_sink, error);
+  if (add_chain (self, tee, display, 3, error) == NULL)
+    return NULL;
+  if (self->callbacks.video_frame != NULL
+      && !add_frame_branch (self, tee, error))
+    return NULL;
+  return elements[0];
+}
+
+static GstElement *
+build_audio_receive (SlSession *self, GError **error)
+{
+  GstElement *elements[7];
+
+  elements[0] = sl_media_make_element ("rtpopusdepay", NULL, error);
+  elements[1] = sl_media_make_element ("opusdec", NULL, error);
+  elements[2] = sl_media_make_element ("audioconvert", NULL, error);
+  elements[3] = sl_media_make_element ("audioresample", NULL, error);
+  elements[4] = sl_media_make_element ("level", NULL, error);
+  elements[5] = sl_media_make_element ("spectrum", NULL, error);
+  elements[6] = take_sink (&self->audio_sink, error);
+  if (elements[1] != NULL)
+    g_object_set (elements[1], "plc", TRUE, "use-inband-fec", TRUE, NULL);
+  if (elements[4] != NULL)
+    g_object_set (elements[4], "interval", (guint64)GST_SECOND, "post-messages",
+                  TRUE, NULL);
+  if (elements[5] != NULL)
+    /* 960 bands over 0..24 kHz: 25 Hz resolution, enough to tell test
+     * tones and the voice band apart. */
+    g_object_set (elements[5], "bands", 960, "interval", (guint64)GST_SECOND,
+                  "threshold", -90, "post-messages", TRUE, "message-magnitude",
+                  TRUE, NULL);
+  if (add_chain (self, NULL, elements, 7, error) == NULL)
+    return NULL;
+  return elements[0];
+}
+
+void
+sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
+{
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstPad) sink = NULL;
+  const gchar *media;
+  GstElement *head = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+
+  if (g_strcmp0 (media, "video") == 0 && self->role == SL_SESSION_VIEWER)
+    head = build_video_receive (self, &error);
+  else if (g_strcmp0 (media, "audio") == 0 && self->recv_audio)
+    head = build_audio_receive (self, &error);
+  else
+    {
+      GstElement *fake = gst_element_factory_make ("fakesink", NULL);
+      gst_bin_add (GST_BIN (self->pipeline), fake);
+      head = fake;
+    }
+  if (head == NULL)
+    {
+      GST_ERROR_OBJECT (self->pipeline, "cannot receive %s: %s", media,
+                        error ? error->message : "?");
+      return;
+    }
+  /* Bring the new elements up to PLAYING before they are linked: the first
+   * buffer webrtcbin pushes into an element still in NULL would come back
+   * FLUSHING and stop that stream's jitter-buffer task for good. */
+  gst_bin_sync_children_states (GST_BIN (self->pipeline));
+  sink = gst_element_get_static_pad (head, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    GST_ERROR_OBJECT (self->pipeline, "could not link received %s", media);
+}

@@ -1,0 +1,85 @@
+/* sl-session-private.h — what the files of SlSession share.
+ *
+ * sl-session.c          life cycle, negotiation, ICE, state machine
+ * sl-session-media.c    the send and receive branches around webrtcbin
+ * sl-session-stats.c    polling webrtcbin's stats and the audio meters
+ * sl-session-channel.c  the control data channel and its ping
+ */
+#pragma once
+
+#include "sl-session.h"
+#include "sl-media.h"
+
+#include <gst/webrtc/webrtc.h>
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
+
+struct _SlSession
+{
+  GObject parent;
+
+  SlSessionRole role;
+  gchar *peer_id;
+  guint video_bitrate_kbps;
+  guint jitter_ms;
+  gboolean send_audio;
+  gboolean recv_audio;
+  SlSessionCallbacks callbacks;
+  gpointer user_data;
+
+  GstElement *pipeline;
+  GstElement *webrtc;
+  GstElement *video_sink; /* VIEWER, owned until added to the pipeline */
+  GstElement *audio_sink; /* owned until added to the pipeline */
+  GstAppSrc *video_src;   /* SENDER */
+  GstAppSrc *audio_src;
+  GstElement *encoder;
+  GstElement *audio_send_tail; /* last element of the voice branch */
+  guint bus_watch;
+  guint stats_timer;
+  guint ping_timer;
+
+  SlSessionState state; /* control thread only */
+  gboolean closed;      /* atomic: set once by sl_session_close */
+  gboolean audio_send_linked;
+  GMainContext *context;
+
+  GstWebRTCDataChannel *channel; /* control thread only */
+  guint64 ping_seq;
+  GArray *pings; /* element-type Ping (sl-session-channel.c) */
+
+  /* Guards stats: the stats promise and the pad probes update it from
+   * streaming threads; sl_session_get_stats reads it. */
+  GMutex stats_lock;
+  SlSessionStats stats;
+};
+
+/* sl-session.c */
+void sl_session_set_state (SlSession *self, SlSessionState state);
+/* Runs @func(self, data) on the control thread, unless the session has
+ * closed by then.  @data is freed with @destroy either way. */
+void sl_session_invoke (SlSession *self, void (*func) (SlSession *, gpointer),
+                        gpointer data, GDestroyNotify destroy);
+gboolean sl_session_is_closed (SlSession *self);
+
+/* sl-session-media.c */
+gboolean sl_session_media_build_send (SlSession *self, GError **error);
+gboolean sl_session_media_link_audio_send (SlSession *self, GError **error);
+void sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad,
+                                    SlSession *self);
+
+/* sl-session-stats.c */
+void sl_session_stats_poll (SlSession *self);
+void sl_session_stats_on_element_message (SlSession *self,
+                                          const GstStructure *s);
+void sl_session_stats_parse (const GstStructure *report, SlSessionStats *out);
+
+/* sl-session-channel.c */
+void sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *ch);
+void sl_session_channel_create (SlSession *self);
+void sl_session_channel_ping (SlSession *self);
+void sl_session_channel_detach (SlSession *self);
+
+G_END_DECLS

@@ -1,0 +1,136 @@
+/* sl-session.h — one WebRTC peer connection between two stations.
+ *
+ * An SlSession wraps one webrtcbin in a pipeline of its own.  A SENDER
+ * session (at the township) sends the probe video and the room's voice and
+ * receives the remote voice; it makes the offer.  A VIEWER session (expert or
+ * trainee) receives the video and voice, optionally sends a voice back, and
+ * answers.  The application moves SDP and ICE between the two sides through
+ * the hub, feeds the sender's appsrcs from an SlCapture, and reads stats.
+ *
+ * Every session also carries one reliable, ordered data channel ("sl-control")
+ * that both sides ping once a second to prove it and measure its round trip.
+ *
+ * Threading: all functions on the control thread; callbacks arrive on the
+ * control thread except video_frame, which runs on a streaming thread.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+
+G_BEGIN_DECLS
+
+#define SL_TYPE_SESSION (sl_session_get_type ())
+G_DECLARE_FINAL_TYPE (SlSession, sl_session, SL, SESSION, GObject)
+
+typedef enum
+{
+  SL_SESSION_SENDER,
+  SL_SESSION_VIEWER,
+} SlSessionRole;
+
+/* The session's life.  Transitions are validated and logged by one
+ * set_state() function in sl-session.c. */
+typedef enum
+{
+  SL_SESSION_STATE_NEW,
+  SL_SESSION_STATE_NEGOTIATING,  /* SDP under way */
+  SL_SESSION_STATE_CONNECTING,   /* SDP done, ICE/DTLS under way */
+  SL_SESSION_STATE_CONNECTED,    /* media can flow */
+  SL_SESSION_STATE_DISCONNECTED, /* ICE lost the path; may come back */
+  SL_SESSION_STATE_FAILED,       /* cannot recover: recreate the session */
+  SL_SESSION_STATE_CLOSED,       /* closed on purpose */
+} SlSessionState;
+
+const gchar *sl_session_state_name (SlSessionState state);
+
+typedef struct
+{
+  SlSessionRole role;
+  const gchar *peer_id;     /* the remote peer, for logs */
+  guint video_bitrate_kbps; /* SENDER: encoder target */
+  guint jitter_ms;          /* receive jitter-buffer latency */
+  gboolean send_audio;
+  gboolean recv_audio;
+  /* Local addresses ICE may use (NULL: all interfaces but loopback). */
+  const gchar *const *ice_addresses;
+  /* VIEWER: sink for decoded video (transfer floating; NULL: fakesink). */
+  GstElement *video_sink;
+  /* Sink for decoded audio (transfer floating; NULL: fakesink). */
+  GstElement *audio_sink;
+} SlSessionConfig;
+
+typedef struct
+{
+  /* Local SDP to send to the peer; @type is "offer" or "answer". */
+  void (*local_description) (SlSession *session, const gchar *type,
+                             const gchar *sdp, gpointer user_data);
+  /* A local ICE candidate to send; "" marks the end of gathering. */
+  void (*local_candidate) (SlSession *session, guint mline,
+                           const gchar *candidate, gpointer user_data);
+  void (*state_changed) (SlSession *session, SlSessionState state,
+                         gpointer user_data);
+  /* VIEWER, streaming thread: each decoded frame (I420).  Must not block. */
+  void (*video_frame) (SlSession *session, GstSample *sample,
+                       gpointer user_data);
+} SlSessionCallbacks;
+
+/* Counters and gauges of one session, as of the last poll (once a second).
+ * Counters are totals since the session started; sl-stats.h turns two
+ * snapshots into rates. */
+typedef struct
+{
+  gint64 time_us;           /* monotonic time of this snapshot */
+  guint64 frames_sent;      /* SENDER: frames out of the encoder */
+  guint64 frames_decoded;   /* VIEWER: frames out of the decoder */
+  guint64 video_bytes_sent; /* RTP payload+header bytes */
+  guint64 video_bytes_received;
+  guint64 video_packets_sent;
+  guint64 video_packets_received;
+  gint64 video_packets_lost; /* as reported (receiver, or RTCP RR) */
+  guint64 audio_bytes_received;
+  guint video_width, video_height; /* VIEWER: decoded size */
+  gdouble rtt_ms;                  /* RTCP round trip, < 0 if unknown */
+  gdouble jitter_ms;               /* receive jitter, < 0 if unknown */
+  gdouble audio_level_db;          /* received voice RMS, dBFS (-inf: none) */
+  gdouble audio_peak_hz;           /* strongest received frequency, 0: none */
+  gdouble dc_rtt_ms;               /* data-channel ping round trip, < 0 */
+  guint64 dc_roundtrips;           /* completed data-channel pings */
+} SlSessionStats;
+
+/* Creates a session (does not start it).  Returns NULL with @error if an
+ * element is missing.  Takes ownership of the sinks in @config. */
+SlSession *sl_session_new (const SlSessionConfig *config,
+                           const SlSessionCallbacks *callbacks,
+                           gpointer user_data, GError **error);
+
+/* Starts the pipeline; a SENDER then creates its offer. */
+gboolean sl_session_start (SlSession *session, GError **error);
+
+/* Applies the peer's SDP ("offer" or "answer").  A VIEWER answers an offer
+ * through the local_description callback. */
+gboolean sl_session_set_remote_description (SlSession *session,
+                                            const gchar *type, const gchar *sdp,
+                                            GError **error);
+
+/* Adds a remote ICE candidate ("" = end of candidates, ignored). */
+void sl_session_add_remote_candidate (SlSession *session, guint mline,
+                                      const gchar *candidate);
+
+/* SENDER: the appsrcs to feed from the capture (transfer none; NULL if the
+ * session does not send that kind). */
+GstAppSrc *sl_session_get_video_source (SlSession *session);
+GstAppSrc *sl_session_get_audio_source (SlSession *session);
+
+SlSessionState sl_session_get_state (SlSession *session);
+const gchar *sl_session_get_peer_id (SlSession *session);
+SlSessionRole sl_session_get_role (SlSession *session);
+
+/* Copies the latest stats snapshot. */
+void sl_session_get_stats (SlSession *session, SlSessionStats *stats);
+
+/* Stops media and closes the connection; idempotent.  No callback is made
+ * after this returns. */
+void sl_session_close (SlSession *session);
+
+G_END_DECLS

@@ -1,0 +1,125 @@
+/* sl-stats.c — rates and formatting of session statistics.
+ *
+ * Counters are totals, so rates come from differences of two snapshots
+ * divided by the time between them; a counter that went backwards (a
+ * restarted stream) yields a zero rate rather than a huge negative one.
+ */
+#include "sl-stats.h"
+
+#include <math.h>
+#include <string.h>
+
+static gdouble
+rate (guint64 prev, guint64 cur, gdouble seconds)
+{
+  if (seconds <= 0 || cur < prev)
+    return 0;
+  return (cur - prev) / seconds;
+}
+
+void
+sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
+                  SlSessionRole role, SlSessionState state, SlStatsReport *out)
+{
+  static const SlSessionStats zero = { 0 };
+  const gboolean sender = role == SL_SESSION_SENDER;
+  gdouble seconds;
+  guint64 frames_prev, frames_cur, bytes_prev, bytes_cur;
+  gint64 lost;
+  guint64 packets;
+
+  if (prev == NULL)
+    prev = &zero;
+  seconds = prev->time_us > 0 ? (cur->time_us - prev->time_us) / 1e6 : 1.0;
+
+  frames_prev = sender ? prev->frames_sent : prev->frames_decoded;
+  frames_cur = sender ? cur->frames_sent : cur->frames_decoded;
+  bytes_prev = sender ? prev->video_bytes_sent : prev->video_bytes_received;
+  bytes_cur = sender ? cur->video_bytes_sent : cur->video_bytes_received;
+
+  memset (out, 0, sizeof *out);
+  out->role = role;
+  out->state = state;
+  out->frames = frames_cur;
+  out->fps = rate (frames_prev, frames_cur, seconds);
+  out->bitrate_kbps = rate (bytes_prev, bytes_cur, seconds) * 8 / 1000.0;
+
+  /* Loss over the interval: lost / expected, where expected is what was
+   * received (or sent) plus what was lost. */
+  lost = cur->video_packets_lost - prev->video_packets_lost;
+  packets = sender ? cur->video_packets_sent - prev->video_packets_sent
+                   : cur->video_packets_received - prev->video_packets_received;
+  if (sender)
+    out->loss_pct = (packets > 0 && lost > 0) ? 100.0 * lost / packets : 0;
+  else
+    out->loss_pct = (lost > 0 && packets + lost > 0)
+                        ? 100.0 * lost / (gdouble)(packets + lost)
+                        : 0;
+  if (out->loss_pct > 100)
+    out->loss_pct = 100;
+
+  out->rtt_ms = cur->rtt_ms >= 0 ? cur->rtt_ms : cur->dc_rtt_ms;
+  out->jitter_ms = cur->jitter_ms;
+  out->width = cur->video_width;
+  out->height = cur->video_height;
+  out->audio_level_db = cur->audio_level_db;
+  out->audio_peak_hz = cur->audio_peak_hz;
+  out->dc_rtt_ms = cur->dc_rtt_ms;
+  out->dc_roundtrips = cur->dc_roundtrips;
+}
+
+static void
+set_optional_double (JsonObject *obj, const gchar *name, gdouble value,
+                     gboolean known)
+{
+  if (known)
+    json_object_set_double_member (obj, name, round (value * 100) / 100);
+  else
+    json_object_set_null_member (obj, name);
+}
+
+JsonObject *
+sl_stats_to_json (const SlStatsReport *r)
+{
+  JsonObject *obj = json_object_new ();
+  const gboolean sender = r->role == SL_SESSION_SENDER;
+
+  json_object_set_string_member (obj, "state",
+                                 sl_session_state_name (r->state));
+  json_object_set_int_member (obj, sender ? "frames_sent" : "frames_decoded",
+                              (gint64)r->frames);
+  set_optional_double (obj, "fps", r->fps, TRUE);
+  set_optional_double (obj, "bitrate_kbps", r->bitrate_kbps, TRUE);
+  set_optional_double (obj, "rtt_ms", r->rtt_ms, r->rtt_ms >= 0);
+  set_optional_double (obj, "loss_pct", r->loss_pct, TRUE);
+  set_optional_double (obj, "jitter_ms", r->jitter_ms, r->jitter_ms >= 0);
+  if (!sender)
+    {
+      json_object_set_int_member (obj, "width", r->width);
+      json_object_set_int_member (obj, "height", r->height);
+    }
+  set_optional_double (obj, "audio_level_db", r->audio_level_db,
+                       r->audio_level_db > -200);
+  set_optional_double (obj, "audio_peak_hz", r->audio_peak_hz, TRUE);
+  set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
+  json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
+  return obj;
+}
+
+gchar *
+sl_stats_to_line (const SlStatsReport *r)
+{
+  const gboolean sender = r->role == SL_SESSION_SENDER;
+  g_autofree gchar *rtt = r->rtt_ms >= 0
+                              ? g_strdup_printf ("%.1f ms", r->rtt_ms)
+                              : g_strdup ("-");
+  g_autofree gchar *voice = r->audio_level_db > -200
+                                ? g_strdup_printf ("%.0f dB", r->audio_level_db)
+                                : g_strdup ("-");
+
+  return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "
+                          "%7.0f kb/s  rtt %s  loss %.1f%%  voice in %s",
+                          sl_session_state_name (r->state),
+                          sender ? "sent" : "decoded", r->frames, r->fps,
+                          r->bitrate_kbps, rtt, r->loss_pct, voice);
+}

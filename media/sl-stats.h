@@ -1,0 +1,45 @@
+/* sl-stats.h — turning session snapshots into what users read.
+ *
+ * Pure functions: two SlSessionStats snapshots a second apart become one
+ * SlStatsReport (rates and gauges), which formats as the one-line status a
+ * station prints every second or as a JSON object for `--stats FILE`
+ * (one object per line; the fields are documented in docs/stats.md).
+ */
+#pragma once
+
+#include "sl-session.h"
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  SlSessionRole role;
+  SlSessionState state;
+  guint64 frames;         /* SENDER: frames sent; VIEWER: frames decoded */
+  gdouble fps;            /* frames per second over the interval */
+  gdouble bitrate_kbps;   /* video bitrate over the interval */
+  gdouble rtt_ms;         /* < 0: unknown */
+  gdouble loss_pct;       /* video packets lost over the interval */
+  gdouble jitter_ms;      /* < 0: unknown */
+  guint width, height;    /* VIEWER: decoded picture size */
+  gdouble audio_level_db; /* received voice, -G_MAXDOUBLE: none */
+  gdouble audio_peak_hz;  /* strongest received frequency, 0: none */
+  gdouble dc_rtt_ms;      /* < 0: unknown */
+  guint64 dc_roundtrips;
+} SlStatsReport;
+
+/* Computes @out from @prev (may be NULL: the first interval) and @cur.
+ * The RTT shown is RTCP's when known, else the data channel's. */
+void sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
+                       SlSessionRole role, SlSessionState state,
+                       SlStatsReport *out);
+
+/* Returns (transfer full) the report as a JSON object with the fields of
+ * docs/stats.md; the caller may add its own before serialising. */
+JsonObject *sl_stats_to_json (const SlStatsReport *report);
+
+/* Returns (transfer full) a one-line human-readable status. */
+gchar *sl_stats_to_line (const SlStatsReport *report);
+
+G_END_DECLS

@@ -1,0 +1,173 @@
+/* sl-probe.c — parses probe specs and builds the source bin.
+ *
+ * The front door of the probe adapters: it checks the configuration
+ * (sizes, rate), picks the backend from the spec's prefix and leaves the
+ * work to the backend's folder.  Every backend ends in the same caps, so
+ * the engine never needs to know where the picture comes from.
+ */
+#include "sl-probe-private.h"
+#include "file/sl-file-source.h"
+#include "gst/sl-gst-source.h"
+#include "synthetic/sl-phantom-src.h"
+#include "synthetic/sl-phantom.h"
+#include "synthetic/sl-stamp.h"
+
+GST_DEBUG_CATEGORY_STATIC (sl_probe_debug);
+#define GST_CAT_DEFAULT sl_probe_debug
+
+#define VALID_SPECS "\"synthetic\", \"file:PATH\" or \"gst:DESCRIPTION\""
+
+G_DEFINE_QUARK (sl - probe - error - quark, sl_probe_error)
+
+static gpointer
+register_once (gpointer data)
+{
+  GST_DEBUG_CATEGORY_INIT (sl_probe_debug, "sl-probe", 0,
+                           "sonolink probe adapters");
+  if (!gst_element_register (NULL, "slphantomsrc", GST_RANK_NONE,
+                             SL_TYPE_PHANTOM_SRC))
+    g_warning ("sl-probe: cannot register slphantomsrc");
+  return NULL;
+}
+
+void
+sl_probe_register_elements (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, register_once, NULL);
+}
+
+GstCaps *
+sl_probe_make_caps (guint width, guint height, guint fps)
+{
+  GstCaps *caps = gst_caps_new_simple (
+      "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+      (gint)width, "height", G_TYPE_INT, (gint)height, "pixel-aspect-ratio",
+      GST_TYPE_FRACTION, 1, 1, NULL);
+
+  if (fps > 0)
+    gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, (gint)fps, 1,
+                         NULL);
+  return caps;
+}
+
+gboolean
+sl_probe_ghost_src (GstBin *bin, GstElement *element)
+{
+  GstPad *target = gst_element_get_static_pad (element, "src");
+  GstPad *ghost;
+
+  if (target == NULL)
+    return FALSE;
+  ghost = gst_ghost_pad_new ("src", target);
+  gst_object_unref (target);
+  if (ghost == NULL)
+    return FALSE;
+  gst_pad_set_active (ghost, TRUE);
+  return gst_element_add_pad (GST_ELEMENT (bin), ghost);
+}
+
+static GstElement *
+make_synthetic (const SlProbeConfig *config, SlProbeInfo *info, GError **error)
+{
+  GstElement *bin, *src, *filter;
+  g_autoptr (GstCaps) caps = NULL;
+
+  sl_probe_register_elements ();
+  src = gst_element_factory_make ("slphantomsrc", NULL);
+  filter = gst_element_factory_make ("capsfilter", NULL);
+  if (src == NULL || filter == NULL)
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
+                   "cannot create the synthetic phantom (elements "
+                   "slphantomsrc and capsfilter)");
+      if (src != NULL)
+        gst_object_unref (gst_object_ref_sink (src));
+      if (filter != NULL)
+        gst_object_unref (gst_object_ref_sink (filter));
+      return NULL;
+    }
+  caps = sl_probe_make_caps (config->width, config->height, config->fps);
+  g_object_set (src, "seed", config->seed, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  bin = gst_bin_new (NULL);
+  gst_bin_add_many (GST_BIN (bin), src, filter, NULL);
+  if (!gst_element_link (src, filter)
+      || !sl_probe_ghost_src (GST_BIN (bin), filter))
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
+                   "cannot link the synthetic phantom");
+      gst_object_unref (gst_object_ref_sink (bin));
+      return NULL;
+    }
+  info->mm_per_pixel
+      = sl_phantom_mm_per_pixel_for_size (config->width, config->height);
+  /* The stamp needs a picture at least 320×64; smaller phantoms are
+   * unstamped. */
+  info->stamped = sl_stamp_fits (config->width, config->height);
+  return bin;
+}
+
+static gboolean
+check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
+{
+  out->width = in && in->width ? in->width : SL_PROBE_DEFAULT_WIDTH;
+  out->height = in && in->height ? in->height : SL_PROBE_DEFAULT_HEIGHT;
+  out->fps = in && in->fps ? in->fps : SL_PROBE_DEFAULT_FPS;
+  out->seed = in && in->seed ? in->seed : 1;
+  if (out->width < SL_PROBE_MIN_WIDTH || out->width > SL_PROBE_MAX_WIDTH
+      || out->height < SL_PROBE_MIN_HEIGHT || out->height > SL_PROBE_MAX_HEIGHT
+      || out->width % 2 != 0 || out->height % 2 != 0)
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
+                   "video size %ux%u is not supported: width and height must "
+                   "be even, from %ux%u up to %ux%u",
+                   out->width, out->height, SL_PROBE_MIN_WIDTH,
+                   SL_PROBE_MIN_HEIGHT, SL_PROBE_MAX_WIDTH,
+                   SL_PROBE_MAX_HEIGHT);
+      return FALSE;
+    }
+  if (out->fps > SL_PROBE_MAX_FPS)
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
+                   "frame rate %u is not supported: at most %u frames per "
+                   "second",
+                   out->fps, SL_PROBE_MAX_FPS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GstElement *
+sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
+                      SlProbeInfo *info, GError **error)
+{
+  SlProbeConfig c;
+  SlProbeInfo out = { 0 };
+  GstElement *bin = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  sl_probe_register_elements ();
+  if (!check_config (config, &c, error))
+    return NULL;
+  out.width = c.width;
+  out.height = c.height;
+  out.fps = c.fps;
+  if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
+    bin = make_synthetic (&c, &out, error);
+  else if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
+    bin = sl_file_source_new (spec + 5, c.width, c.height, c.fps, error);
+  else if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
+    bin = sl_gst_source_new (spec + 4, c.width, c.height, error);
+  else
+    g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
+                 "unknown probe \"%s\": use " VALID_SPECS, spec);
+  if (bin == NULL)
+    return NULL;
+  GST_DEBUG ("probe %s: %ux%u at %u fps", spec ? spec : "synthetic", c.width,
+             c.height, c.fps);
+  if (info != NULL)
+    *info = out;
+  return bin;
+}

@@ -1,0 +1,30 @@
+/* sl-stamp.h — a 64-bit value written into the pixels of a frame.
+ *
+ * The stamp is a row of black/white blocks in the picture's top-left corner,
+ * big enough to survive H.264 at streaming bitrates, protected by a CRC so a
+ * damaged stamp is reported as unreadable, never misread.  The phantom
+ * stamps its frame index; the latency benchmark stamps the send time.
+ * Pure functions on luma planes; any thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Width and height in pixels of the stamp for a picture @width wide. */
+void sl_stamp_get_size (guint width, guint *stamp_width, guint *stamp_height);
+
+/* TRUE if a @width × @height picture can carry a stamp (320×64 or more). */
+gboolean sl_stamp_fits (guint width, guint height);
+
+/* Writes @value into the luma plane.  The picture must be at least
+ * 320×64 pixels.  Returns FALSE (writing nothing) if it is smaller. */
+gboolean sl_stamp_write (guint8 *y, gint stride, guint width, guint height,
+                         guint64 value);
+
+/* Reads a stamp.  Returns FALSE if there is none or it is damaged. */
+gboolean sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
+                        guint64 *value);
+
+G_END_DECLS

@@ -1,0 +1,61 @@
+/* sl-token.h — signed, expiring room tokens.
+ *
+ * A token grants one role in one room until an expiry time.  It is
+ * "sl1." + base64url(JSON claims) + "." + base64url(HMAC-SHA256(secret,
+ * "sl1." + base64url(claims))), unpadded base64url (RFC 4648 §5).  The hub
+ * mints them (`sonolink-hub token`) and verifies them on every hello; the
+ * format is in docs/signaling.md.  Pure functions, callable from any thread.
+ */
+#pragma once
+
+#include <glib.h>
+#include "sl-proto.h"
+
+G_BEGIN_DECLS
+
+#define SL_TOKEN_ERROR (sl_token_error_quark ())
+GQuark sl_token_error_quark (void);
+
+typedef enum
+{
+  SL_TOKEN_ERROR_MALFORMED, /* empty, wrong shape, bad base64/JSON/claims */
+  SL_TOKEN_ERROR_SIGNATURE, /* HMAC does not match: forged or other secret */
+  SL_TOKEN_ERROR_EXPIRED,   /* exp <= now */
+  SL_TOKEN_ERROR_SECRET,    /* secret file missing, unreadable, too short */
+} SlTokenError;
+
+/* A secret must hold at least this many bytes (256 bits). */
+#define SL_TOKEN_MIN_SECRET_LEN 32
+
+typedef struct
+{
+  gchar *room;
+  SlRole role;
+  gint64 issued_at;  /* unix seconds */
+  gint64 expires_at; /* unix seconds */
+} SlTokenClaims;
+
+void sl_token_claims_free (SlTokenClaims *claims);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlTokenClaims, sl_token_claims_free)
+
+/* Reads a secret file (whole content, trailing newline stripped).  Fails
+ * with SL_TOKEN_ERROR_SECRET if unreadable or shorter than
+ * SL_TOKEN_MIN_SECRET_LEN.  Returns (transfer full) bytes. */
+GBytes *sl_token_load_secret (const gchar *path, GError **error);
+
+/* Mints a token for @room/@role valid from @now for @ttl_seconds (> 0).
+ * @room must satisfy sl_proto_id_is_valid.  Returns (transfer full). */
+gchar *sl_token_mint (GBytes *secret, const gchar *room, SlRole role,
+                      gint64 now, gint64 ttl_seconds, GError **error);
+
+/* Verifies @token against @secret at time @now (unix seconds), comparing the
+ * MAC in constant time.  Returns (transfer full) the claims, or NULL with
+ * @error set in SL_TOKEN_ERROR.  Error messages never contain the token. */
+SlTokenClaims *sl_token_verify (GBytes *secret, const gchar *token, gint64 now,
+                                GError **error);
+
+/* Parses a duration like "90", "90s", "15m", "2h", "1d" into seconds.
+ * Returns FALSE for anything else or a non-positive value. */
+gboolean sl_token_parse_ttl (const gchar *text, gint64 *seconds);
+
+G_END_DECLS

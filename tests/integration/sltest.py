@@ -1,0 +1,207 @@
+"""Helpers for sonolink's integration tests: real processes on loopback.
+
+Each test starts the real sonolink-hub, sonolink-township and sonolink-expert
+binaries, reads what they report (JSON lines from --stats, exit statuses,
+snapshots) and asserts on it.  Nothing here sleeps in place of
+synchronisation: waits poll for the awaited event and end at a deadline.
+"""
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+    print("ok:", message, flush=True)
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Polls predicate() until it returns a true value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TestFailure("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+class Build:
+    """Paths of the built programs, given on the command line by meson."""
+
+    def __init__(self, argv):
+        if len(argv) < 4:
+            sys.exit("usage: %s HUB TOWNSHIP EXPERT" % argv[0])
+        self.hub, self.township, self.expert = argv[1:4]
+
+
+class Processes:
+    """Starts programs and makes sure none outlives the test."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.procs = []
+
+    def start(self, name, argv, env=None):
+        log = open(os.path.join(self.workdir, name + ".log"), "wb")
+        full_env = dict(os.environ)
+        full_env.setdefault("GST_DEBUG", "sl-*:3")
+        full_env.pop("DISPLAY", None)
+        full_env.pop("WAYLAND_DISPLAY", None)
+        if env:
+            full_env.update(env)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=full_env)
+        proc.name = name
+        proc.log_path = log.name
+        self.procs.append(proc)
+        return proc
+
+    def log(self, proc):
+        with open(proc.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_exit(self, proc, timeout):
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("%s did not exit within %.0f s" %
+                              (proc.name, timeout))
+
+    def stop(self, proc, timeout=15):
+        """Ctrl-C, as a user would; returns the exit status."""
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        return self.wait_exit(proc, timeout)
+
+    def cleanup(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def dump_logs(self):
+        """Prints the end of each log; SL_TEST_KEEP_LOGS=DIR keeps them all."""
+        keep = os.environ.get("SL_TEST_KEEP_LOGS")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+        for proc in self.procs:
+            print("----- %s (exit %s) -----" % (proc.name, proc.poll()))
+            print(self.log(proc)[-6000:])
+            if keep:
+                shutil.copy(proc.log_path, keep)
+
+
+class Hub:
+    """A hub on an ephemeral loopback port with a fresh secret."""
+
+    def __init__(self, build, procs, port=0):
+        self.build = build
+        self.procs = procs
+        self.dir = procs.workdir
+        self.secret = os.path.join(self.dir, "hub.secret")
+        if not os.path.exists(self.secret):
+            subprocess.run([build.hub, "secret", "--out", self.secret],
+                           check=True)
+        self.port = port
+        self.proc = None
+
+    def start(self):
+        port_file = os.path.join(self.dir, "hub.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        self.proc = self.procs.start("hub", [
+            self.build.hub, "serve", "--listen", "127.0.0.1:%d" % self.port,
+            "--secret", self.secret, "--port-file", port_file])
+        text = wait_for(lambda: _read(port_file), 15, "the hub's port file")
+        self.port = int(text)
+        self.url = "ws://127.0.0.1:%d" % self.port
+        return self
+
+    def token(self, room, role, ttl="1h", secret=None):
+        out = subprocess.run([
+            self.build.hub, "token", "--secret", secret or self.secret,
+            "--room", room, "--role", role, "--ttl", ttl],
+            check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def token_file(self, name, token):
+        path = os.path.join(self.dir, name + ".token")
+        with open(path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        return text or None
+    except FileNotFoundError:
+        return None
+
+
+def station_args(hub, token_file, stats, extra=()):
+    return ["--hub", hub.url, "--token-file", token_file, "--stats", stats,
+            "--ice-address", "127.0.0.1", "--audio-out", "none",
+            "--connect-timeout", "10"] + list(extra)
+
+
+def read_stats(path):
+    """All JSON records of a --stats file (a torn last line is skipped)."""
+    records = []
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    pass
+    except FileNotFoundError:
+        pass
+    return records
+
+
+def session_records(path):
+    return [r for r in read_stats(path) if r.get("state") != "waiting"]
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def run(main):
+    """Runs main(build, procs) in a fresh directory; prints logs on failure."""
+    build = Build(sys.argv)
+    with tempfile.TemporaryDirectory(prefix="sl-test-") as workdir:
+        procs = Processes(workdir)
+        try:
+            main(build, procs)
+        except TestFailure as e:
+            print("FAIL:", e, flush=True)
+            procs.dump_logs()
+            procs.cleanup()
+            sys.exit(1)
+        except BaseException:
+            procs.dump_logs()
+            procs.cleanup()
+            raise
+        procs.cleanup()
+    print("PASS")
