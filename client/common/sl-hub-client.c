@@ -145,6 +145,20 @@ schedule_retry (SlHubClient *client)
   client->retry_timer = g_timeout_add (delay_ms, on_retry_timer, client);
 }
 
+/* Forgets the hub connection, closing it unless the hub already did: the
+ * hub answers "bye" and refusals by closing, and libsoup has then sent its
+ * own close frame, so a second close would be a programming error. */
+static void
+drop_ws (SlHubClient *client, const gchar *reason)
+{
+  g_signal_handlers_disconnect_by_data (client->ws, client);
+  if (soup_websocket_connection_get_state (client->ws)
+      == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (client->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+                                     reason);
+  g_clear_object (&client->ws);
+}
+
 static void
 handle_hub_error (SlHubClient *client, const SlMsg *msg)
 {
@@ -157,10 +171,7 @@ handle_hub_error (SlHubClient *client, const SlMsg *msg)
           sl_proto_error_code_name (msg->code), msg->message);
       if (client->ws != NULL)
         {
-          g_signal_handlers_disconnect_by_data (client->ws, client);
-          soup_websocket_connection_close (client->ws,
-                                           SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-          g_clear_object (&client->ws);
+          drop_ws (client, NULL);
         }
       fail (client, error);
       return;
@@ -408,9 +419,7 @@ sl_hub_client_free (SlHubClient *client)
 
       g_signal_handlers_disconnect_by_data (client->ws, client);
       sl_hub_client_send (client, bye);
-      soup_websocket_connection_close (client->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
-                                       "bye");
-      g_clear_object (&client->ws);
+      drop_ws (client, "bye");
     }
   g_clear_object (&client->soup);
   g_clear_object (&client->cancellable);

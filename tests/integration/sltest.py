@@ -92,6 +92,14 @@ class Processes:
                 proc.kill()
                 proc.wait()
 
+    def check_no_criticals(self):
+        """A GLib critical is a broken precondition in our code or a
+        library's: a bug even when the test's own checks pass."""
+        for proc in self.procs:
+            if "-CRITICAL **" in self.log(proc):
+                raise TestFailure("%s logged a GLib critical" % proc.name)
+        print("ok: no process logged a GLib critical", flush=True)
+
     def dump_logs(self):
         """Prints the end of each log; SL_TEST_KEEP_LOGS=DIR keeps them all."""
         keep = os.environ.get("SL_TEST_KEEP_LOGS")
@@ -194,6 +202,7 @@ def run(main):
         procs = Processes(workdir)
         try:
             main(build, procs)
+            procs.check_no_criticals()
         except TestFailure as e:
             print("FAIL:", e, flush=True)
             procs.dump_logs()
