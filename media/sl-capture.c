@@ -45,10 +45,9 @@ struct _SlCapture
  * the target's start, the buffer goes untimed and the appsrc stamps it on
  * arrival.  The new buffer shares the memory. */
 static GstSample *
-retimed_sample (GstSample *sample, GstClockTime capture_base,
+retimed_sample (GstBuffer *in, GstCaps *caps, GstClockTime capture_base,
                 GstElement *target)
 {
-  GstBuffer *in = gst_sample_get_buffer (sample);
   g_autoptr (GstBuffer) buffer = gst_buffer_copy (in);
   GstClockTime target_base = gst_element_get_base_time (target);
   GstClockTime pts = GST_BUFFER_PTS (in);
@@ -59,11 +58,12 @@ retimed_sample (GstSample *sample, GstClockTime capture_base,
     when = pts + capture_base - target_base;
   GST_BUFFER_PTS (buffer) = when;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
-  return gst_sample_new (buffer, gst_sample_get_caps (sample), NULL, NULL);
+  return gst_sample_new (buffer, caps, NULL, NULL);
 }
 
 static void
-push_to_targets (SlCapture *capture, SlCaptureKind kind, GstSample *captured)
+push_to_targets (SlCapture *capture, SlCaptureKind kind, GstBuffer *buffer,
+                 GstCaps *caps)
 {
   g_autoptr (GPtrArray) targets = NULL;
   GstClockTime capture_base = gst_element_get_base_time (capture->pipeline);
@@ -85,7 +85,7 @@ push_to_targets (SlCapture *capture, SlCaptureKind kind, GstSample *captured)
        * worst one sample more or less is skipped). */
       if (GST_STATE (targets->pdata[i]) != GST_STATE_PLAYING)
         continue;
-      sample = retimed_sample (captured, capture_base, targets->pdata[i]);
+      sample = retimed_sample (buffer, caps, capture_base, targets->pdata[i]);
       ret = gst_app_src_push_sample (GST_APP_SRC (targets->pdata[i]), sample);
       if (ret != GST_FLOW_OK)
         GST_LOG ("target %u refused a sample: %s", i, gst_flow_get_name (ret));
@@ -97,6 +97,7 @@ on_video_sample (GstAppSink *sink, gpointer user_data)
 {
   SlCapture *capture = user_data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  g_autoptr (GstBuffer) buffer = NULL;
 
   if (sample == NULL)
     return GST_FLOW_EOS;
@@ -105,17 +106,18 @@ on_video_sample (GstAppSink *sink, gpointer user_data)
     capture->video_info_valid = gst_video_info_from_caps (
         &capture->video_info, gst_sample_get_caps (sample));
 
+  buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
   if (capture->tap != NULL && capture->video_info_valid)
     {
       /* The tap may write into the frame, so make the buffer ours alone. */
-      GstBuffer *buffer = gst_buffer_copy_deep (gst_sample_get_buffer (sample));
-      capture->tap (buffer, &capture->video_info, capture->tap_data);
-      gst_sample_set_buffer (sample, buffer);
       gst_buffer_unref (buffer);
+      buffer = gst_buffer_copy_deep (gst_sample_get_buffer (sample));
+      capture->tap (buffer, &capture->video_info, capture->tap_data);
     }
 
   __atomic_fetch_add (&capture->frames, 1, __ATOMIC_RELAXED);
-  push_to_targets (capture, SL_CAPTURE_VIDEO, sample);
+  push_to_targets (capture, SL_CAPTURE_VIDEO, buffer,
+                   gst_sample_get_caps (sample));
   return GST_FLOW_OK;
 }
 
@@ -127,7 +129,8 @@ on_audio_sample (GstAppSink *sink, gpointer user_data)
 
   if (sample == NULL)
     return GST_FLOW_EOS;
-  push_to_targets (capture, SL_CAPTURE_AUDIO, sample);
+  push_to_targets (capture, SL_CAPTURE_AUDIO, gst_sample_get_buffer (sample),
+                   gst_sample_get_caps (sample));
   return GST_FLOW_OK;
 }
 

@@ -179,3 +179,51 @@ sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
     *value = v;
   return TRUE;
 }
+
+/* Column of the first pixel of a stamp at @corner. */
+static guint
+corner_x (SlStampCorner corner, guint width)
+{
+  guint stamp_width;
+
+  if (corner == SL_STAMP_TOP_LEFT)
+    return 0;
+  sl_stamp_get_size (width, &stamp_width, NULL);
+  return (width - stamp_width) / 16 * 16;
+}
+
+gboolean
+sl_stamp_fits_at (SlStampCorner corner, guint width, guint height)
+{
+  guint stamp_width;
+
+  if (!sl_stamp_fits (width, height))
+    return FALSE;
+  if (corner == SL_STAMP_TOP_LEFT)
+    return TRUE;
+  sl_stamp_get_size (width, &stamp_width, NULL);
+  return corner_x (corner, width) >= stamp_width + 16;
+}
+
+/* A stamp at another corner is the top-left stamp of the picture that
+ * starts at its first column: the block geometry depends only on the full
+ * width, so both corners share one writer and one reader. */
+gboolean
+sl_stamp_write_at (SlStampCorner corner, guint8 *y, gint stride, guint width,
+                   guint height, guint64 value)
+{
+  if (!sl_stamp_fits_at (corner, width, height))
+    return FALSE;
+  return sl_stamp_write (y + corner_x (corner, width), stride, width, height,
+                         value);
+}
+
+gboolean
+sl_stamp_read_at (SlStampCorner corner, const guint8 *y, gint stride,
+                  guint width, guint height, guint64 *value)
+{
+  if (!sl_stamp_fits_at (corner, width, height))
+    return FALSE;
+  return sl_stamp_read (y + corner_x (corner, width), stride, width, height,
+                        value);
+}

@@ -12,6 +12,15 @@
 
 G_BEGIN_DECLS
 
+/* Where a stamp sits.  The phantom stamps its frame index at the top left;
+ * the township's latency stamp (its monotonic clock when the frame was
+ * handed to the engine) goes at the top right, so both fit in one frame. */
+typedef enum
+{
+  SL_STAMP_TOP_LEFT,
+  SL_STAMP_TOP_RIGHT,
+} SlStampCorner;
+
 /* Width and height in pixels of the stamp for a picture @width wide. */
 void sl_stamp_get_size (guint width, guint *stamp_width, guint *stamp_height);
 
@@ -26,5 +35,18 @@ gboolean sl_stamp_write (guint8 *y, gint stride, guint width, guint height,
 /* Reads a stamp.  Returns FALSE if there is none or it is damaged. */
 gboolean sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
                         guint64 *value);
+
+/* TRUE if a @width × @height picture can carry a stamp at @corner without
+ * overlapping one at the other corner (top right: about 480×64 or
+ * more). */
+gboolean sl_stamp_fits_at (SlStampCorner corner, guint width, guint height);
+
+/* As sl_stamp_write() and sl_stamp_read(), at @corner.  The top-right
+ * stamp starts on a 16-pixel boundary so its blocks stay on the encoder's
+ * macroblock grid. */
+gboolean sl_stamp_write_at (SlStampCorner corner, guint8 *y, gint stride,
+                            guint width, guint height, guint64 value);
+gboolean sl_stamp_read_at (SlStampCorner corner, const guint8 *y, gint stride,
+                           guint width, guint height, guint64 *value);
 
 G_END_DECLS

@@ -118,6 +118,64 @@ test_round_trip (void)
     }
 }
 
+/* Stamps at both corners of one picture carry their own values, neither
+ * touches the other, and the top-right one sits on the 16-pixel grid. */
+static void
+test_corners (void)
+{
+  static const guint sizes[][2]
+      = { { 1280, 720 }, { 1920, 1080 }, { 640, 360 } };
+  guint64 state = 0x7654321;
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint w = sizes[s][0], h = sizes[s][1], sw, sh, x0 = w;
+      g_autofree guint8 *y = random_picture (w, h, &state);
+      guint64 left = next_value (&state), right = next_value (&state), got;
+
+      g_assert_true (sl_stamp_fits_at (SL_STAMP_TOP_RIGHT, w, h));
+      g_assert_true (sl_stamp_write_at (SL_STAMP_TOP_LEFT, y, w, w, h, left));
+      g_assert_true (sl_stamp_write_at (SL_STAMP_TOP_RIGHT, y, w, w, h, right));
+      g_assert_true (sl_stamp_read_at (SL_STAMP_TOP_LEFT, y, w, w, h, &got));
+      g_assert_cmpuint (got, ==, left);
+      g_assert_true (sl_stamp_read (y, w, w, h, &got));
+      g_assert_cmpuint (got, ==, left);
+      g_assert_true (sl_stamp_read_at (SL_STAMP_TOP_RIGHT, y, w, w, h, &got));
+      g_assert_cmpuint (got, ==, right);
+
+      /* The first column the right stamp wrote: the first that differs
+       * from a picture with only the left stamp. */
+      sl_stamp_get_size (w, &sw, &sh);
+      for (guint col = sw; col < w && x0 == w; col++)
+        if (y[col] == 16 || y[col] == 235)
+          {
+            gboolean block = TRUE;
+
+            for (guint k = 0; k < 8 && block; k++)
+              block = y[col + k] == y[col];
+            if (block && (col % 16) == 0)
+              x0 = col;
+          }
+      g_assert_cmpuint (x0 % 16, ==, 0);
+      g_assert_cmpuint (x0 + sw, <=, w);
+      g_assert_cmpuint (x0, >=, sw + 16);
+    }
+
+  /* Too narrow for two stamps: the right one is refused, nothing written. */
+  {
+    guint8 y[460 * 64];
+    guint64 value;
+
+    memset (y, 128, sizeof y);
+    g_assert_false (sl_stamp_fits_at (SL_STAMP_TOP_RIGHT, 460, 64));
+    g_assert_false (sl_stamp_write_at (SL_STAMP_TOP_RIGHT, y, 460, 460, 64, 1));
+    g_assert_false (
+        sl_stamp_read_at (SL_STAMP_TOP_RIGHT, y, 460, 460, 64, &value));
+    for (guint i = 0; i < sizeof y; i++)
+      g_assert_cmpuint (y[i], ==, 128);
+  }
+}
+
 static void
 test_too_small (void)
 {
@@ -334,6 +392,7 @@ main (int argc, char **argv)
   g_test_add_func ("/probe/stamp/size", test_size);
   g_test_add_func ("/probe/stamp/layout", test_layout);
   g_test_add_func ("/probe/stamp/round-trip", test_round_trip);
+  g_test_add_func ("/probe/stamp/corners", test_corners);
   g_test_add_func ("/probe/stamp/too-small", test_too_small);
   g_test_add_func ("/probe/stamp/absent", test_absent);
   g_test_add_func ("/probe/stamp/damaged", test_damaged);
