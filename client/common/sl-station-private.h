@@ -9,6 +9,7 @@
 #include "sl-station.h"
 #include "sl-capture.h"
 #include "sl-hub-client.h"
+#include "sl-latency.h"
 #include "sl-media.h"
 #include "sl-session.h"
 #include "sl-sources.h"
@@ -36,6 +37,9 @@ typedef struct
 
   FILE *stats_file;
   SlVerifier *verifier;
+  SlLatencyMeter *latency;        /* viewer: always; reads --latency-stamp */
+  FILE *latency_log;              /* --latency-log, or NULL */
+  SlLatencyWindow latency_window; /* this tick's, taken once per tick */
   guint stats_timer;
   guint duration_timer;
   guint sigint, sigterm;

@@ -76,6 +76,25 @@ add_verify (SlStation *st, JsonObject *obj)
   json_object_set_double_member (obj, "verify_psnr_mean", v.psnr_mean);
 }
 
+/* The latency fields appear once the township's latency stamps have been
+ * seen (sonolink-township --latency-stamp). */
+static void
+add_latency (SlStation *st, JsonObject *obj)
+{
+  const SlLatencyWindow *w = &st->latency_window;
+
+  if (st->latency == NULL || w->total_frames == 0)
+    return;
+  json_object_set_int_member (obj, "latency_frames", w->frames);
+  json_object_set_int_member (obj, "latency_unreadable", w->unreadable);
+  if (w->frames > 0)
+    {
+      json_object_set_double_member (obj, "latency_ms_p50", w->p50_ms);
+      json_object_set_double_member (obj, "latency_ms_p95", w->p95_ms);
+      json_object_set_double_member (obj, "latency_ms_max", w->max_ms);
+    }
+}
+
 static void
 report_session (SlStation *st, SlSession *session)
 {
@@ -97,7 +116,13 @@ report_session (SlStation *st, SlSession *session)
   if (!st->opt->quiet)
     {
       g_autofree gchar *line = sl_stats_to_line (&report);
-      sl_station_log (st, "%.8s %s", peer_id, line);
+
+      if (st->latency_window.frames > 0)
+        sl_station_log (st, "%.8s %s  latency %.1f ms (p95 %.1f)", peer_id,
+                        line, st->latency_window.p50_ms,
+                        st->latency_window.p95_ms);
+      else
+        sl_station_log (st, "%.8s %s", peer_id, line);
     }
   if (st->stats_file != NULL)
     {
@@ -112,6 +137,7 @@ report_session (SlStation *st, SlSession *session)
       g_list_free (members);
       json_object_unref (obj);
       add_verify (st, rec);
+      add_latency (st, rec);
       write_json (st, rec);
     }
 }
@@ -200,6 +226,8 @@ on_report_tick (gpointer user_data)
       sl_station_quit (st, SL_EXIT_MEDIA);
       return G_SOURCE_CONTINUE;
     }
+  if (st->latency != NULL)
+    sl_latency_meter_take (st->latency, &st->latency_window);
   if (g_hash_table_size (st->sessions) == 0)
     report_waiting (st);
   g_hash_table_iter_init (&iter, st->sessions);

@@ -170,6 +170,8 @@ setup_capture (SlStation *st)
     return SL_EXIT_OK;
 
   st->capture = sl_capture_new (video, audio, &error);
+  if (st->capture != NULL && st->opt->latency_stamp)
+    sl_capture_set_tap (st->capture, sl_latency_stamp_frame, NULL);
   if (st->capture == NULL || !sl_capture_start (st->capture, &error))
     {
       g_printerr ("%s: %s\n", st->name, error->message);
@@ -211,5 +213,17 @@ sl_station_prepare (SlStation *st, gchar **token)
     }
   if (opt->verify_phantom)
     st->verifier = sl_verifier_new (opt->phantom_seed ? opt->phantom_seed : 1);
+  if (opt->latency_log != NULL)
+    {
+      st->latency_log = fopen (opt->latency_log, "a");
+      if (st->latency_log == NULL)
+        {
+          g_printerr ("%s: cannot open --latency-log %s: %s\n", st->name,
+                      opt->latency_log, g_strerror (errno));
+          return SL_EXIT_USAGE;
+        }
+    }
+  if (opt->kind == SL_STATION_EXPERT)
+    st->latency = sl_latency_meter_new (st->latency_log);
   return setup_capture (st);
 }

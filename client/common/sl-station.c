@@ -69,6 +69,9 @@ on_video_frame (SlSession *session, GstSample *sample, gpointer user_data)
 {
   SlStation *st = user_data;
 
+  /* Latency first: the verifier's PSNR takes milliseconds. */
+  if (st->latency != NULL)
+    sl_latency_meter_check (st->latency, sample);
   if (st->verifier != NULL)
     sl_verifier_check (st->verifier, sample);
   g_mutex_lock (&st->sample_lock);
@@ -434,6 +437,8 @@ station_clear (SlStation *st)
   g_clear_pointer (&st->prev_stats, g_hash_table_unref);
   g_clear_pointer (&st->room_peers, g_hash_table_unref);
   g_clear_pointer (&st->verifier, sl_verifier_free);
+  g_clear_pointer (&st->latency, sl_latency_meter_free);
+  g_clear_pointer (&st->latency_log, fclose);
   g_clear_pointer (&st->loop, g_main_loop_unref);
   g_clear_pointer (&st->last_sample, gst_sample_unref);
   g_mutex_clear (&st->sample_lock);

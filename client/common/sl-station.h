@@ -54,11 +54,13 @@ typedef struct
   gchar *probe;
   gint width, height, fps, seed;
   gint bitrate_kbps;
+  gboolean latency_stamp;
   /* expert */
   gchar *sink;
   gchar *snapshot_path;
   gboolean verify_phantom;
   gint phantom_seed;
+  gchar *latency_log;
 } SlStationOptions;
 
 /* The options both programs take, bound to @options. */

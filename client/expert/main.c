@@ -48,6 +48,11 @@ main (int argc, char **argv)
       NULL },
     { "phantom-seed", 0, 0, G_OPTION_ARG_INT, &opt.phantom_seed,
       "Seed the township's phantom uses (default 1)", "N" },
+    { "latency-log", 0, 0, G_OPTION_ARG_FILENAME, &opt.latency_log,
+      "Append one line per decoded picture that carries the township's "
+      "latency stamp: \"INDEX LATENCY_US\" (INDEX: the phantom's frame "
+      "index, or -1)",
+      "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       "Print the version and exit", NULL },
     { NULL },

@@ -50,6 +50,11 @@ main (int argc, char **argv)
       "Seed of the synthetic phantom (default 1)", "N" },
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &opt.bitrate_kbps,
       "Video bitrate in kbit/s (default 4000)", "KBPS" },
+    { "latency-stamp", 0, 0, G_OPTION_ARG_NONE, &opt.latency_stamp,
+      "Write this machine's monotonic clock into the top-right corner of "
+      "every frame, so the expert can measure glass-to-glass latency "
+      "(covers 224x32 pixels at 720p; for tests and benchmarks)",
+      NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       "Print the version and exit", NULL },
     { NULL },

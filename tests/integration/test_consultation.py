@@ -45,7 +45,8 @@ def main(build, procs):
 
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("township", hub.token(room, "township")),
-        t_stats, ["--audio-in", "test:%d" % TOWNSHIP_HZ]))
+        t_stats, ["--audio-in", "test:%d" % TOWNSHIP_HZ,
+                  "--latency-stamp"]))
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("expert", hub.token(room, "expert")),
         e_stats, ["--audio-in", "test:%d" % EXPERT_HZ, "--sink", "none",
@@ -121,6 +122,20 @@ def main(build, procs):
           ", mean %.1f dB, floor %.0f dB)" % (last["verify_psnr_min"],
                                               last["verify_psnr_mean"],
                                               PSNR_FLOOR_DB))
+
+    # Latency is measured from the township's clock stamp in every picture
+    # (both stations share this machine's monotonic clock).  Only its sanity
+    # is asserted here, not its size: positive and under ten seconds means
+    # the stamp was read and both ends used the same clock.
+    measured = sum(r.get("latency_frames", 0) for r in e)
+    unreadable = sum(r.get("latency_unreadable", 0) for r in e)
+    check(measured >= 0.9 * last["frames_decoded"] and unreadable == 0,
+          "latency stamps read from %d of %d decoded pictures (%d unreadable)"
+          % (measured, last["frames_decoded"], unreadable))
+    p50s = [r["latency_ms_p50"] for r in e if "latency_ms_p50" in r]
+    check(p50s and all(0 < v < 10000 for v in p50s),
+          "the measured latency is a sane figure (p50 per second: %s ms)"
+          % ", ".join("%.1f" % v for v in p50s[-3:]))
 
     # Voice both ways: each side hears the other's tone.
     check(any(near(r.get("audio_peak_hz"), TOWNSHIP_HZ, TONE_TOLERANCE_HZ)

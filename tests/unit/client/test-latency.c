@@ -1,0 +1,162 @@
+/* test-latency.c — the latency stamp and meter of sl-latency.h.
+ *
+ * Frames are made here, stamped by the same tap the township uses, aged by
+ * rewriting the stamp with an earlier clock value, and measured by the
+ * meter the expert uses: the measured latency must be at least the age
+ * given and the window's figures must follow from the frames measured.
+ */
+#include "sl-latency.h"
+#include "sl-media.h"
+#include "sl-stamp.h"
+
+#include <gst/video/video.h>
+#include <stdio.h>
+#include <string.h>
+
+#define W 1280
+#define H 720
+
+static GstSample *
+make_frame (GstVideoInfo *info, gint64 age_us, gint64 index)
+{
+  g_autoptr (GstBuffer) buffer
+      = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info), NULL);
+  g_autoptr (GstCaps) caps = gst_video_info_to_caps (info);
+  GstMapInfo map;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  memset (map.data, 100, map.size);
+  if (index >= 0)
+    sl_stamp_write_at (SL_STAMP_TOP_LEFT, map.data, W, W, H, (guint64)index);
+  gst_buffer_unmap (buffer, &map);
+  if (age_us >= 0)
+    {
+      sl_latency_stamp_frame (buffer, info, NULL);
+      /* Age it: the stamp as if written @age_us ago. */
+      gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+      sl_stamp_write_at (SL_STAMP_TOP_RIGHT, map.data, W, W, H,
+                         (guint64)(sl_media_now_us () - age_us));
+      gst_buffer_unmap (buffer, &map);
+    }
+  return gst_sample_new (buffer, caps, NULL, NULL);
+}
+
+static void
+test_percentile (void)
+{
+  gdouble v[] = { 5, 1, 4, 2, 3, 10, 9, 8, 7, 6 };
+
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 50), ==, 5);
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 95), ==, 10);
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 100), ==, 10);
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 0), ==, 1);
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 10), ==, 1);
+  g_assert_cmpfloat (sl_latency_percentile (v, 10, 11), ==, 2);
+  g_assert_cmpfloat (sl_latency_percentile (v, 0, 50), ==, 0);
+}
+
+static void
+test_tap_writes_now (void)
+{
+  GstVideoInfo info;
+  g_autoptr (GstBuffer) buffer = NULL;
+  GstMapInfo map;
+  guint64 stamp = 0;
+  gint64 before, after;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, W, H);
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_memset (buffer, 0, 128, GST_VIDEO_INFO_SIZE (&info));
+  before = sl_media_now_us ();
+  sl_latency_stamp_frame (buffer, &info, NULL);
+  after = sl_media_now_us ();
+  gst_buffer_map (buffer, &map, GST_MAP_READ);
+  g_assert_true (
+      sl_stamp_read_at (SL_STAMP_TOP_RIGHT, map.data, W, W, H, &stamp));
+  /* The top-left corner, where the phantom's index goes, is untouched. */
+  g_assert_cmpuint (map.data[0], ==, 128);
+  gst_buffer_unmap (buffer, &map);
+  g_assert_cmpint ((gint64)stamp, >=, before);
+  g_assert_cmpint ((gint64)stamp, <=, after);
+
+  /* Too small for a second stamp: left alone. */
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  gst_buffer_unref (buffer);
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_memset (buffer, 0, 128, GST_VIDEO_INFO_SIZE (&info));
+  sl_latency_stamp_frame (buffer, &info, NULL);
+  gst_buffer_map (buffer, &map, GST_MAP_READ);
+  for (gsize i = 0; i < map.size; i++)
+    g_assert_cmpuint (map.data[i], ==, 128);
+  gst_buffer_unmap (buffer, &map);
+}
+
+static void
+test_meter (void)
+{
+  static const gint64 ages_us[] = { 4000, 12000, 8000, 30000 };
+  GstVideoInfo info;
+  g_autofree gchar *log_text = NULL;
+  gsize log_len = 0;
+  FILE *log = open_memstream (&log_text, &log_len);
+  g_autoptr (SlLatencyMeter) meter = sl_latency_meter_new (log);
+  SlLatencyWindow w;
+  gint64 index, latency;
+  gchar **lines;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, W, H);
+  for (guint i = 0; i < G_N_ELEMENTS (ages_us); i++)
+    {
+      g_autoptr (GstSample) s = make_frame (&info, ages_us[i], 100 + i);
+
+      sl_latency_meter_check (meter, s);
+    }
+  {
+    /* No latency stamp (a township without --latency-stamp). */
+    g_autoptr (GstSample) s = make_frame (&info, -1, 7);
+
+    sl_latency_meter_check (meter, s);
+  }
+  sl_latency_meter_take (meter, &w);
+  g_assert_cmpuint (w.frames, ==, 4);
+  g_assert_cmpuint (w.unreadable, ==, 1);
+  g_assert_cmpuint (w.total_frames, ==, 4);
+  /* Each at least its age, and the order of the ages is kept: p50 is the
+   * second smallest (8 ms), the maximum the oldest (30 ms). */
+  g_assert_cmpfloat (w.p50_ms, >=, 8.0);
+  g_assert_cmpfloat (w.p50_ms, <, 12.0);
+  g_assert_cmpfloat (w.max_ms, >=, 30.0);
+  g_assert_cmpfloat (w.p95_ms, ==, w.max_ms);
+
+  /* A new window starts empty; the totals carry on. */
+  sl_latency_meter_take (meter, &w);
+  g_assert_cmpuint (w.frames, ==, 0);
+  g_assert_cmpuint (w.unreadable, ==, 0);
+  g_assert_cmpuint (w.total_frames, ==, 4);
+  g_assert_cmpuint (w.total_unreadable, ==, 1);
+  g_assert_cmpfloat (w.p50_ms, ==, 0);
+  fclose (log);
+  lines = g_strsplit (log_text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5); /* 4 lines and "" */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_cmpint (sscanf (lines[i],
+                               "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &index,
+                               &latency),
+                       ==, 2);
+      g_assert_cmpint (index, ==, 100 + i);
+      g_assert_cmpint (latency, >=, ages_us[i]);
+    }
+  g_strfreev (lines);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/client/latency/percentile", test_percentile);
+  g_test_add_func ("/client/latency/tap", test_tap_writes_now);
+  g_test_add_func ("/client/latency/meter", test_meter);
+  return g_test_run ();
+}
