@@ -64,6 +64,42 @@ sl_media_init (int *argc, char ***argv)
     }
 }
 
+/* The DTLS certificate that every webrtcbin of the process shares is made
+ * (an RSA key generated) when the first DTLS element is created: a few
+ * hundred milliseconds that the first call would otherwise spend between
+ * "expert joined" and the offer.  Making one element on a worker thread at
+ * start moves that cost out of the call; a session that starts sooner just
+ * waits for the same certificate. */
+static gpointer
+prepare_dtls (gpointer data)
+{
+  GstElement *dec = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dec != NULL)
+    gst_object_unref (gst_object_ref_sink (dec));
+  GST_DEBUG ("DTLS certificate ready");
+  return NULL;
+}
+
+/* The worker, joined by sl_media_finish_prepare (control thread only). */
+static GThread *prepare_thread;
+
+void
+sl_media_prepare (void)
+{
+  if (prepare_thread == NULL)
+    prepare_thread = g_thread_new ("sl-dtls-prepare", prepare_dtls, NULL);
+}
+
+void
+sl_media_finish_prepare (void)
+{
+  /* A process that exits while OpenSSL generates the key on the worker
+   * would pull the library out from under it. */
+  if (prepare_thread != NULL)
+    g_thread_join (g_steal_pointer (&prepare_thread));
+}
+
 GstElement *
 sl_media_make_element (const gchar *factory, const gchar *name, GError **error)
 {

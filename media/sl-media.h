@@ -29,6 +29,13 @@ typedef enum
  * Call once from main() before anything else of the library. */
 void sl_media_init (int *argc, char ***argv);
 
+/* Starts, on a worker thread, the one-off work a first call would wait for
+ * (the DTLS certificate).  Call once the station knows it will make calls;
+ * returns at once.  sl_media_finish_prepare waits for that work to end;
+ * call it before the process exits.  Control thread. */
+void sl_media_prepare (void);
+void sl_media_finish_prepare (void);
+
 /* Creates element @factory named @name, or fails with
  * SL_MEDIA_ERROR_MISSING_ELEMENT naming the Debian package that has it.
  * Returns (transfer floating). */

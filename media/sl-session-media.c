@@ -102,11 +102,18 @@ add_chain (SlSession *self, GstElement *first, GstElement **elements, guint n,
   return prev;
 }
 
+/* Encoded frames are dropped until the connection is up: webrtcbin would
+ * hold the first one at its blocked sink pad and send it, a second or so
+ * stale, as the expert's first picture.  Once connected, the encoder is
+ * asked for a keyframe (sl_session_media_start_video), so the first
+ * picture sent is both fresh and decodable. */
 static GstPadProbeReturn
 count_sent_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   SlSession *self = user_data;
 
+  if (!g_atomic_int_get (&self->video_flowing))
+    return GST_PAD_PROBE_DROP;
   g_mutex_lock (&self->stats_lock);
   self->stats.frames_sent++;
   g_mutex_unlock (&self->stats_lock);
@@ -186,6 +193,20 @@ build_video_send (SlSession *self, GError **error)
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE,
                 NULL);
   return TRUE;
+}
+
+void
+sl_session_media_start_video (SlSession *self)
+{
+  g_autoptr (GstPad) enc_src = NULL;
+
+  if (self->encoder == NULL || g_atomic_int_get (&self->video_flowing))
+    return;
+  g_atomic_int_set (&self->video_flowing, TRUE);
+  enc_src = gst_element_get_static_pad (self->encoder, "src");
+  gst_pad_send_event (enc_src, gst_video_event_new_upstream_force_key_unit (
+                                   GST_CLOCK_TIME_NONE, TRUE, 0));
+  GST_INFO_OBJECT (self->pipeline, "connected: video flows from a keyframe");
 }
 
 /* Adds the voice send branch after the appsrc to the pipeline.  A VIEWER

@@ -44,6 +44,7 @@ struct _SlSession
   SlSessionState state; /* control thread only */
   gboolean closed;      /* atomic: set once by sl_session_close */
   gboolean audio_send_linked;
+  gboolean video_flowing; /* atomic: SENDER, encoded video goes out */
   GMainContext *context;
 
   GstWebRTCDataChannel *channel; /* control thread only */
@@ -67,6 +68,7 @@ gboolean sl_session_is_closed (SlSession *self);
 /* sl-session-media.c */
 gboolean sl_session_media_build_send (SlSession *self, GError **error);
 gboolean sl_session_media_link_audio_send (SlSession *self, GError **error);
+void sl_session_media_start_video (SlSession *self);
 void sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad,
                                     SlSession *self);
 

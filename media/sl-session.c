@@ -81,6 +81,8 @@ sl_session_set_state (SlSession *self, SlSessionState state)
   GST_INFO_OBJECT (self->pipeline, "state %s -> %s",
                    sl_session_state_name (old), sl_session_state_name (state));
   self->state = state;
+  if (state == SL_SESSION_STATE_CONNECTED && self->role == SL_SESSION_SENDER)
+    sl_session_media_start_video (self);
   if (self->callbacks.state_changed != NULL && state != SL_SESSION_STATE_CLOSED)
     self->callbacks.state_changed (self, state, self->user_data);
 }

@@ -46,6 +46,13 @@ typedef struct
   guint ticks;
   gboolean snapshot_busy;
 
+  /* Start-up time of a viewer: when it and a township were first both in
+   * the room (control thread), and when its first picture was decoded
+   * (written once by the streaming thread, __atomic). */
+  gint64 together_us;
+  gint64 first_picture_us;
+  gboolean first_picture_logged;
+
   /* Guards last_sample and sample_is_new (streaming thread writes). */
   GMutex sample_lock;
   GstSample *last_sample;

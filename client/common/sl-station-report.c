@@ -74,6 +74,20 @@ add_verify (SlStation *st, JsonObject *obj)
   json_object_set_int_member (obj, "verify_last_index", v.last_index);
   json_object_set_double_member (obj, "verify_psnr_min", v.psnr_min);
   json_object_set_double_member (obj, "verify_psnr_mean", v.psnr_mean);
+  json_object_set_double_member (obj, "verify_ssim_min", v.ssim_min);
+  json_object_set_double_member (obj, "verify_ssim_mean", v.ssim_mean);
+}
+
+/* Start-up: from the moment the viewer and the township were first both in
+ * the room to the first decoded picture. */
+static gdouble
+first_picture_ms (SlStation *st)
+{
+  gint64 first = __atomic_load_n (&st->first_picture_us, __ATOMIC_RELAXED);
+
+  if (first == 0 || st->together_us == 0 || first < st->together_us)
+    return -1;
+  return (first - st->together_us) / 1000.0;
 }
 
 /* The latency fields appear once the township's latency stamps have been
@@ -138,6 +152,9 @@ report_session (SlStation *st, SlSession *session)
       json_object_unref (obj);
       add_verify (st, rec);
       add_latency (st, rec);
+      if (first_picture_ms (st) >= 0)
+        json_object_set_double_member (rec, "first_picture_ms",
+                                       first_picture_ms (st));
       write_json (st, rec);
     }
 }
@@ -228,6 +245,14 @@ on_report_tick (gpointer user_data)
     }
   if (st->latency != NULL)
     sl_latency_meter_take (st->latency, &st->latency_window);
+  if (!st->first_picture_logged && first_picture_ms (st) >= 0)
+    {
+      st->first_picture_logged = TRUE;
+      sl_station_log (st,
+                      "first picture %.0f ms after the township and this "
+                      "station were both in the room",
+                      first_picture_ms (st));
+    }
   if (g_hash_table_size (st->sessions) == 0)
     report_waiting (st);
   g_hash_table_iter_init (&iter, st->sessions);

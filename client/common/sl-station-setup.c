@@ -211,6 +211,7 @@ sl_station_prepare (SlStation *st, gchar **token)
       g_printerr ("%s: %s\n", st->name, error->message);
       return SL_EXIT_MEDIA;
     }
+  sl_media_prepare ();
   if (opt->verify_phantom)
     st->verifier = sl_verifier_new (opt->phantom_seed ? opt->phantom_seed : 1);
   if (opt->latency_log != NULL)

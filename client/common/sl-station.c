@@ -69,6 +69,10 @@ on_video_frame (SlSession *session, GstSample *sample, gpointer user_data)
 {
   SlStation *st = user_data;
 
+  gint64 zero = 0, now = sl_media_now_us ();
+
+  __atomic_compare_exchange_n (&st->first_picture_us, &zero, now, FALSE,
+                               __ATOMIC_RELAXED, __ATOMIC_RELAXED);
   /* Latency first: the verifier's PSNR takes milliseconds. */
   if (st->latency != NULL)
     sl_latency_meter_check (st->latency, sample);
@@ -274,6 +278,8 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
                            GINT_TO_POINTER (p->role));
       if (township && role_is_viewer (p->role))
         ensure_sending_session (st, p->peer_id);
+      if (!township && p->role == SL_ROLE_TOWNSHIP && st->together_us == 0)
+        st->together_us = sl_media_now_us ();
     }
 }
 
@@ -325,6 +331,9 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
                            GINT_TO_POINTER (msg->role));
       if (st->opt->kind == SL_STATION_TOWNSHIP && role_is_viewer (msg->role))
         ensure_sending_session (st, msg->peer_id);
+      if (st->opt->kind == SL_STATION_EXPERT && msg->role == SL_ROLE_TOWNSHIP
+          && st->together_us == 0)
+        st->together_us = sl_media_now_us ();
       break;
     case SL_MSG_PEER_LEFT:
       sl_station_log (st, "peer %s left", msg->peer_id);
@@ -439,6 +448,7 @@ station_clear (SlStation *st)
   g_clear_pointer (&st->verifier, sl_verifier_free);
   g_clear_pointer (&st->latency, sl_latency_meter_free);
   g_clear_pointer (&st->latency_log, fclose);
+  sl_media_finish_prepare ();
   g_clear_pointer (&st->loop, g_main_loop_unref);
   g_clear_pointer (&st->last_sample, gst_sample_unref);
   g_mutex_clear (&st->sample_lock);

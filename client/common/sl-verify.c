@@ -16,6 +16,7 @@ struct _SlVerifier
   GMutex lock;
   SlVerifyStats stats;
   gdouble psnr_sum;
+  gdouble ssim_sum;
 };
 
 SlVerifier *
@@ -58,7 +59,8 @@ ensure_phantom (SlVerifier *verifier, guint width, guint height)
 }
 
 static void
-record (SlVerifier *verifier, gboolean stamped, guint64 index, gdouble psnr)
+record (SlVerifier *verifier, gboolean stamped, guint64 index, gdouble psnr,
+        gdouble ssim)
 {
   SlVerifyStats *s = &verifier->stats;
 
@@ -77,6 +79,10 @@ record (SlVerifier *verifier, gboolean stamped, guint64 index, gdouble psnr)
       verifier->psnr_sum += psnr;
       s->psnr_mean = verifier->psnr_sum / s->checked;
       s->psnr_last = psnr;
+      if (s->checked == 1 || ssim < s->ssim_min)
+        s->ssim_min = ssim;
+      verifier->ssim_sum += ssim;
+      s->ssim_mean = verifier->ssim_sum / s->checked;
     }
   g_mutex_unlock (&verifier->lock);
 }
@@ -90,7 +96,7 @@ sl_verifier_check (SlVerifier *verifier, GstSample *sample)
   guint8 *ref_y, *ref_u, *ref_v;
   guint64 index, stamp;
   gboolean stamped;
-  gdouble psnr = 0;
+  gdouble psnr = 0, ssim = 0;
 
   if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_I420
@@ -113,18 +119,20 @@ sl_verifier_check (SlVerifier *verifier, GstSample *sample)
       /* A township with --latency-stamp added its clock at the top right;
        * the same stamp in the reference gives the same pixels there, so
        * only the coding of the picture is measured. */
-      if (sl_stamp_read_at (SL_STAMP_TOP_RIGHT,
-                            GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-                            GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width,
-                            height, &stamp))
+      if (sl_stamp_read_at (
+              SL_STAMP_TOP_RIGHT, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+              GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width, height, &stamp))
         sl_stamp_write_at (SL_STAMP_TOP_RIGHT, ref_y, width, width, height,
                            stamp);
       psnr = sl_fidelity_psnr (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
                                GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), ref_y,
                                width, width, height);
+      ssim = sl_fidelity_ssim (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+                               GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), ref_y,
+                               width, width, height);
     }
   gst_video_frame_unmap (&frame);
-  record (verifier, stamped, stamped ? index : 0, psnr);
+  record (verifier, stamped, stamped ? index : 0, psnr, ssim);
 }
 
 void

@@ -3,8 +3,8 @@
  * The phantom stamps each frame with its index, and frame N of a given seed
  * and size is always the same picture.  A viewer receiving the phantom can
  * therefore read the index from every decoded picture, regenerate the exact
- * source frame and measure how faithfully it arrived (luma PSNR).  This is
- * `sonolink-expert --verify-phantom`: a self-test an engineer can run on a
+ * source frame and measure how faithfully it arrived (luma PSNR and SSIM). This
+ * is `sonolink-expert --verify-phantom`: a self-test an engineer can run on a
  * real link, and what the integration tests assert on.
  *
  * sl_verifier_check runs on a streaming thread; the rest anywhere.
@@ -26,6 +26,8 @@ typedef struct
   gdouble psnr_min; /* dB over checked pictures (0 if none) */
   gdouble psnr_mean;
   gdouble psnr_last;
+  gdouble ssim_min; /* luma SSIM over checked pictures (0 if none) */
+  gdouble ssim_mean;
 } SlVerifyStats;
 
 SlVerifier *sl_verifier_new (guint32 seed);

@@ -188,8 +188,12 @@ def session_records(path):
 
 
 def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
+    """(width, height) of a PNG file; None if it is not (yet) one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except FileNotFoundError:
+        return None
     if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
         return None
     return struct.unpack(">II", head[16:24])
