@@ -174,6 +174,9 @@ build_video_send (SlSession *self, GError **error)
                     "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
                     "sliced-threads", TRUE, "threads", 2, "bframes", 0,
                     "rc-lookahead", 0, NULL);
+      if (self->x264_options != NULL)
+        g_object_set (self->encoder, "option-string", self->x264_options,
+                      NULL);
     }
   if (elements[3] != NULL)
     g_object_set (elements[3], "config-interval", -1, "aggregate-mode",

@@ -9,6 +9,7 @@
 
 #include "sl-session.h"
 #include "sl-media.h"
+#include "sl-jitter.h"
 
 #include <gst/webrtc/webrtc.h>
 
@@ -23,7 +24,9 @@ struct _SlSession
   SlSessionRole role;
   gchar *peer_id;
   guint video_bitrate_kbps;
+  gchar *x264_options;
   guint jitter_ms;
+  SlJitterPolicy jitter_policy; /* control thread */
   gboolean send_audio;
   gboolean recv_audio;
   SlSessionCallbacks callbacks;
@@ -74,6 +77,7 @@ void sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad,
 
 /* sl-session-stats.c */
 void sl_session_stats_poll (SlSession *self);
+void sl_session_stats_adapt_jitter (SlSession *self);
 void sl_session_stats_on_element_message (SlSession *self,
                                           const GstStructure *s);
 void sl_session_stats_parse (const GstStructure *report, SlSessionStats *out);

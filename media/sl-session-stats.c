@@ -159,6 +159,58 @@ on_stats (GstPromise *promise, gpointer user_data)
   gst_promise_unref (promise);
 }
 
+/* Sets @latency_ms on every jitter buffer inside webrtcbin.  webrtcbin's
+ * own "latency" covers the jitter buffers made from now on; the running
+ * ones are set here directly rather than through whatever webrtcbin and
+ * rtpbin happen to pass down. */
+static void
+set_jitter_buffers (SlSession *self, guint latency_ms)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+
+  g_object_set (self->webrtc, "latency", latency_ms, NULL);
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+      GstElementFactory *f = gst_element_get_factory (e);
+
+      if (f != NULL && g_str_equal (GST_OBJECT_NAME (f), "rtpjitterbuffer"))
+        g_object_set (e, "latency", latency_ms, NULL);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+/* Control thread, once a second: sizes the receive jitter buffers from the
+ * last measurements (sl-jitter.h).  The round trip is RTCP's when known
+ * (a viewer has it once it sends voice), else the data channel's ping,
+ * which crosses the same path. */
+void
+sl_session_stats_adapt_jitter (SlSession *self)
+{
+  gdouble rtt, jitter;
+  guint before = self->jitter_policy.current_ms, target;
+
+  g_mutex_lock (&self->stats_lock);
+  rtt = self->stats.rtt_ms >= 0 ? self->stats.rtt_ms : self->stats.dc_rtt_ms;
+  jitter = self->stats.jitter_ms;
+  g_mutex_unlock (&self->stats_lock);
+
+  target = sl_jitter_policy_update (&self->jitter_policy, rtt, jitter);
+  if (target != before)
+    {
+      GST_INFO_OBJECT (
+          self->pipeline,
+          "jitter buffer %u -> %u ms (rtt %.1f ms, jitter %.1f ms)", before,
+          target, rtt, jitter);
+      set_jitter_buffers (self, target);
+    }
+  g_mutex_lock (&self->stats_lock);
+  self->stats.jitter_buffer_ms = target;
+  g_mutex_unlock (&self->stats_lock);
+}
+
 void
 sl_session_stats_poll (SlSession *self)
 {

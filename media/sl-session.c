@@ -382,6 +382,7 @@ static gboolean
 on_stats_timer (gpointer user_data)
 {
   sl_session_stats_poll (user_data);
+  sl_session_stats_adapt_jitter (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -410,7 +411,10 @@ sl_session_new (const SlSessionConfig *config,
   self->peer_id = g_strdup (config->peer_id ? config->peer_id : "peer");
   self->video_bitrate_kbps
       = config->video_bitrate_kbps ? config->video_bitrate_kbps : 4000;
+  self->x264_options = g_strdup (config->x264_options);
   self->jitter_ms = config->jitter_ms;
+  sl_jitter_policy_init (&self->jitter_policy, self->jitter_ms);
+  self->jitter_ms = self->jitter_policy.current_ms;
   self->send_audio = config->send_audio;
   self->recv_audio = config->recv_audio;
   self->callbacks = *callbacks;
@@ -628,6 +632,7 @@ sl_session_finalize (GObject *object)
   SlSession *self = SL_SESSION (object);
 
   sl_session_close (self);
+  g_clear_pointer (&self->x264_options, g_free);
   gst_clear_object (&self->video_sink);
   gst_clear_object (&self->audio_sink);
   gst_clear_object (&self->video_src);

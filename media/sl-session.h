@@ -49,7 +49,10 @@ typedef struct
   SlSessionRole role;
   const gchar *peer_id;     /* the remote peer, for logs */
   guint video_bitrate_kbps; /* SENDER: encoder target */
-  guint jitter_ms;          /* receive jitter-buffer latency */
+  /* SENDER: extra x264 options ("key=value:key=value", x264's own syntax)
+   * applied over the engine's settings, for tuning; NULL: none. */
+  const gchar *x264_options;
+  guint jitter_ms; /* receive jitter-buffer latency */
   gboolean send_audio;
   gboolean recv_audio;
   /* Local addresses ICE may use (NULL: all interfaces but loopback). */
@@ -92,6 +95,7 @@ typedef struct
   guint video_width, video_height; /* VIEWER: decoded size */
   gdouble rtt_ms;                  /* RTCP round trip, < 0 if unknown */
   gdouble jitter_ms;               /* receive jitter, < 0 if unknown */
+  guint jitter_buffer_ms;          /* the receive jitter buffer's latency */
   gdouble audio_level_db;          /* received voice RMS, dBFS (-inf: none) */
   gdouble audio_peak_hz;           /* strongest received frequency, 0: none */
   gdouble dc_rtt_ms;               /* data-channel ping round trip, < 0 */

@@ -22,6 +22,7 @@ typedef struct
   gdouble rtt_ms;         /* < 0: unknown */
   gdouble loss_pct;       /* video packets lost over the interval */
   gdouble jitter_ms;      /* < 0: unknown */
+  guint jitter_buffer_ms; /* receive jitter-buffer latency in force */
   guint width, height;    /* VIEWER: decoded picture size */
   gdouble audio_level_db; /* received voice, -G_MAXDOUBLE: none */
   gdouble audio_peak_hz;  /* strongest received frequency, 0: none */

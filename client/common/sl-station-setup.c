@@ -50,7 +50,9 @@ sl_station_common_options (SlStationOptions *o)
       "every interface but loopback)",
       "ADDR" },
     { "jitter-ms", 0, 0, G_OPTION_ARG_INT, &o->jitter_ms,
-      "Receive jitter-buffer latency in milliseconds (default 40)", "MS" },
+      "Starting receive jitter-buffer latency in milliseconds (default "
+      "40); adapted each second to the measured round trip and jitter",
+      "MS" },
     { "audio-in", 0, 0, G_OPTION_ARG_STRING, &o->audio_in,
       "Voice input: auto (microphone if present, else a test tone), none, "
       "test, test:HZ or gst:DESC (default auto)",

@@ -195,6 +195,7 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   config.role = role;
   config.peer_id = peer_id;
   config.video_bitrate_kbps = st->opt->bitrate_kbps;
+  config.x264_options = st->opt->x264_options;
   config.jitter_ms = st->opt->jitter_ms;
   config.send_audio = send_audio;
   config.recv_audio = TRUE;

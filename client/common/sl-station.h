@@ -55,6 +55,7 @@ typedef struct
   gint width, height, fps, seed;
   gint bitrate_kbps;
   gboolean latency_stamp;
+  gchar *x264_options;
   /* expert */
   gchar *sink;
   gchar *snapshot_path;

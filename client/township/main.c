@@ -50,6 +50,10 @@ main (int argc, char **argv)
       "Seed of the synthetic phantom (default 1)", "N" },
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &opt.bitrate_kbps,
       "Video bitrate in kbit/s (default 4000)", "KBPS" },
+    { "x264-options", 0, 0, G_OPTION_ARG_STRING, &opt.x264_options,
+      "Extra x264 options over the engine's own, in x264's syntax "
+      "(\"vbv-maxrate=4800:aq-mode=1\"), for tuning by media engineers",
+      "OPTS" },
     { "latency-stamp", 0, 0, G_OPTION_ARG_NONE, &opt.latency_stamp,
       "Write this machine's monotonic clock into the top-right corner of "
       "every frame, so the expert can measure glass-to-glass latency "

@@ -1,0 +1,82 @@
+/* test-jitter.c — the jitter-buffer sizing policy of sl-jitter.h, on
+ * synthetic sequences of one-second measurements. */
+#include "sl-jitter.h"
+
+static void
+test_start (void)
+{
+  SlJitterPolicy p;
+
+  sl_jitter_policy_init (&p, 40);
+  g_assert_cmpuint (p.current_ms, ==, 40);
+  /* Nothing measured yet: the configured value stays. */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, -1, -1), ==, 40);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 10, -1), ==, 40);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, -1, 2), ==, 40);
+
+  /* Out-of-range starting values are clamped; a large one raises the
+   * ceiling instead. */
+  sl_jitter_policy_init (&p, 5);
+  g_assert_cmpuint (p.current_ms, ==, 20);
+  sl_jitter_policy_init (&p, 1000);
+  g_assert_cmpuint (p.current_ms, ==, 1000);
+  g_assert_cmpuint (p.ceiling_ms, ==, 1000);
+}
+
+static void
+test_loopback_goes_to_floor (void)
+{
+  SlJitterPolicy p;
+  guint last = 0, steps = 0;
+
+  /* Loopback: 1 ms round trip, 0.1 ms jitter.  From 40 ms the target
+   * falls a tenth a second, never faster, down to the floor. */
+  sl_jitter_policy_init (&p, 40);
+  for (guint i = 0; i < 30; i++)
+    {
+      guint before = p.current_ms, now = sl_jitter_policy_update (&p, 1, 0.1);
+
+      g_assert_cmpuint (now, <=, before);
+      g_assert_cmpuint (now, >=, before - before / 10);
+      if (now != before)
+        steps++;
+      last = now;
+    }
+  g_assert_cmpuint (last, ==, 20);
+  g_assert_cmpuint (steps, >, 3);
+}
+
+static void
+test_worse_link_rises_at_once (void)
+{
+  SlJitterPolicy p;
+
+  sl_jitter_policy_init (&p, 20);
+  /* 60 ms round trip, 8 ms jitter: 60 + 32 + 10 = 102 ms, at once. */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 60, 8), ==, 102);
+  /* A much worse second is capped at the ceiling. */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 900, 50), ==, 400);
+  /* One good second afterwards only takes a tenth off. */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 2, 0.2), ==, 360);
+}
+
+static void
+test_bad_values (void)
+{
+  SlJitterPolicy p;
+
+  sl_jitter_policy_init (&p, 40);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 1.0 / 0.0, 1), ==, 40);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 5, 0.0 / 0.0), ==, 40);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/jitter/start", test_start);
+  g_test_add_func ("/jitter/loopback", test_loopback_goes_to_floor);
+  g_test_add_func ("/jitter/worse-link", test_worse_link_rises_at_once);
+  g_test_add_func ("/jitter/bad-values", test_bad_values);
+  return g_test_run ();
+}
