@@ -36,7 +36,7 @@ struct _SlCapture
 };
 
 /* The sample as @target's pipeline must see it.  Capture and sessions run
- * on one clock (the monotonic system clock, see sl_media_use_clock) but
+ * on one clock (the monotonic system clock, see sl_media_use_system_clock) but
  * each pipeline has its own base time, and a session starts later than the
  * capture: a capture timestamp taken as it is would lie in the session's
  * future, and a live appsrc downstream would hold every buffer until its

@@ -12,7 +12,7 @@
  *   webrtcbin ! rtpopusdepay ! opusdec ! audioconvert ! level ! spectrum ! sink
  *
  * Latency choices (measured in docs/PERFORMANCE.md): the encoder has no
- * lookahead and no B-frames (tune=zerolatency) and a VBV of a few frames so no
+ * lookahead and no B-frames (tune=zerolatency) and a bounded VBV so no
  * frame bursts far above the mean; the payloader sends each frame's NAL units
  * as soon as they are produced; sinks do not wait for the clock.  Every queue
  * holds one or two items and drops the oldest, because a fresh picture is
@@ -28,9 +28,14 @@
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
 
-/* Intra period: an IDR frame every 2 s bounds how long a receiver that
- * missed one (a late joiner, a lost PLI) waits for a clean picture. */
-#define SL_KEYFRAME_INTERVAL_FRAMES 60
+/* Intra period.  Every session starts on a keyframe of its own and a
+ * receiver that loses one asks for another (PLI), so periodic IDR frames
+ * only bound the worst case; each costs quality (0.6 dB at 2 s against
+ * 10 s on the phantom at 4 Mbit/s), so one every 10 s at 30 fps. */
+#define SL_KEYFRAME_INTERVAL_FRAMES 300
+
+/* Encoder VBV size in milliseconds at the target bitrate (see below). */
+#define SL_VBV_MS 300
 
 static GstElement *
 make_queue (guint max_buffers, GError **error)
@@ -69,6 +74,40 @@ make_appsrc (const gchar *name, guint max_buffers, GError **error)
                 (guint64)0, "leaky-type", 2 /* downstream */, "block", FALSE,
                 NULL);
   return GST_APP_SRC (src);
+}
+
+/* The pipeline's newest child (gst_bin_add prepends), not a reference:
+ * only compared with. */
+static GstElement *
+first_child (SlSession *self)
+{
+  GstElement *first;
+
+  GST_OBJECT_LOCK (self->pipeline);
+  first = GST_BIN_CHILDREN (self->pipeline)
+              ? GST_BIN_CHILDREN (self->pipeline)->data
+              : NULL;
+  GST_OBJECT_UNLOCK (self->pipeline);
+  return first;
+}
+
+/* Sets the children added since @old_head was the newest to the pipeline's
+ * state, newest (the sink) first.  Only those: syncing every child would
+ * also send a running webrtcbin back through PAUSED whenever a new sink
+ * has to preroll, and the stream would wait on itself for ever. */
+static void
+sync_new_children (SlSession *self, GstElement *old_head)
+{
+  g_autoptr (GPtrArray) fresh
+      = g_ptr_array_new_with_free_func (gst_object_unref);
+
+  GST_OBJECT_LOCK (self->pipeline);
+  for (GList *l = GST_BIN_CHILDREN (self->pipeline);
+       l != NULL && l->data != old_head; l = l->next)
+    g_ptr_array_add (fresh, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self->pipeline);
+  for (guint i = 0; i < fresh->len; i++)
+    gst_element_sync_state_with_parent (fresh->pdata[i]);
 }
 
 /* Makes @factories into elements, adds them to the pipeline and links them
@@ -165,18 +204,21 @@ build_video_send (SlSession *self, GError **error)
       error);
   if (self->encoder != NULL)
     {
-      /* A VBV of ~3 frames at the target rate: enough for x264 to keep the
-       * quality of the default rate control, small enough that no frame is
-       * a burst the network must queue. */
+      /* The VBV bounds how far a frame may exceed the mean.  One to three
+       * frames' worth (33-100 ms) made x264 undershoot its target by a
+       * sixth and cost 2-3 dB of luma PSNR on the phantom; 300 ms keeps
+       * within about 0.5 dB of x264's default (600 ms) at no measurable
+       * latency cost on loopback (docs/PERFORMANCE.md).  What a larger
+       * burst costs on a narrow uplink is the rate controller's to
+       * manage, not the encoder's to avoid by blurring the image. */
       g_object_set (self->encoder, "tune", 0x4 /* zerolatency */,
                     "speed-preset", 1 /* ultrafast */, "bitrate",
-                    self->video_bitrate_kbps, "vbv-buf-capacity", 100,
+                    self->video_bitrate_kbps, "vbv-buf-capacity", SL_VBV_MS,
                     "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
                     "sliced-threads", TRUE, "threads", 2, "bframes", 0,
                     "rc-lookahead", 0, NULL);
       if (self->x264_options != NULL)
-        g_object_set (self->encoder, "option-string", self->x264_options,
-                      NULL);
+        g_object_set (self->encoder, "option-string", self->x264_options, NULL);
     }
   if (elements[3] != NULL)
     g_object_set (elements[3], "config-interval", -1, "aggregate-mode",
@@ -264,7 +306,7 @@ gboolean
 sl_session_media_link_audio_send (SlSession *self, GError **error)
 {
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
-  GstElement *last;
+  GstElement *last, *old_head = first_child (self);
 
   if (!add_audio_branch (self, error))
     return FALSE;
@@ -274,7 +316,7 @@ sl_session_media_link_audio_send (SlSession *self, GError **error)
     return FALSE;
   g_object_set (trans, "direction",
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
-  gst_bin_sync_children_states (GST_BIN (self->pipeline));
+  sync_new_children (self, old_head);
   self->audio_send_linked = TRUE;
   return TRUE;
 }
@@ -443,10 +485,11 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
   g_autoptr (GError) error = NULL;
   g_autoptr (GstPad) sink = NULL;
   const gchar *media;
-  GstElement *head = NULL;
+  GstElement *head = NULL, *old_head;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  old_head = first_child (self);
   caps = gst_pad_get_current_caps (pad);
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
@@ -471,7 +514,7 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
   /* Bring the new elements up to PLAYING before they are linked: the first
    * buffer webrtcbin pushes into an element still in NULL would come back
    * FLUSHING and stop that stream's jitter-buffer task for good. */
-  gst_bin_sync_children_states (GST_BIN (self->pipeline));
+  sync_new_children (self, old_head);
   sink = gst_element_get_static_pad (head, "sink");
   if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
     GST_ERROR_OBJECT (self->pipeline, "could not link received %s", media);

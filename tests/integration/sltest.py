@@ -62,8 +62,11 @@ class Processes:
         full_env.pop("WAYLAND_DISPLAY", None)
         if env:
             full_env.update(env)
+        # A session of its own, so that cleanup can end whatever the
+        # program started too (the demo script's stations).
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=full_env)
+                                stdin=subprocess.DEVNULL, env=full_env,
+                                start_new_session=True)
         proc.name = name
         proc.log_path = log.name
         self.procs.append(proc)
@@ -88,9 +91,11 @@ class Processes:
 
     def cleanup(self):
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
 
     def check_no_criticals(self):
         """A GLib critical is a broken precondition in our code or a

@@ -30,9 +30,12 @@ def main(build, procs):
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("t", hub.token(room, "township")), t_stats,
         ["--audio-in", "none"]))
+    # The expert's picture goes to a gst: sink that prerolls (async, as a
+    # display sink does): adding it to a running session must not stall
+    # the stream, neither at the first offer nor at the re-offers below.
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("e", hub.token(room, "expert")), e_stats,
-        ["--audio-in", "none", "--sink", "none"]))
+        ["--audio-in", "none", "--sink", "gst:fakesink sync=false"]))
 
     wait_for(lambda: last_session(e_stats).get("frames_decoded", 0) > 30, 20,
              "the first frames at the expert")
