@@ -145,6 +145,41 @@ sl_media_use_system_clock (GstElement *pipeline)
   gst_pipeline_use_clock (GST_PIPELINE (pipeline), clock);
 }
 
+/* Intra period.  Every session starts on a keyframe of its own and a
+ * receiver that loses one asks for another (PLI), so periodic IDR frames
+ * only bound the worst case; each costs quality (0.6 dB at 2 s against
+ * 10 s on the phantom at 4 Mbit/s), so one every 10 s at 30 fps. */
+#define SL_KEYFRAME_INTERVAL_FRAMES 300
+
+/* The VBV bounds how far a frame may exceed the mean.  One to three
+ * frames' worth (33-100 ms) made x264 undershoot its target by a sixth and
+ * cost 2-3 dB of luma PSNR on the phantom; 300 ms keeps within about
+ * 0.5 dB of x264's default (600 ms) at no measurable latency cost on
+ * loopback (docs/PERFORMANCE.md).  What a larger burst costs on a narrow
+ * uplink is the rate controller's to manage, not the encoder's to avoid by
+ * blurring the image. */
+#define SL_VBV_MS 300
+
+void
+sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps)
+{
+  g_object_set (x264enc, "tune", 0x4 /* zerolatency */, "speed-preset",
+                1 /* ultrafast */, "bitrate", bitrate_kbps, "vbv-buf-capacity",
+                SL_VBV_MS, "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
+                "sliced-threads", TRUE, "threads", 2, "bframes", 0,
+                "rc-lookahead", 0, NULL);
+}
+
+void
+sl_media_configure_h264_decoder (GstElement *avdec)
+{
+  /* Slice threads decode one frame with both cores; frame threads would
+   * hold a frame per thread back.  Corrupt frames are not shown: a smeared
+   * image is worse than a short freeze for diagnosis. */
+  g_object_set (avdec, "thread-type", 2 /* slice */, "max-threads", 2,
+                "output-corrupt", FALSE, NULL);
+}
+
 gint64
 sl_media_now_us (void)
 {

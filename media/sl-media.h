@@ -53,6 +53,17 @@ gboolean sl_media_check_plugins (GError **error);
  * sl_media_now_us() compare with pipeline times. */
 void sl_media_use_system_clock (GstElement *pipeline);
 
+/* Sets the engine's H.264 encoding on @x264enc (an x264enc) at
+ * @bitrate_kbps: zero latency (no lookahead, no B-frames, sliced
+ * threads), a bounded VBV and a long intra period.  The send pipeline and
+ * the latency benchmark's codec floor share it, so the floor is the
+ * product's encoder.  Any thread, before the element runs. */
+void sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps);
+
+/* Sets the engine's H.264 decoding on @avdec (an avdec_h264): slice
+ * threads, no frame delay, corrupt pictures not shown. */
+void sl_media_configure_h264_decoder (GstElement *avdec);
+
 /* The monotonic clock in microseconds, as used in stats and data-channel
  * timing.  Any thread. */
 gint64 sl_media_now_us (void);

@@ -28,15 +28,6 @@
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
 
-/* Intra period.  Every session starts on a keyframe of its own and a
- * receiver that loses one asks for another (PLI), so periodic IDR frames
- * only bound the worst case; each costs quality (0.6 dB at 2 s against
- * 10 s on the phantom at 4 Mbit/s), so one every 10 s at 30 fps. */
-#define SL_KEYFRAME_INTERVAL_FRAMES 300
-
-/* Encoder VBV size in milliseconds at the target bitrate (see below). */
-#define SL_VBV_MS 300
-
 static GstElement *
 make_queue (guint max_buffers, GError **error)
 {
@@ -204,19 +195,7 @@ build_video_send (SlSession *self, GError **error)
       error);
   if (self->encoder != NULL)
     {
-      /* The VBV bounds how far a frame may exceed the mean.  One to three
-       * frames' worth (33-100 ms) made x264 undershoot its target by a
-       * sixth and cost 2-3 dB of luma PSNR on the phantom; 300 ms keeps
-       * within about 0.5 dB of x264's default (600 ms) at no measurable
-       * latency cost on loopback (docs/PERFORMANCE.md).  What a larger
-       * burst costs on a narrow uplink is the rate controller's to
-       * manage, not the encoder's to avoid by blurring the image. */
-      g_object_set (self->encoder, "tune", 0x4 /* zerolatency */,
-                    "speed-preset", 1 /* ultrafast */, "bitrate",
-                    self->video_bitrate_kbps, "vbv-buf-capacity", SL_VBV_MS,
-                    "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
-                    "sliced-threads", TRUE, "threads", 2, "bframes", 0,
-                    "rc-lookahead", 0, NULL);
+      sl_media_configure_h264_encoder (self->encoder, self->video_bitrate_kbps);
       if (self->x264_options != NULL)
         g_object_set (self->encoder, "option-string", self->x264_options, NULL);
     }
@@ -426,11 +405,7 @@ build_video_receive (SlSession *self, GError **error)
     g_object_set (elements[0], "request-keyframe", TRUE, "wait-for-keyframe",
                   TRUE, NULL);
   if (elements[2] != NULL)
-    /* Slice threads decode one frame with both cores; frame threads would
-     * hold a frame per thread back.  Corrupt frames are not shown: a
-     * smeared image is worse than a short freeze for diagnosis. */
-    g_object_set (elements[2], "thread-type", 2 /* slice */, "max-threads", 2,
-                  "output-corrupt", FALSE, NULL);
+    sl_media_configure_h264_decoder (elements[2]);
   tee = add_chain (self, NULL, elements, 4, error);
   if (tee == NULL)
     return NULL;

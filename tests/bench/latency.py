@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Glass-to-glass latency of the real product, against references.
+
+For each case (size x bitrate) this runs the product as a user would, as
+separate processes on loopback: sonolink-hub, sonolink-township streaming
+the synthetic phantom with --latency-stamp (its monotonic clock written
+into each frame when the frame is handed to the engine), and
+sonolink-expert decoding with --latency-log (one line per decoded picture:
+phantom frame index and latency) and --verify-phantom (luma PSNR and SSIM
+of every picture against the exact source frame).  After a warm-up it
+takes at least --frames pictures, then reports frames sent and decoded,
+p50/p95/p99/max latency, fidelity, the bitrate reached and the CPU time of
+each process.
+
+In the same run, on the same source and stamp, sl-bench-latency-ref
+measures the two references: "floor" (x264 with the product's settings
+straight into FFmpeg's decoder, no network) and "reference" (webrtcbin as
+the common examples set it up: 200 ms jitter buffer, a clock-synchronised
+sink).  Ratios against them are printed, because this machine is shared
+and noisy: absolute figures move from run to run, ratios much less.
+
+    latency.py BUILD_DIR [--frames N] [--cases 720p4,1080p2,...]
+               [--json FILE] [--smoke]
+
+--smoke runs one short 720p case and the two references for a few dozen
+frames and checks only that stamps were read and the counts add up; it is
+what `meson test` runs.  It asserts nothing about time.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from sltest import (Hub, Processes, TestFailure, read_stats,  # noqa: E402
+                    session_records, station_args, wait_for)
+
+CASES = {
+    "720p2": (1280, 720, 2000),
+    "720p4": (1280, 720, 4000),
+    "1080p2": (1920, 1080, 2000),
+    "1080p4": (1920, 1080, 4000),
+}
+FPS = 30
+
+
+class Programs:
+    def __init__(self, build):
+        self.hub = os.path.join(build, "signaling/hub/sonolink-hub")
+        self.township = os.path.join(build, "client/sonolink-township")
+        self.expert = os.path.join(build, "client/sonolink-expert")
+        self.ref = os.path.join(build, "tests/bench/sl-bench-latency-ref")
+        for path in (self.hub, self.township, self.expert):
+            if not os.access(path, os.X_OK):
+                sys.exit("latency.py: %s is missing: build first" % path)
+
+
+def percentile(values, p):
+    """Nearest-rank percentile, as sl_latency_percentile."""
+    if not values:
+        return None
+    s = sorted(values)
+    rank = max(1, -(-len(s) * p // 100))
+    return s[int(rank) - 1]
+
+
+def cpu_seconds(pid):
+    """utime + stime of a running process, from /proc."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def read_latency_log(path):
+    """(index, latency_us) pairs of an expert's --latency-log."""
+    pairs = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2:
+                    pairs.append((int(parts[0]), int(parts[1])))
+    except FileNotFoundError:
+        pass
+    return pairs
+
+
+def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
+                township_args=()):
+    """One consultation; returns the case's result dict."""
+    procs = Processes(workdir)
+    build = argparse.Namespace(hub=progs.hub, township=progs.township,
+                               expert=progs.expert)
+    try:
+        hub = Hub(build, procs).start()
+        room = "bench-" + name
+        t_stats = os.path.join(workdir, name + "-township.jsonl")
+        e_stats = os.path.join(workdir, name + "-expert.jsonl")
+        lat_log = os.path.join(workdir, name + "-latency.txt")
+        township = procs.start("township", [progs.township] + station_args(
+            hub, hub.token_file("t-" + name, hub.token(room, "township")),
+            t_stats, ["--latency-stamp", "--audio-in", "test:700",
+                      "--width", str(width), "--height", str(height),
+                      "--fps", str(FPS), "--bitrate", str(kbps), "--quiet"]
+            + list(township_args)))
+        expert = procs.start("expert", [progs.expert] + station_args(
+            hub, hub.token_file("e-" + name, hub.token(room, "expert")),
+            e_stats, ["--sink", "none", "--verify-phantom", "--audio-in",
+                      "test:1300", "--latency-log", lat_log, "--quiet"]))
+        wait_for(lambda: len(read_latency_log(lat_log)) >= warmup,
+                 30, "%d warm-up frames" % warmup, interval=0.2)
+        start_log = len(read_latency_log(lat_log))
+        start_sent = last_sent(t_stats)
+        cpu0 = {p.name: cpu_seconds(p.pid) for p in (hub.proc, township,
+                                                     expert)}
+        t0 = time.monotonic()
+        wait_for(lambda: len(read_latency_log(lat_log)) >= start_log + frames,
+                 frames / FPS * 2 + 20, "%d measured frames" % frames,
+                 interval=0.2)
+        seconds = time.monotonic() - t0
+        cpu1 = {p.name: cpu_seconds(p.pid) for p in (hub.proc, township,
+                                                     expert)}
+        sent = last_sent(t_stats) - start_sent
+        for p in (expert, township, hub.proc):
+            procs.stop(p)
+        pairs = read_latency_log(lat_log)[start_log:]
+        e = session_records(e_stats)
+        t = session_records(t_stats)
+        last = e[-1] if e else {}
+        lat = [us / 1000.0 for _, us in pairs]
+        # The bitrate reached: the township's own send rate over the window.
+        rates = [r["bitrate_kbps"] for r in t[-int(seconds):]
+                 if r.get("bitrate_kbps")]
+        return {
+            "mode": "product", "case": name, "width": width,
+            "height": height, "fps": FPS, "bitrate_kbps": kbps,
+            "seconds": round(seconds, 2),
+            "frames_sent": sent,
+            "frames_decoded": len(pairs),
+            "stamp_errors": sum(r.get("latency_unreadable", 0) for r in e),
+            "latency_ms": summary(lat),
+            "psnr_db": {"mean": last.get("verify_psnr_mean"),
+                        "min": last.get("verify_psnr_min")},
+            "ssim": {"mean": last.get("verify_ssim_mean"),
+                     "min": last.get("verify_ssim_min")},
+            "actual_bitrate_kbps": (sum(rates) / len(rates)) if rates
+            else None,
+            "first_picture_ms": next((r["first_picture_ms"] for r in e
+                                      if "first_picture_ms" in r), None),
+            "cpu_s": {k: round(cpu1[k] - cpu0[k], 2)
+                      for k in cpu0 if cpu0[k] is not None
+                      and cpu1[k] is not None},
+        }
+    except TestFailure:
+        procs.dump_logs()
+        raise
+    finally:
+        procs.cleanup()
+
+
+def last_sent(stats_path):
+    return max((r.get("frames_sent", 0) for r in read_stats(stats_path)),
+               default=0)
+
+
+def summary(values):
+    if not values:
+        return None
+    return {"p50": percentile(values, 50), "p95": percentile(values, 95),
+            "p99": percentile(values, 99), "max": max(values),
+            "mean": sum(values) / len(values)}
+
+
+def run_reference(progs, mode, width, height, kbps, frames, warmup):
+    if not os.access(progs.ref, os.X_OK):
+        sys.exit("latency.py: %s is missing: build first" % progs.ref)
+    out = subprocess.run(
+        [progs.ref, "--mode", mode, "--width", str(width), "--height",
+         str(height), "--fps", str(FPS), "--bitrate", str(kbps),
+         "--frames", str(frames), "--warmup", str(warmup)],
+        capture_output=True, text=True, timeout=frames / FPS * 3 + 120)
+    if out.returncode != 0:
+        raise TestFailure("sl-bench-latency-ref --mode %s failed: %s"
+                          % (mode, out.stderr.strip()[-2000:]))
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["case"] = "%dp%d" % (height, kbps // 1000)
+    return result
+
+
+def fmt(v, spec="%.1f"):
+    return "-" if v is None else spec % v
+
+
+def print_table(results):
+    head = ("%-10s %-7s %6s %6s %6s %7s %7s %7s %7s %6s %6s %7s %7s %s"
+            % ("mode", "case", "sent", "dec", "err", "p50ms", "p95ms",
+               "p99ms", "maxms", "PSNR", "SSIM", "kbps", "1st ms", "cpu s"))
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        lat = r.get("latency_ms") or {}
+        cpu = r.get("cpu_s")
+        cpu_text = (" ".join("%s %.1f" % kv for kv in cpu.items())
+                    if isinstance(cpu, dict) else fmt(cpu))
+        print("%-10s %-7s %6d %6d %6d %7s %7s %7s %7s %6s %6s %7s %7s %s" % (
+            r["mode"], r["case"], r.get("frames_sent", 0),
+            r.get("frames_decoded", 0), r.get("stamp_errors", 0),
+            fmt(lat.get("p50")), fmt(lat.get("p95")), fmt(lat.get("p99")),
+            fmt(lat.get("max")), fmt((r.get("psnr_db") or {}).get("mean")),
+            fmt((r.get("ssim") or {}).get("mean"), "%.3f"),
+            fmt(r.get("actual_bitrate_kbps"), "%.0f"),
+            fmt(r.get("first_picture_ms"), "%.0f"), cpu_text))
+
+
+def print_ratios(results):
+    by = {(r["mode"], r["case"]): r for r in results}
+    print()
+    print("%-7s %14s %14s %12s %12s" % ("case", "ref/product p50",
+                                          "ref/product p99", "product-floor",
+                                          "PSNR vs ref"))
+    for case in sorted({r["case"] for r in results}):
+        p, ref, floor = (by.get((m, case)) for m in
+                         ("product", "reference", "floor"))
+        if not p or not p.get("latency_ms"):
+            continue
+        pl = p["latency_ms"]
+        ratio50 = ratio99 = over = dpsnr = None
+        if ref and ref.get("latency_ms"):
+            ratio50 = ref["latency_ms"]["p50"] / pl["p50"]
+            ratio99 = ref["latency_ms"]["p99"] / pl["p99"]
+            if ref.get("psnr_db", {}).get("mean") and p["psnr_db"]["mean"]:
+                dpsnr = p["psnr_db"]["mean"] - ref["psnr_db"]["mean"]
+        if floor and floor.get("latency_ms"):
+            over = pl["p50"] - floor["latency_ms"]["p50"]
+        print("%-7s %14s %14s %12s %12s" % (
+            case, fmt(ratio50, "%.1fx"), fmt(ratio99, "%.1fx"),
+            fmt(over, "%+.1f ms"), fmt(dpsnr, "%+.2f dB")))
+
+
+def check_counts(results):
+    """What --smoke asserts: stamps read and counts that add up."""
+    for r in results:
+        what = "%s %s" % (r["mode"], r["case"])
+        if not r.get("latency_ms"):
+            raise TestFailure("%s: no latency stamp was read" % what)
+        if r.get("stamp_errors", 0) > 0.1 * max(r["frames_decoded"], 1):
+            raise TestFailure("%s: %d unreadable stamps" %
+                              (what, r["stamp_errors"]))
+        if r["mode"] == "product" and r["frames_decoded"] > r["frames_sent"] + 5:
+            raise TestFailure("%s: %d decoded but only %d sent" %
+                              (what, r["frames_decoded"], r["frames_sent"]))
+        if r["latency_ms"]["p50"] <= 0:
+            raise TestFailure("%s: latency %.3f ms is not positive (clock "
+                              "domains differ?)" % (what,
+                                                   r["latency_ms"]["p50"]))
+        print("ok: %s: %d frames measured" % (what, r["frames_decoded"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build", help="the meson build directory")
+    ap.add_argument("--frames", type=int, default=1000,
+                    help="pictures measured per case after warm-up "
+                         "(default 1000)")
+    ap.add_argument("--warmup", type=int, default=60,
+                    help="pictures discarded first (default 60)")
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help="comma-separated subset of %s" % ", ".join(CASES))
+    ap.add_argument("--no-reference", action="store_true",
+                    help="measure the product only")
+    ap.add_argument("--township-arg", action="append", default=[],
+                    help="pass this argument to sonolink-township too "
+                         "(repeatable; e.g. --township-arg=--x264-options=...)")
+    ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one short 720p case; check counts only")
+    args = ap.parse_args()
+    if args.smoke:
+        args.frames, args.warmup, args.cases = 30, 10, "720p4"
+    progs = Programs(args.build)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sl-bench-") as workdir:
+        for name in args.cases.split(","):
+            if name not in CASES:
+                sys.exit("latency.py: unknown case %s (try --help)" % name)
+            w, h, kbps = CASES[name]
+            print("# %s: product" % name, file=sys.stderr, flush=True)
+            results.append(run_product(progs, workdir, name, w, h, kbps,
+                                       args.frames, args.warmup,
+                                       args.township_arg))
+            if args.no_reference:
+                continue
+            for mode in ("floor", "reference"):
+                print("# %s: %s" % (name, mode), file=sys.stderr, flush=True)
+                results.append(run_reference(progs, mode, w, h, kbps,
+                                             args.frames, args.warmup))
+    print_table(results)
+    print_ratios(results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"time": time.time(), "results": results}, f, indent=1)
+    if args.smoke:
+        check_counts(results)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except TestFailure as e:
+        print("FAIL:", e)
+        sys.exit(1)
