@@ -29,9 +29,9 @@
 #define SL_PT_OPUS 111
 
 static GstElement *
-make_queue (guint max_buffers, GError **error)
+make_queue (const gchar *name, guint max_buffers, GError **error)
 {
-  GstElement *queue = sl_media_make_element ("queue", NULL, error);
+  GstElement *queue = sl_media_make_element ("queue", name, error);
 
   if (queue != NULL)
     g_object_set (queue, "max-size-buffers", max_buffers, "max-size-bytes", 0,
@@ -41,9 +41,9 @@ make_queue (guint max_buffers, GError **error)
 }
 
 static GstElement *
-make_caps_filter (const gchar *caps_text, GError **error)
+make_caps_filter (const gchar *name, const gchar *caps_text, GError **error)
 {
-  GstElement *filter = sl_media_make_element ("capsfilter", NULL, error);
+  GstElement *filter = sl_media_make_element ("capsfilter", name, error);
   g_autoptr (GstCaps) caps = gst_caps_from_string (caps_text);
 
   if (filter != NULL)
@@ -183,13 +183,14 @@ build_video_send (SlSession *self, GError **error)
   gst_object_ref_sink (self->video_src);
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->video_src));
 
-  elements[0] = make_queue (2, error);
+  elements[0] = make_queue ("video-queue", 2, error);
   elements[1] = self->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
-  elements[2]
-      = make_caps_filter ("video/x-h264,profile=constrained-baseline", error);
-  elements[3] = sl_media_make_element ("rtph264pay", NULL, error);
+  elements[2] = make_caps_filter (
+      "video-caps", "video/x-h264,profile=constrained-baseline", error);
+  elements[3] = sl_media_make_element ("rtph264pay", "video-pay", error);
   elements[4] = make_caps_filter (
+      "video-rtp-caps",
       "application/x-rtp,media=video,"
       "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (SL_PT_H264),
       error);
@@ -243,11 +244,12 @@ add_audio_branch (SlSession *self, GError **error)
   GstElement *last;
 
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->audio_src));
-  elements[0] = make_queue (5, error);
+  elements[0] = make_queue ("audio-queue", 5, error);
   elements[1] = sl_media_make_element ("audioconvert", NULL, error);
   elements[2] = sl_media_make_element ("opusenc", "audio-encoder", error);
   elements[3] = sl_media_make_element ("rtpopuspay", NULL, error);
   elements[4] = make_caps_filter (
+      "audio-rtp-caps",
       "application/x-rtp,media=audio,"
       "encoding-name=OPUS,clock-rate=48000,payload=" G_STRINGIFY (SL_PT_OPUS),
       error);
@@ -378,7 +380,7 @@ add_frame_branch (SlSession *self, GstElement *tee, GError **error)
 {
   GstElement *elements[2];
 
-  elements[0] = make_queue (1, error);
+  elements[0] = make_queue ("frame-queue", 1, error);
   elements[1] = sl_media_make_element ("appsink", "frame-sink", error);
   if (elements[1] != NULL)
     {
@@ -397,10 +399,10 @@ build_video_receive (SlSession *self, GError **error)
   GstElement *tee;
   g_autoptr (GstPad) dec_src = NULL;
 
-  elements[0] = sl_media_make_element ("rtph264depay", NULL, error);
-  elements[1] = sl_media_make_element ("h264parse", NULL, error);
+  elements[0] = sl_media_make_element ("rtph264depay", "video-depay", error);
+  elements[1] = sl_media_make_element ("h264parse", "video-parse", error);
   elements[2] = sl_media_make_element ("avdec_h264", "decoder", error);
-  elements[3] = sl_media_make_element ("tee", NULL, error);
+  elements[3] = sl_media_make_element ("tee", "video-tee", error);
   if (elements[0] != NULL)
     g_object_set (elements[0], "request-keyframe", TRUE, "wait-for-keyframe",
                   TRUE, NULL);
@@ -414,8 +416,8 @@ build_video_receive (SlSession *self, GError **error)
       dec_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       count_decoded_frame, self, NULL);
 
-  display[0] = make_queue (1, error);
-  display[1] = sl_media_make_element ("videoconvert", NULL, error);
+  display[0] = make_queue ("display-queue", 1, error);
+  display[1] = sl_media_make_element ("videoconvert", "display-convert", error);
   display[2] = take_sink (&self->video_sink, error);
   if (add_chain (self, tee, display, 3, error) == NULL)
     return NULL;

@@ -70,6 +70,7 @@ add_verify (SlStation *st, JsonObject *obj)
   json_object_set_int_member (obj, "verify_checked", (gint64)v.checked);
   json_object_set_int_member (obj, "verify_stamp_errors",
                               (gint64)v.stamp_errors);
+  json_object_set_int_member (obj, "verify_skipped", (gint64)v.skipped);
   json_object_set_int_member (obj, "verify_first_index", v.first_index);
   json_object_set_int_member (obj, "verify_last_index", v.last_index);
   json_object_set_double_member (obj, "verify_psnr_min", v.psnr_min);

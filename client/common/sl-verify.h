@@ -7,7 +7,9 @@
  * is `sonolink-expert --verify-phantom`: a self-test an engineer can run on a
  * real link, and what the integration tests assert on.
  *
- * sl_verifier_check runs on a streaming thread; the rest anywhere.
+ * sl_verifier_check runs on a streaming thread and only copies the luma;
+ * the comparison runs on the verifier's own low-priority thread, so the
+ * check does not slow the pictures it checks.  The rest anywhere.
  */
 #pragma once
 
@@ -21,6 +23,7 @@ typedef struct
 {
   guint64 checked;      /* pictures whose stamp was read */
   guint64 stamp_errors; /* pictures with no readable stamp */
+  guint64 skipped;      /* stamped pictures not compared (worker behind) */
   gint64 first_index;   /* first and last phantom frame index seen, -1 */
   gint64 last_index;
   gdouble psnr_min; /* dB over checked pictures (0 if none) */

@@ -117,6 +117,8 @@ def main(build, procs):
     check(last["verify_checked"] >= 0.9 * last["frames_decoded"],
           "stamps read from %d of %d decoded pictures"
           % (last["verify_checked"], last["frames_decoded"]))
+    check(last["verify_skipped"] == 0,
+          "every stamped picture was compared (none skipped)")
     check(last["verify_psnr_min"] >= PSNR_FLOOR_DB,
           "every decoded picture matches its phantom frame (min PSNR %.1f dB"
           ", mean %.1f dB, floor %.0f dB)" % (last["verify_psnr_min"],
