@@ -22,6 +22,8 @@ struct _SlCapture
   guint bus_watch;
 
   SlCaptureTap tap;
+  SlCaptureAudioTap audio_tap;
+  gpointer audio_tap_data;
   gpointer tap_data;
 
   /* Guards targets[] and error: the streaming threads read targets while
@@ -127,9 +129,18 @@ on_audio_sample (GstAppSink *sink, gpointer user_data)
   SlCapture *capture = user_data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
 
+  g_autoptr (GstBuffer) buffer = NULL;
+
   if (sample == NULL)
     return GST_FLOW_EOS;
-  push_to_targets (capture, SL_CAPTURE_AUDIO, gst_sample_get_buffer (sample),
+  buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
+  if (capture->audio_tap != NULL)
+    {
+      gst_buffer_unref (buffer);
+      buffer = gst_buffer_copy_deep (gst_sample_get_buffer (sample));
+      capture->audio_tap (buffer, capture->audio_tap_data);
+    }
+  push_to_targets (capture, SL_CAPTURE_AUDIO, buffer,
                    gst_sample_get_caps (sample));
   return GST_FLOW_OK;
 }
@@ -304,6 +315,14 @@ sl_capture_get_error (SlCapture *capture)
   error = capture->error ? g_error_copy (capture->error) : NULL;
   g_mutex_unlock (&capture->lock);
   return error;
+}
+
+void
+sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,
+                          gpointer user_data)
+{
+  capture->audio_tap_data = user_data;
+  capture->audio_tap = tap;
 }
 
 void

@@ -51,6 +51,13 @@ GError *sl_capture_get_error (SlCapture *capture);
 void sl_capture_set_tap (SlCapture *capture, SlCaptureTap tap,
                          gpointer user_data);
 
+/* As SlCaptureTap, for every captured voice buffer (48 kHz mono S16LE);
+ * the buffer is writable (a latency click, say).  Must not block. */
+typedef void (*SlCaptureAudioTap) (GstBuffer *buffer, gpointer user_data);
+
+void sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,
+                               gpointer user_data);
+
 /* Registers @target (an appsrc; a reference is taken) to receive every
  * sample of @kind from now on; removing drops the reference.  Safe while
  * streaming. */

@@ -76,6 +76,10 @@ typedef struct
   /* VIEWER, streaming thread: each decoded frame (I420).  Must not block. */
   void (*video_frame) (SlSession *session, GstSample *sample,
                        gpointer user_data);
+  /* Streaming thread: each decoded voice buffer, as opusdec produced it
+   * (S16LE, 48 kHz; @caps say the channels).  Must not block. */
+  void (*audio_decoded) (SlSession *session, GstBuffer *buffer, GstCaps *caps,
+                         gpointer user_data);
 } SlSessionCallbacks;
 
 /* Counters and gauges of one session, as of the last poll (once a second).

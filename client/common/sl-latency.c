@@ -10,6 +10,7 @@
 #include "sl-media.h"
 #include "sl-stamp.h"
 
+#include <gst/audio/audio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,125 @@ sl_latency_meter_take (SlLatencyMeter *meter, SlLatencyWindow *out)
   out->p50_ms = sl_latency_percentile (ms, window->len, 50);
   out->p95_ms = sl_latency_percentile (ms, window->len, 95);
   out->max_ms = sl_latency_percentile (ms, window->len, 100);
+}
+
+/* ---- voice clicks ---- */
+
+#define CLICK_RATE 48000
+#define CLICK_SAMPLES 240 /* 5 ms */
+#define CLICK_HZ 3000
+#define CLICK_AMPLITUDE 26000 /* about -2 dBFS */
+#define ONSET_LEVEL 16384     /* half full scale */
+#define QUIET_US 500000       /* between two clicks at least */
+#define MAX_CLICK_US 900000
+
+void
+sl_latency_click_audio (GstBuffer *buffer, gpointer user_data)
+{
+  GstMapInfo map;
+  gint64 now = sl_media_now_us (), start, second;
+  gint16 *s;
+  gsize n;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_WRITE))
+    return;
+  s = (gint16 *)map.data;
+  n = map.size / sizeof *s;
+  /* The buffer holds the n samples before now; is a whole second among
+   * them? */
+  start = now - (gint64)n * G_USEC_PER_SEC / CLICK_RATE;
+  second = (start / G_USEC_PER_SEC + 1) * G_USEC_PER_SEC;
+  if (second <= now)
+    {
+      gsize at = (gsize)((second - start) * CLICK_RATE / G_USEC_PER_SEC);
+
+      for (gsize i = 0; i < CLICK_SAMPLES && at + i < n; i++)
+        s[at + i] = (gint16)(CLICK_AMPLITUDE
+                             * sin (2 * G_PI * CLICK_HZ * i / CLICK_RATE));
+    }
+  gst_buffer_unmap (buffer, &map);
+}
+
+struct _SlClickMeter
+{
+  gint64 last_onset_us; /* streaming thread only */
+
+  /* Guards found and total. */
+  GMutex lock;
+  GArray *found; /* element-type gdouble, latencies in ms */
+  guint64 total;
+};
+
+SlClickMeter *
+sl_click_meter_new (void)
+{
+  SlClickMeter *meter = g_new0 (SlClickMeter, 1);
+
+  g_mutex_init (&meter->lock);
+  meter->found = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  return meter;
+}
+
+void
+sl_click_meter_free (SlClickMeter *meter)
+{
+  if (meter == NULL)
+    return;
+  g_array_unref (meter->found);
+  g_mutex_clear (&meter->lock);
+  g_free (meter);
+}
+
+void
+sl_click_meter_check (SlClickMeter *meter, GstBuffer *buffer, GstCaps *caps)
+{
+  gint64 now = sl_media_now_us ();
+  GstAudioInfo info;
+  GstMapInfo map;
+  gsize frames, at;
+  const gint16 *s;
+  guint channels;
+
+  if (!gst_audio_info_from_caps (&info, caps)
+      || GST_AUDIO_INFO_FORMAT (&info) != GST_AUDIO_FORMAT_S16LE
+      || GST_AUDIO_INFO_RATE (&info) <= 0
+      || !gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return;
+  channels = MAX (1, GST_AUDIO_INFO_CHANNELS (&info));
+  s = (const gint16 *)map.data;
+  frames = map.size / sizeof *s / channels;
+  for (at = 0; at < frames; at++)
+    if (ABS ((gint)s[at * channels]) > ONSET_LEVEL)
+      break;
+  gst_buffer_unmap (buffer, &map);
+  if (at == frames)
+    return;
+  /* Played at once, sample @at would sound this long after now. */
+  now += (gint64)at * G_USEC_PER_SEC / GST_AUDIO_INFO_RATE (&info);
+  if (now - meter->last_onset_us < QUIET_US)
+    return;
+  meter->last_onset_us = now;
+  if (now % G_USEC_PER_SEC < MAX_CLICK_US)
+    {
+      gdouble ms = (now % G_USEC_PER_SEC) / 1000.0;
+
+      g_mutex_lock (&meter->lock);
+      g_array_append_val (meter->found, ms);
+      meter->total++;
+      g_mutex_unlock (&meter->lock);
+    }
+}
+
+guint
+sl_click_meter_take (SlClickMeter *meter, gdouble *median_ms, guint64 *total)
+{
+  g_autoptr (GArray) found = NULL;
+
+  g_mutex_lock (&meter->lock);
+  found = meter->found;
+  meter->found = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  *total = meter->total;
+  g_mutex_unlock (&meter->lock);
+  *median_ms = sl_latency_percentile ((gdouble *)found->data, found->len, 50);
+  return found->len;
 }

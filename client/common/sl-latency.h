@@ -60,6 +60,40 @@ void sl_latency_meter_check (SlLatencyMeter *meter, GstSample *sample);
  * window; writes the window's lines to the log. */
 void sl_latency_meter_take (SlLatencyMeter *meter, SlLatencyWindow *out);
 
+/* Mouth-to-ear latency of the voice, measured the same way.
+ *
+ * With --latency-stamp the township also writes a click into its voice
+ * each time the monotonic clock passes a whole second: 5 ms of a 3 kHz
+ * tone at -2 dBFS, placed in the captured buffer at the sample that
+ * corresponds to that instant (the buffer handed off at time T holds the
+ * sound of the interval before T).  The expert finds the onset of each
+ * click in the decoded voice (the first sample above half full scale after
+ * at least half a second without one); the time that sample would be
+ * played if the decoded buffer were played at once, minus the whole second
+ * before it, is the latency: capture hand-off to decoder output, without
+ * the sound card's own output buffer.  The schedule needs no message
+ * between the stations; it assumes the latency is under a second, and a
+ * click found 900 ms or more after a whole second is not counted. */
+
+/* Capture audio tap (SlCaptureAudioTap): 48 kHz mono S16LE @buffer. */
+void sl_latency_click_audio (GstBuffer *buffer, gpointer user_data);
+
+typedef struct _SlClickMeter SlClickMeter;
+
+SlClickMeter *sl_click_meter_new (void);
+void sl_click_meter_free (SlClickMeter *meter);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlClickMeter, sl_click_meter_free)
+
+/* Scans one decoded buffer (S16LE at the rate @caps give; first channel).
+ * Streaming thread. */
+void sl_click_meter_check (SlClickMeter *meter, GstBuffer *buffer,
+                           GstCaps *caps);
+
+/* Clicks found since the last call and the median of their latencies in
+ * ms (0 if none); total since the start in @total. */
+guint sl_click_meter_take (SlClickMeter *meter, gdouble *median_ms,
+                           guint64 *total);
+
 /* The @p-th percentile (0..100) of @values (sorted in place), by the
  * nearest-rank method; 0 if @n is 0. */
 gdouble sl_latency_percentile (gdouble *values, guint n, gdouble p);

@@ -40,6 +40,10 @@ typedef struct
   SlLatencyMeter *latency;        /* viewer: always; reads --latency-stamp */
   FILE *latency_log;              /* --latency-log, or NULL */
   SlLatencyWindow latency_window; /* this tick's, taken once per tick */
+  SlClickMeter *clicks;           /* viewer: voice latency clicks */
+  guint clicks_found;             /* this tick's */
+  gdouble click_latency_ms;       /* this tick's median */
+  guint64 clicks_total;
   guint stats_timer;
   guint duration_timer;
   guint sigint, sigterm;

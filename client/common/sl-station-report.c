@@ -153,6 +153,12 @@ report_session (SlStation *st, SlSession *session)
       json_object_unref (obj);
       add_verify (st, rec);
       add_latency (st, rec);
+      if (st->clicks_found > 0)
+        json_object_set_double_member (rec, "audio_latency_ms",
+                                       st->click_latency_ms);
+      if (st->clicks_total > 0)
+        json_object_set_int_member (rec, "audio_latency_clicks",
+                                    (gint64)st->clicks_total);
       if (first_picture_ms (st) >= 0)
         json_object_set_double_member (rec, "first_picture_ms",
                                        first_picture_ms (st));
@@ -246,6 +252,9 @@ on_report_tick (gpointer user_data)
     }
   if (st->latency != NULL)
     sl_latency_meter_take (st->latency, &st->latency_window);
+  if (st->clicks != NULL)
+    st->clicks_found = sl_click_meter_take (st->clicks, &st->click_latency_ms,
+                                            &st->clicks_total);
   if (!st->first_picture_logged && first_picture_ms (st) >= 0)
     {
       st->first_picture_logged = TRUE;

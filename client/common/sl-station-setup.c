@@ -173,7 +173,10 @@ setup_capture (SlStation *st)
 
   st->capture = sl_capture_new (video, audio, &error);
   if (st->capture != NULL && st->opt->latency_stamp)
-    sl_capture_set_tap (st->capture, sl_latency_stamp_frame, NULL);
+    {
+      sl_capture_set_tap (st->capture, sl_latency_stamp_frame, NULL);
+      sl_capture_set_audio_tap (st->capture, sl_latency_click_audio, NULL);
+    }
   if (st->capture == NULL || !sl_capture_start (st->capture, &error))
     {
       g_printerr ("%s: %s\n", st->name, error->message);
@@ -227,6 +230,9 @@ sl_station_prepare (SlStation *st, gchar **token)
         }
     }
   if (opt->kind == SL_STATION_EXPERT)
-    st->latency = sl_latency_meter_new (st->latency_log);
+    {
+      st->latency = sl_latency_meter_new (st->latency_log);
+      st->clicks = sl_click_meter_new ();
+    }
   return setup_capture (st);
 }

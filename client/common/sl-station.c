@@ -85,6 +85,16 @@ on_video_frame (SlSession *session, GstSample *sample, gpointer user_data)
   g_mutex_unlock (&st->sample_lock);
 }
 
+static void
+on_audio_decoded (SlSession *session, GstBuffer *buffer, GstCaps *caps,
+                  gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  if (st->clicks != NULL)
+    sl_click_meter_check (st->clicks, buffer, caps);
+}
+
 static void remove_session (SlStation *st, const gchar *peer_id);
 static void ensure_sending_session (SlStation *st, const gchar *peer_id);
 
@@ -159,6 +169,7 @@ static const SlSessionCallbacks session_callbacks = {
   .local_candidate = on_local_candidate,
   .state_changed = on_session_state,
   .video_frame = on_video_frame,
+  .audio_decoded = on_audio_decoded,
 };
 
 static void
@@ -448,6 +459,7 @@ station_clear (SlStation *st)
   g_clear_pointer (&st->room_peers, g_hash_table_unref);
   g_clear_pointer (&st->verifier, sl_verifier_free);
   g_clear_pointer (&st->latency, sl_latency_meter_free);
+  g_clear_pointer (&st->clicks, sl_click_meter_free);
   g_clear_pointer (&st->latency_log, fclose);
   sl_media_finish_prepare ();
   g_clear_pointer (&st->loop, g_main_loop_unref);

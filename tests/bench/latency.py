@@ -153,6 +153,8 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
                      "min": last.get("verify_ssim_min")},
             "actual_bitrate_kbps": (sum(rates) / len(rates)) if rates
             else None,
+            "audio_latency_ms": summary([r["audio_latency_ms"] for r in e
+                                         if "audio_latency_ms" in r]),
             "first_picture_ms": next((r["first_picture_ms"] for r in e
                                       if "first_picture_ms" in r), None),
             "cpu_s": {k: round(cpu1[k] - cpu0[k], 2)
@@ -218,6 +220,18 @@ def print_table(results):
             fmt((r.get("ssim") or {}).get("mean"), "%.3f"),
             fmt(r.get("actual_bitrate_kbps"), "%.0f"),
             fmt(r.get("first_picture_ms"), "%.0f"), cpu_text))
+
+
+def print_audio(results):
+    rows = [r for r in results if r.get("audio_latency_ms")]
+    if not rows:
+        return
+    print()
+    print("voice, mouth to ear (capture hand-off to decoder output):")
+    for r in rows:
+        a = r["audio_latency_ms"]
+        print("  %-7s p50 %.1f ms  max %.1f ms" % (r["case"], a["p50"],
+                                                   a["max"]))
 
 
 def print_ratios(results):
@@ -304,6 +318,7 @@ def main():
                                              args.frames, args.warmup))
     print_table(results)
     print_ratios(results)
+    print_audio(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"time": time.time(), "results": results}, f, indent=1)

@@ -139,6 +139,12 @@ def main(build, procs):
           "the measured latency is a sane figure (p50 per second: %s ms)"
           % ", ".join("%.1f" % v for v in p50s[-3:]))
 
+    # The voice's latency clicks (same option) are found at the expert.
+    clicks = [r["audio_latency_ms"] for r in e if "audio_latency_ms" in r]
+    check(len(clicks) >= 5 and all(0 < v < 900 for v in clicks),
+          "mouth-to-ear clicks found in %d seconds (%s ms)"
+          % (len(clicks), ", ".join("%.0f" % v for v in clicks[-3:])))
+
     # Voice both ways: each side hears the other's tone.
     check(any(near(r.get("audio_peak_hz"), TOWNSHIP_HZ, TONE_TOLERANCE_HZ)
               for r in e[-4:]),

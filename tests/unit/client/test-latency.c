@@ -9,8 +9,10 @@
 #include "sl-media.h"
 #include "sl-stamp.h"
 
+#include <gst/audio/audio.h>
 #include <gst/video/video.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #define W 1280
@@ -150,6 +152,105 @@ test_meter (void)
   g_strfreev (lines);
 }
 
+/* One second of silence handed off now holds exactly one whole second of
+ * the clock: the click is written there, 5 ms long, and nowhere else. */
+static void
+test_click_written (void)
+{
+  const gsize n = 48000;
+  g_autoptr (GstBuffer) buffer = gst_buffer_new_allocate (NULL, n * 2, NULL);
+  GstMapInfo map;
+  gint64 before = sl_media_now_us (), after;
+  gsize first = n, last = 0;
+  const gint16 *s;
+
+  gst_buffer_memset (buffer, 0, 0, n * 2);
+  sl_latency_click_audio (buffer, NULL);
+  after = sl_media_now_us ();
+  gst_buffer_map (buffer, &map, GST_MAP_READ);
+  s = (const gint16 *)map.data;
+  for (gsize i = 0; i < n; i++)
+    if (s[i] != 0)
+      {
+        first = MIN (first, i);
+        last = MAX (last, i);
+      }
+  gst_buffer_unmap (buffer, &map);
+  g_assert_cmpuint (first, <, n);
+  g_assert_cmpuint (last - first, <, 240);
+  g_assert_cmpuint (last - first, >, 200);
+  /* The click's sample is the whole second, counted back from now. */
+  {
+    gint64 start_lo = before - G_USEC_PER_SEC,
+           start_hi = after - G_USEC_PER_SEC;
+    gint64 second = (start_hi / G_USEC_PER_SEC + 1) * G_USEC_PER_SEC;
+    gint64 at_us = (gint64)first * G_USEC_PER_SEC / 48000;
+
+    g_assert_cmpint (start_lo + at_us, <=, second + 1000);
+    g_assert_cmpint (start_hi + at_us, >=, second - 1000);
+  }
+}
+
+static GstBuffer *
+voice (gsize n, gssize click_at)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (NULL, n * 2, NULL);
+  GstMapInfo map;
+  gint16 *s;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  s = (gint16 *)map.data;
+  for (gsize i = 0; i < n; i++)
+    s[i] = (gint16)(3000 * sin (2 * G_PI * 700 * i / 48000.0));
+  if (click_at >= 0)
+    for (gsize i = click_at; i < n && i < (gsize)click_at + 240; i++)
+      s[i] = 26000;
+  gst_buffer_unmap (buffer, &map);
+  return buffer;
+}
+
+static void
+test_click_meter (void)
+{
+  g_autoptr (SlClickMeter) meter = sl_click_meter_new ();
+  g_autoptr (GstCaps) caps = gst_caps_from_string (
+      "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved");
+  g_autoptr (GstCaps) f32 = gst_caps_from_string (
+      "audio/x-raw,format=F32LE,rate=48000,channels=1,layout=interleaved");
+  gdouble ms = -1;
+  guint64 total = 0;
+  gint64 now;
+
+  /* The test tone alone is no click. */
+  {
+    g_autoptr (GstBuffer) b = voice (480, -1);
+    sl_click_meter_check (meter, b, caps);
+  }
+  g_assert_cmpuint (sl_click_meter_take (meter, &ms, &total), ==, 0);
+
+  /* Wait for the start of a second so that the expected figure is far
+   * from the 900 ms cut-off, then a click 240 samples (5 ms) into a
+   * buffer: latency = now + 5 ms, modulo one second. */
+  while (sl_media_now_us () % G_USEC_PER_SEC > 100000)
+    g_usleep (1000);
+  now = sl_media_now_us ();
+  {
+    g_autoptr (GstBuffer) b = voice (480, 240);
+    g_autoptr (GstBuffer) again = voice (480, 0);
+    g_autoptr (GstBuffer) other = voice (480, 0);
+
+    sl_click_meter_check (meter, b, caps);
+    /* Within half a second of a click: its tail, not a new one. */
+    sl_click_meter_check (meter, again, caps);
+    /* Another sample format is not read. */
+    sl_click_meter_check (meter, other, f32);
+  }
+  g_assert_cmpuint (sl_click_meter_take (meter, &ms, &total), ==, 1);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpfloat (ms, >=, (now % G_USEC_PER_SEC) / 1000.0 + 5.0);
+  g_assert_cmpfloat (ms, <, (now % G_USEC_PER_SEC) / 1000.0 + 5.0 + 50.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -158,5 +259,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/latency/percentile", test_percentile);
   g_test_add_func ("/client/latency/tap", test_tap_writes_now);
   g_test_add_func ("/client/latency/meter", test_meter);
+  g_test_add_func ("/client/latency/click", test_click_written);
+  g_test_add_func ("/client/latency/click-meter", test_click_meter);
   return g_test_run ();
 }
