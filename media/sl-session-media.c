@@ -146,6 +146,40 @@ count_sent_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_DROP;
   g_mutex_lock (&self->stats_lock);
   self->stats.frames_sent++;
+  if (self->encode_begin_us > 0)
+    sl_stage_add (&self->stage_encode,
+                  (sl_media_now_us () - self->encode_begin_us) / 1000.0);
+  self->encode_begin_us = 0;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Encoder input.  A frame's timestamp is its capture time on this
+ * pipeline's clock (sl-capture.c), so the running time now less it is how
+ * long the frame took from the probe to the encoder. */
+static GstPadProbeReturn
+on_encoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer), base;
+  g_autoptr (GstClock) clock = gst_element_get_clock (self->pipeline);
+  gint64 now = sl_media_now_us ();
+
+  base = gst_element_get_base_time (self->pipeline);
+  g_mutex_lock (&self->stats_lock);
+  /* x264 with zerolatency pushes each frame's output from inside the call
+   * that takes its input, on this thread, so input and output pair up in
+   * order.  (Timestamps cannot pair them: x264enc offsets its output
+   * timestamps so that decoding timestamps stay positive.) */
+  self->encode_begin_us = now;
+  if (clock != NULL && GST_CLOCK_TIME_IS_VALID (pts))
+    {
+      GstClockTime running = gst_clock_get_time (clock) - base;
+
+      if (running >= pts)
+        sl_stage_add (&self->stage_capture, (running - pts) / 1e6);
+    }
   g_mutex_unlock (&self->stats_lock);
   return GST_PAD_PROBE_OK;
 }
@@ -175,6 +209,7 @@ build_video_send (SlSession *self, GError **error)
   GstElement *elements[5];
   GstElement *last;
   g_autoptr (GstPad) enc_src = NULL;
+  g_autoptr (GstPad) enc_sink = NULL;
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
 
   self->video_src = make_appsrc ("video-src", 2, error);
@@ -210,6 +245,9 @@ build_video_send (SlSession *self, GError **error)
   enc_src = gst_element_get_static_pad (self->encoder, "src");
   gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, count_sent_frame, self,
                      NULL);
+  enc_sink = gst_element_get_static_pad (self->encoder, "sink");
+  gst_pad_add_probe (enc_sink, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input,
+                     self, NULL);
 
   trans = link_to_webrtc (self, last, "sink_%u", error);
   if (trans == NULL)
@@ -319,14 +357,32 @@ sl_session_media_build_send (SlSession *self, GError **error)
 /* ---- receive ---- */
 
 static GstPadProbeReturn
+on_decoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  gint64 now = sl_media_now_us ();
+
+  g_mutex_lock (&self->stats_lock);
+  sl_stage_begin (&self->stage_decode, pts, now);
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
 count_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   SlSession *self = user_data;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
     {
+      GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+      gint64 now = sl_media_now_us ();
+
       g_mutex_lock (&self->stats_lock);
       self->stats.frames_decoded++;
+      sl_stage_end (&self->stage_decode, pts, now);
+      sl_stage_begin (&self->stage_output, pts, now);
       g_mutex_unlock (&self->stats_lock);
     }
   else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS)
@@ -355,6 +411,11 @@ on_decoded_sample (GstElement *appsink, gpointer user_data)
   g_signal_emit_by_name (appsink, "pull-sample", &sample);
   if (sample == NULL)
     return GST_FLOW_EOS;
+  g_mutex_lock (&self->stats_lock);
+  sl_stage_end (&self->stage_output,
+                GST_BUFFER_PTS (gst_sample_get_buffer (sample)),
+                sl_media_now_us ());
+  g_mutex_unlock (&self->stats_lock);
   if (!sl_session_is_closed (self) && self->callbacks.video_frame != NULL)
     self->callbacks.video_frame (self, sample, self->user_data);
   return GST_FLOW_OK;
@@ -402,6 +463,7 @@ build_video_receive (SlSession *self, GError **error)
   GstElement *elements[4], *display[3];
   GstElement *tee;
   g_autoptr (GstPad) dec_src = NULL;
+  g_autoptr (GstPad) dec_sink = NULL;
 
   elements[0] = sl_media_make_element ("rtph264depay", "video-depay", error);
   elements[1] = sl_media_make_element ("h264parse", "video-parse", error);
@@ -419,6 +481,9 @@ build_video_receive (SlSession *self, GError **error)
   gst_pad_add_probe (
       dec_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       count_decoded_frame, self, NULL);
+  dec_sink = gst_element_get_static_pad (elements[2], "sink");
+  gst_pad_add_probe (dec_sink, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input,
+                     self, NULL);
 
   display[0] = make_queue ("display-queue", 1, error);
   display[1] = sl_media_make_element ("videoconvert", "display-convert", error);

@@ -10,6 +10,7 @@
 #include "sl-session.h"
 #include "sl-media.h"
 #include "sl-jitter.h"
+#include "sl-stage.h"
 
 #include <gst/webrtc/webrtc.h>
 
@@ -58,6 +59,12 @@ struct _SlSession
    * streaming threads; sl_session_get_stats reads it. */
   GMutex stats_lock;
   SlSessionStats stats;
+  /* Per-frame stage timers (sl-stage.h), under stats_lock too. */
+  SlStage stage_capture; /* SENDER: capture to encoder input */
+  SlStage stage_encode;
+  gint64 encode_begin_us; /* input time of the frame being encoded */
+  SlStage stage_decode; /* VIEWER */
+  SlStage stage_output; /* VIEWER: decoder output to the picture */
 };
 
 /* sl-session.c */

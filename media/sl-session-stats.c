@@ -208,6 +208,10 @@ sl_session_stats_adapt_jitter (SlSession *self)
     }
   g_mutex_lock (&self->stats_lock);
   self->stats.jitter_buffer_ms = target;
+  self->stats.stage_capture_ms = sl_stage_take_median (&self->stage_capture);
+  self->stats.stage_encode_ms = sl_stage_take_median (&self->stage_encode);
+  self->stats.stage_decode_ms = sl_stage_take_median (&self->stage_decode);
+  self->stats.stage_output_ms = sl_stage_take_median (&self->stage_output);
   g_mutex_unlock (&self->stats_lock);
 }
 

@@ -660,4 +660,10 @@ sl_session_init (SlSession *self)
   self->stats.jitter_ms = -1;
   self->stats.dc_rtt_ms = -1;
   self->stats.audio_level_db = -G_MAXDOUBLE;
+  self->stats.stage_capture_ms = self->stats.stage_encode_ms = -1;
+  self->stats.stage_decode_ms = self->stats.stage_output_ms = -1;
+  sl_stage_init (&self->stage_capture);
+  sl_stage_init (&self->stage_encode);
+  sl_stage_init (&self->stage_decode);
+  sl_stage_init (&self->stage_output);
 }

@@ -104,6 +104,11 @@ typedef struct
   gdouble audio_peak_hz;           /* strongest received frequency, 0: none */
   gdouble dc_rtt_ms;               /* data-channel ping round trip, < 0 */
   guint64 dc_roundtrips;           /* completed data-channel pings */
+  /* Medians over the last second, ms, < 0 if unknown (sl-stage.h):
+   * SENDER: capture to encoder input, encoding; VIEWER: decoding, decoder
+   * output to the picture handed to the application. */
+  gdouble stage_capture_ms, stage_encode_ms;
+  gdouble stage_decode_ms, stage_output_ms;
 } SlSessionStats;
 
 /* Creates a session (does not start it).  Returns NULL with @error if an

@@ -61,6 +61,10 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->rtt_ms = cur->rtt_ms >= 0 ? cur->rtt_ms : cur->dc_rtt_ms;
   out->jitter_ms = cur->jitter_ms;
   out->jitter_buffer_ms = cur->jitter_buffer_ms;
+  out->stage_capture_ms = cur->stage_capture_ms;
+  out->stage_encode_ms = cur->stage_encode_ms;
+  out->stage_decode_ms = cur->stage_decode_ms;
+  out->stage_output_ms = cur->stage_output_ms;
   out->width = cur->video_width;
   out->height = cur->video_height;
   out->audio_level_db = cur->audio_level_db;
@@ -94,6 +98,20 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "rtt_ms", r->rtt_ms, r->rtt_ms >= 0);
   set_optional_double (obj, "loss_pct", r->loss_pct, TRUE);
   set_optional_double (obj, "jitter_ms", r->jitter_ms, r->jitter_ms >= 0);
+  if (r->role == SL_SESSION_SENDER)
+    {
+      set_optional_double (obj, "stage_capture_ms", r->stage_capture_ms,
+                           r->stage_capture_ms >= 0);
+      set_optional_double (obj, "stage_encode_ms", r->stage_encode_ms,
+                           r->stage_encode_ms >= 0);
+    }
+  else
+    {
+      set_optional_double (obj, "stage_decode_ms", r->stage_decode_ms,
+                           r->stage_decode_ms >= 0);
+      set_optional_double (obj, "stage_output_ms", r->stage_output_ms,
+                           r->stage_output_ms >= 0);
+    }
   if (r->jitter_buffer_ms > 0)
     json_object_set_int_member (obj, "jitter_buffer_ms", r->jitter_buffer_ms);
   if (!sender)

@@ -23,6 +23,8 @@ typedef struct
   gdouble loss_pct;       /* video packets lost over the interval */
   gdouble jitter_ms;      /* < 0: unknown */
   guint jitter_buffer_ms; /* receive jitter-buffer latency in force */
+  gdouble stage_capture_ms, stage_encode_ms; /* < 0: unknown */
+  gdouble stage_decode_ms, stage_output_ms;
   guint width, height;    /* VIEWER: decoded picture size */
   gdouble audio_level_db; /* received voice, -G_MAXDOUBLE: none */
   gdouble audio_peak_hz;  /* strongest received frequency, 0: none */

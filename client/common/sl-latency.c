@@ -8,6 +8,7 @@
  */
 #include "sl-latency.h"
 #include "sl-media.h"
+#include "sl-stage.h"
 #include "sl-stamp.h"
 
 #include <gst/audio/audio.h>
@@ -121,28 +122,6 @@ sl_latency_meter_check (SlLatencyMeter *meter, GstSample *sample)
   g_mutex_unlock (&meter->lock);
 }
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
-
-  return (x > y) - (x < y);
-}
-
-gdouble
-sl_latency_percentile (gdouble *values, guint n, gdouble p)
-{
-  guint rank;
-
-  if (n == 0)
-    return 0;
-  qsort (values, n, sizeof *values, compare_doubles);
-  /* Nearest rank: the smallest value with at least p % of the values at
-   * or below it. */
-  rank = (guint)ceil (CLAMP (p, 0, 100) / 100.0 * n);
-  return values[rank > 0 ? rank - 1 : 0];
-}
-
 void
 sl_latency_meter_take (SlLatencyMeter *meter, SlLatencyWindow *out)
 {
@@ -172,9 +151,9 @@ sl_latency_meter_take (SlLatencyMeter *meter, SlLatencyWindow *out)
     }
   if (meter->log != NULL)
     fflush (meter->log);
-  out->p50_ms = sl_latency_percentile (ms, window->len, 50);
-  out->p95_ms = sl_latency_percentile (ms, window->len, 95);
-  out->max_ms = sl_latency_percentile (ms, window->len, 100);
+  out->p50_ms = sl_percentile (ms, window->len, 50);
+  out->p95_ms = sl_percentile (ms, window->len, 95);
+  out->max_ms = sl_percentile (ms, window->len, 100);
 }
 
 /* ---- voice clicks ---- */
@@ -294,6 +273,6 @@ sl_click_meter_take (SlClickMeter *meter, gdouble *median_ms, guint64 *total)
   meter->found = g_array_new (FALSE, FALSE, sizeof (gdouble));
   *total = meter->total;
   g_mutex_unlock (&meter->lock);
-  *median_ms = sl_latency_percentile ((gdouble *)found->data, found->len, 50);
+  *median_ms = sl_percentile ((gdouble *)found->data, found->len, 50);
   return found->len;
 }

@@ -94,8 +94,4 @@ void sl_click_meter_check (SlClickMeter *meter, GstBuffer *buffer,
 guint sl_click_meter_take (SlClickMeter *meter, gdouble *median_ms,
                            guint64 *total);
 
-/* The @p-th percentile (0..100) of @values (sorted in place), by the
- * nearest-rank method; 0 if @n is 0. */
-gdouble sl_latency_percentile (gdouble *values, guint n, gdouble p);
-
 G_END_DECLS

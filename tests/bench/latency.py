@@ -61,7 +61,7 @@ class Programs:
 
 
 def percentile(values, p):
-    """Nearest-rank percentile, as sl_latency_percentile."""
+    """Nearest-rank percentile, as sl_percentile (media/sl-stage.h)."""
     if not values:
         return None
     s = sorted(values)
@@ -153,6 +153,7 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
                      "min": last.get("verify_ssim_min")},
             "actual_bitrate_kbps": (sum(rates) / len(rates)) if rates
             else None,
+            "stages_ms": stage_medians(t[-int(seconds):], e[-int(seconds):]),
             "audio_latency_ms": summary([r["audio_latency_ms"] for r in e
                                          if "audio_latency_ms" in r]),
             "first_picture_ms": next((r["first_picture_ms"] for r in e
@@ -166,6 +167,18 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
         raise
     finally:
         procs.cleanup()
+
+
+def stage_medians(township_records, expert_records):
+    """Median of each station's per-second stage medians (docs/stats.md)."""
+    out = {}
+    for records, names in ((township_records, ("capture", "encode")),
+                           (expert_records, ("decode", "output"))):
+        for name in names:
+            values = [r["stage_%s_ms" % name] for r in records
+                      if r.get("stage_%s_ms" % name) is not None]
+            out[name] = percentile(values, 50) if values else None
+    return out
 
 
 def last_sent(stats_path):
@@ -220,6 +233,29 @@ def print_table(results):
             fmt((r.get("ssim") or {}).get("mean"), "%.3f"),
             fmt(r.get("actual_bitrate_kbps"), "%.0f"),
             fmt(r.get("first_picture_ms"), "%.0f"), cpu_text))
+
+
+def print_budget(results):
+    """Where the product's p50 goes: the stations' own stage timers, and
+    the rest (packetising, SRTP, RTP, network, jitter buffer, depacketising,
+    parsing, thread hand-offs) as the remainder."""
+    rows = [r for r in results if r["mode"] == "product" and r.get("stages_ms")
+            and r.get("latency_ms")]
+    if not rows:
+        return
+    print()
+    print("%-7s %9s %8s %10s %8s %8s %8s" % (
+        "budget", "capture", "encode", "transport", "decode", "output",
+        "p50"))
+    for r in rows:
+        st = r["stages_ms"]
+        known = [st.get(k) for k in ("capture", "encode", "decode", "output")]
+        if any(v is None for v in known):
+            continue
+        rest = r["latency_ms"]["p50"] - sum(known)
+        print("%-7s %9.2f %8.2f %10.2f %8.2f %8.2f %8.2f" % (
+            r["case"], st["capture"], st["encode"], rest, st["decode"],
+            st["output"], r["latency_ms"]["p50"]))
 
 
 def print_audio(results):
@@ -318,6 +354,7 @@ def main():
                                              args.frames, args.warmup))
     print_table(results)
     print_ratios(results)
+    print_budget(results)
     print_audio(results)
     if args.json:
         with open(args.json, "w") as f:

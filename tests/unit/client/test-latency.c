@@ -44,20 +44,6 @@ make_frame (GstVideoInfo *info, gint64 age_us, gint64 index)
 }
 
 static void
-test_percentile (void)
-{
-  gdouble v[] = { 5, 1, 4, 2, 3, 10, 9, 8, 7, 6 };
-
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 50), ==, 5);
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 95), ==, 10);
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 100), ==, 10);
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 0), ==, 1);
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 10), ==, 1);
-  g_assert_cmpfloat (sl_latency_percentile (v, 10, 11), ==, 2);
-  g_assert_cmpfloat (sl_latency_percentile (v, 0, 50), ==, 0);
-}
-
-static void
 test_tap_writes_now (void)
 {
   GstVideoInfo info;
@@ -256,7 +242,6 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/client/latency/percentile", test_percentile);
   g_test_add_func ("/client/latency/tap", test_tap_writes_now);
   g_test_add_func ("/client/latency/meter", test_meter);
   g_test_add_func ("/client/latency/click", test_click_written);
