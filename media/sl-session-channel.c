@@ -3,13 +3,18 @@
  * The SENDER creates one reliable, ordered SCTP data channel, "sl-control";
  * the VIEWER receives it.  For now it carries a ping once a second each way,
  * {"type":"ping","seq":N} answered by {"type":"pong","seq":N}, which proves
- * the channel end to end and measures its round trip.  The guidance layer
+ * the channel end to end and measures its round trip.  The SENDER's ping
+ * also says how long its frames took from capture to the encoder's output
+ * over the last second ("send_ms"), from which the VIEWER estimates the
+ * glass-to-glass latency without any stamp in the picture
+ * (sl-session-stats.c).  The guidance layer
  * (docs/guidance.md) adds its messages beside these.  Data-channel
  * callbacks arrive on SCTP threads and are handed to the control thread.
  */
 #include "sl-session-private.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 #define GST_CAT_DEFAULT sl_session_debug
@@ -25,13 +30,45 @@ typedef struct
   gint64 sent_us;
 } Ping;
 
+/* The largest "send_ms" believed: anything more is a broken peer. */
+#define MAX_SEND_MS 10000.0
+
 static void
 send_json (SlSession *self, const gchar *type, guint64 seq)
 {
-  g_autofree gchar *text = g_strdup_printf (
-      "{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT "}", type, seq);
+  g_autofree gchar *text = NULL;
+  gdouble capture, encode;
 
+  g_mutex_lock (&self->stats_lock);
+  capture = self->stats.stage_capture_ms;
+  encode = self->stats.stage_encode_ms;
+  g_mutex_unlock (&self->stats_lock);
+  if (self->role == SL_SESSION_SENDER && g_str_equal (type, "ping")
+      && capture >= 0 && encode >= 0)
+    text = g_strdup_printf ("{\"type\":\"ping\",\"seq\":%" G_GUINT64_FORMAT
+                            ",\"send_ms\":%.3f}",
+                            seq, capture + encode);
+  else
+    text = g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT "}",
+                            type, seq);
   g_signal_emit_by_name (self->channel, "send-string", text);
+}
+
+/* A VIEWER keeps the SENDER's last "send_ms", if it is a sane number. */
+static void
+read_send_ms (SlSession *self, JsonObject *obj)
+{
+  JsonNode *node = json_object_get_member (obj, "send_ms");
+  gdouble ms;
+
+  if (self->role != SL_SESSION_VIEWER || node == NULL
+      || !JSON_NODE_HOLDS_VALUE (node)
+      || (json_node_get_value_type (node) != G_TYPE_DOUBLE
+          && json_node_get_value_type (node) != G_TYPE_INT64))
+    return;
+  ms = json_node_get_double (node);
+  if (isfinite (ms) && ms >= 0 && ms <= MAX_SEND_MS)
+    self->peer_send_ms = ms;
 }
 
 static void
@@ -77,7 +114,10 @@ handle_message (SlSession *self, gpointer data)
   if (seq < 0)
     return;
   if (g_str_equal (type, "ping"))
-    send_json (self, "pong", (guint64)seq);
+    {
+      read_send_ms (self, obj);
+      send_json (self, "pong", (guint64)seq);
+    }
   else if (g_str_equal (type, "pong"))
     on_pong (self, (guint64)seq);
 }

@@ -63,8 +63,10 @@ struct _SlSession
   SlStage stage_capture; /* SENDER: capture to encoder input */
   SlStage stage_encode;
   gint64 encode_begin_us; /* input time of the frame being encoded */
-  SlStage stage_decode; /* VIEWER */
-  SlStage stage_output; /* VIEWER: decoder output to the picture */
+  gdouble peer_send_ms;   /* VIEWER, control thread: the sender's capture
+                             to encoder output, < 0 until it says */
+  SlStage stage_decode;   /* VIEWER */
+  SlStage stage_output;   /* VIEWER: decoder output to the picture */
 };
 
 /* sl-session.c */

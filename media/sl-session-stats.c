@@ -212,6 +212,15 @@ sl_session_stats_adapt_jitter (SlSession *self)
   self->stats.stage_encode_ms = sl_stage_take_median (&self->stage_encode);
   self->stats.stage_decode_ms = sl_stage_take_median (&self->stage_decode);
   self->stats.stage_output_ms = sl_stage_take_median (&self->stage_output);
+  /* The estimate leaves out packetising, SRTP, the jitter buffer's
+   * pass-through and depacketising (about a millisecond on loopback,
+   * docs/PERFORMANCE.md) and assumes the path is symmetric. */
+  self->stats.latency_estimate_ms = -1;
+  if (self->peer_send_ms >= 0 && rtt >= 0 && self->stats.stage_decode_ms >= 0
+      && self->stats.stage_output_ms >= 0)
+    self->stats.latency_estimate_ms = self->peer_send_ms + rtt / 2
+                                      + self->stats.stage_decode_ms
+                                      + self->stats.stage_output_ms;
   g_mutex_unlock (&self->stats_lock);
 }
 

@@ -662,6 +662,8 @@ sl_session_init (SlSession *self)
   self->stats.audio_level_db = -G_MAXDOUBLE;
   self->stats.stage_capture_ms = self->stats.stage_encode_ms = -1;
   self->stats.stage_decode_ms = self->stats.stage_output_ms = -1;
+  self->stats.latency_estimate_ms = -1;
+  self->peer_send_ms = -1;
   sl_stage_init (&self->stage_capture);
   sl_stage_init (&self->stage_encode);
   sl_stage_init (&self->stage_decode);

@@ -109,6 +109,10 @@ typedef struct
    * output to the picture handed to the application. */
   gdouble stage_capture_ms, stage_encode_ms;
   gdouble stage_decode_ms, stage_output_ms;
+  /* VIEWER: glass-to-glass estimate without a stamp: the sender's capture
+   * to encoder output, half the round trip, decoding and output (ms, < 0
+   * until all are known). */
+  gdouble latency_estimate_ms;
 } SlSessionStats;
 
 /* Creates a session (does not start it).  Returns NULL with @error if an

@@ -65,6 +65,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->stage_encode_ms = cur->stage_encode_ms;
   out->stage_decode_ms = cur->stage_decode_ms;
   out->stage_output_ms = cur->stage_output_ms;
+  out->latency_estimate_ms = cur->latency_estimate_ms;
   out->width = cur->video_width;
   out->height = cur->video_height;
   out->audio_level_db = cur->audio_level_db;
@@ -111,6 +112,8 @@ sl_stats_to_json (const SlStatsReport *r)
                            r->stage_decode_ms >= 0);
       set_optional_double (obj, "stage_output_ms", r->stage_output_ms,
                            r->stage_output_ms >= 0);
+      set_optional_double (obj, "latency_estimate_ms", r->latency_estimate_ms,
+                           r->latency_estimate_ms >= 0);
     }
   if (r->jitter_buffer_ms > 0)
     json_object_set_int_member (obj, "jitter_buffer_ms", r->jitter_buffer_ms);

@@ -25,10 +25,11 @@ typedef struct
   guint jitter_buffer_ms; /* receive jitter-buffer latency in force */
   gdouble stage_capture_ms, stage_encode_ms; /* < 0: unknown */
   gdouble stage_decode_ms, stage_output_ms;
-  guint width, height;    /* VIEWER: decoded picture size */
-  gdouble audio_level_db; /* received voice, -G_MAXDOUBLE: none */
-  gdouble audio_peak_hz;  /* strongest received frequency, 0: none */
-  gdouble dc_rtt_ms;      /* < 0: unknown */
+  gdouble latency_estimate_ms; /* VIEWER, < 0: unknown */
+  guint width, height;         /* VIEWER: decoded picture size */
+  gdouble audio_level_db;      /* received voice, -G_MAXDOUBLE: none */
+  gdouble audio_peak_hz;       /* strongest received frequency, 0: none */
+  gdouble dc_rtt_ms;           /* < 0: unknown */
   guint64 dc_roundtrips;
 } SlStatsReport;
 

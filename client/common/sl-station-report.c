@@ -136,6 +136,9 @@ report_session (SlStation *st, SlSession *session)
         sl_station_log (st, "%.8s %s  latency %.1f ms (p95 %.1f)", peer_id,
                         line, st->latency_window.p50_ms,
                         st->latency_window.p95_ms);
+      else if (report.latency_estimate_ms >= 0)
+        sl_station_log (st, "%.8s %s  latency ~%.1f ms (estimate)", peer_id,
+                        line, report.latency_estimate_ms);
       else
         sl_station_log (st, "%.8s %s", peer_id, line);
     }

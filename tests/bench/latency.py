@@ -154,6 +154,9 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
             "actual_bitrate_kbps": (sum(rates) / len(rates)) if rates
             else None,
             "stages_ms": stage_medians(t[-int(seconds):], e[-int(seconds):]),
+            "latency_estimate_ms": percentile(
+                [r["latency_estimate_ms"] for r in e[-int(seconds):]
+                 if r.get("latency_estimate_ms") is not None], 50),
             "audio_latency_ms": summary([r["audio_latency_ms"] for r in e
                                          if "audio_latency_ms" in r]),
             "first_picture_ms": next((r["first_picture_ms"] for r in e
@@ -244,18 +247,19 @@ def print_budget(results):
     if not rows:
         return
     print()
-    print("%-7s %9s %8s %10s %8s %8s %8s" % (
+    print("%-7s %9s %8s %10s %8s %8s %8s %9s" % (
         "budget", "capture", "encode", "transport", "decode", "output",
-        "p50"))
+        "p50", "estimate"))
     for r in rows:
         st = r["stages_ms"]
         known = [st.get(k) for k in ("capture", "encode", "decode", "output")]
         if any(v is None for v in known):
             continue
         rest = r["latency_ms"]["p50"] - sum(known)
-        print("%-7s %9.2f %8.2f %10.2f %8.2f %8.2f %8.2f" % (
+        print("%-7s %9.2f %8.2f %10.2f %8.2f %8.2f %8.2f %9s" % (
             r["case"], st["capture"], st["encode"], rest, st["decode"],
-            st["output"], r["latency_ms"]["p50"]))
+            st["output"], r["latency_ms"]["p50"],
+            fmt(r.get("latency_estimate_ms"), "%.2f")))
 
 
 def print_audio(results):

@@ -139,6 +139,15 @@ def main(build, procs):
           "the measured latency is a sane figure (p50 per second: %s ms)"
           % ", ".join("%.1f" % v for v in p50s[-3:]))
 
+    # The stamp-free estimate (township's send time over the control
+    # channel, half the round trip, the expert's decode and output) is
+    # reported too.
+    estimates = [r["latency_estimate_ms"] for r in e
+                 if r.get("latency_estimate_ms") is not None]
+    check(len(estimates) >= 5 and all(0 < v < 10000 for v in estimates),
+          "the expert reports a latency estimate (%s ms)"
+          % ", ".join("%.1f" % v for v in estimates[-3:]))
+
     # The voice's latency clicks (same option) are found at the expert.
     clicks = [r["audio_latency_ms"] for r in e if "audio_latency_ms" in r]
     check(len(clicks) >= 5 and all(0 < v < 900 for v in clicks),
