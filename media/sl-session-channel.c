@@ -13,8 +13,8 @@
  */
 #include "sl-session-private.h"
 
-#include <json-glib/json-glib.h>
-#include <math.h>
+#include "sl-control.h"
+
 #include <string.h>
 
 #define GST_CAT_DEFAULT sl_session_debug
@@ -30,12 +30,10 @@ typedef struct
   gint64 sent_us;
 } Ping;
 
-/* The largest "send_ms" believed: anything more is a broken peer. */
-#define MAX_SEND_MS 10000.0
-
 static void
-send_json (SlSession *self, const gchar *type, guint64 seq)
+send_json (SlSession *self, SlControlType type, guint64 seq)
 {
+  SlControlMsg msg = { type, seq, -1 };
   g_autofree gchar *text = NULL;
   gdouble capture, encode;
 
@@ -43,32 +41,11 @@ send_json (SlSession *self, const gchar *type, guint64 seq)
   capture = self->stats.stage_capture_ms;
   encode = self->stats.stage_encode_ms;
   g_mutex_unlock (&self->stats_lock);
-  if (self->role == SL_SESSION_SENDER && g_str_equal (type, "ping")
-      && capture >= 0 && encode >= 0)
-    text = g_strdup_printf ("{\"type\":\"ping\",\"seq\":%" G_GUINT64_FORMAT
-                            ",\"send_ms\":%.3f}",
-                            seq, capture + encode);
-  else
-    text = g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT "}",
-                            type, seq);
+  if (self->role == SL_SESSION_SENDER && type == SL_CONTROL_PING && capture >= 0
+      && encode >= 0)
+    msg.send_ms = MIN (capture + encode, SL_CONTROL_MAX_SEND_MS);
+  text = sl_control_serialize (&msg);
   g_signal_emit_by_name (self->channel, "send-string", text);
-}
-
-/* A VIEWER keeps the SENDER's last "send_ms", if it is a sane number. */
-static void
-read_send_ms (SlSession *self, JsonObject *obj)
-{
-  JsonNode *node = json_object_get_member (obj, "send_ms");
-  gdouble ms;
-
-  if (self->role != SL_SESSION_VIEWER || node == NULL
-      || !JSON_NODE_HOLDS_VALUE (node)
-      || (json_node_get_value_type (node) != G_TYPE_DOUBLE
-          && json_node_get_value_type (node) != G_TYPE_INT64))
-    return;
-  ms = json_node_get_double (node);
-  if (isfinite (ms) && ms >= 0 && ms <= MAX_SEND_MS)
-    self->peer_send_ms = ms;
 }
 
 static void
@@ -96,30 +73,26 @@ static void
 handle_message (SlSession *self, gpointer data)
 {
   const gchar *text = data;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *obj;
-  const gchar *type;
-  gint64 seq;
+  g_autoptr (GError) error = NULL;
+  SlControlMsg msg;
 
-  if (self->channel == NULL
-      || !json_parser_load_from_data (parser, text, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (self->channel == NULL)
+    return;
+  if (!sl_control_parse (text, strlen (text), &msg, &error))
     {
-      GST_DEBUG_OBJECT (self->pipeline, "dropping a malformed message");
+      GST_DEBUG_OBJECT (self->pipeline, "dropping a control message: %s",
+                        error->message);
       return;
     }
-  obj = json_node_get_object (json_parser_get_root (parser));
-  type = json_object_get_string_member_with_default (obj, "type", "");
-  seq = json_object_get_int_member_with_default (obj, "seq", -1);
-  if (seq < 0)
-    return;
-  if (g_str_equal (type, "ping"))
+  if (msg.type == SL_CONTROL_PING)
     {
-      read_send_ms (self, obj);
-      send_json (self, "pong", (guint64)seq);
+      /* A VIEWER keeps the SENDER's last capture-to-encoder time. */
+      if (self->role == SL_SESSION_VIEWER && msg.send_ms >= 0)
+        self->peer_send_ms = msg.send_ms;
+      send_json (self, SL_CONTROL_PONG, msg.seq);
     }
-  else if (g_str_equal (type, "pong"))
-    on_pong (self, (guint64)seq);
+  else
+    on_pong (self, msg.seq);
 }
 
 static void
@@ -127,7 +100,7 @@ on_message_string (GstWebRTCDataChannel *channel, const gchar *text,
                    SlSession *self)
 {
   /* Bound the work a peer can cause: a control message is small. */
-  if (text == NULL || strlen (text) > 64 * 1024)
+  if (text == NULL || strlen (text) > SL_CONTROL_MAX_SIZE)
     return;
   sl_session_invoke (self, handle_message, g_strdup (text), g_free);
 }
@@ -186,7 +159,7 @@ sl_session_channel_ping (SlSession *self)
   ping.seq = ++self->ping_seq;
   ping.sent_us = sl_media_now_us ();
   g_array_append_val (pings, ping);
-  send_json (self, "ping", ping.seq);
+  send_json (self, SL_CONTROL_PING, ping.seq);
 }
 
 void

@@ -1,0 +1,119 @@
+/* sl-control.c — see sl-control.h. */
+#include "sl-control.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (sl - control - error - quark, sl_control_error)
+
+static gboolean
+malformed (GError **error, const gchar *why)
+{
+  g_set_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_MALFORMED,
+               "malformed control message: %s", why);
+  return FALSE;
+}
+
+/* The value of member @name if it is a JSON number; FALSE otherwise. */
+static gboolean
+get_number (JsonObject *obj, const gchar *name, gboolean *is_int, gint64 *i,
+            gdouble *d)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_INT64)
+    {
+      *is_int = TRUE;
+      *i = json_node_get_int (node);
+      *d = (gdouble)*i;
+      return TRUE;
+    }
+  if (type == G_TYPE_DOUBLE)
+    {
+      *is_int = FALSE;
+      *d = json_node_get_double (node);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+read_fields (JsonObject *obj, SlControlMsg *out, GError **error)
+{
+  JsonNode *type_node = json_object_get_member (obj, "type");
+  const gchar *type;
+  gboolean is_int;
+  gint64 seq;
+  gdouble d;
+
+  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node)
+      || json_node_get_value_type (type_node) != G_TYPE_STRING)
+    return malformed (error, "\"type\" is missing or not a string");
+  type = json_node_get_string (type_node);
+  if (g_strcmp0 (type, "ping") == 0)
+    out->type = SL_CONTROL_PING;
+  else if (g_strcmp0 (type, "pong") == 0)
+    out->type = SL_CONTROL_PONG;
+  else
+    {
+      g_set_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_UNKNOWN_TYPE,
+                   "unknown control message type");
+      return FALSE;
+    }
+  if (!get_number (obj, "seq", &is_int, &seq, &d) || !is_int || seq < 0)
+    return malformed (error, "\"seq\" is not a non-negative integer");
+  out->seq = (guint64)seq;
+  out->send_ms = -1;
+  if (out->type == SL_CONTROL_PING && json_object_has_member (obj, "send_ms"))
+    {
+      if (!get_number (obj, "send_ms", &is_int, &seq, &d) || !isfinite (d)
+          || d < 0 || d > SL_CONTROL_MAX_SEND_MS)
+        return malformed (error, "\"send_ms\" is not a number in range");
+      out->send_ms = d;
+    }
+  return TRUE;
+}
+
+gboolean
+sl_control_parse (const gchar *text, gsize len, SlControlMsg *out,
+                  GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonNode *root;
+
+  if (len > SL_CONTROL_MAX_SIZE)
+    {
+      g_set_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_TOO_LARGE,
+                   "control message of %" G_GSIZE_FORMAT " bytes (at most %d)",
+                   len, SL_CONTROL_MAX_SIZE);
+      return FALSE;
+    }
+  /* json-glib stops at a NUL; a message with one is not what it says. */
+  if (memchr (text, '\0', len) != NULL)
+    return malformed (error, "a NUL byte");
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, (gssize)len, NULL))
+    return malformed (error, "not JSON");
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return malformed (error, "not a JSON object");
+  return read_fields (json_node_get_object (root), out, error);
+}
+
+gchar *
+sl_control_serialize (const SlControlMsg *msg)
+{
+  const gchar *type = msg->type == SL_CONTROL_PING ? "ping" : "pong";
+
+  if (msg->type == SL_CONTROL_PING && msg->send_ms >= 0)
+    return g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT
+                            ",\"send_ms\":%.3f}",
+                            type, msg->seq, msg->send_ms);
+  return g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT "}",
+                          type, msg->seq);
+}

@@ -1,0 +1,104 @@
+/* test-control.c — the control-channel codec of sl-control.h. */
+#include "sl-control.h"
+
+#include <string.h>
+
+static gboolean
+parse (const gchar *text, SlControlMsg *msg, GError **error)
+{
+  return sl_control_parse (text, strlen (text), msg, error);
+}
+
+static void
+test_round_trip (void)
+{
+  SlControlMsg in[] = {
+    { SL_CONTROL_PING, 1, -1 },
+    { SL_CONTROL_PONG, G_MAXINT64, -1 },
+    { SL_CONTROL_PING, 7, 4.25 },
+    { SL_CONTROL_PING, 0, SL_CONTROL_MAX_SEND_MS },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    {
+      g_autofree gchar *text = sl_control_serialize (&in[i]);
+      g_autoptr (GError) error = NULL;
+      SlControlMsg out;
+
+      g_assert_true (parse (text, &out, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (out.type, ==, in[i].type);
+      g_assert_cmpuint (out.seq, ==, in[i].seq);
+      g_assert_cmpfloat_with_epsilon (out.send_ms, in[i].send_ms, 1e-9);
+    }
+}
+
+static void
+test_rejects (void)
+{
+  static const struct
+  {
+    const gchar *text;
+    gint code;
+  } bad[] = {
+    { "", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\"", SL_CONTROL_ERROR_MALFORMED },
+    { "[\"ping\",1]", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":1,\"seq\":1}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":{\"a\":1},\"seq\":1}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":\"1\"}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":-3}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1.5}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\"}", SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":-1}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":1e308}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":\"4\"}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"annotate\",\"seq\":1}", SL_CONTROL_ERROR_UNKNOWN_TYPE },
+    { "{\"type\":\"pi\\u0000ng\",\"seq\":1}", SL_CONTROL_ERROR_UNKNOWN_TYPE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      SlControlMsg msg;
+
+      g_assert_false (parse (bad[i].text, &msg, &error));
+      g_assert_error (error, SL_CONTROL_ERROR, bad[i].code);
+    }
+}
+
+static void
+test_limits (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *big = g_strnfill (SL_CONTROL_MAX_SIZE + 1, ' ');
+  static const gchar with_nul[] = "{\"type\":\"ping\",\"seq\":1}\0x";
+  SlControlMsg msg;
+
+  g_assert_false (sl_control_parse (big, strlen (big), &msg, &error));
+  g_assert_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  g_assert_false (
+      sl_control_parse (with_nul, sizeof with_nul - 1, &msg, &error));
+  g_assert_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_MALFORMED);
+  g_clear_error (&error);
+  /* Unknown members are ignored; send_ms on a pong is not read. */
+  g_assert_true (parse ("{\"type\":\"pong\",\"seq\":3,\"send_ms\":4,"
+                        "\"x\":[1,{\"y\":2}]}",
+                        &msg, &error));
+  g_assert_cmpint (msg.type, ==, SL_CONTROL_PONG);
+  g_assert_cmpfloat (msg.send_ms, <, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/control/round-trip", test_round_trip);
+  g_test_add_func ("/control/rejects", test_rejects);
+  g_test_add_func ("/control/limits", test_limits);
+  return g_test_run ();
+}
