@@ -96,6 +96,9 @@ sl_control_parse (const gchar *text, gsize len, SlControlMsg *out,
   /* json-glib stops at a NUL; a message with one is not what it says. */
   if (memchr (text, '\0', len) != NULL)
     return malformed (error, "a NUL byte");
+  /* Nor an escaped one, which json-glib's C strings would cut at. */
+  if (g_strstr_len (text, len, "\\u0000") != NULL)
+    return malformed (error, "an escaped NUL");
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize)len, NULL))
     return malformed (error, "not JSON");

@@ -489,6 +489,11 @@ check_frame (const gchar *data, gsize len, GError **error)
     return bad (error, "message is empty");
   if (!g_utf8_validate_len (data, len, NULL))
     return bad (error, "message is not valid UTF-8 (or contains NUL)");
+  /* json-glib hands strings back NUL-terminated: an escaped NUL would cut
+   * "a\u0000b" to "a" after it was checked whole.  No field of the
+   * protocol needs one (nor the text "\u0000", refused alike). */
+  if (g_strstr_len (data, len, "\\u0000") != NULL)
+    return bad (error, "message contains an escaped NUL (\\u0000)");
   return check_outline (data, len, MAX_JSON_DEPTH, error);
 }
 

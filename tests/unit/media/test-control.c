@@ -57,7 +57,7 @@ test_rejects (void)
     { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":\"4\"}",
       SL_CONTROL_ERROR_MALFORMED },
     { "{\"type\":\"annotate\",\"seq\":1}", SL_CONTROL_ERROR_UNKNOWN_TYPE },
-    { "{\"type\":\"pi\\u0000ng\",\"seq\":1}", SL_CONTROL_ERROR_UNKNOWN_TYPE },
+    { "{\"type\":\"pi\\u0000ng\",\"seq\":1}", SL_CONTROL_ERROR_MALFORMED },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

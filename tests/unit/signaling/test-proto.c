@@ -430,6 +430,9 @@ test_bad_bytes (void)
 
   assert_parse_fails (invalid_utf8, SL_PROTO_ERROR_BAD_MESSAGE);
   assert_parse_fails (overlong, SL_PROTO_ERROR_BAD_MESSAGE);
+  /* An escaped NUL would shorten the id to "a" after it was checked. */
+  assert_parse_fails ("{\"type\":\"peer-left\",\"peer_id\":\"a\\u0000b\"}",
+                      SL_PROTO_ERROR_BAD_MESSAGE);
   msg = parse_exact (with_nul, sizeof with_nul - 1, &error);
   g_assert_null (msg);
   g_assert_error (error, SL_PROTO_ERROR, SL_PROTO_ERROR_BAD_MESSAGE);
