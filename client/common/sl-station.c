@@ -242,7 +242,9 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
       remove_session (st, peer_id);
       return NULL;
     }
-  sl_station_log (st, "session with %s opened", peer_id);
+  sl_station_log (st, "session with %s opened%s%s", peer_id,
+                  video_desc ? "; picture to " : "",
+                  video_desc ? video_desc : "");
   return session;
 }
 
