@@ -51,8 +51,9 @@ main (int argc, char **argv)
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &opt.bitrate_kbps,
       "Video bitrate in kbit/s (default 4000)", "KBPS" },
     { "x264-options", 0, 0, G_OPTION_ARG_STRING, &opt.x264_options,
-      "Extra x264 options over the engine's own, in x264's syntax "
-      "(\"vbv-maxrate=4800:aq-mode=1\"), for tuning by media engineers",
+      "Extra x264 options in x264's syntax (\"aq-mode=1:deblock=1,1\"), "
+      "for tuning by media engineers; the engine's bitrate, VBV, intra "
+      "period and threading take precedence",
       "OPTS" },
     { "latency-stamp", 0, 0, G_OPTION_ARG_NONE, &opt.latency_stamp,
       "Write this machine's monotonic clock into the top-right corner of "
