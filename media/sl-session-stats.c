@@ -9,6 +9,7 @@
  * the other side's voice arrives.
  */
 #include "sl-session-private.h"
+#include "sl-stats.h"
 
 #include <math.h>
 
@@ -183,9 +184,8 @@ set_jitter_buffers (SlSession *self, guint latency_ms)
 }
 
 /* Control thread, once a second: sizes the receive jitter buffers from the
- * last measurements (sl-jitter.h).  The round trip is RTCP's when known
- * (a viewer has it once it sends voice), else the data channel's ping,
- * which crosses the same path. */
+ * last measurements (sl-jitter.h), with the round trip sl_stats_rtt_ms
+ * picks. */
 void
 sl_session_stats_adapt_jitter (SlSession *self)
 {
@@ -193,7 +193,7 @@ sl_session_stats_adapt_jitter (SlSession *self)
   guint before = self->jitter_policy.current_ms, target;
 
   g_mutex_lock (&self->stats_lock);
-  rtt = self->stats.rtt_ms >= 0 ? self->stats.rtt_ms : self->stats.dc_rtt_ms;
+  rtt = sl_stats_rtt_ms (&self->stats);
   jitter = self->stats.jitter_ms;
   g_mutex_unlock (&self->stats_lock);
 

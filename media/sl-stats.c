@@ -17,6 +17,12 @@ rate (guint64 prev, guint64 cur, gdouble seconds)
   return (cur - prev) / seconds;
 }
 
+gdouble
+sl_stats_rtt_ms (const SlSessionStats *stats)
+{
+  return stats->rtt_ms >= 0 ? stats->rtt_ms : stats->dc_rtt_ms;
+}
+
 void
 sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
                   SlSessionRole role, SlSessionState state, SlStatsReport *out)
@@ -58,7 +64,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   if (out->loss_pct > 100)
     out->loss_pct = 100;
 
-  out->rtt_ms = cur->rtt_ms >= 0 ? cur->rtt_ms : cur->dc_rtt_ms;
+  out->rtt_ms = sl_stats_rtt_ms (cur);
   out->jitter_ms = cur->jitter_ms;
   out->jitter_buffer_ms = cur->jitter_buffer_ms;
   out->stage_capture_ms = cur->stage_capture_ms;

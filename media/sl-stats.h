@@ -33,6 +33,11 @@ typedef struct
   guint64 dc_roundtrips;
 } SlStatsReport;
 
+/* The round trip to show and to size buffers with: RTCP's when known (a
+ * viewer has it once it sends voice), else the data channel's ping, which
+ * crosses the same path; < 0 if neither is known. */
+gdouble sl_stats_rtt_ms (const SlSessionStats *stats);
+
 /* Computes @out from @prev (may be NULL: the first interval) and @cur.
  * The RTT shown is RTCP's when known, else the data channel's. */
 void sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
