@@ -27,6 +27,13 @@
 /* The payload types we offer; any value in the dynamic range would do. */
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
+/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-
+ * extensions-01): the sender numbers every packet in a header extension,
+ * the receiver reports when each arrived, and the rate controller
+ * (sl-bwe.c) reads the delays from those reports. */
+#define SL_EXT_TWCC 1
+#define SL_TWCC_URI                                                           \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 static GstElement *
 make_queue (const gchar *name, guint max_buffers, GError **error)
@@ -227,7 +234,8 @@ build_video_send (SlSession *self, GError **error)
   elements[4] = make_caps_filter (
       "video-rtp-caps",
       "application/x-rtp,media=video,"
-      "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (SL_PT_H264),
+      "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (
+          SL_PT_H264) ",extmap-" G_STRINGIFY (SL_EXT_TWCC) "=" SL_TWCC_URI,
       error);
   if (self->encoder != NULL)
     {
@@ -270,6 +278,33 @@ sl_session_media_start_video (SlSession *self)
   gst_pad_send_event (enc_src, gst_video_event_new_upstream_force_key_unit (
                                    GST_CLOCK_TIME_NONE, TRUE, 0));
   GST_INFO_OBJECT (self->pipeline, "connected: video flows from a keyframe");
+}
+
+/* VIEWER, before the offer comes: a receive-only video transceiver that
+ * asks for NACK with RTX.  webrtcbin pairs it with the offered video
+ * m-line when it answers (their codecs match); a transceiver it made from
+ * the offer itself would answer without NACK, and lost packets would only
+ * be recovered by the next keyframe.  Voice has no NACK: Opus in-band FEC
+ * and concealment cover its losses sooner than a round trip could. */
+static gboolean
+add_video_receive_transceiver (SlSession *self, GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (
+      "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+      "extmap-" G_STRINGIFY (SL_EXT_TWCC) "=" SL_TWCC_URI);
+  g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
+
+  g_signal_emit_by_name (self->webrtc, "add-transceiver",
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
+                         &trans);
+  if (trans == NULL)
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "could not add a video transceiver to webrtcbin");
+      return FALSE;
+    }
+  g_object_set (trans, "do-nack", TRUE, NULL);
+  return TRUE;
 }
 
 /* Adds the voice send branch after the appsrc to the pipeline.  A VIEWER
@@ -349,6 +384,9 @@ sl_session_media_build_send (SlSession *self, GError **error)
 {
   if (self->role == SL_SESSION_SENDER && !build_video_send (self, error))
     return FALSE;
+  if (self->role == SL_SESSION_VIEWER
+      && !add_video_receive_transceiver (self, error))
+    return FALSE;
   if (self->send_audio && !build_audio_send (self, error))
     return FALSE;
   return TRUE;
@@ -381,6 +419,7 @@ count_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
       g_mutex_lock (&self->stats_lock);
       self->stats.frames_decoded++;
+      sl_session_link_on_frame (self, now);
       sl_stage_end (&self->stage_decode, pts, now);
       sl_stage_begin (&self->stage_output, pts, now);
       g_mutex_unlock (&self->stats_lock);

@@ -4,6 +4,7 @@
  * sl-session-media.c    the send and receive branches around webrtcbin
  * sl-session-stats.c    polling webrtcbin's stats and the audio meters
  * sl-session-channel.c  the control data channel and its ping
+ * sl-session-link.c     liveness, loss recovery and the link's health
  */
 #pragma once
 
@@ -67,6 +68,11 @@ struct _SlSession
                              to encoder output, < 0 until it says */
   SlStage stage_decode;   /* VIEWER */
   SlStage stage_output;   /* VIEWER: decoder output to the picture */
+  gint64 last_frame_us;      /* VIEWER, under stats_lock: last decoded */
+  gdouble frame_interval_ms; /* VIEWER, under stats_lock: mean interval */
+
+  SlLinkMonitor link; /* control thread */
+  gint64 last_rx_us;  /* atomic: last packet from the peer, 0: none */
 };
 
 /* sl-session.c */
@@ -90,6 +96,12 @@ void sl_session_stats_adapt_jitter (SlSession *self);
 void sl_session_stats_on_element_message (SlSession *self,
                                           const GstStructure *s);
 void sl_session_stats_parse (const GstStructure *report, SlSessionStats *out);
+
+/* sl-session-link.c */
+void sl_session_link_init (SlSession *self, guint restart_after_ms,
+                           gboolean resumed);
+void sl_session_link_on_frame (SlSession *self, gint64 now_us);
+void sl_session_link_poll (SlSession *self);
 
 /* sl-session-channel.c */
 void sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *ch);

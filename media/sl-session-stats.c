@@ -108,6 +108,7 @@ parse_one (GHashTable *video_ssrcs, const GstStructure *s, SlSessionStats *out)
         {
           out->video_bytes_received = get_u64 (s, "bytes-received");
           out->video_packets_received = get_u64 (s, "packets-received");
+          gst_structure_get_uint (s, "ssrc", &out->video_ssrc_received);
           if (gst_structure_get_int64 (s, "packets-lost", &lost))
             out->video_packets_lost = lost;
           if (gst_structure_get_double (s, "jitter", &d))

@@ -383,6 +383,7 @@ on_stats_timer (gpointer user_data)
 {
   sl_session_stats_poll (user_data);
   sl_session_stats_adapt_jitter (user_data);
+  sl_session_link_poll (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -428,6 +429,7 @@ sl_session_new (const SlSessionConfig *config,
   name = g_strdup_printf ("session-%s", self->peer_id);
   self->pipeline = gst_pipeline_new (name);
   sl_media_use_system_clock (self->pipeline);
+  sl_session_link_init (self, config->restart_after_ms, config->resumed);
   self->webrtc = sl_media_make_element ("webrtcbin", "webrtc", error);
   if (self->webrtc == NULL)
     return NULL;

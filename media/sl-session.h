@@ -18,6 +18,8 @@
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
 
+#include "sl-link.h"
+
 G_BEGIN_DECLS
 
 #define SL_TYPE_SESSION (sl_session_get_type ())
@@ -57,6 +59,12 @@ typedef struct
   gboolean recv_audio;
   /* Local addresses ICE may use (NULL: all interfaces but loopback). */
   const gchar *const *ice_addresses;
+  /* Silence from the peer after which the connection is given up and the
+   * session ends FAILED so that the station makes it again (0: 4000 ms;
+   * sl-link.h). */
+  guint restart_after_ms;
+  /* This session replaces one that failed: its link starts "recovering". */
+  gboolean resumed;
   /* VIEWER: sink for decoded video (transfer floating; NULL: fakesink). */
   GstElement *video_sink;
   /* Sink for decoded audio (transfer floating; NULL: fakesink). */
@@ -113,6 +121,27 @@ typedef struct
    * to encoder output, half the round trip, decoding and output (ms, < 0
    * until all are known). */
   gdouble latency_estimate_ms;
+  /* Loss recovery (sl-session-link.c), totals.  VIEWER: packets the video
+   * jitter buffers passed on, NACKed, got back by RTX, and gave up on (the
+   * residual loss).  SENDER: retransmissions sent. */
+  guint video_ssrc_received; /* VIEWER: the video's SSRC, 0: not yet */
+  guint64 video_packets_decoded_in;
+  guint64 video_nacks;
+  guint64 video_packets_recovered;
+  guint64 video_packets_unrecovered;
+  guint64 video_packets_retransmitted;
+  /* VIEWER: picture freezes (W3C webrtc-stats rule), their total and
+   * longest duration. */
+  guint64 freezes;
+  gdouble freeze_ms, longest_freeze_ms;
+  /* Rate control: the controller holds the video well below its target,
+   * or below the diagnostic floor. */
+  gboolean rate_constrained, below_floor;
+  /* The link's health (sl-link.h), why, and how long since the last
+   * packet from the peer. */
+  SlLinkState link_state;
+  gchar link_reason[64];
+  gint64 silence_ms;
 } SlSessionStats;
 
 /* Creates a session (does not start it).  Returns NULL with @error if an

@@ -17,6 +17,31 @@ rate (guint64 prev, guint64 cur, gdouble seconds)
   return (cur - prev) / seconds;
 }
 
+/* Loss before and after NACK/RTX over the interval.  Of the packets the
+ * jitter buffers expected (passed on plus given up on), the link lost those
+ * RTX brought back and those given up on. */
+static void
+recovery_rates (const SlSessionStats *prev, const SlSessionStats *cur,
+                SlStatsReport *out)
+{
+  guint64 in = cur->video_packets_decoded_in - prev->video_packets_decoded_in;
+  guint64 gone
+      = cur->video_packets_unrecovered - prev->video_packets_unrecovered;
+  guint64 back = cur->video_packets_recovered - prev->video_packets_recovered;
+  gdouble expected;
+
+  out->loss_before_recovery_pct = out->loss_after_recovery_pct = -1;
+  if (cur->video_packets_decoded_in < prev->video_packets_decoded_in
+      || cur->video_packets_unrecovered < prev->video_packets_unrecovered
+      || cur->video_packets_recovered < prev->video_packets_recovered)
+    return;
+  expected = (gdouble)in + gone;
+  if (expected <= 0)
+    return;
+  out->loss_before_recovery_pct = MIN (100.0, 100.0 * (back + gone) / expected);
+  out->loss_after_recovery_pct = 100.0 * gone / expected;
+}
+
 gdouble
 sl_stats_rtt_ms (const SlSessionStats *stats)
 {
@@ -78,6 +103,16 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->audio_peak_hz = cur->audio_peak_hz;
   out->dc_rtt_ms = cur->dc_rtt_ms;
   out->dc_roundtrips = cur->dc_roundtrips;
+  recovery_rates (prev, cur, out);
+  out->nacks = cur->video_nacks;
+  out->recovered = cur->video_packets_recovered;
+  out->retransmitted = cur->video_packets_retransmitted;
+  out->freezes = cur->freezes;
+  out->freeze_ms = cur->freeze_ms;
+  out->longest_freeze_ms = cur->longest_freeze_ms;
+  out->link_state = cur->link_state;
+  out->link_reason = cur->link_reason;
+  out->silence_ms = cur->silence_ms;
 }
 
 static void
@@ -133,6 +168,28 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "audio_peak_hz", r->audio_peak_hz, TRUE);
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
   json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
+  if (sender)
+    json_object_set_int_member (obj, "retransmitted", (gint64)r->retransmitted);
+  else
+    {
+      set_optional_double (obj, "loss_before_recovery_pct",
+                           r->loss_before_recovery_pct,
+                           r->loss_before_recovery_pct >= 0);
+      set_optional_double (obj, "loss_after_recovery_pct",
+                           r->loss_after_recovery_pct,
+                           r->loss_after_recovery_pct >= 0);
+      json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
+      json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
+      json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
+      set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
+      set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
+                           TRUE);
+    }
+  json_object_set_string_member (obj, "link",
+                                 sl_link_state_name (r->link_state));
+  if (r->link_reason != NULL && r->link_reason[0] != '\0')
+    json_object_set_string_member (obj, "link_reason", r->link_reason);
+  json_object_set_int_member (obj, "silence_ms", r->silence_ms);
   return obj;
 }
 
@@ -147,9 +204,18 @@ sl_stats_to_line (const SlStatsReport *r)
                                 ? g_strdup_printf ("%.0f dB", r->audio_level_db)
                                 : g_strdup ("-");
 
+  g_autofree gchar *link = NULL;
+
+  /* A healthy link goes unmentioned; anything else leads the line's end. */
+  if (r->link_state != SL_LINK_GOOD)
+    link = g_strdup_printf ("  LINK %s%s%s",
+                            sl_link_state_name (r->link_state),
+                            r->link_reason && r->link_reason[0] ? ": " : "",
+                            r->link_reason ? r->link_reason : "");
   return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "
-                          "%7.0f kb/s  rtt %s  loss %.1f%%  voice in %s",
+                          "%7.0f kb/s  rtt %s  loss %.1f%%  voice in %s%s",
                           sl_session_state_name (r->state),
                           sender ? "sent" : "decoded", r->frames, r->fps,
-                          r->bitrate_kbps, rtt, r->loss_pct, voice);
+                          r->bitrate_kbps, rtt, r->loss_pct, voice,
+                          link ? link : "");
 }

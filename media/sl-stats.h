@@ -31,6 +31,15 @@ typedef struct
   gdouble audio_peak_hz;       /* strongest received frequency, 0: none */
   gdouble dc_rtt_ms;           /* < 0: unknown */
   guint64 dc_roundtrips;
+  /* VIEWER, over the interval: video packets the link lost, and those
+   * still missing after NACK/RTX (< 0: no packets). */
+  gdouble loss_before_recovery_pct, loss_after_recovery_pct;
+  guint64 nacks, recovered, retransmitted; /* totals */
+  guint64 freezes;                       /* VIEWER, total */
+  gdouble freeze_ms, longest_freeze_ms;  /* VIEWER, totals */
+  SlLinkState link_state;
+  const gchar *link_reason; /* points into the snapshot; "" if none */
+  gint64 silence_ms;
 } SlStatsReport;
 
 /* The round trip to show and to size buffers with: RTCP's when known (a

@@ -5,6 +5,15 @@
  * refusal.  The first connection gives up after connect_timeout_s so that
  * a mistyped hub address fails the station with a clear message instead of
  * retrying forever; once joined, the client retries for as long as it runs.
+ *
+ * Liveness: a station behind a cellular uplink can lose its path to the
+ * hub without any close (a handover to a new address, a long outage), and
+ * TCP would take minutes to say so.  The client pings every
+ * KEEPALIVE_S and, as libsoup 3.2 has no pong timeout, gives the
+ * connection up itself when nothing, not even a pong, has come for
+ * DEAD_S; it then reconnects as after any other loss.  The station may also
+ * ask for that at once (sl_hub_client_reconnect) when it sees its network
+ * change.
  */
 #include "sl-hub-client.h"
 #include "sl-backoff.h"
@@ -41,7 +50,13 @@ struct _SlHubClient
   guint attempt;
   guint retry_timer;
   GError *last_error; /* why the last attempt failed, for the final report */
+  gint64 last_heard_us; /* anything from the hub, pongs included */
+  guint liveness_timer;
 };
+
+/* Ping interval, and the silence after which the connection is dead. */
+#define KEEPALIVE_S 2
+#define DEAD_S 6
 
 static void connect_now (SlHubClient *client);
 
@@ -189,6 +204,7 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *data,
   gsize len;
   const gchar *text = g_bytes_get_data (data, &len);
 
+  client->last_heard_us = g_get_monotonic_time ();
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     return;
   msg = sl_msg_parse (text, len, &error);
@@ -242,6 +258,20 @@ close_code_is_final (gushort code, SlProtoError *error_code)
     }
 }
 
+/* The connection is gone (closed, or given up here): tell the station and
+ * reconnect.  Takes @why. */
+static void
+lose_connection (SlHubClient *client, GError *why)
+{
+  gboolean was_joined = client->state == HUB_JOINED;
+
+  g_clear_error (&client->last_error);
+  client->last_error = why;
+  if (was_joined && client->callbacks.disconnected != NULL)
+    client->callbacks.disconnected (client, client->user_data);
+  schedule_retry (client);
+}
+
 static void
 on_ws_closed (SoupWebsocketConnection *ws, SlHubClient *client)
 {
@@ -265,12 +295,10 @@ on_ws_closed (SoupWebsocketConnection *ws, SlHubClient *client)
              reason && reason[0] ? ": " : "", reason ? reason : "");
   g_signal_handlers_disconnect_by_data (ws, client);
   g_clear_object (&client->ws);
-  g_clear_error (&client->last_error);
-  client->last_error = g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                    "connection closed with code %u", code);
-  if (client->state == HUB_JOINED && client->callbacks.disconnected != NULL)
-    client->callbacks.disconnected (client, client->user_data);
-  schedule_retry (client);
+  lose_connection (client, g_error_new (G_IO_ERROR,
+                                        G_IO_ERROR_CONNECTION_CLOSED,
+                                        "connection closed with code %u",
+                                        code));
 }
 
 static void
@@ -283,6 +311,12 @@ send_hello (SlHubClient *client)
   hello->peer_id = g_strdup (client->peer_id);
   set_state (client, HUB_HELLO_SENT);
   sl_hub_client_send (client, hello);
+}
+
+static void
+on_ws_pong (SoupWebsocketConnection *ws, GBytes *data, SlHubClient *client)
+{
+  client->last_heard_us = g_get_monotonic_time ();
 }
 
 static void
@@ -308,10 +342,37 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   /* The hub accepts at most SL_PROTO_MAX_MESSAGE_SIZE; so do we. */
   soup_websocket_connection_set_max_incoming_payload_size (
       ws, SL_PROTO_MAX_MESSAGE_SIZE);
-  soup_websocket_connection_set_keepalive_interval (ws, 10);
+  soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_S);
+  client->last_heard_us = g_get_monotonic_time ();
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), client);
+  g_signal_connect (ws, "pong", G_CALLBACK (on_ws_pong), client);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), client);
   send_hello (client);
+}
+
+void
+sl_hub_client_reconnect (SlHubClient *client, const gchar *why)
+{
+  if (client->ws == NULL || client->state == HUB_FAILED)
+    return;
+  g_message ("reconnecting to the hub: %s", why);
+  drop_ws (client, why);
+  lose_connection (client, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                        "%s", why));
+}
+
+static gboolean
+on_liveness_timer (gpointer user_data)
+{
+  SlHubClient *client = user_data;
+  gint64 silent_us = g_get_monotonic_time () - client->last_heard_us;
+
+  if (client->ws != NULL
+      && (client->state == HUB_HELLO_SENT || client->state == HUB_JOINED)
+      && silent_us > (gint64)DEAD_S * G_USEC_PER_SEC)
+    sl_hub_client_reconnect (client, "no word from the hub for "
+                                     G_STRINGIFY (DEAD_S) " s");
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -377,6 +438,7 @@ void
 sl_hub_client_start (SlHubClient *client)
 {
   client->first_attempt_us = g_get_monotonic_time ();
+  client->liveness_timer = g_timeout_add_seconds (1, on_liveness_timer, client);
   connect_now (client);
 }
 
@@ -413,6 +475,7 @@ sl_hub_client_free (SlHubClient *client)
     return;
   g_cancellable_cancel (client->cancellable);
   g_clear_handle_id (&client->retry_timer, g_source_remove);
+  g_clear_handle_id (&client->liveness_timer, g_source_remove);
   if (client->ws != NULL)
     {
       g_autoptr (SlMsg) bye = sl_msg_new (SL_MSG_BYE);

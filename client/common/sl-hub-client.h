@@ -60,6 +60,11 @@ void sl_hub_client_start (SlHubClient *client);
 /* Sends @msg if connected; returns FALSE (dropping it) otherwise. */
 gboolean sl_hub_client_send (SlHubClient *client, const SlMsg *msg);
 
+/* Gives the current connection up and reconnects (with the same peer id),
+ * as when it is lost; for a station that saw its network change.  @why is
+ * logged.  Does nothing while not connected. */
+void sl_hub_client_reconnect (SlHubClient *client, const gchar *why);
+
 const gchar *sl_hub_client_get_peer_id (SlHubClient *client);
 gboolean sl_hub_client_is_joined (SlHubClient *client);
 

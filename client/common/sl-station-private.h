@@ -47,6 +47,8 @@ typedef struct
   guint stats_timer;
   guint duration_timer;
   guint sigint, sigterm;
+  gulong netmon_handler;  /* GNetworkMonitor "network-changed" */
+  guint netchange_timer;  /* pending check after a network change */
   guint ticks;
   gboolean snapshot_busy;
 

@@ -121,6 +121,13 @@ report_session (SlStation *st, SlSession *session)
   sl_session_get_stats (session, &cur);
   sl_stats_compute (prev, &cur, sl_session_get_role (session),
                     sl_session_get_state (session), &report);
+  /* Changes of the link's health get a line of their own, so that a
+   * user scanning the log sees when a freeze began and ended. */
+  if ((prev != NULL && prev->link_state != cur.link_state)
+      || (prev == NULL && cur.link_state != SL_LINK_GOOD))
+    sl_station_log (st, "link with %.8s %s%s%s", peer_id,
+                    sl_link_state_name (cur.link_state),
+                    cur.link_reason[0] ? ": " : "", cur.link_reason);
   if (prev == NULL)
     {
       prev = g_new (SlSessionStats, 1);

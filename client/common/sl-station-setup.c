@@ -53,6 +53,11 @@ sl_station_common_options (SlStationOptions *o)
       "Starting receive jitter-buffer latency in milliseconds (default "
       "40); adapted each second to the measured round trip and jitter",
       "MS" },
+    { "restart-after", 0, 0, G_OPTION_ARG_DOUBLE, &o->restart_after_s,
+      "When nothing has arrived from the other station for SECONDS, give "
+      "the connection up and make it again through the hub (default 4; "
+      "shorter gaps, such as a handover, are ridden through)",
+      "SECONDS" },
     { "audio-in", 0, 0, G_OPTION_ARG_STRING, &o->audio_in,
       "Voice input: auto (microphone if present, else a test tone), none, "
       "test, test:HZ or gst:DESC (default auto)",
@@ -116,6 +121,14 @@ check_numbers (SlStationOptions *opt, GError **error)
     { "--phantom-seed", opt->phantom_seed, 0, G_MAXINT },
   };
 
+  if (opt->restart_after_s != 0
+      && !(opt->restart_after_s >= 1.5 && opt->restart_after_s <= 600))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--restart-after must be between 1.5 and 600 seconds");
+      return FALSE;
+    }
+  opt->restart_after_ms = (guint)(opt->restart_after_s * 1000);
   for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
     if (checks[i].value < checks[i].min || checks[i].value > checks[i].max)
       {

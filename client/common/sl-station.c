@@ -96,7 +96,8 @@ on_audio_decoded (SlSession *session, GstBuffer *buffer, GstCaps *caps,
 }
 
 static void remove_session (SlStation *st, const gchar *peer_id);
-static void ensure_sending_session (SlStation *st, const gchar *peer_id);
+static void ensure_sending_session (SlStation *st, const gchar *peer_id,
+                                    gboolean resumed);
 
 /* Deferred work on a session, keyed by peer id: data is {st, peer_id,
  * session}; the session pointer is only compared, never dereferenced, so a
@@ -115,7 +116,7 @@ reoffer_later (gpointer data)
   const gchar *peer_id = ((gpointer *)data)[1];
 
   if (g_hash_table_contains (st->room_peers, peer_id))
-    ensure_sending_session (st, peer_id);
+    ensure_sending_session (st, peer_id, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -196,7 +197,7 @@ remove_session (SlStation *st, const gchar *peer_id)
 
 static SlSession *
 create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
-                gboolean send_audio)
+                gboolean send_audio, gboolean resumed)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *video_desc = NULL, *audio_desc = NULL;
@@ -211,6 +212,8 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   config.send_audio = send_audio;
   config.recv_audio = TRUE;
   config.ice_addresses = (const gchar *const *)st->opt->ice_addresses;
+  config.restart_after_ms = st->opt->restart_after_ms;
+  config.resumed = resumed;
   if (role == SL_SESSION_VIEWER)
     config.video_sink
         = sl_sources_make_video_sink (st->opt->sink, &video_desc, &error);
@@ -248,16 +251,27 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   return session;
 }
 
+/* Township: makes sure a session is offered to @peer_id.  A session that
+ * failed is made again; with @resumed, so is one still negotiating, whose
+ * offer or answer may have been lost with the hub connection. */
 static void
-ensure_sending_session (SlStation *st, const gchar *peer_id)
+ensure_sending_session (SlStation *st, const gchar *peer_id, gboolean resumed)
 {
   SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
 
-  if (session != NULL
-      && sl_session_get_state (session) != SL_SESSION_STATE_FAILED)
-    return;
+  if (session != NULL)
+    {
+      SlSessionState state = sl_session_get_state (session);
+
+      if (state == SL_SESSION_STATE_CONNECTED
+          || state == SL_SESSION_STATE_DISCONNECTED
+          || (!resumed && state != SL_SESSION_STATE_FAILED))
+        return;
+      sl_station_log (st, "offering %s a new session", peer_id);
+    }
   remove_session (st, peer_id);
-  create_session (st, peer_id, SL_SESSION_SENDER, st->capture_has_audio);
+  create_session (st, peer_id, SL_SESSION_SENDER, st->capture_has_audio,
+                  session != NULL || resumed);
 }
 
 /* ---- hub ---- */
@@ -291,7 +305,7 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
       g_hash_table_insert (st->room_peers, g_strdup (p->peer_id),
                            GINT_TO_POINTER (p->role));
       if (township && role_is_viewer (p->role))
-        ensure_sending_session (st, p->peer_id);
+        ensure_sending_session (st, p->peer_id, rejoin);
       if (!township && p->role == SL_ROLE_TOWNSHIP && st->together_us == 0)
         st->together_us = sl_media_now_us ();
     }
@@ -306,7 +320,10 @@ on_sdp (SlStation *st, const SlMsg *msg)
   if (st->opt->kind == SL_STATION_EXPERT
       && g_strcmp0 (msg->sdp_type, "offer") == 0)
     {
-      /* A new offer replaces whatever we had: one township per room. */
+      /* A new offer replaces whatever we had: one township per room.  An
+       * offer from the township we had a session with resumes it. */
+      gboolean resumed = session != NULL;
+
       g_hash_table_remove_all (st->prev_stats);
       while (g_hash_table_size (st->sessions) > 0)
         {
@@ -318,7 +335,8 @@ on_sdp (SlStation *st, const SlMsg *msg)
         }
       session = create_session (st, msg->from, SL_SESSION_VIEWER,
                                 st->capture_has_audio
-                                    && st->my_role == SL_ROLE_EXPERT);
+                                    && st->my_role == SL_ROLE_EXPERT,
+                                resumed);
     }
   if (session == NULL)
     {
@@ -344,7 +362,7 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
       g_hash_table_insert (st->room_peers, g_strdup (msg->peer_id),
                            GINT_TO_POINTER (msg->role));
       if (st->opt->kind == SL_STATION_TOWNSHIP && role_is_viewer (msg->role))
-        ensure_sending_session (st, msg->peer_id);
+        ensure_sending_session (st, msg->peer_id, FALSE);
       if (st->opt->kind == SL_STATION_EXPERT && msg->role == SL_ROLE_TOWNSHIP
           && st->together_us == 0)
         st->together_us = sl_media_now_us ();
@@ -436,6 +454,57 @@ on_duration_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- network changes ---- */
+
+/* A second after the station's network changed: if a session has heard
+ * nothing since, the change took its path (a new address after a
+ * handover, say).  Waiting for --restart-after would only prolong the
+ * freeze, so the hub connection (whose TCP path is gone too) and, at the
+ * township, the session are made again now. */
+static gboolean
+after_network_change (gpointer user_data)
+{
+  SlStation *st = user_data;
+  g_autoptr (GPtrArray) lost = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  st->netchange_timer = 0;
+  g_hash_table_iter_init (&iter, st->sessions);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      SlSessionStats stats;
+
+      sl_session_get_stats (value, &stats);
+      if (stats.link_state == SL_LINK_LOST)
+        g_ptr_array_add (lost, g_strdup (key));
+    }
+  if (lost->len == 0)
+    return G_SOURCE_REMOVE;
+  sl_station_log (st, "the network changed and the link is lost; "
+                      "reconnecting now");
+  sl_hub_client_reconnect (st->hub, "the network changed");
+  for (guint i = 0; st->opt->kind == SL_STATION_TOWNSHIP && i < lost->len; i++)
+    {
+      remove_session (st, lost->pdata[i]);
+      if (g_hash_table_contains (st->room_peers, lost->pdata[i]))
+        create_session (st, lost->pdata[i], SL_SESSION_SENDER,
+                        st->capture_has_audio, TRUE);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_network_changed (GNetworkMonitor *monitor, gboolean available,
+                    gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  if (st->netchange_timer == 0)
+    st->netchange_timer
+        = g_timeout_add (1000, after_network_change, st);
+}
+
 static void
 station_clear (SlStation *st)
 {
@@ -443,6 +512,11 @@ station_clear (SlStation *st)
   g_clear_handle_id (&st->duration_timer, g_source_remove);
   g_clear_handle_id (&st->sigint, g_source_remove);
   g_clear_handle_id (&st->sigterm, g_source_remove);
+  g_clear_handle_id (&st->netchange_timer, g_source_remove);
+  if (st->netmon_handler != 0)
+    g_signal_handler_disconnect (g_network_monitor_get_default (),
+                                 st->netmon_handler);
+  st->netmon_handler = 0;
   if (st->sessions != NULL)
     {
       GList *keys = g_hash_table_get_keys (st->sessions);
@@ -520,6 +594,9 @@ sl_station_run (SlStationOptions *opt)
       return SL_EXIT_USAGE;
     }
   sl_hub_client_start (st->hub);
+  st->netmon_handler
+      = g_signal_connect (g_network_monitor_get_default (), "network-changed",
+                          G_CALLBACK (on_network_changed), st);
   g_main_loop_run (st->loop);
 
   status = st->exit_status;

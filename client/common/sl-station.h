@@ -47,6 +47,8 @@ typedef struct
   gint duration_s;
   gint connect_timeout_s;
   gint jitter_ms;
+  gdouble restart_after_s;
+  guint restart_after_ms; /* from restart_after_s, 0: default */
   gchar *audio_in;
   gchar *audio_out;
   gboolean quiet;

@@ -1,0 +1,209 @@
+/* sl-session-link.c — what a session knows about its link's health.
+ *
+ * Three measurements feed the link monitor (sl-link.h) once a second:
+ *
+ * - liveness: a probe on each of webrtcbin's nicesrc elements stamps the
+ *   arrival of every packet from the peer (RTP, RTCP, DTLS/SCTP).  A VIEWER
+ *   gets video at the frame rate, a SENDER gets RTCP feedback many times a
+ *   second, and both get the control channel's pings, so a second without
+ *   a packet means the path is gone.  libnice, as webrtcbin 1.22 sets it
+ *   up, has no consent freshness (RFC 7675) and would never say so itself.
+ * - loss recovery, from webrtcbin's own elements: each video jitter
+ *   buffer's NACKs sent, packets recovered by RTX and packets given up on
+ *   (the residual loss the decoder sees), and at the SENDER the
+ *   retransmissions rtprtxsend made.
+ * - freezes of the decoded picture (VIEWER), by the W3C webrtc-stats rule:
+ *   a frame that comes more than max(3 × the mean frame interval, the mean
+ *   + 150 ms) after the one before ends a freeze.
+ *
+ * The probe runs on a streaming thread and only stores a 64-bit time with
+ * an atomic write; everything else runs on the control thread.
+ */
+#include "sl-session-private.h"
+
+#define GST_CAT_DEFAULT sl_session_debug
+
+static GstPadProbeReturn
+on_packet_in (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+
+  __atomic_store_n (&self->last_rx_us, sl_media_now_us (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
+                       SlSession *self)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  g_autoptr (GstPad) src = NULL;
+
+  if (factory == NULL || !g_str_equal (GST_OBJECT_NAME (factory), "nicesrc"))
+    return;
+  src = gst_element_get_static_pad (element, "src");
+  if (src != NULL)
+    gst_pad_add_probe (src,
+                       GST_PAD_PROBE_TYPE_BUFFER
+                           | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       on_packet_in, self, NULL);
+}
+
+void
+sl_session_link_init (SlSession *self, guint restart_after_ms, gboolean resumed)
+{
+  sl_link_monitor_init (&self->link, restart_after_ms);
+  if (resumed)
+    sl_link_monitor_restarted (&self->link, sl_media_now_us ());
+  self->stats.link_state = self->link.state;
+  g_signal_connect (self->pipeline, "deep-element-added",
+                    G_CALLBACK (on_deep_element_added), self);
+}
+
+/* Streaming thread, under stats_lock: one decoded frame at @now_us. */
+void
+sl_session_link_on_frame (SlSession *self, gint64 now_us)
+{
+  gdouble interval_ms, mean = self->frame_interval_ms;
+
+  if (self->last_frame_us > 0)
+    {
+      interval_ms = (now_us - self->last_frame_us) / 1000.0;
+      if (mean > 0 && interval_ms > MAX (3 * mean, mean + 150))
+        {
+          self->stats.freezes++;
+          self->stats.freeze_ms += interval_ms;
+          self->stats.longest_freeze_ms
+              = MAX (self->stats.longest_freeze_ms, interval_ms);
+        }
+      else
+        /* A freeze does not move the mean: it would hide the next one. */
+        self->frame_interval_ms
+            = mean > 0 ? 0.9 * mean + 0.1 * interval_ms : interval_ms;
+    }
+  self->last_frame_us = now_us;
+}
+
+/* Whether @element's pad carries the stream @ssrc.  A jitter buffer's
+ * caps name only the SSRC, not the media, so the stats poll tells which
+ * SSRC is the video (0: not known yet). */
+static gboolean
+pad_has_ssrc (GstElement *element, const gchar *pad_name, guint ssrc)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+  g_autoptr (GstCaps) caps = pad ? gst_pad_get_current_caps (pad) : NULL;
+  guint found;
+
+  if (ssrc == 0 || caps == NULL || gst_caps_is_empty (caps))
+    return FALSE;
+  return gst_structure_get_uint (gst_caps_get_structure (caps, 0), "ssrc",
+                                 &found)
+         && found == ssrc;
+}
+
+typedef struct
+{
+  guint64 pushed, lost, nacks, recovered, retransmitted;
+} Recovery;
+
+static void
+add_jitterbuffer (GstElement *jb, guint video_ssrc, Recovery *r)
+{
+  g_autoptr (GstStructure) s = NULL;
+  guint64 v;
+
+  if (!pad_has_ssrc (jb, "src", video_ssrc))
+    return;
+  g_object_get (jb, "stats", &s, NULL);
+  if (s == NULL)
+    return;
+  if (gst_structure_get_uint64 (s, "num-pushed", &v))
+    r->pushed += v;
+  if (gst_structure_get_uint64 (s, "num-lost", &v))
+    r->lost += v;
+  if (gst_structure_get_uint64 (s, "rtx-count", &v))
+    r->nacks += v;
+  if (gst_structure_get_uint64 (s, "rtx-success-count", &v))
+    r->recovered += v;
+}
+
+/* Sums the recovery counters of webrtcbin's elements. */
+static void
+read_recovery (SlSession *self, Recovery *r)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+  guint video_ssrc;
+
+  g_mutex_lock (&self->stats_lock);
+  video_ssrc = self->stats.video_ssrc_received;
+  g_mutex_unlock (&self->stats_lock);
+  *r = (Recovery){ 0 };
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+      GstElementFactory *f = gst_element_get_factory (e);
+      const gchar *name = f ? GST_OBJECT_NAME (f) : "";
+      guint n = 0;
+
+      if (g_str_equal (name, "rtpjitterbuffer"))
+        add_jitterbuffer (e, video_ssrc, r);
+      else if (g_str_equal (name, "rtprtxsend"))
+        {
+          g_object_get (e, "num-rtx-packets", &n, NULL);
+          r->retransmitted += n;
+        }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+/* Control thread, once a second, after the stats poll. */
+void
+sl_session_link_poll (SlSession *self)
+{
+  SlLinkSample sample = { 0 };
+  Recovery r;
+  gboolean changed, restart;
+  guint64 pushed, lost;
+
+  read_recovery (self, &r);
+  sample.now_us = sl_media_now_us ();
+  sample.last_rx_us = __atomic_load_n (&self->last_rx_us, __ATOMIC_RELAXED);
+
+  g_mutex_lock (&self->stats_lock);
+  pushed = r.pushed - MIN (r.pushed, self->stats.video_packets_decoded_in);
+  lost = r.lost - MIN (r.lost, self->stats.video_packets_unrecovered);
+  sample.residual_loss_pct
+      = pushed + lost > 0 ? 100.0 * lost / (pushed + lost) : -1;
+  self->stats.video_packets_decoded_in = r.pushed;
+  self->stats.video_packets_unrecovered = r.lost;
+  self->stats.video_nacks = r.nacks;
+  self->stats.video_packets_recovered = r.recovered;
+  self->stats.video_packets_retransmitted = r.retransmitted;
+  sample.freezes = self->stats.freezes;
+  sample.rate_constrained = self->stats.rate_constrained;
+  sample.below_floor = self->stats.below_floor;
+  g_mutex_unlock (&self->stats_lock);
+
+  changed = sl_link_monitor_update (&self->link, &sample, &restart);
+  g_mutex_lock (&self->stats_lock);
+  self->stats.link_state = self->link.state;
+  g_strlcpy (self->stats.link_reason, self->link.reason,
+             sizeof self->stats.link_reason);
+  self->stats.silence_ms
+      = sample.last_rx_us > 0 ? (sample.now_us - sample.last_rx_us) / 1000 : 0;
+  g_mutex_unlock (&self->stats_lock);
+  if (changed)
+    GST_INFO_OBJECT (self->pipeline, "link %s%s%s",
+                     sl_link_state_name (self->link.state),
+                     self->link.reason[0] ? ": " : "", self->link.reason);
+  if (restart
+      && (self->state == SL_SESSION_STATE_CONNECTED
+          || self->state == SL_SESSION_STATE_DISCONNECTED))
+    {
+      GST_WARNING_OBJECT (self->pipeline,
+                          "%s; giving up on this connection", self->link.reason);
+      sl_session_set_state (self, SL_SESSION_STATE_FAILED);
+    }
+}
