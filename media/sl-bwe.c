@@ -1,0 +1,434 @@
+/* sl-bwe.c — feedback bookkeeping, acknowledged rate, loss-based ceiling.
+ *
+ * See sl-bwe.h for the whole controller.  This file takes each feedback
+ * message apart: sequence numbers are unwrapped and duplicates dropped,
+ * received packets go to the delay detector (sl-bwe-delay.c) and to the
+ * acknowledged-rate window, lost ones to the loss counters; then the
+ * delay-based rate (sl-bwe-aimd.c) and the loss-based ceiling are
+ * updated and combined.
+ */
+#include "sl-bwe.h"
+#include "sl-bwe-aimd.h"
+#include "sl-bwe-delay.h"
+
+#include <math.h>
+
+/* Sequence numbers remembered to drop duplicate reports. */
+#define SEEN_SLOTS 4096
+/* Acknowledged rate: bytes by arrival time in 10 ms bins over the last
+ * 300 ms.  A fixed window (not first-to-last arrival) does not
+ * overestimate bursty video, and 300 ms is short enough for the decrease
+ * after a capacity drop to see the new rate (libwebrtc uses 150-500 ms
+ * windows in acknowledged_bitrate_estimator.cc). */
+#define ACKED_BIN_US 10000
+#define ACKED_BINS 30
+/* Arrivals this many times in a row older than the window: the remote
+ * clock jumped back; start the window again. */
+#define ACKED_MAX_STALE 64
+/* Loss is judged over at least 500 ms and 30 reports (or 2 s, whatever
+ * came), so that 2 % random loss is not read as 10 % by chance. */
+#define LOSS_INTERVAL_US 500000
+#define LOSS_MAX_INTERVAL_US 2000000
+#define LOSS_MIN_PACKETS 30
+/* The GCC loss thresholds (draft section 6) and the recovery rate of the
+ * ceiling, 8 % a second (libwebrtc send_side_bandwidth_estimation.cc). */
+#define LOSS_LOW 0.02
+#define LOSS_HIGH 0.10
+#define LOSS_INCREASE_PER_S 1.08
+#define LOSS_INCREASE_BPS 1000.0
+/* After a loss decrease, wait 300 ms plus a round trip for its effect
+ * before the next one (libwebrtc kBweDecreaseInterval). */
+#define LOSS_DECREASE_GAP_US 300000
+/* Feedback silence: cut by a fifth every 500 ms, to half at most. */
+#define SILENCE_US 500000
+#define SILENCE_FACTOR 0.8
+#define SILENCE_FLOOR 0.5
+/* Feedback round trips outside this are garbage. */
+#define MAX_RTT_US 10000000
+/* Times beyond ±2^60 µs (36 000 years) are garbage too; refusing them
+ * keeps every difference of two times well inside 64 bits. */
+#define MAX_TIME_US (G_GINT64_CONSTANT (1) << 60)
+
+struct _SlBwe
+{
+  SlBweConfig config;
+  SlBweDelay delay;
+  SlBweAimd aimd;
+  guint target_bps;
+
+  /* Sequence numbers, unwrapped to 64 bits. */
+  gboolean have_seq;
+  gint64 highest_seq;
+  gint64 seen[SEEN_SLOTS];
+
+  /* Acknowledged rate. */
+  gboolean have_acked;
+  gint64 acked_first_bin, acked_newest_bin;
+  gint64 bin_index[ACKED_BINS];
+  guint64 bin_bytes[ACKED_BINS];
+  guint acked_stale;
+  gdouble acked_bps; /* < 0: unknown */
+
+  /* Loss. */
+  gint64 interval_start_us;
+  guint interval_received, interval_lost;
+  gboolean interval_overuse;
+  gdouble loss_fraction;
+  gdouble loss_bps;
+  gint64 last_loss_update_us, last_loss_decrease_us;
+  gboolean have_loss_decrease;
+
+  /* Feedback timing. */
+  gboolean have_feedback;
+  gint64 last_feedback_us;
+  gint64 last_silence_cut_us;
+  gdouble silence_floor_bps; /* < 0: not in a silence */
+  gint64 rtt_us;             /* 0: unknown */
+
+  guint64 feedbacks, packets_received, packets_lost;
+};
+
+void
+sl_bwe_config_init (SlBweConfig *config)
+{
+  config->min_bps = 150000;
+  config->max_bps = 20000000;
+  config->start_bps = 1500000;
+}
+
+static void
+update_target (SlBwe *bwe)
+{
+  gdouble target = MIN (bwe->aimd.current_bps, bwe->loss_bps);
+
+  bwe->target_bps
+      = (guint)CLAMP (target, bwe->config.min_bps, bwe->config.max_bps);
+}
+
+SlBwe *
+sl_bwe_new (const SlBweConfig *config)
+{
+  SlBwe *bwe = g_new0 (SlBwe, 1);
+
+  if (config)
+    bwe->config = *config;
+  else
+    sl_bwe_config_init (&bwe->config);
+  bwe->config.min_bps = MAX (bwe->config.min_bps, 1);
+  bwe->config.max_bps = MAX (bwe->config.max_bps, bwe->config.min_bps);
+  sl_bwe_delay_init (&bwe->delay);
+  sl_bwe_aimd_init (&bwe->aimd, bwe->config.start_bps, bwe->config.min_bps,
+                    bwe->config.max_bps);
+  for (guint i = 0; i < SEEN_SLOTS; i++)
+    bwe->seen[i] = -1;
+  bwe->acked_bps = -1;
+  bwe->loss_bps = bwe->config.max_bps;
+  bwe->silence_floor_bps = -1;
+  update_target (bwe);
+  return bwe;
+}
+
+void
+sl_bwe_free (SlBwe *bwe)
+{
+  g_free (bwe);
+}
+
+void
+sl_bwe_set_bounds (SlBwe *bwe, guint min_bps, guint max_bps)
+{
+  bwe->config.min_bps = MAX (min_bps, 1);
+  bwe->config.max_bps = MAX (max_bps, bwe->config.min_bps);
+  sl_bwe_aimd_set_bounds (&bwe->aimd, bwe->config.min_bps, bwe->config.max_bps);
+  bwe->loss_bps
+      = CLAMP (bwe->loss_bps, bwe->config.min_bps, bwe->config.max_bps);
+  update_target (bwe);
+}
+
+/* Returns FALSE for a duplicate, or one too old to tell. */
+static gboolean
+accept_seq (SlBwe *bwe, guint16 seq)
+{
+  gint64 ext;
+  guint slot;
+
+  if (!bwe->have_seq)
+    {
+      /* Start high so that packets from before the first one stay
+       * positive. */
+      bwe->highest_seq = (G_GINT64_CONSTANT (1) << 32) + seq;
+      bwe->have_seq = TRUE;
+    }
+  ext = bwe->highest_seq + (gint16)(guint16)(seq - (guint16)bwe->highest_seq);
+  if (ext <= bwe->highest_seq - SEEN_SLOTS)
+    return FALSE;
+  slot = (guint)(ext % SEEN_SLOTS);
+  if (bwe->seen[slot] == ext)
+    return FALSE;
+  bwe->seen[slot] = ext;
+  bwe->highest_seq = MAX (bwe->highest_seq, ext);
+  return TRUE;
+}
+
+static gint64
+floor_div (gint64 a, gint64 b)
+{
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static void
+acked_reset (SlBwe *bwe, gint64 bin)
+{
+  for (guint i = 0; i < ACKED_BINS; i++)
+    {
+      bwe->bin_index[i] = G_MININT64;
+      bwe->bin_bytes[i] = 0;
+    }
+  bwe->acked_first_bin = bwe->acked_newest_bin = bin;
+  bwe->acked_stale = 0;
+  bwe->have_acked = TRUE;
+}
+
+static void
+acked_add (SlBwe *bwe, gint64 arrival_us, guint size)
+{
+  gint64 bin = floor_div (arrival_us, ACKED_BIN_US);
+  guint slot;
+
+  if (!bwe->have_acked)
+    acked_reset (bwe, bin);
+  if (bin <= bwe->acked_newest_bin - ACKED_BINS)
+    {
+      if (++bwe->acked_stale >= ACKED_MAX_STALE)
+        acked_reset (bwe, bin);
+      else
+        return;
+    }
+  bwe->acked_stale = 0;
+  bwe->acked_newest_bin = MAX (bwe->acked_newest_bin, bin);
+  slot = (guint)(((bin % ACKED_BINS) + ACKED_BINS) % ACKED_BINS);
+  if (bwe->bin_index[slot] != bin)
+    {
+      bwe->bin_index[slot] = bin;
+      bwe->bin_bytes[slot] = 0;
+    }
+  bwe->bin_bytes[slot] += size;
+}
+
+static gdouble
+acked_rate (const SlBwe *bwe)
+{
+  guint64 bytes = 0;
+
+  /* Until a whole window has been seen, there is no rate. */
+  if (!bwe->have_acked
+      || bwe->acked_newest_bin - bwe->acked_first_bin < ACKED_BINS - 1)
+    return -1;
+  for (guint i = 0; i < ACKED_BINS; i++)
+    if (bwe->bin_index[i] > bwe->acked_newest_bin - ACKED_BINS)
+      bytes += bwe->bin_bytes[i];
+  return bytes * 8.0 / (ACKED_BINS * ACKED_BIN_US / 1e6);
+}
+
+static void
+update_rtt (SlBwe *bwe, gint64 latest_send_us, gint64 now_us)
+{
+  gint64 sample = now_us - latest_send_us;
+
+  if (sample < 0 || sample > MAX_RTT_US)
+    return;
+  sample = MAX (sample, 1000);
+  /* The TCP smoothing (RFC 6298): one eighth of each new sample. */
+  bwe->rtt_us = bwe->rtt_us ? (7 * bwe->rtt_us + sample) / 8 : sample;
+  bwe->aimd.rtt_us = bwe->rtt_us;
+}
+
+/* The loss-based ceiling, once per loss interval (see sl-bwe.h for the
+ * rule and docs/rate-control.md for why loss with a flat delay does not
+ * count). */
+static void
+update_loss_based (SlBwe *bwe, gint64 now_us)
+{
+  guint total = bwe->interval_received + bwe->interval_lost;
+  gint64 elapsed = now_us - bwe->interval_start_us;
+  gdouble loss, dt_s, current = MIN (bwe->loss_bps, bwe->target_bps);
+  gboolean delay_rising;
+
+  if (total == 0 || elapsed < LOSS_INTERVAL_US
+      || (total < LOSS_MIN_PACKETS && elapsed < LOSS_MAX_INTERVAL_US))
+    return;
+  loss = (gdouble)bwe->interval_lost / total;
+  dt_s = CLAMP ((now_us - bwe->last_loss_update_us) / 1e6, 0, 1);
+  delay_rising = bwe->interval_overuse
+                 || bwe->delay.modified_trend > 0.5 * bwe->delay.threshold_ms;
+
+  if (loss > LOSS_HIGH)
+    {
+      if (!bwe->have_loss_decrease
+          || now_us - bwe->last_loss_decrease_us
+                 >= LOSS_DECREASE_GAP_US + bwe->rtt_us)
+        {
+          bwe->loss_bps = current * (1 - 0.5 * loss);
+          bwe->last_loss_decrease_us = now_us;
+          bwe->have_loss_decrease = TRUE;
+        }
+    }
+  else if (loss >= LOSS_LOW && delay_rising)
+    bwe->loss_bps = current;
+  else
+    bwe->loss_bps = bwe->loss_bps * pow (LOSS_INCREASE_PER_S, dt_s)
+                    + LOSS_INCREASE_BPS * dt_s;
+  bwe->loss_bps
+      = CLAMP (bwe->loss_bps, bwe->config.min_bps, bwe->config.max_bps);
+
+  bwe->loss_fraction = loss;
+  bwe->last_loss_update_us = now_us;
+  bwe->interval_start_us = now_us;
+  bwe->interval_received = bwe->interval_lost = 0;
+  bwe->interval_overuse = FALSE;
+}
+
+static void
+update_delay_based (SlBwe *bwe, gint64 now_us)
+{
+  SlBweUsage usage = bwe->delay.usage;
+
+  if (usage == SL_BWE_USAGE_OVERUSING)
+    {
+      bwe->interval_overuse = TRUE;
+      /* While over-use lasts, one decrease per round trip. */
+      if (!sl_bwe_aimd_time_to_reduce (&bwe->aimd, now_us, bwe->acked_bps))
+        return;
+    }
+  sl_bwe_aimd_update (&bwe->aimd, usage, bwe->acked_bps, now_us);
+}
+
+static void
+first_feedback (SlBwe *bwe, gint64 now_us)
+{
+  bwe->have_feedback = TRUE;
+  bwe->interval_start_us = bwe->last_loss_update_us = now_us;
+}
+
+guint
+sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
+                    gint64 now_us)
+{
+  gint64 latest_send_us = G_MININT64;
+
+  if (now_us <= -MAX_TIME_US || now_us >= MAX_TIME_US)
+    return bwe->target_bps;
+  if (!bwe->have_feedback)
+    first_feedback (bwe, now_us);
+  bwe->feedbacks++;
+  bwe->last_feedback_us = now_us;
+  bwe->silence_floor_bps = -1;
+
+  for (guint i = 0; packets && i < n_packets; i++)
+    {
+      const SlBwePacket *p = &packets[i];
+
+      if (p->send_us <= -MAX_TIME_US || p->send_us >= MAX_TIME_US
+          || !accept_seq (bwe, p->seq))
+        continue;
+      if (p->arrival_us == SL_BWE_LOST)
+        {
+          bwe->interval_lost++;
+          bwe->packets_lost++;
+          continue;
+        }
+      if (p->arrival_us <= -MAX_TIME_US || p->arrival_us >= MAX_TIME_US)
+        continue;
+      bwe->interval_received++;
+      bwe->packets_received++;
+      latest_send_us = MAX (latest_send_us, p->send_us);
+      acked_add (bwe, p->arrival_us, p->size);
+      sl_bwe_delay_add (&bwe->delay, p->send_us, p->arrival_us, now_us);
+    }
+  if (latest_send_us != G_MININT64)
+    update_rtt (bwe, latest_send_us, now_us);
+  bwe->acked_bps = acked_rate (bwe);
+
+  update_delay_based (bwe, now_us);
+  update_loss_based (bwe, now_us);
+  update_target (bwe);
+  return bwe->target_bps;
+}
+
+guint
+sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us)
+{
+  if (!bwe->have_feedback || oldest_unacked_send_us < 0
+      || oldest_unacked_send_us >= MAX_TIME_US || now_us <= -MAX_TIME_US
+      || now_us >= MAX_TIME_US)
+    return bwe->target_bps;
+  if (now_us - bwe->last_feedback_us < SILENCE_US
+      || now_us - oldest_unacked_send_us < SILENCE_US)
+    return bwe->target_bps;
+  if (bwe->silence_floor_bps < 0)
+    bwe->silence_floor_bps = SILENCE_FLOOR * bwe->target_bps;
+  else if (now_us - bwe->last_silence_cut_us < SILENCE_US)
+    return bwe->target_bps;
+  bwe->loss_bps = MAX (MIN (bwe->loss_bps, bwe->target_bps) * SILENCE_FACTOR,
+                       bwe->silence_floor_bps);
+  bwe->loss_bps
+      = CLAMP (bwe->loss_bps, bwe->config.min_bps, bwe->config.max_bps);
+  bwe->last_silence_cut_us = now_us;
+  update_target (bwe);
+  return bwe->target_bps;
+}
+
+guint
+sl_bwe_get_target (const SlBwe *bwe)
+{
+  return bwe->target_bps;
+}
+
+void
+sl_bwe_get_stats (const SlBwe *bwe, SlBweStats *stats)
+{
+  stats->target_bps = bwe->target_bps;
+  stats->delay_bps = (guint)bwe->aimd.current_bps;
+  stats->loss_bps = (guint)bwe->loss_bps;
+  stats->acked_bps
+      = bwe->acked_bps > 0 ? (guint)MIN (bwe->acked_bps, G_MAXUINT) : 0;
+  stats->loss_fraction = bwe->loss_fraction;
+  stats->trend = bwe->delay.modified_trend;
+  stats->threshold = bwe->delay.threshold_ms;
+  stats->usage = bwe->delay.usage;
+  stats->rate_state = bwe->aimd.last_action;
+  stats->rtt_us = bwe->rtt_us;
+  stats->feedbacks = bwe->feedbacks;
+  stats->packets_received = bwe->packets_received;
+  stats->packets_lost = bwe->packets_lost;
+}
+
+const gchar *
+sl_bwe_usage_to_string (SlBweUsage usage)
+{
+  switch (usage)
+    {
+    case SL_BWE_USAGE_NORMAL:
+      return "normal";
+    case SL_BWE_USAGE_OVERUSING:
+      return "overusing";
+    case SL_BWE_USAGE_UNDERUSING:
+      return "underusing";
+    }
+  return "unknown";
+}
+
+const gchar *
+sl_bwe_rate_state_to_string (SlBweRateState state)
+{
+  switch (state)
+    {
+    case SL_BWE_RATE_HOLD:
+      return "hold";
+    case SL_BWE_RATE_INCREASE:
+      return "increase";
+    case SL_BWE_RATE_DECREASE:
+      return "decrease";
+    }
+  return "unknown";
+}

@@ -1,0 +1,92 @@
+/* sl-degrade.h — what the encoder does with the bitrate it is allowed.
+ *
+ * When the rate controller (sl-bwe.h) lowers the target, something has
+ * to give.  For a probe image the order is fixed: the frame rate stays
+ * (the expert steers the sonographer's hand by what moves on screen, and
+ * a jerky image makes the coaching oscillate), so the picture gets
+ * smaller first, down a ladder of sizes derived from the source: full,
+ * 3/4, 1/2 and 3/8 of the width and height (about 56 %, 25 % and 14 % of
+ * the area), even dimensions, none below a minimum height.  A size is
+ * left when the bits per pixel per frame drop below a "down" threshold,
+ * and won back only when the larger size would get at least an "up"
+ * threshold (higher, so the two never chase each other) and that has
+ * held for the dwell time; two changes are never closer than the dwell
+ * time either, because each change costs a keyframe.
+ *
+ * Below a configured diagnostic floor bitrate the image is no longer
+ * good enough to diagnose from: the policy cannot create bandwidth, so
+ * it raises `below_floor`, which both stations show to their users, and
+ * lowers it again only above the floor plus 10 % so the warning does not
+ * flicker.
+ *
+ * Pure: plain C, no clock of its own (the caller passes the time), no
+ * allocation.  The caller owns the struct and serialises calls.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SL_DEGRADE_MAX_STEPS 4
+
+typedef struct
+{
+  guint width;
+  guint height;
+} SlDegradeSize;
+
+typedef struct
+{
+  guint src_width, src_height; /* the probe image as captured */
+  gdouble fps;                 /* kept in every decision */
+  guint floor_bps;   /* diagnostic floor (default 500 kbit/s; 0: none) */
+  guint reserve_bps; /* taken off the target first: audio, data, FEC */
+  gdouble bpp_down;  /* step down below this (default 0.05) */
+  gdouble bpp_up;    /* step up from this at the larger size (0.08) */
+  gint64 dwell_us;   /* between changes, and stable before up (4 s) */
+  guint min_height;  /* smallest ladder height (default 180) */
+} SlDegradeConfig;
+
+typedef struct
+{
+  guint bitrate_bps;     /* for the encoder */
+  guint width, height;   /* output size */
+  gdouble fps;           /* always the configured frame rate */
+  guint level;           /* 0: full size */
+  gboolean below_floor;  /* show the "image below diagnostic quality" flag */
+  gboolean size_changed; /* the size differs from the previous decision */
+} SlDegradeDecision;
+
+typedef struct
+{
+  SlDegradeConfig config;
+  SlDegradeSize ladder[SL_DEGRADE_MAX_STEPS];
+  guint n_steps;
+  guint level;
+  gboolean below_floor;
+  gboolean have_change;
+  gint64 last_change_us;
+  gboolean up_pending;
+  gint64 up_since_us;
+} SlDegrade;
+
+/* Fills @config with the defaults above for a @width × @height source at
+ * @fps frames per second. */
+void sl_degrade_config_init (SlDegradeConfig *config, guint width, guint height,
+                             gdouble fps);
+
+/* Sets up @degrade at full size.  Nonsensical values in @config are
+ * replaced by sane ones (an "up" threshold not above "down" is raised to
+ * 1.5 × "down"). */
+void sl_degrade_init (SlDegrade *degrade, const SlDegradeConfig *config);
+
+/* The ladder, for display or tests: returns the number of sizes. */
+guint sl_degrade_get_ladder (const SlDegrade *degrade,
+                             const SlDegradeSize **ladder);
+
+/* Decides for @target_bps at @now_us (any monotonic clock). */
+void sl_degrade_update (SlDegrade *degrade, guint target_bps, gint64 now_us,
+                        SlDegradeDecision *decision);
+
+G_END_DECLS

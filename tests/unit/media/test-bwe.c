@@ -1,0 +1,630 @@
+/* test-bwe.c — the rate controller of sl-bwe.h against a simulated link.
+ *
+ * The simulation runs on its own clock, with no sleeping: a sender
+ * producing 30 frames a second at the controller's target, cut into
+ * packets of at most 1200 bytes; a bottleneck of capacity C with a FIFO
+ * queue (tail drop past a configured queueing delay) and optional random
+ * loss; a receiver reporting every packet in transport-wide feedback
+ * every 50-100 ms; feedback coming back over an uncongested path.
+ * Random choices come from a fixed seed, so every run is the same.
+ * Setting SL_BWE_TRACE prints the target and queue once a second.
+ */
+#include "sl-bwe.h"
+#include "sl-bwe-delay.h"
+
+#include <math.h>
+
+#define MBPS 1000000.0
+#define SEC 1000000
+#define FPS 30
+#define PACKET_BYTES 1200
+#define ONE_WAY_US 20000
+
+typedef struct
+{
+  guint16 seq;
+  gint64 send_us;
+  gint64 arrival_us; /* local clock; SL_BWE_LOST if dropped */
+  guint size;
+} SimPacket;
+
+typedef struct
+{
+  gint64 deliver_us;
+  GArray *reports; /* SlBwePacket */
+} SimFeedback;
+
+typedef struct
+{
+  SlBwe *bwe;
+  GRand *rand;
+  gint64 now_us;
+
+  /* The bottleneck. */
+  gdouble capacity_bps;
+  gint64 queue_limit_us;
+  gdouble random_loss;
+  gint64 link_free_us;
+
+  /* Sender and receiver. */
+  guint16 next_seq;
+  gint64 next_frame_us;
+  gint64 next_feedback_us;
+  GArray *sent;      /* SimPacket, not yet reported, in sequence order */
+  GQueue in_transit; /* SimFeedback */
+
+  /* Measurements over the current window (see sim_window). */
+  gdouble target_sum;
+  guint target_n, target_min, target_max;
+  gdouble queue_max_us;
+  GArray *queue_us; /* gdouble per packet that got through */
+  gint64 traced_s;
+} Sim;
+
+static void
+sim_init (Sim *sim, gdouble capacity_mbps, guint start_bps, guint min_bps,
+          guint max_bps)
+{
+  SlBweConfig config = { min_bps, max_bps, start_bps };
+
+  memset (sim, 0, sizeof *sim);
+  sim->bwe = sl_bwe_new (&config);
+  sim->rand = g_rand_new_with_seed (20240611);
+  sim->capacity_bps = capacity_mbps * MBPS;
+  sim->queue_limit_us = 300000;
+  sim->next_feedback_us = 50000;
+  sim->sent = g_array_new (FALSE, FALSE, sizeof (SimPacket));
+  sim->queue_us = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_queue_init (&sim->in_transit);
+}
+
+static void
+free_feedback (gpointer data)
+{
+  SimFeedback *fb = data;
+
+  g_array_unref (fb->reports);
+  g_free (fb);
+}
+
+static void
+sim_clear (Sim *sim)
+{
+  sl_bwe_free (sim->bwe);
+  g_rand_free (sim->rand);
+  g_array_unref (sim->sent);
+  g_array_unref (sim->queue_us);
+  g_queue_clear_full (&sim->in_transit, free_feedback);
+}
+
+/* One packet through the bottleneck: FIFO service at the capacity, tail
+ * drop when the queue already holds more than the limit, then random
+ * loss on the far side (radio loss: the packet used the link). */
+static void
+sim_send_packet (Sim *sim, gint64 send_us, guint size)
+{
+  SimPacket p = { sim->next_seq++, send_us, SL_BWE_LOST, size };
+  gint64 start = MAX (send_us, sim->link_free_us);
+
+  if (start - send_us <= sim->queue_limit_us)
+    {
+      sim->link_free_us = start + (gint64)(size * 8 * 1e6 / sim->capacity_bps);
+      if (g_rand_double (sim->rand) >= sim->random_loss)
+        {
+          gdouble queued = start - send_us;
+
+          p.arrival_us = sim->link_free_us + ONE_WAY_US;
+          g_array_append_val (sim->queue_us, queued);
+          sim->queue_max_us = MAX (sim->queue_max_us, queued);
+        }
+    }
+  g_array_append_val (sim->sent, p);
+}
+
+/* A frame at the current target leaves the encoder as one burst. */
+static void
+sim_send_frame (Sim *sim)
+{
+  guint target = sl_bwe_get_target (sim->bwe);
+  guint bytes = MAX (target / 8 / FPS, 1), i = 0;
+
+  sim->target_sum += target;
+  sim->target_n++;
+  sim->target_min = sim->target_n == 1 ? target : MIN (sim->target_min, target);
+  sim->target_max = MAX (sim->target_max, target);
+  while (bytes > 0)
+    {
+      guint size = MIN (bytes, PACKET_BYTES);
+
+      sim_send_packet (sim, sim->next_frame_us + 10 * i++, size);
+      bytes -= size;
+    }
+  sim->next_frame_us += SEC / FPS;
+}
+
+/* The receiver reports everything up to the newest packet it has: the
+ * ones that did not come by then are reported lost.  Its clock is offset
+ * from ours by an arbitrary amount. */
+static void
+sim_make_feedback (Sim *sim)
+{
+  SimFeedback *fb = g_new0 (SimFeedback, 1);
+  guint last = 0;
+
+  for (guint i = 0; i < sim->sent->len; i++)
+    {
+      SimPacket *p = &g_array_index (sim->sent, SimPacket, i);
+
+      if (p->arrival_us != SL_BWE_LOST && p->arrival_us <= sim->now_us)
+        last = i + 1;
+      else if (p->arrival_us != SL_BWE_LOST)
+        break;
+    }
+  fb->deliver_us = sim->now_us + ONE_WAY_US;
+  fb->reports = g_array_new (FALSE, FALSE, sizeof (SlBwePacket));
+  for (guint i = 0; i < last; i++)
+    {
+      SimPacket *p = &g_array_index (sim->sent, SimPacket, i);
+      SlBwePacket r = { p->seq, p->send_us, SL_BWE_LOST, p->size };
+
+      if (p->arrival_us != SL_BWE_LOST)
+        r.arrival_us = p->arrival_us + 987654321;
+      g_array_append_val (fb->reports, r);
+    }
+  g_array_remove_range (sim->sent, 0, last);
+  g_queue_push_tail (&sim->in_transit, fb);
+  sim->next_feedback_us += g_rand_int_range (sim->rand, 50000, 100001);
+}
+
+static void
+sim_deliver_feedback (Sim *sim)
+{
+  SimFeedback *fb = g_queue_pop_head (&sim->in_transit);
+
+  sl_bwe_on_feedback (sim->bwe, (SlBwePacket *)fb->reports->data,
+                      fb->reports->len, fb->deliver_us);
+  free_feedback (fb);
+}
+
+static void
+sim_trace (Sim *sim)
+{
+  SlBweStats s;
+
+  sl_bwe_get_stats (sim->bwe, &s);
+  g_printerr ("t=%5.1f C=%4.1f target=%5.2f delay=%5.2f loss=%5.2f "
+              "acked=%5.2f usage=%-10s trend=%7.2f thr=%5.1f queue=%4.0f ms "
+              "lossf=%.3f\n",
+              sim->now_us / 1e6, sim->capacity_bps / MBPS, s.target_bps / MBPS,
+              s.delay_bps / MBPS, s.loss_bps / MBPS, s.acked_bps / MBPS,
+              sl_bwe_usage_to_string (s.usage), s.trend, s.threshold,
+              MAX (0, sim->link_free_us - sim->now_us) / 1e3, s.loss_fraction);
+}
+
+/* Runs the simulation until @until_us, earliest event first. */
+static void
+sim_run (Sim *sim, gint64 until_us)
+{
+  gboolean trace = g_getenv ("SL_BWE_TRACE") != NULL;
+
+  while (TRUE)
+    {
+      SimFeedback *head = g_queue_peek_head (&sim->in_transit);
+      gint64 next = MIN (sim->next_frame_us, sim->next_feedback_us);
+
+      if (head && head->deliver_us <= next)
+        next = head->deliver_us;
+      if (next > until_us)
+        break;
+      sim->now_us = next;
+      if (trace && next / SEC != sim->traced_s)
+        {
+          sim->traced_s = next / SEC;
+          sim_trace (sim);
+        }
+      if (head && head->deliver_us == next)
+        sim_deliver_feedback (sim);
+      else if (sim->next_feedback_us == next)
+        sim_make_feedback (sim);
+      else
+        sim_send_frame (sim);
+    }
+  sim->now_us = until_us;
+}
+
+/* Starts a new measurement window. */
+static void
+sim_window (Sim *sim)
+{
+  sim->target_sum = 0;
+  sim->target_n = sim->target_min = sim->target_max = 0;
+  sim->queue_max_us = 0;
+  g_array_set_size (sim->queue_us, 0);
+}
+
+static gdouble
+sim_mean_target (const Sim *sim)
+{
+  return sim->target_n ? sim->target_sum / sim->target_n : 0;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
+
+  return (x > y) - (x < y);
+}
+
+static gdouble
+sim_queue_percentile (Sim *sim, gdouble p)
+{
+  guint n = sim->queue_us->len;
+
+  if (n == 0)
+    return 0;
+  g_array_sort (sim->queue_us, compare_doubles);
+  return g_array_index (sim->queue_us, gdouble, (guint)((n - 1) * p));
+}
+
+/* Runs in 100 ms steps until the target satisfies @below (or not) of
+ * @bps; returns the time taken from now, or -1 after @limit_us. */
+static gint64
+sim_time_until (Sim *sim, gboolean below, guint bps, gint64 limit_us)
+{
+  gint64 start = sim->now_us;
+
+  while (sim->now_us - start < limit_us)
+    {
+      guint target;
+
+      sim_run (sim, sim->now_us + 100000);
+      target = sl_bwe_get_target (sim->bwe);
+      if (below ? target < bps : target >= bps)
+        return sim->now_us - start;
+    }
+  return -1;
+}
+
+/* Steady 8 Mbit/s link: from the start rate the target climbs to the
+ * capacity and then stays close below it, never collapsing, with a short
+ * queue. */
+static void
+test_steady (void)
+{
+  Sim sim;
+  gint64 reach;
+
+  sim_init (&sim, 8, 1500000, 150000, 20000000);
+  reach = sim_time_until (&sim, FALSE, 0.7 * 8 * MBPS, 30 * SEC);
+  g_test_message ("steady 8 Mbit/s: 70 %% of capacity after %.1f s",
+                  reach / 1e6);
+  g_assert_cmpint (reach, >=, 0);
+  g_assert_cmpint (reach, <=, 15 * SEC);
+
+  sim_run (&sim, 30 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 90 * SEC);
+  g_test_message ("steady 8 Mbit/s, 30-90 s: mean %.2f, min %.2f, max %.2f "
+                  "Mbit/s; queue p95 %.0f ms",
+                  sim_mean_target (&sim) / MBPS, sim.target_min / MBPS,
+                  sim.target_max / MBPS,
+                  sim_queue_percentile (&sim, 0.95) / 1e3);
+  g_assert_cmpfloat (sim_mean_target (&sim), >=, 0.7 * 8 * MBPS);
+  g_assert_cmpfloat (sim_mean_target (&sim), <=, 1.0 * 8 * MBPS);
+  g_assert_cmpuint (sim.target_min, >=, 0.5 * 8 * MBPS);
+  /* Each tooth of the sawtooth overshoots a little, and briefly. */
+  g_assert_cmpuint (sim.target_max, <=, 1.15 * 8 * MBPS);
+  g_assert_cmpfloat (sim_queue_percentile (&sim, 0.95), <, 100000);
+  sim_clear (&sim);
+}
+
+/* Capacity falls from 8 to 2 Mbit/s: the target must be under 2 Mbit/s
+ * within 2 s, and then settle near the new capacity. */
+static void
+test_step_down (void)
+{
+  Sim sim;
+  gint64 took;
+
+  sim_init (&sim, 8, 1500000, 150000, 20000000);
+  sim_run (&sim, 40 * SEC);
+  sim.capacity_bps = 2 * MBPS;
+  took = sim_time_until (&sim, TRUE, 2 * MBPS, 10 * SEC);
+  g_test_message ("step 8 -> 2 Mbit/s: target %.2f Mbit/s after %.1f s",
+                  sl_bwe_get_target (sim.bwe) / MBPS, took / 1e6);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 2 * SEC);
+
+  sim_run (&sim, 50 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 80 * SEC);
+  g_test_message ("after the step, 50-80 s: mean %.2f, min %.2f Mbit/s, "
+                  "queue p95 %.0f ms",
+                  sim_mean_target (&sim) / MBPS, sim.target_min / MBPS,
+                  sim_queue_percentile (&sim, 0.95) / 1e3);
+  g_assert_cmpfloat (sim_mean_target (&sim), >=, 0.7 * 2 * MBPS);
+  g_assert_cmpfloat (sim_mean_target (&sim), <=, 1.0 * 2 * MBPS);
+  g_assert_cmpuint (sim.target_min, >=, 0.5 * 2 * MBPS);
+  sim_clear (&sim);
+}
+
+/* Capacity rises from 2 to 8 Mbit/s: the target leaves the old
+ * capacity's neighbourhood and reaches 5 Mbit/s within 15 s. */
+static void
+test_step_up (void)
+{
+  Sim sim;
+  gint64 took;
+
+  sim_init (&sim, 2, 1500000, 150000, 20000000);
+  sim_run (&sim, 40 * SEC);
+  g_assert_cmpuint (sl_bwe_get_target (sim.bwe), <, 2.2 * MBPS);
+  sim.capacity_bps = 8 * MBPS;
+  took = sim_time_until (&sim, FALSE, 5 * MBPS, 30 * SEC);
+  g_test_message ("step 2 -> 8 Mbit/s: 5 Mbit/s after %.1f s", took / 1e6);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 15 * SEC);
+  sim_clear (&sim);
+}
+
+/* A deep buffer (5 s, nothing ever dropped): only the delay detector can
+ * see congestion, and it must keep the standing queue short. */
+static void
+test_bufferbloat (void)
+{
+  Sim sim;
+  gdouble p95;
+
+  sim_init (&sim, 4, 1500000, 150000, 20000000);
+  sim.queue_limit_us = 5 * SEC;
+  sim_run (&sim, 20 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 80 * SEC);
+  p95 = sim_queue_percentile (&sim, 0.95);
+  g_test_message ("bufferbloat 4 Mbit/s, 20-80 s: queue p95 %.0f ms, max "
+                  "%.0f ms; mean target %.2f Mbit/s",
+                  p95 / 1e3, sim.queue_max_us / 1e3,
+                  sim_mean_target (&sim) / MBPS);
+  g_assert_cmpfloat (p95, <, 200000);
+  g_assert_cmpfloat (sim.queue_max_us, <, 400000);
+  g_assert_cmpfloat (sim_mean_target (&sim), >=, 0.6 * 4 * MBPS);
+  sim_clear (&sim);
+}
+
+/* Random loss with no congestion behind it (a radio link): 2 % and even
+ * 5 % loss with a flat delay must not hold the rate down. */
+static void
+test_random_loss (void)
+{
+  const gdouble losses[] = { 0.02, 0.05 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (losses); i++)
+    {
+      Sim sim;
+
+      sim_init (&sim, 8, 1500000, 150000, 20000000);
+      sim.random_loss = losses[i];
+      sim_run (&sim, 30 * SEC);
+      sim_window (&sim);
+      sim_run (&sim, 90 * SEC);
+      g_test_message ("random loss %.0f %% at 8 Mbit/s, 30-90 s: mean %.2f, "
+                      "min %.2f Mbit/s",
+                      losses[i] * 100, sim_mean_target (&sim) / MBPS,
+                      sim.target_min / MBPS);
+      g_assert_cmpfloat (sim_mean_target (&sim), >=, 0.7 * 8 * MBPS);
+      g_assert_cmpuint (sim.target_min, >=, 0.5 * 8 * MBPS);
+      sim_clear (&sim);
+    }
+}
+
+/* 20 % loss is more than retransmission can repair: the rate must come
+ * down even though the delay stays flat. */
+static void
+test_heavy_loss (void)
+{
+  Sim sim;
+  guint before, after;
+  SlBweStats stats;
+
+  sim_init (&sim, 8, 1500000, 150000, 20000000);
+  sim_run (&sim, 30 * SEC);
+  before = sl_bwe_get_target (sim.bwe);
+  sim.random_loss = 0.2;
+  sim_run (&sim, 40 * SEC);
+  after = sl_bwe_get_target (sim.bwe);
+  sl_bwe_get_stats (sim.bwe, &stats);
+  g_test_message ("20 %% loss: %.2f -> %.2f Mbit/s in 10 s, measured loss "
+                  "%.1f %%",
+                  before / MBPS, after / MBPS, stats.loss_fraction * 100);
+  g_assert_cmpuint (after, <, before / 2);
+  g_assert_cmpfloat (stats.loss_fraction, >, 0.1);
+  sim_clear (&sim);
+}
+
+/* The configured bounds hold whatever the link does, and can change. */
+static void
+test_bounds (void)
+{
+  Sim sim;
+
+  /* A fast link: the target stops at max. */
+  sim_init (&sim, 50, 1000000, 500000, 3000000);
+  sim_run (&sim, 40 * SEC);
+  g_assert_cmpuint (sim.target_max, <=, 3000000);
+  g_assert_cmpuint (sl_bwe_get_target (sim.bwe), ==, 3000000);
+  /* New bounds apply at once. */
+  sl_bwe_set_bounds (sim.bwe, 500000, 2000000);
+  g_assert_cmpuint (sl_bwe_get_target (sim.bwe), ==, 2000000);
+  sim_clear (&sim);
+
+  /* A link slower than min: the target never goes below it. */
+  sim_init (&sim, 0.2, 1000000, 500000, 3000000);
+  sim_window (&sim);
+  sim_run (&sim, 30 * SEC);
+  g_assert_cmpuint (sim.target_min, >=, 500000);
+  g_assert_cmpuint (sl_bwe_get_target (sim.bwe), ==, 500000);
+  sim_clear (&sim);
+
+  /* Inverted or zero bounds are made sane. */
+  {
+    SlBweConfig config = { 0, 0, 0 };
+    g_autoptr (SlBwe) bwe = sl_bwe_new (&config);
+
+    g_assert_cmpuint (sl_bwe_get_target (bwe), >=, 1);
+    sl_bwe_set_bounds (bwe, 2000, 1000);
+    g_assert_cmpuint (sl_bwe_get_target (bwe), ==, 2000);
+  }
+}
+
+/* When feedback stops while we keep sending (a handover), the target
+ * comes down by a fifth every 500 ms, to half at most; feedback brings
+ * back the normal rules. */
+static void
+test_feedback_silence (void)
+{
+  Sim sim;
+  guint before, t;
+  gint64 silent_since;
+
+  sim_init (&sim, 8, 1500000, 150000, 20000000);
+  sim_run (&sim, 30 * SEC);
+  before = sl_bwe_get_target (sim.bwe);
+  silent_since = sim.now_us;
+  g_assert_cmpuint (
+      sl_bwe_update (sim.bwe, silent_since + 100000, silent_since), ==, before);
+  /* Nothing sent since the last feedback: no cut. */
+  g_assert_cmpuint (sl_bwe_update (sim.bwe, silent_since + 2 * SEC, -1), ==,
+                    before);
+  t = sl_bwe_update (sim.bwe, silent_since + 600000, silent_since);
+  g_assert_cmpuint (t, <, before);
+  g_assert_cmpuint (t, >=, 0.8 * before - 1);
+  /* Not again within 500 ms. */
+  g_assert_cmpuint (
+      sl_bwe_update (sim.bwe, silent_since + 800000, silent_since), ==, t);
+  for (gint64 dt = 1100000; dt < 10 * SEC; dt += 100000)
+    t = sl_bwe_update (sim.bwe, silent_since + dt, silent_since);
+  g_assert_cmpuint (t, >=, before / 2 - 1);
+  g_assert_cmpuint (t, <=, before / 2 + 1);
+  sim_clear (&sim);
+}
+
+static void
+assert_sane (SlBwe *bwe, guint min_bps, guint max_bps)
+{
+  SlBweStats s;
+
+  sl_bwe_get_stats (bwe, &s);
+  g_assert_cmpuint (s.target_bps, >=, min_bps);
+  g_assert_cmpuint (s.target_bps, <=, max_bps);
+  g_assert_true (isfinite (s.trend));
+  g_assert_true (isfinite (s.threshold));
+  g_assert_true (isfinite (s.loss_fraction));
+  g_assert_cmpfloat (s.loss_fraction, >=, 0);
+  g_assert_cmpfloat (s.loss_fraction, <=, 1);
+  g_assert_cmpint (s.rtt_us, >=, 0);
+}
+
+/* Nonsense in the feedback must not crash or poison the state. */
+static void
+test_garbage (void)
+{
+  SlBweConfig config = { 100000, 5000000, 1000000 };
+  g_autoptr (SlBwe) bwe = sl_bwe_new (&config);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  SlBwePacket batch[64];
+  gint64 now = 1000000;
+
+  /* Empty batches, a NULL array. */
+  sl_bwe_on_feedback (bwe, NULL, 10, now);
+  sl_bwe_on_feedback (bwe, batch, 0, now);
+  assert_sane (bwe, 100000, 5000000);
+
+  for (guint round = 0; round < 2000; round++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (batch); i++)
+        {
+          SlBwePacket *p = &batch[i];
+          guint kind = g_rand_int_range (rand, 0, 8);
+
+          p->seq = (guint16)g_rand_int (rand);
+          p->send_us = now - g_rand_int_range (rand, -50000, 500000);
+          p->arrival_us = now + g_rand_int_range (rand, -5000000, 5000000);
+          p->size = g_rand_int_range (rand, 0, 1500);
+          if (kind == 0)
+            p->arrival_us = SL_BWE_LOST;
+          else if (kind == 1)
+            p->send_us = g_rand_boolean (rand) ? G_MAXINT64 : G_MININT64;
+          else if (kind == 2)
+            p->arrival_us = G_MAXINT64 - g_rand_int (rand);
+          else if (kind == 3)
+            p->size = G_MAXUINT;
+          else if (kind == 4 && i > 0)
+            *p = batch[i - 1]; /* a duplicate */
+        }
+      /* Time itself sometimes goes backwards or leaps. */
+      now += g_rand_int_range (rand, -100000, 200000);
+      if (round % 500 == 499)
+        now += 3600 * (gint64)SEC;
+      sl_bwe_on_feedback (bwe, batch, g_rand_int_range (rand, 0, 65), now);
+      sl_bwe_update (bwe, now, now - g_rand_int_range (rand, -SEC, SEC));
+      assert_sane (bwe, 100000, 5000000);
+    }
+  sl_bwe_on_feedback (bwe, batch, G_N_ELEMENTS (batch), G_MAXINT64);
+  sl_bwe_update (bwe, G_MININT64, G_MAXINT64);
+  assert_sane (bwe, 100000, 5000000);
+}
+
+/* The detector alone: flat delay is normal, a growing queue is
+ * over-use, a draining one under-use. */
+static void
+feed_delay (SlBweDelay *d, gint64 *t, guint groups, gdouble growth_ms)
+{
+  for (guint g = 0; g < groups; g++)
+    {
+      gint64 send = *t, arrival = *t + 30000 + (gint64)(g * growth_ms * 1000);
+
+      for (guint i = 0; i < 5; i++)
+        sl_bwe_delay_add (d, send + i * 100, arrival + i * 100, *t + 30000);
+      *t += 33333;
+    }
+}
+
+static void
+test_detector (void)
+{
+  SlBweDelay d;
+  gint64 t = 0;
+
+  sl_bwe_delay_init (&d);
+  feed_delay (&d, &t, 100, 0);
+  g_assert_cmpint (d.usage, ==, SL_BWE_USAGE_NORMAL);
+  g_assert_cmpfloat (fabs (d.modified_trend), <, d.threshold_ms);
+
+  /* The queue grows by 5 ms a frame (the sender sends 15 % too fast). */
+  feed_delay (&d, &t, 20, 5);
+  g_assert_cmpint (d.usage, ==, SL_BWE_USAGE_OVERUSING);
+
+  sl_bwe_delay_init (&d);
+  t = 0;
+  feed_delay (&d, &t, 40, 0);
+  feed_delay (&d, &t, 20, -5);
+  g_assert_cmpint (d.usage, ==, SL_BWE_USAGE_UNDERUSING);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/bwe/detector", test_detector);
+  g_test_add_func ("/bwe/steady", test_steady);
+  g_test_add_func ("/bwe/step-down", test_step_down);
+  g_test_add_func ("/bwe/step-up", test_step_up);
+  g_test_add_func ("/bwe/bufferbloat", test_bufferbloat);
+  g_test_add_func ("/bwe/random-loss", test_random_loss);
+  g_test_add_func ("/bwe/heavy-loss", test_heavy_loss);
+  g_test_add_func ("/bwe/bounds", test_bounds);
+  g_test_add_func ("/bwe/feedback-silence", test_feedback_silence);
+  g_test_add_func ("/bwe/garbage", test_garbage);
+  return g_test_run ();
+}

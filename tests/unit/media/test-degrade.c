@@ -1,0 +1,252 @@
+/* test-degrade.c — the degradation policy of sl-degrade.h: which size and
+ * bitrate the encoder gets for a target, on synthetic target sequences in
+ * simulated time. */
+#include "sl-degrade.h"
+
+#define SEC G_USEC_PER_SEC
+
+static void
+init_720p (SlDegrade *d)
+{
+  SlDegradeConfig c;
+
+  sl_degrade_config_init (&c, 1280, 720, 30);
+  sl_degrade_init (d, &c);
+}
+
+static void
+test_ladder (void)
+{
+  SlDegradeConfig c;
+  SlDegrade d;
+  const SlDegradeSize *l;
+  guint n;
+
+  init_720p (&d);
+  n = sl_degrade_get_ladder (&d, &l);
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpuint (l[0].width, ==, 1280);
+  g_assert_cmpuint (l[0].height, ==, 720);
+  g_assert_cmpuint (l[1].width, ==, 960);
+  g_assert_cmpuint (l[1].height, ==, 540);
+  g_assert_cmpuint (l[2].width, ==, 640);
+  g_assert_cmpuint (l[2].height, ==, 360);
+  g_assert_cmpuint (l[3].width, ==, 480);
+  g_assert_cmpuint (l[3].height, ==, 270);
+
+  /* Odd sources give even sizes, the full one too (4:2:0 needs them). */
+  sl_degrade_config_init (&c, 1919, 1081, 30);
+  sl_degrade_init (&d, &c);
+  n = sl_degrade_get_ladder (&d, &l);
+  g_assert_cmpuint (l[0].width, ==, 1918);
+  g_assert_cmpuint (l[0].height, ==, 1080);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (l[i].width % 2, ==, 0);
+      g_assert_cmpuint (l[i].height % 2, ==, 0);
+      if (i > 0)
+        g_assert_cmpuint (l[i].height, <, l[i - 1].height);
+    }
+
+  /* A small source stops at the minimum height: only its own size. */
+  sl_degrade_config_init (&c, 320, 200, 30);
+  sl_degrade_init (&d, &c);
+  g_assert_cmpuint (sl_degrade_get_ladder (&d, &l), ==, 1);
+  /* Without a minimum, a tiny one still never repeats a size. */
+  sl_degrade_config_init (&c, 4, 4, 30);
+  c.min_height = 0;
+  sl_degrade_init (&d, &c);
+  n = sl_degrade_get_ladder (&d, &l);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (l[1].width, ==, 2);
+}
+
+static void
+test_plenty (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  init_720p (&d);
+  sl_degrade_update (&d, 4000000, 0, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 4000000);
+  g_assert_cmpuint (out.width, ==, 1280);
+  g_assert_cmpuint (out.height, ==, 720);
+  g_assert_cmpfloat (out.fps, ==, 30);
+  g_assert_false (out.below_floor);
+  g_assert_false (out.size_changed);
+}
+
+/* Falling targets: the frame rate stays, the size goes down one rung at
+ * a time when the bits per pixel fall below 0.05, or several rungs in
+ * one change when the target collapses. */
+static void
+test_step_down (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  gint64 t = 0;
+
+  init_720p (&d);
+  /* 0.05 × 1280 × 720 × 30 = 1.38 Mbit/s. */
+  sl_degrade_update (&d, 1400000, t, &out);
+  g_assert_cmpuint (out.level, ==, 0);
+  sl_degrade_update (&d, 1300000, t += SEC, &out);
+  g_assert_true (out.size_changed);
+  g_assert_cmpuint (out.width, ==, 960);
+  g_assert_cmpuint (out.height, ==, 540);
+  g_assert_cmpfloat (out.fps, ==, 30);
+  g_assert_cmpuint (out.bitrate_bps, ==, 1300000);
+
+  /* 0.05 at 640×360 is 346 kbit/s: 300 kbit/s goes straight to the
+   * smallest size, but only after the dwell time. */
+  sl_degrade_update (&d, 300000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  sl_degrade_update (&d, 300000, t += 3 * SEC, &out);
+  g_assert_true (out.size_changed);
+  g_assert_cmpuint (out.level, ==, 3);
+  g_assert_cmpuint (out.height, ==, 270);
+  g_assert_cmpfloat (out.fps, ==, 30);
+
+  /* Nothing lower exists: the size stays however low the target. */
+  sl_degrade_update (&d, 10000, t += 10 * SEC, &out);
+  g_assert_cmpuint (out.level, ==, 3);
+  g_assert_false (out.size_changed);
+}
+
+/* Coming back: only when the larger size gets 0.08 bit per pixel, and
+ * only after that has held for the dwell time. */
+static void
+test_step_up (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  gint64 t = 0;
+
+  init_720p (&d);
+  sl_degrade_update (&d, 1000000, t, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+
+  /* 2 Mbit/s is 0.072 at 720p: above "down", below "up": stay. */
+  for (guint i = 0; i < 20; i++)
+    sl_degrade_update (&d, 2000000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+
+  /* 2.3 Mbit/s is 0.083: up, once it has lasted 4 s. */
+  sl_degrade_update (&d, 2300000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  sl_degrade_update (&d, 2300000, t += 2 * SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  /* A dip restarts the wait. */
+  sl_degrade_update (&d, 2000000, t += SEC, &out);
+  sl_degrade_update (&d, 2300000, t += SEC, &out);
+  sl_degrade_update (&d, 2300000, t += 3 * SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  sl_degrade_update (&d, 2300000, t += SEC, &out);
+  g_assert_true (out.size_changed);
+  g_assert_cmpuint (out.level, ==, 0);
+}
+
+/* A target wobbling around a threshold (what a rate controller does at
+ * its sawtooth's bottom) must not make the size flap. */
+static void
+test_no_flapping (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  guint changes = 0;
+
+  init_720p (&d);
+  for (gint64 t = 0; t < 300 * SEC; t += SEC / 10)
+    {
+      guint target = g_rand_int_range (rand, 1200000, 2100000);
+
+      sl_degrade_update (&d, target, t, &out);
+      changes += out.size_changed;
+      g_assert_cmpfloat (out.fps, ==, 30);
+    }
+  g_assert_cmpuint (changes, <=, 1);
+}
+
+static void
+test_floor (void)
+{
+  SlDegradeConfig c;
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  init_720p (&d);
+  sl_degrade_update (&d, 600000, 0, &out);
+  g_assert_false (out.below_floor);
+  sl_degrade_update (&d, 499000, SEC, &out);
+  g_assert_true (out.below_floor);
+  /* The encoder still gets what the link carries. */
+  g_assert_cmpuint (out.bitrate_bps, ==, 499000);
+  /* Back above the floor but within 10 %: the flag stays. */
+  sl_degrade_update (&d, 540000, 2 * SEC, &out);
+  g_assert_true (out.below_floor);
+  sl_degrade_update (&d, 550000, 3 * SEC, &out);
+  g_assert_false (out.below_floor);
+
+  /* No floor configured: never flagged. */
+  sl_degrade_config_init (&c, 1280, 720, 30);
+  c.floor_bps = 0;
+  sl_degrade_init (&d, &c);
+  sl_degrade_update (&d, 1000, 0, &out);
+  g_assert_false (out.below_floor);
+}
+
+static void
+test_reserve (void)
+{
+  SlDegradeConfig c;
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  sl_degrade_config_init (&c, 1280, 720, 30);
+  c.reserve_bps = 64000;
+  sl_degrade_init (&d, &c);
+  sl_degrade_update (&d, 3000000, 0, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 3000000 - 64000);
+  /* Never more than half of the target. */
+  sl_degrade_update (&d, 100000, SEC, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 50000);
+  sl_degrade_update (&d, 0, 2 * SEC, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 0);
+}
+
+static void
+test_bad_config (void)
+{
+  SlDegradeConfig c;
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  sl_degrade_config_init (&c, 0, 0, 0);
+  c.bpp_down = 0.1;
+  c.bpp_up = 0.05;
+  c.dwell_us = -5;
+  sl_degrade_init (&d, &c);
+  g_assert_cmpfloat (d.config.fps, ==, 30);
+  g_assert_cmpfloat (d.config.bpp_up, >, d.config.bpp_down);
+  g_assert_cmpuint (d.n_steps, >=, 1);
+  sl_degrade_update (&d, G_MAXUINT, 0, &out);
+  g_assert_cmpuint (out.width, >=, 2);
+  g_assert_cmpuint (out.height, >=, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/degrade/ladder", test_ladder);
+  g_test_add_func ("/degrade/plenty", test_plenty);
+  g_test_add_func ("/degrade/step-down", test_step_down);
+  g_test_add_func ("/degrade/step-up", test_step_up);
+  g_test_add_func ("/degrade/no-flapping", test_no_flapping);
+  g_test_add_func ("/degrade/floor", test_floor);
+  g_test_add_func ("/degrade/reserve", test_reserve);
+  g_test_add_func ("/degrade/bad-config", test_bad_config);
+  return g_test_run ();
+}
