@@ -8,8 +8,11 @@
  * sees for nothing.  webrtcbin's default is a fixed 200 ms; this sizes it
  * from what the session measures, once a second:
  *
- *   target = rtt + 4 × jitter + margin, clamped to [floor, ceiling]
+ *   target = rtt + 4 × jitter + frame + margin, clamped to [floor, ceiling]
  *
+ * where "frame" is one frame interval for video: when the last packet of
+ * a frame is lost, nothing says so until the next frame's first packet
+ * arrives, and only then can the retransmission be asked for.
  * (four times the RFC 3550 interarrival jitter, a smoothed mean deviation,
  * covers the tail of a roughly normal delay spread), rising at once when
  * the link gets worse and falling by at most a tenth a second, so one good
@@ -27,6 +30,7 @@ typedef struct
   guint floor_ms;   /* never below (default 20) */
   guint ceiling_ms; /* never above (default 400, or the initial value) */
   guint margin_ms;  /* scheduling and decode slack (default 10) */
+  guint frame_ms;   /* one frame interval for video, 0 otherwise (default) */
   guint current_ms; /* the target in force; 0 before the first update */
 } SlJitterPolicy;
 

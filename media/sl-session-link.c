@@ -20,6 +20,9 @@
  * an atomic write; everything else runs on the control thread.
  */
 #include "sl-session-private.h"
+#include "sl-stats.h"
+
+#include <math.h>
 
 #define GST_CAT_DEFAULT sl_session_debug
 
@@ -49,6 +52,19 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
                        on_packet_in, self, NULL);
 }
 
+/* Streaming thread: rtpbin made a jitter buffer for a new stream.
+ * webrtcbin 1.22 leaves NACK off in the jitter buffers even when the
+ * transceiver negotiated it, so a VIEWER turns it on here, for every
+ * stream since the kind is not known yet; once the stats say which SSRC
+ * is the video, the others are turned off again (add_jitterbuffer).  Our
+ * handler runs after webrtcbin's own, which was connected first. */
+static void
+on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
+                     guint session, guint ssrc, SlSession *self)
+{
+  g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+}
+
 void
 sl_session_link_init (SlSession *self, guint restart_after_ms, gboolean resumed)
 {
@@ -58,6 +74,22 @@ sl_session_link_init (SlSession *self, guint restart_after_ms, gboolean resumed)
   self->stats.link_state = self->link.state;
   g_signal_connect (self->pipeline, "deep-element-added",
                     G_CALLBACK (on_deep_element_added), self);
+}
+
+void
+sl_session_link_watch_webrtc (SlSession *self)
+{
+  g_autoptr (GstElement) rtpbin = NULL;
+
+  if (self->role != SL_SESSION_VIEWER)
+    return;
+  rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+  if (rtpbin != NULL)
+    g_signal_connect (rtpbin, "new-jitterbuffer",
+                      G_CALLBACK (on_new_jitterbuffer), self);
+  else
+    GST_WARNING_OBJECT (self->pipeline, "no rtpbin in webrtcbin: lost video "
+                                        "packets will not be asked again");
 }
 
 /* Streaming thread, under stats_lock: one decoded frame at @now_us. */
@@ -84,13 +116,13 @@ sl_session_link_on_frame (SlSession *self, gint64 now_us)
   self->last_frame_us = now_us;
 }
 
-/* Whether @element's pad carries the stream @ssrc.  A jitter buffer's
+/* Whether @element's src pad carries the stream @ssrc.  A jitter buffer's
  * caps name only the SSRC, not the media, so the stats poll tells which
  * SSRC is the video (0: not known yet). */
-static gboolean
-pad_has_ssrc (GstElement *element, const gchar *pad_name, guint ssrc)
+gboolean
+sl_session_element_has_ssrc (GstElement *element, guint ssrc)
 {
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "src");
   g_autoptr (GstCaps) caps = pad ? gst_pad_get_current_caps (pad) : NULL;
   guint found;
 
@@ -112,8 +144,13 @@ add_jitterbuffer (GstElement *jb, guint video_ssrc, Recovery *r)
   g_autoptr (GstStructure) s = NULL;
   guint64 v;
 
-  if (!pad_has_ssrc (jb, "src", video_ssrc))
-    return;
+  if (!sl_session_element_has_ssrc (jb, video_ssrc))
+    {
+      /* Voice has no RTX to ask for (see on_new_jitterbuffer). */
+      if (video_ssrc != 0)
+        g_object_set (jb, "do-retransmission", FALSE, NULL);
+      return;
+    }
   g_object_get (jb, "stats", &s, NULL);
   if (s == NULL)
     return;
@@ -158,6 +195,35 @@ read_recovery (SlSession *self, Recovery *r)
   g_value_unset (&item);
 }
 
+/* SENDER: tells Opus the loss the viewer reports (RTCP receiver reports)
+ * over the last second, smoothed, so that its in-band FEC protects in
+ * proportion; 5 % is the floor its default tuning assumes. */
+static void
+adapt_protection (SlSession *self)
+{
+  guint64 sent, lost;
+  gdouble loss = 0;
+  GstElement *opus;
+
+  g_mutex_lock (&self->stats_lock);
+  sent = self->stats.video_packets_sent;
+  lost = MAX (0, self->stats.video_packets_lost);
+  g_mutex_unlock (&self->stats_lock);
+  if (sent > self->prev_sent && lost >= self->prev_lost)
+    loss = 100.0 * (lost - self->prev_lost) / (sent - self->prev_sent);
+  self->prev_sent = sent;
+  self->prev_lost = lost;
+  self->send_loss_pct = 0.7 * self->send_loss_pct + 0.3 * MIN (loss, 100.0);
+
+  opus = gst_bin_get_by_name (GST_BIN (self->pipeline), "audio-encoder");
+  if (opus != NULL)
+    {
+      g_object_set (opus, "packet-loss-percentage",
+                    (gint)CLAMP (ceil (self->send_loss_pct), 5, 50), NULL);
+      gst_object_unref (opus);
+    }
+}
+
 /* Control thread, once a second, after the stats poll. */
 void
 sl_session_link_poll (SlSession *self)
@@ -168,6 +234,8 @@ sl_session_link_poll (SlSession *self)
   guint64 pushed, lost;
 
   read_recovery (self, &r);
+  if (self->role == SL_SESSION_SENDER)
+    adapt_protection (self);
   sample.now_us = sl_media_now_us ();
   sample.last_rx_us = __atomic_load_n (&self->last_rx_us, __ATOMIC_RELAXED);
 

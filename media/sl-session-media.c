@@ -213,7 +213,7 @@ link_to_webrtc (SlSession *self, GstElement *last, const gchar *pad_name,
 static gboolean
 build_video_send (SlSession *self, GError **error)
 {
-  GstElement *elements[5];
+  GstElement *elements[7];
   GstElement *last;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstPad) enc_sink = NULL;
@@ -226,12 +226,17 @@ build_video_send (SlSession *self, GError **error)
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->video_src));
 
   elements[0] = make_queue ("video-queue", 2, error);
-  elements[1] = self->encoder
+  /* The degradation policy's size (sl-session-rate.c): the scaler passes
+   * frames through untouched while the caps name no size. */
+  elements[1] = sl_media_make_element ("videoscale", "video-scale", error);
+  elements[2] = self->scale_caps
+      = make_caps_filter ("video-scale-caps", "video/x-raw", error);
+  elements[3] = self->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
-  elements[2] = make_caps_filter (
-      "video-caps", "video/x-h264,profile=constrained-baseline", error);
-  elements[3] = sl_media_make_element ("rtph264pay", "video-pay", error);
   elements[4] = make_caps_filter (
+      "video-caps", "video/x-h264,profile=constrained-baseline", error);
+  elements[5] = sl_media_make_element ("rtph264pay", "video-pay", error);
+  elements[6] = make_caps_filter (
       "video-rtp-caps",
       "application/x-rtp,media=video,"
       "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (
@@ -243,12 +248,13 @@ build_video_send (SlSession *self, GError **error)
       if (self->x264_options != NULL)
         g_object_set (self->encoder, "option-string", self->x264_options, NULL);
     }
-  if (elements[3] != NULL)
-    g_object_set (elements[3], "config-interval", -1, "aggregate-mode",
+  if (elements[5] != NULL)
+    g_object_set (elements[5], "config-interval", -1, "aggregate-mode",
                   1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
-  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 5, error);
+  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 7, error);
   if (last == NULL)
     return FALSE;
+  sl_session_rate_attach_encoder (self);
 
   enc_src = gst_element_get_static_pad (self->encoder, "src");
   gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, count_sent_frame, self,
@@ -260,9 +266,13 @@ build_video_send (SlSession *self, GError **error)
   trans = link_to_webrtc (self, last, "sink_%u", error);
   if (trans == NULL)
     return FALSE;
+  /* NACK/RTX.  No ULPFEC: with webrtcbin 1.22's RED/ULPFEC path the
+   * retransmissions mostly failed (2 of 81 NACKed packets came back at 2 %
+   * loss, against about half without it; docs/PERFORMANCE.md). */
   g_object_set (trans, "direction",
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE,
                 NULL);
+  self->video_trans = g_steal_pointer (&trans);
   return TRUE;
 }
 

@@ -5,6 +5,7 @@
  * sl-session-stats.c    polling webrtcbin's stats and the audio meters
  * sl-session-channel.c  the control data channel and its ping
  * sl-session-link.c     liveness, loss recovery and the link's health
+ * sl-session-rate.c     rate controller, degradation, keyframe requests
  */
 #pragma once
 
@@ -12,6 +13,7 @@
 #include "sl-media.h"
 #include "sl-jitter.h"
 #include "sl-stage.h"
+#include "sl-degrade.h"
 
 #include <gst/webrtc/webrtc.h>
 
@@ -28,7 +30,8 @@ struct _SlSession
   guint video_bitrate_kbps;
   gchar *x264_options;
   guint jitter_ms;
-  SlJitterPolicy jitter_policy; /* control thread */
+  SlJitterPolicy jitter_policy;       /* control thread: voice */
+  SlJitterPolicy video_jitter_policy; /* control thread */
   gboolean send_audio;
   gboolean recv_audio;
   SlSessionCallbacks callbacks;
@@ -41,6 +44,19 @@ struct _SlSession
   GstAppSrc *video_src;   /* SENDER */
   GstAppSrc *audio_src;
   GstElement *encoder;
+  GstWebRTCRTPTransceiver *video_trans; /* SENDER, owned */
+  GstElement *scale_caps; /* SENDER: the size the encoder gets */
+
+  /* SENDER rate control (sl-session-rate.c), control thread unless said. */
+  GstElement *bwe;          /* the aux sender, owned; NULL: none */
+  gboolean fixed_rate;      /* no controller: the configured rate only */
+  guint min_kbps, floor_kbps;
+  SlDegrade degrade;
+  gboolean degrade_ready;   /* once the source size is known */
+  guint encoder_kbps;       /* the bitrate x264 has now */
+  guint applied_target;     /* the controller's target last applied */
+  gint64 last_keyframe_us;  /* streaming thread: last keyframe allowed */
+  guint keyframe_timer;     /* a deferred keyframe request */
   GstElement *audio_send_tail; /* last element of the voice branch */
   guint bus_watch;
   guint stats_timer;
@@ -72,6 +88,8 @@ struct _SlSession
   gdouble frame_interval_ms; /* VIEWER, under stats_lock: mean interval */
 
   SlLinkMonitor link; /* control thread */
+  gdouble send_loss_pct; /* SENDER, control thread: smoothed RTCP loss */
+  guint64 prev_sent, prev_lost; /* SENDER: last second's counters */
   gint64 last_rx_us;  /* atomic: last packet from the peer, 0: none */
 };
 
@@ -97,9 +115,18 @@ void sl_session_stats_on_element_message (SlSession *self,
                                           const GstStructure *s);
 void sl_session_stats_parse (const GstStructure *report, SlSessionStats *out);
 
+/* sl-session-rate.c */
+void sl_session_rate_init (SlSession *self);
+void sl_session_rate_attach_encoder (SlSession *self);
+void sl_session_rate_poll (SlSession *self);
+void sl_session_rate_close (SlSession *self);
+void sl_session_rate_clear (SlSession *self);
+
 /* sl-session-link.c */
 void sl_session_link_init (SlSession *self, guint restart_after_ms,
                            gboolean resumed);
+void sl_session_link_watch_webrtc (SlSession *self);
+gboolean sl_session_element_has_ssrc (GstElement *element, guint ssrc);
 void sl_session_link_on_frame (SlSession *self, gint64 now_us);
 void sl_session_link_poll (SlSession *self);
 

@@ -64,6 +64,14 @@ stats_is_video (GHashTable *video_ssrcs, const GstStructure *s)
          && g_hash_table_contains (video_ssrcs, GUINT_TO_POINTER (ssrc));
 }
 
+static gboolean
+stats_has_ssrc (const GstStructure *s, guint want)
+{
+  guint ssrc;
+
+  return gst_structure_get_uint (s, "ssrc", &ssrc) && ssrc == want;
+}
+
 static guint64
 get_u64 (const GstStructure *s, const gchar *field)
 {
@@ -75,6 +83,42 @@ get_u64 (const GstStructure *s, const gchar *field)
   if (gst_structure_get_uint (s, field, &v32))
     return v32;
   return 0;
+}
+
+/* With RTX, the received video comes on two SSRCs: the stream and its
+ * retransmissions, both at 90 kHz.  The stream is the one with the most
+ * packets; its SSRC is returned (0: no received video). */
+static guint
+main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report)
+{
+  gint n = gst_structure_n_fields (report);
+  guint64 most = 0;
+  guint best = 0;
+
+  for (gint i = 0; i < n; i++)
+    {
+      const GValue *v = gst_structure_get_value (
+          report, gst_structure_nth_field_name (report, i));
+      const GstStructure *s;
+      GstWebRTCStatsType type;
+      guint ssrc;
+
+      if (!G_VALUE_HOLDS (v, GST_TYPE_STRUCTURE))
+        continue;
+      s = gst_value_get_structure (v);
+      if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type,
+                              NULL)
+          || type != GST_WEBRTC_STATS_INBOUND_RTP
+          || !stats_is_video (video_ssrcs, s)
+          || !gst_structure_get_uint (s, "ssrc", &ssrc))
+        continue;
+      if (best == 0 || get_u64 (s, "packets-received") > most)
+        {
+          most = get_u64 (s, "packets-received");
+          best = ssrc;
+        }
+    }
+  return best;
 }
 
 static void
@@ -104,11 +148,12 @@ parse_one (GHashTable *video_ssrcs, const GstStructure *s, SlSessionStats *out)
         out->video_packets_lost = lost;
       break;
     case GST_WEBRTC_STATS_INBOUND_RTP:
+      if (video && !stats_has_ssrc (s, out->video_ssrc_received))
+        break; /* the retransmission stream */
       if (video)
         {
           out->video_bytes_received = get_u64 (s, "bytes-received");
           out->video_packets_received = get_u64 (s, "packets-received");
-          gst_structure_get_uint (s, "ssrc", &out->video_ssrc_received);
           if (gst_structure_get_int64 (s, "packets-lost", &lost))
             out->video_packets_lost = lost;
           if (gst_structure_get_double (s, "jitter", &d))
@@ -131,6 +176,7 @@ sl_session_stats_parse (const GstStructure *report, SlSessionStats *out)
   gint n = gst_structure_n_fields (report);
 
   collect_video_ssrcs (report, video_ssrcs);
+  out->video_ssrc_received = main_video_ssrc (video_ssrcs, report);
   for (gint i = 0; i < n; i++)
     {
       const gchar *name = gst_structure_nth_field_name (report, i);
@@ -161,24 +207,35 @@ on_stats (GstPromise *promise, gpointer user_data)
   gst_promise_unref (promise);
 }
 
-/* Sets @latency_ms on every jitter buffer inside webrtcbin.  webrtcbin's
- * own "latency" covers the jitter buffers made from now on; the running
- * ones are set here directly rather than through whatever webrtcbin and
- * rtpbin happen to pass down. */
+/* Sets the jitter buffers inside webrtcbin: @video_ms on the received
+ * video's, @other_ms on the rest (voice).  webrtcbin's own "latency"
+ * covers the jitter buffers made from now on; the running ones are set
+ * here directly rather than through whatever webrtcbin and rtpbin happen
+ * to pass down.  Until the stats say which stream is the video, all get
+ * @video_ms, the larger. */
 static void
-set_jitter_buffers (SlSession *self, guint latency_ms)
+set_jitter_buffers (SlSession *self, guint video_ms, guint other_ms)
 {
   g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
   GValue item = G_VALUE_INIT;
+  guint video_ssrc;
 
-  g_object_set (self->webrtc, "latency", latency_ms, NULL);
+  g_mutex_lock (&self->stats_lock);
+  video_ssrc = self->stats.video_ssrc_received;
+  g_mutex_unlock (&self->stats_lock);
+  g_object_set (self->webrtc, "latency", video_ms, NULL);
   while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
     {
       GstElement *e = g_value_get_object (&item);
       GstElementFactory *f = gst_element_get_factory (e);
 
       if (f != NULL && g_str_equal (GST_OBJECT_NAME (f), "rtpjitterbuffer"))
-        g_object_set (e, "latency", latency_ms, NULL);
+        g_object_set (e, "latency",
+                      video_ssrc == 0
+                              || sl_session_element_has_ssrc (e, video_ssrc)
+                          ? video_ms
+                          : other_ms,
+                      NULL);
       g_value_reset (&item);
     }
   g_value_unset (&item);
@@ -186,26 +243,29 @@ set_jitter_buffers (SlSession *self, guint latency_ms)
 
 /* Control thread, once a second: sizes the receive jitter buffers from the
  * last measurements (sl-jitter.h), with the round trip sl_stats_rtt_ms
- * picks. */
+ * picks: the video's with one frame interval more, for its
+ * retransmissions. */
 void
 sl_session_stats_adapt_jitter (SlSession *self)
 {
   gdouble rtt, jitter;
-  guint before = self->jitter_policy.current_ms, target;
+  guint before = self->video_jitter_policy.current_ms, target;
+  guint before_other = self->jitter_policy.current_ms, other;
 
   g_mutex_lock (&self->stats_lock);
   rtt = sl_stats_rtt_ms (&self->stats);
   jitter = self->stats.jitter_ms;
   g_mutex_unlock (&self->stats_lock);
 
-  target = sl_jitter_policy_update (&self->jitter_policy, rtt, jitter);
-  if (target != before)
+  target = sl_jitter_policy_update (&self->video_jitter_policy, rtt, jitter);
+  other = sl_jitter_policy_update (&self->jitter_policy, rtt, jitter);
+  if (target != before || other != before_other)
     {
-      GST_INFO_OBJECT (
-          self->pipeline,
-          "jitter buffer %u -> %u ms (rtt %.1f ms, jitter %.1f ms)", before,
-          target, rtt, jitter);
-      set_jitter_buffers (self, target);
+      GST_INFO_OBJECT (self->pipeline,
+                       "jitter buffers: video %u -> %u ms, voice %u -> %u ms "
+                       "(rtt %.1f ms, jitter %.1f ms)",
+                       before, target, before_other, other, rtt, jitter);
+      set_jitter_buffers (self, target, other);
     }
   g_mutex_lock (&self->stats_lock);
   self->stats.jitter_buffer_ms = target;

@@ -384,6 +384,7 @@ on_stats_timer (gpointer user_data)
   sl_session_stats_poll (user_data);
   sl_session_stats_adapt_jitter (user_data);
   sl_session_link_poll (user_data);
+  sl_session_rate_poll (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -412,9 +413,18 @@ sl_session_new (const SlSessionConfig *config,
   self->peer_id = g_strdup (config->peer_id ? config->peer_id : "peer");
   self->video_bitrate_kbps
       = config->video_bitrate_kbps ? config->video_bitrate_kbps : 4000;
+  self->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps
+                                                 : 300,
+                        self->video_bitrate_kbps);
+  self->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
+  self->fixed_rate = config->fixed_rate;
   self->x264_options = g_strdup (config->x264_options);
   self->jitter_ms = config->jitter_ms;
   sl_jitter_policy_init (&self->jitter_policy, self->jitter_ms);
+  sl_jitter_policy_init (&self->video_jitter_policy, self->jitter_ms);
+  /* One frame at 30 fps; a slower source only waits a little less than
+   * it could. */
+  self->video_jitter_policy.frame_ms = 33;
   self->jitter_ms = self->jitter_policy.current_ms;
   self->send_audio = config->send_audio;
   self->recv_audio = config->recv_audio;
@@ -439,6 +449,8 @@ sl_session_new (const SlSessionConfig *config,
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
   if (!restrict_ice_addresses (self, config->ice_addresses, error))
     return NULL;
+  sl_session_rate_init (self);
+  sl_session_link_watch_webrtc (self);
 
   g_signal_connect (self->webrtc, "on-negotiation-needed",
                     G_CALLBACK (on_negotiation_needed), self);
@@ -623,6 +635,7 @@ sl_session_close (SlSession *self)
   g_clear_handle_id (&self->stats_timer, g_source_remove);
   g_clear_handle_id (&self->ping_timer, g_source_remove);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
+  sl_session_rate_close (self);
   sl_session_channel_detach (self);
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
@@ -639,6 +652,8 @@ sl_session_finalize (GObject *object)
   gst_clear_object (&self->audio_sink);
   gst_clear_object (&self->video_src);
   gst_clear_object (&self->audio_src);
+  gst_clear_object (&self->video_trans);
+  sl_session_rate_clear (self);
   gst_clear_object (&self->pipeline);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->stats_lock);

@@ -50,7 +50,15 @@ typedef struct
 {
   SlSessionRole role;
   const gchar *peer_id;     /* the remote peer, for logs */
-  guint video_bitrate_kbps; /* SENDER: encoder target */
+  guint video_bitrate_kbps; /* SENDER: encoder target, and the most the
+                               rate controller gives the video */
+  /* SENDER rate control (docs/rate-control.md): the least the controller
+   * gives the video (0: 300), the diagnostic floor below which both users
+   * are told the picture is not of diagnostic quality (0: 500), or no
+   * controller at all (the configured rate whatever the link does). */
+  guint min_bitrate_kbps;
+  guint floor_kbps;
+  gboolean fixed_rate;
   /* SENDER: extra x264 options ("key=value:key=value", x264's own syntax)
    * applied over the engine's settings, for tuning; NULL: none. */
   const gchar *x264_options;
@@ -130,6 +138,14 @@ typedef struct
   guint64 video_packets_recovered;
   guint64 video_packets_unrecovered;
   guint64 video_packets_retransmitted;
+  /* SENDER rate control: the controller's target for the transport and
+   * its delay-based estimate, what the viewer acknowledged, the loss it
+   * reported; the encoder's bitrate and picture size now (0: not yet);
+   * keyframe requests received from the viewer (PLI/FIR). */
+  guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps;
+  gdouble bwe_loss_pct;
+  guint encoder_kbps, send_width, send_height;
+  guint64 keyframe_requests;
   /* VIEWER: picture freezes (W3C webrtc-stats rule), their total and
    * longest duration. */
   guint64 freezes;

@@ -107,6 +107,15 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->nacks = cur->video_nacks;
   out->recovered = cur->video_packets_recovered;
   out->retransmitted = cur->video_packets_retransmitted;
+  out->bwe_target_kbps = cur->bwe_target_kbps;
+  out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
+  out->acked_kbps = cur->acked_kbps;
+  out->encoder_kbps = cur->encoder_kbps;
+  out->bwe_loss_pct = cur->bwe_loss_pct;
+  out->send_width = cur->send_width;
+  out->send_height = cur->send_height;
+  out->below_floor = cur->below_floor;
+  out->keyframe_requests = cur->keyframe_requests;
   out->freezes = cur->freezes;
   out->freeze_ms = cur->freeze_ms;
   out->longest_freeze_ms = cur->longest_freeze_ms;
@@ -169,7 +178,28 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
   json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
   if (sender)
-    json_object_set_int_member (obj, "retransmitted", (gint64)r->retransmitted);
+    {
+      json_object_set_int_member (obj, "retransmitted",
+                                  (gint64)r->retransmitted);
+      json_object_set_int_member (obj, "keyframe_requests",
+                                  (gint64)r->keyframe_requests);
+      if (r->bwe_target_kbps > 0)
+        {
+          json_object_set_int_member (obj, "bwe_target_kbps",
+                                      r->bwe_target_kbps);
+          json_object_set_int_member (obj, "bwe_estimate_kbps",
+                                      r->bwe_estimate_kbps);
+          json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
+          set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
+        }
+      if (r->encoder_kbps > 0)
+        json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
+      if (r->send_width > 0)
+        {
+          json_object_set_int_member (obj, "send_width", r->send_width);
+          json_object_set_int_member (obj, "send_height", r->send_height);
+        }
+    }
   else
     {
       set_optional_double (obj, "loss_before_recovery_pct",
@@ -185,6 +215,7 @@ sl_stats_to_json (const SlStatsReport *r)
       set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
                            TRUE);
     }
+  json_object_set_boolean_member (obj, "below_floor", r->below_floor);
   json_object_set_string_member (obj, "link",
                                  sl_link_state_name (r->link_state));
   if (r->link_reason != NULL && r->link_reason[0] != '\0')

@@ -35,6 +35,12 @@ typedef struct
    * still missing after NACK/RTX (< 0: no packets). */
   gdouble loss_before_recovery_pct, loss_after_recovery_pct;
   guint64 nacks, recovered, retransmitted; /* totals */
+  /* SENDER rate control (SlSessionStats has the meanings); 0: unknown. */
+  guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
+  gdouble bwe_loss_pct;
+  guint send_width, send_height;
+  gboolean below_floor;
+  guint64 keyframe_requests;
   guint64 freezes;                       /* VIEWER, total */
   gdouble freeze_ms, longest_freeze_ms;  /* VIEWER, totals */
   SlLinkState link_state;

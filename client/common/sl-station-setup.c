@@ -51,7 +51,7 @@ sl_station_common_options (SlStationOptions *o)
       "ADDR" },
     { "jitter-ms", 0, 0, G_OPTION_ARG_INT, &o->jitter_ms,
       "Starting receive jitter-buffer latency in milliseconds (default "
-      "40); adapted each second to the measured round trip and jitter",
+      "80); adapted each second to the measured round trip and jitter",
       "MS" },
     { "restart-after", 0, 0, G_OPTION_ARG_DOUBLE, &o->restart_after_s,
       "When nothing has arrived from the other station for SECONDS, give "
@@ -114,6 +114,8 @@ check_numbers (SlStationOptions *opt, GError **error)
     { "--connect-timeout", opt->connect_timeout_s, 0, 3600 },
     { "--jitter-ms", opt->jitter_ms, 0, 2000 },
     { "--bitrate", opt->bitrate_kbps, 0, 50000 },
+    { "--min-bitrate", opt->min_bitrate_kbps, 0, 50000 },
+    { "--floor-bitrate", opt->floor_kbps, 0, 50000 },
     { "--width", opt->width, 0, SL_PROBE_MAX_WIDTH },
     { "--height", opt->height, 0, SL_PROBE_MAX_HEIGHT },
     { "--fps", opt->fps, 0, 60 },
@@ -205,8 +207,10 @@ sl_station_prepare (SlStation *st, gchar **token)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *ws_url = NULL;
 
+  /* Until the first round trip is measured: enough for a retransmission
+   * on a cellular path, and free while no packet is missing. */
   if (opt->jitter_ms == 0)
-    opt->jitter_ms = 40;
+    opt->jitter_ms = 80;
   if (!check_numbers (opt, &error) || !read_token (opt, token, &error)
       || (ws_url = sl_hub_client_websocket_url (opt->hub_url, &error)) == NULL)
     {

@@ -56,6 +56,8 @@ typedef struct
   gchar *probe;
   gint width, height, fps, seed;
   gint bitrate_kbps;
+  gint min_bitrate_kbps, floor_kbps;
+  gboolean fixed_rate;
   gboolean latency_stamp;
   gchar *x264_options;
   /* expert */

@@ -49,7 +49,20 @@ main (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT, &opt.seed,
       "Seed of the synthetic phantom (default 1)", "N" },
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &opt.bitrate_kbps,
-      "Video bitrate in kbit/s (default 4000)", "KBPS" },
+      "Video bitrate in kbit/s (default 4000): the start, and the most the "
+      "rate controller gives the video",
+      "KBPS" },
+    { "min-bitrate", 0, 0, G_OPTION_ARG_INT, &opt.min_bitrate_kbps,
+      "The least the rate controller gives the video, kbit/s (default 300)",
+      "KBPS" },
+    { "floor-bitrate", 0, 0, G_OPTION_ARG_INT, &opt.floor_kbps,
+      "Diagnostic floor, kbit/s (default 500): below it both stations say "
+      "the picture is not of diagnostic quality",
+      "KBPS" },
+    { "fixed-rate", 0, 0, G_OPTION_ARG_NONE, &opt.fixed_rate,
+      "Send at --bitrate whatever the link does (no rate control; for "
+      "comparisons)",
+      NULL },
     { "x264-options", 0, 0, G_OPTION_ARG_STRING, &opt.x264_options,
       "Extra x264 options in x264's syntax (\"aq-mode=1:deblock=1,1\"), "
       "for tuning by media engineers; the engine's bitrate, VBV, intra "

@@ -70,6 +70,20 @@ test_bad_values (void)
   g_assert_cmpuint (sl_jitter_policy_update (&p, 5, 0.0 / 0.0), ==, 40);
 }
 
+static void
+test_frame_interval (void)
+{
+  SlJitterPolicy p;
+
+  /* A 30 ms round trip with a video frame every 33 ms: the wait covers
+   * the next frame's first packet and then the retransmission. */
+  sl_jitter_policy_init (&p, 40);
+  p.frame_ms = 33;
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 1), ==, 30 + 4 + 33 + 10);
+  p.frame_ms = 0;
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 1), <, 77);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -78,5 +92,6 @@ main (int argc, char **argv)
   g_test_add_func ("/jitter/loopback", test_loopback_goes_to_floor);
   g_test_add_func ("/jitter/worse-link", test_worse_link_rises_at_once);
   g_test_add_func ("/jitter/bad-values", test_bad_values);
+  g_test_add_func ("/jitter/frame-interval", test_frame_interval);
   return g_test_run ();
 }
