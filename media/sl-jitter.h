@@ -8,11 +8,15 @@
  * sees for nothing.  webrtcbin's default is a fixed 200 ms; this sizes it
  * from what the session measures, once a second:
  *
- *   target = rtt + 4 × jitter + frame + margin, clamped to [floor, ceiling]
+ *   target = n × rtt + 4 × jitter + frame + margin, clamped to [floor, ceiling]
  *
  * where "frame" is one frame interval for video: when the last packet of
  * a frame is lost, nothing says so until the next frame's first packet
- * arrives, and only then can the retransmission be asked for.
+ * arrives, and only then can the retransmission be asked for; and n is the
+ * number of round trips waited for: two for video, so that a NACK or a
+ * retransmission that is itself lost gets a second chance (at 2 % loss
+ * each way one lost packet in 25 would otherwise stay lost, and each
+ * costs the expert a freeze until the next keyframe).
  * (four times the RFC 3550 interarrival jitter, a smoothed mean deviation,
  * covers the tail of a roughly normal delay spread), rising at once when
  * the link gets worse and falling by at most a tenth a second, so one good
@@ -31,6 +35,7 @@ typedef struct
   guint ceiling_ms; /* never above (default 400, or the initial value) */
   guint margin_ms;  /* scheduling and decode slack (default 10) */
   guint frame_ms;   /* one frame interval for video, 0 otherwise (default) */
+  guint round_trips; /* round trips waited for (default 1) */
   guint current_ms; /* the target in force; 0 before the first update */
 } SlJitterPolicy;
 

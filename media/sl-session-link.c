@@ -62,7 +62,14 @@ static void
 on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
                      guint session, guint ssrc, SlSession *self)
 {
-  g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  /* Ask only for packets shown missing by a later one.  With its default
+   * guess of when the next packet is due, the jitter buffer asked for
+   * packets the township had not sent yet (video comes in bursts, a frame
+   * at a time) and, behind a deep uplink queue, for packets that were
+   * only late: thousands of requests, none recovering anything, and the
+   * retransmissions filled the queue further.  Three tries at most. */
+  g_object_set (jitterbuffer, "do-retransmission", TRUE, "rtx-next-seqnum",
+                FALSE, "rtx-max-retries", 3, NULL);
 }
 
 void

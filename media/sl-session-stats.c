@@ -85,11 +85,13 @@ get_u64 (const GstStructure *s, const gchar *field)
   return 0;
 }
 
-/* With RTX, the received video comes on two SSRCs: the stream and its
+/* With RTX, the video goes on two SSRCs: the stream and its
  * retransmissions, both at 90 kHz.  The stream is the one with the most
- * packets; its SSRC is returned (0: no received video). */
+ * packets (@count_field) among the entries of type @want; its SSRC is
+ * returned (0: none). */
 static guint
-main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report)
+main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report,
+                 GstWebRTCStatsType want, const gchar *count_field)
 {
   gint n = gst_structure_n_fields (report);
   guint64 most = 0;
@@ -108,13 +110,12 @@ main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report)
       s = gst_value_get_structure (v);
       if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type,
                               NULL)
-          || type != GST_WEBRTC_STATS_INBOUND_RTP
-          || !stats_is_video (video_ssrcs, s)
+          || type != want || !stats_is_video (video_ssrcs, s)
           || !gst_structure_get_uint (s, "ssrc", &ssrc))
         continue;
-      if (best == 0 || get_u64 (s, "packets-received") > most)
+      if (best == 0 || get_u64 (s, count_field) > most)
         {
-          most = get_u64 (s, "packets-received");
+          most = get_u64 (s, count_field);
           best = ssrc;
         }
     }
@@ -122,7 +123,8 @@ main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report)
 }
 
 static void
-parse_one (GHashTable *video_ssrcs, const GstStructure *s, SlSessionStats *out)
+parse_one (GHashTable *video_ssrcs, guint sent_ssrc, const GstStructure *s,
+           SlSessionStats *out)
 {
   GstWebRTCStatsType type;
   gboolean video;
@@ -135,6 +137,8 @@ parse_one (GHashTable *video_ssrcs, const GstStructure *s, SlSessionStats *out)
   switch (type)
     {
     case GST_WEBRTC_STATS_OUTBOUND_RTP:
+      if (video && !stats_has_ssrc (s, sent_ssrc))
+        break; /* the retransmission stream */
       if (video)
         {
           out->video_bytes_sent = get_u64 (s, "bytes-sent");
@@ -142,6 +146,8 @@ parse_one (GHashTable *video_ssrcs, const GstStructure *s, SlSessionStats *out)
         }
       break;
     case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+      if (video && !stats_has_ssrc (s, sent_ssrc))
+        break; /* what the viewer says of the retransmissions */
       if (video && gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
         out->rtt_ms = d * 1000.0;
       if (video && gst_structure_get_int64 (s, "packets-lost", &lost))
@@ -174,16 +180,21 @@ sl_session_stats_parse (const GstStructure *report, SlSessionStats *out)
 {
   g_autoptr (GHashTable) video_ssrcs = g_hash_table_new (NULL, NULL);
   gint n = gst_structure_n_fields (report);
+  guint sent_ssrc;
 
   collect_video_ssrcs (report, video_ssrcs);
-  out->video_ssrc_received = main_video_ssrc (video_ssrcs, report);
+  out->video_ssrc_received = main_video_ssrc (
+      video_ssrcs, report, GST_WEBRTC_STATS_INBOUND_RTP, "packets-received");
+  sent_ssrc = main_video_ssrc (video_ssrcs, report,
+                               GST_WEBRTC_STATS_OUTBOUND_RTP, "packets-sent");
   for (gint i = 0; i < n; i++)
     {
       const gchar *name = gst_structure_nth_field_name (report, i);
       const GValue *value = gst_structure_get_value (report, name);
 
       if (G_VALUE_HOLDS (value, GST_TYPE_STRUCTURE))
-        parse_one (video_ssrcs, gst_value_get_structure (value), out);
+        parse_one (video_ssrcs, sent_ssrc, gst_value_get_structure (value),
+                   out);
     }
 }
 

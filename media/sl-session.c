@@ -425,6 +425,7 @@ sl_session_new (const SlSessionConfig *config,
   /* One frame at 30 fps; a slower source only waits a little less than
    * it could. */
   self->video_jitter_policy.frame_ms = 33;
+  self->video_jitter_policy.round_trips = 2;
   self->jitter_ms = self->jitter_policy.current_ms;
   self->send_audio = config->send_audio;
   self->recv_audio = config->recv_audio;

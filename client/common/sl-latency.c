@@ -24,6 +24,7 @@ typedef struct
 {
   gint64 index; /* phantom frame index, -1 if none */
   gint64 latency_us;
+  gint64 arrival_us; /* monotonic time the picture was decoded */
 } Measure;
 
 struct _SlLatencyMeter
@@ -113,7 +114,7 @@ sl_latency_meter_check (SlLatencyMeter *meter, GstSample *sample)
     }
   else
     {
-      Measure m = { indexed ? (gint64)index : -1, now - (gint64)stamp };
+      Measure m = { indexed ? (gint64)index : -1, now - (gint64)stamp, now };
 
       if (meter->window->len < MAX_WINDOW_FRAMES)
         g_array_append_val (meter->window, m);
@@ -146,8 +147,10 @@ sl_latency_meter_take (SlLatencyMeter *meter, SlLatencyWindow *out)
 
       ms[i] = m->latency_us / 1000.0;
       if (meter->log != NULL)
-        fprintf (meter->log, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
-                 m->index, m->latency_us);
+        fprintf (meter->log,
+                 "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                 "\n",
+                 m->index, m->latency_us, m->arrival_us);
     }
   if (meter->log != NULL)
     fflush (meter->log);

@@ -86,7 +86,7 @@ def read_latency_log(path):
         with open(path) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) == 2:
+                if len(parts) >= 2:
                     pairs.append((int(parts[0]), int(parts[1])))
     except FileNotFoundError:
         pass

@@ -120,9 +120,10 @@ class Processes:
 class Hub:
     """A hub on an ephemeral loopback port with a fresh secret."""
 
-    def __init__(self, build, procs, port=0):
+    def __init__(self, build, procs, port=0, listen="127.0.0.1"):
         self.build = build
         self.procs = procs
+        self.listen = listen
         self.dir = procs.workdir
         self.secret = os.path.join(self.dir, "hub.secret")
         if not os.path.exists(self.secret):
@@ -135,9 +136,13 @@ class Hub:
         port_file = os.path.join(self.dir, "hub.port")
         if os.path.exists(port_file):
             os.unlink(port_file)
+        # A hub on every address (for stations behind the link emulator)
+        # must be told that plain ws:// is meant.
+        extra = [] if self.listen == "127.0.0.1" else ["--insecure"]
         self.proc = self.procs.start("hub", [
-            self.build.hub, "serve", "--listen", "127.0.0.1:%d" % self.port,
-            "--secret", self.secret, "--port-file", port_file])
+            self.build.hub, "serve", "--listen", "%s:%d" % (self.listen,
+                                                            self.port),
+            "--secret", self.secret, "--port-file", port_file] + extra)
         text = wait_for(lambda: _read(port_file), 15, "the hub's port file")
         self.port = int(text)
         self.url = "ws://127.0.0.1:%d" % self.port

@@ -89,7 +89,7 @@ test_meter (void)
   FILE *log = open_memstream (&log_text, &log_len);
   g_autoptr (SlLatencyMeter) meter = sl_latency_meter_new (log);
   SlLatencyWindow w;
-  gint64 index, latency;
+  gint64 index, latency, arrival, before = g_get_monotonic_time ();
   gchar **lines;
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, W, H);
@@ -129,11 +129,15 @@ test_meter (void)
   for (guint i = 0; i < 4; i++)
     {
       g_assert_cmpint (sscanf (lines[i],
-                               "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &index,
-                               &latency),
-                       ==, 2);
+                               "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                               " %" G_GINT64_FORMAT,
+                               &index, &latency, &arrival),
+                       ==, 3);
       g_assert_cmpint (index, ==, 100 + i);
       g_assert_cmpint (latency, >=, ages_us[i]);
+      /* The arrival is the monotonic clock when the picture was checked. */
+      g_assert_cmpint (arrival, >=, before);
+      g_assert_cmpint (arrival, <=, g_get_monotonic_time ());
     }
   g_strfreev (lines);
 }

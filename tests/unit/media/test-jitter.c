@@ -80,8 +80,15 @@ test_frame_interval (void)
   sl_jitter_policy_init (&p, 40);
   p.frame_ms = 33;
   g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 1), ==, 30 + 4 + 33 + 10);
+  /* Two round trips: a lost retransmission is asked for again. */
+  p.round_trips = 2;
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 1), ==,
+                    2 * 30 + 4 + 33 + 10);
   p.frame_ms = 0;
-  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 1), <, 77);
+  p.round_trips = 1;
+  for (guint i = 0; i < 20; i++)
+    sl_jitter_policy_update (&p, 30, 1);
+  g_assert_cmpuint (p.current_ms, ==, 30 + 4 + 10);
 }
 
 int

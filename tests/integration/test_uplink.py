@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""A consultation through an emulated cellular uplink (tests/linkem).
+
+The hub and the expert run on this machine; the township runs inside
+sl-linkem's network namespace, so everything it sends and receives --
+media, RTCP, the data channels, its hub connection -- crosses the
+emulated link.  One scenario per run, named on the command line:
+
+  loss         2 % random loss each way, 30 ms round trip: at least 95 %
+               of the frames decoded and no freeze over 300 ms (NACK/RTX)
+  outage       the link goes dead for 1 s: the picture resumes within
+               500 ms of the link coming back, the voice too, and the
+               session is not made again
+  step         uplink capacity 8 -> 2 Mbit/s: the township sends below the
+               new capacity within 2 s and the latency is back under
+               200 ms (the rate controller)
+  audio-loss   5 % loss on the uplink: the township's voice tone reaches
+               the expert with no gap over 100 ms (Opus FEC and
+               concealment)
+  path-change  the township's address changes: the session continues
+               (same peers, no new join) and the picture comes back
+
+The expert logs every decoded picture with the township's latency stamp
+(--latency-log: phantom frame index, latency and arrival time on the
+monotonic clock, which the namespace shares), from which frame counts,
+freezes and resume times are read.  sl-linkem's SL_LINKEM_EPOCH_US is on
+the same clock, so outages and steps are placed exactly.
+
+    test_uplink.py HUB TOWNSHIP EXPERT SL_LINKEM SCENARIO
+"""
+
+import math
+import os
+import struct
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "linkem"))
+import linkem  # noqa: E402
+from sltest import (Hub, TestFailure, check, read_stats, run,  # noqa: E402
+                    session_records, wait_for)
+
+FPS = 30
+TOWNSHIP_HZ = 700
+
+
+def read_log(path):
+    """(index, latency_us, arrival_us) of each stamped picture."""
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    rows.append(tuple(int(p) for p in parts))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def read_epoch(path):
+    """The link's start on CLOCK_MONOTONIC (us), as the township saw it."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        return int(text) if text else None
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+class Consultation:
+    """Hub + expert here, township behind the link emulator."""
+
+    def __init__(self, build, procs, linkem_exe, seconds, link, township=(),
+                 expert=()):
+        self.procs = procs
+        self.dir = procs.workdir
+        self.seconds = seconds
+        self.hub = Hub(build, procs, listen="0.0.0.0").start()
+        room = "uplink"
+        self.t_stats = os.path.join(self.dir, "township.jsonl")
+        self.e_stats = os.path.join(self.dir, "expert.jsonl")
+        self.lat_log = os.path.join(self.dir, "latency.log")
+        self.epoch_file = os.path.join(self.dir, "epoch")
+        self.link_stats = os.path.join(self.dir, "link.json")
+        t_token = self.hub.token_file("t", self.hub.token(room, "township"))
+        e_token = self.hub.token_file("e", self.hub.token(room, "expert"))
+        # Inside the namespace the hub is at $SL_LINKEM_HOST; the script
+        # also notes the link's epoch for the test.
+        script = ('echo "$SL_LINKEM_EPOCH_US" > "$0"; exec "$@" '
+                  '--hub "ws://$SL_LINKEM_HOST:%d/ws"' % self.hub.port)
+        t_argv = [build.township, "--token-file", t_token, "--stats",
+                  self.t_stats, "--audio-out", "none", "--connect-timeout",
+                  "15", "--duration", str(seconds)] + list(township)
+        self.township = procs.start(
+            "township",
+            linkem.linkem_argv(linkem_exe, stats=self.link_stats, **link)
+            + ["sh", "-c", script, self.epoch_file] + t_argv)
+        self.expert = procs.start("expert", [
+            build.expert, "--hub", self.hub.url, "--token-file", e_token,
+            "--stats", self.e_stats, "--audio-out", "none", "--sink", "none",
+            "--connect-timeout", "15", "--latency-log", self.lat_log,
+            "--duration", str(seconds)] + list(expert))
+        self.epoch_us = wait_for(lambda: read_epoch(self.epoch_file), 15,
+                                 "the link to start")
+
+    def finish(self):
+        check(self.procs.wait_exit(self.expert, self.seconds + 30) == 0,
+              "the expert ran for --duration and exited cleanly")
+        check(self.procs.wait_exit(self.township, self.seconds + 30) == 0,
+              "the township ran for --duration behind the link and exited "
+              "cleanly")
+        self.link = linkem.read_stats(self.link_stats)
+        check(self.link is not None, "the link emulator wrote its counters")
+
+    def at(self, seconds):
+        """A time on the link's clock as monotonic microseconds."""
+        return self.epoch_us + int(seconds * 1e6)
+
+    def pictures(self, start=None, end=None):
+        rows = read_log(self.lat_log)
+        return [r for r in rows
+                if (start is None or r[2] >= start)
+                and (end is None or r[2] < end)]
+
+
+def decoded_share(rows):
+    """Share of the phantom frames in the rows' index span that arrived."""
+    if len(rows) < 2:
+        return 0.0
+    indices = {r[0] for r in rows}
+    return len(indices) / (max(indices) - min(indices) + 1)
+
+
+def missing_runs(rows):
+    """Runs of phantom frames that never arrived: [(first index, count)]."""
+    indices = sorted({r[0] for r in rows})
+    return [(a + 1, b - a - 1) for a, b in zip(indices, indices[1:])
+            if b - a > 1]
+
+
+def longest_gap_ms(rows):
+    arrivals = sorted(r[2] for r in rows)
+    return max((b - a for a, b in zip(arrivals, arrivals[1:])),
+               default=0) / 1000.0
+
+
+def last_record(path):
+    records = session_records(path)
+    return records[-1] if records else {}
+
+
+def dump(c):
+    """With SL_TEST_VERBOSE set, the per-second records of both sides."""
+    if not os.environ.get("SL_TEST_VERBOSE"):
+        return
+    for r in session_records(c.t_stats):
+        print("township:", {k: r.get(k) for k in (
+            "frames_sent", "bitrate_kbps", "bwe_target_kbps",
+            "bwe_estimate_kbps", "acked_kbps", "bwe_loss_pct",
+            "encoder_kbps", "send_width", "keyframe_requests",
+            "retransmitted", "link")})
+    for r in session_records(c.e_stats):
+        print("expert:", {k: r.get(k) for k in (
+            "frames_decoded", "width", "jitter_buffer_ms", "rtt_ms", "nacks",
+            "recovered", "loss_after_recovery_pct", "freezes",
+            "latency_ms_p50", "link")})
+
+
+def scenario_loss(build, procs, linkem_exe):
+    c = Consultation(build, procs, linkem_exe, 24,
+                     dict(delay=15, loss=2, seed=7),
+                     township=["--latency-stamp", "--audio-in", "none"],
+                     expert=["--audio-in", "none"])
+    c.finish()
+    rows = read_log(c.lat_log)
+    check(len(rows) > 100, "pictures arrived through the lossy link (%d)" %
+          len(rows))
+    # After a warm-up of 5 s of frames from the first picture, to the end;
+    # by frame index, so that a late straggler does not widen the span.
+    first = min(r[0] for r in rows[:10])
+    window = [r for r in rows if r[0] >= first + 5 * FPS]
+    share = decoded_share(window)
+    gap = longest_gap_ms(window)
+    e = last_record(c.e_stats)
+    lost = c.link["up"]["packets_lost"]
+    check(lost > 0.01 * c.link["up"]["packets_in"],
+          "the link lost packets as asked (%d of %d up)" %
+          (lost, c.link["up"]["packets_in"]))
+    check(e.get("recovered", 0) > 0, "retransmissions brought packets back "
+          "(%d NACKed, %d recovered)" % (e.get("nacks", 0),
+                                          e.get("recovered", 0)))
+    print("info: frames missing (first index, count): %s" %
+          missing_runs(window), flush=True)
+    dump(c)
+    check(share >= 0.95, "at least 95 %% of the frames were decoded "
+          "(%.1f %% of %d)" % (100 * share, len(window)))
+    check(gap <= 300, "no freeze longer than 300 ms (longest gap %.0f ms)" %
+          gap)
+
+
+def scenario_outage(build, procs, linkem_exe):
+    outage_at, outage_len = 12, 1.0
+    c = Consultation(build, procs, linkem_exe, 22,
+                     dict(delay=10, outage=(outage_at, outage_len)),
+                     township=["--latency-stamp", "--audio-in",
+                               "test:%d" % TOWNSHIP_HZ],
+                     expert=["--audio-in", "none"])
+    c.finish()
+    back = c.at(outage_at + outage_len)
+    before = c.pictures(c.at(outage_at - 3), c.at(outage_at))
+    check(len(before) > 60, "pictures flowed before the outage (%d)" %
+          len(before))
+    after = c.pictures(back)
+    check(len(after) > 60, "pictures flow after the outage (%d)" % len(after))
+    resumed_ms = (after[0][2] - back) / 1000.0
+    check(resumed_ms <= 500, "the picture resumed %.0f ms after the link "
+          "came back (at most 500)" % resumed_ms)
+    dead = c.pictures(c.at(outage_at + 0.1), back)
+    check(not dead, "nothing arrived while the link was dead (%d)" %
+          len(dead))
+    # The voice: the expert's per-second level is back in the first
+    # whole second after the link returns.
+    records = session_records(c.e_stats)
+    wall_back = None
+    t_records = session_records(c.t_stats)
+    if t_records:
+        # Wall-clock time of the link's return, from the monotonic offset.
+        offset = time.time() - time.monotonic()
+        wall_back = back / 1e6 + offset
+    heard = [r for r in records if wall_back is not None
+             and wall_back + 0.5 <= r["time"] <= wall_back + 2.5
+             and r.get("audio_peak_hz")
+             and abs(r["audio_peak_hz"] - TOWNSHIP_HZ) < 50]
+    check(heard, "the township's voice is heard again within the first "
+          "seconds after the link returns")
+    log = procs.log(c.township)
+    check("offering" not in log and "session with" in log
+          and log.count("opened") == 1,
+          "the session rode through the outage (not made again)")
+    check("link with" in log and " lost" in log,
+          "the township showed the link as lost during the outage")
+
+
+def step_trace(path, seconds, step_at, before_kbps, after_kbps):
+    """A mahimahi trace of before_kbps, then after_kbps from step_at.
+
+    Each line of a trace lets one packet through whatever its size; the
+    township's video packets are about 1200 bytes (its payloader's MTU),
+    so opportunities are counted in those for the rates to hold."""
+    lines = []
+    credit = 0.0
+    for ms in range(int(seconds * 1000)):
+        kbps = before_kbps if ms < step_at * 1000 else after_kbps
+        credit += kbps / 8.0 / 1200.0  # packet opportunities per ms
+        while credit >= 1.0:
+            lines.append(str(ms))
+            credit -= 1.0
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def scenario_step(build, procs, linkem_exe):
+    step_at = 12
+    trace = os.path.join(procs.workdir, "step.trace")
+    step_trace(trace, 60, step_at, 8000, 2000)
+    c = Consultation(build, procs, linkem_exe, 24,
+                     dict(delay=10, up_trace=trace, up_queue=300),
+                     township=["--latency-stamp", "--audio-in", "none",
+                               "--bitrate", "5000"],
+                     expert=["--audio-in", "none"])
+    c.finish()
+    dump(c)
+    offset = time.time() - time.monotonic()
+    wall_step = c.at(step_at) / 1e6 + offset
+    records = session_records(c.t_stats)
+    before = [r for r in records if wall_step - 4 <= r["time"] < wall_step]
+    check(before and max(r.get("bitrate_kbps", 0) for r in before) > 3000,
+          "before the step the township sent well above 2 Mbit/s (%s)" %
+          [round(r.get("bitrate_kbps", 0)) for r in before])
+    # Per-second records, each over the second before its time: from the
+    # first that begins 2 s after the step.
+    later = [r for r in records if wall_step + 3 <= r["time"]]
+    rates = [round(r.get("bitrate_kbps", 0)) for r in later]
+    check(later and all(k < 2000 for k in rates[:1]),
+          "within 2 s of the step the township sends below 2 Mbit/s "
+          "(per second after: %s)" % rates)
+    check(sum(rates) / max(len(rates), 1) < 2000,
+          "and stays below the new capacity (mean %.0f kbit/s)" %
+          (sum(rates) / max(len(rates), 1)))
+    check(max(rates[2:] or [0]) > 600,
+          "while still using the link (at most %d kbit/s)" %
+          max(rates[2:] or [0]))
+    # After the step the picture may be smaller (the degradation policy),
+    # where the latency stamp cannot be read: the expert's stamp-free
+    # estimate (docs/stats.md) and its decoded frames say it instead.
+    e_after = [r for r in session_records(c.e_stats)
+               if r["time"] >= wall_step + 5]
+    decoded = [r.get("frames_decoded", 0) for r in e_after]
+    check(len(decoded) > 3 and decoded[-1] - decoded[0] > 20 * (len(decoded) - 1),
+          "pictures flow after the step (%s)" % decoded)
+    estimates = sorted(r["latency_estimate_ms"] for r in e_after
+                       if r.get("latency_estimate_ms") is not None)
+    check(estimates and estimates[len(estimates) // 2] < 200,
+          "latency is back under 200 ms 5 s after the step (estimates %s)" %
+          [round(e) for e in estimates])
+
+
+def tone_gaps_ms(path, hz, block_ms=10):
+    """Longest run of blocks without the tone in a 16-bit mono/stereo WAV
+    (after the first second of tone), in ms."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos = 12
+    fmt = None
+    samples = b""
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", body[:16])
+        elif cid == b"data":
+            samples = body
+        pos += 8 + size + (size & 1)
+    if fmt is None or fmt[5] != 16:
+        raise TestFailure("the recorded voice is not 16-bit PCM WAV")
+    channels, rate = fmt[1], fmt[2]
+    values = struct.unpack("<%dh" % (len(samples) // 2),
+                           samples[:len(samples) // 2 * 2])
+    mono = values[::channels]
+    n = rate * block_ms // 1000
+    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    powers = []
+    for start in range(0, len(mono) - n, n):
+        s1 = s2 = 0.0
+        for x in mono[start:start + n]:
+            s1, s2 = x + coeff * s1 - s2, s1
+        powers.append(s1 * s1 + s2 * s2 - coeff * s1 * s2)
+    if not powers:
+        raise TestFailure("no voice was recorded")
+    loud = sorted(powers)[len(powers) // 2]
+    present = [p > loud * 0.01 for p in powers]  # within 20 dB of typical
+    first = present.index(True) if True in present else len(present)
+    longest = run_len = 0
+    tail = present[first + 1000 // block_ms:]
+    for p in tail:
+        run_len = 0 if p else run_len + 1
+        longest = max(longest, run_len)
+    return longest * block_ms, len(present) - first, \
+        tail.count(False) / max(len(tail), 1)
+
+
+def scenario_audio_loss(build, procs, linkem_exe):
+    wav = os.path.join(procs.workdir, "voice.wav")
+    c = Consultation(build, procs, linkem_exe, 16,
+                     dict(delay=10, up_loss=5, seed=3),
+                     township=["--audio-in", "test:%d" % TOWNSHIP_HZ],
+                     expert=["--audio-in", "none", "--audio-out",
+                             "gst:audiorate ! audioconvert ! "
+                             "audio/x-raw,format=S16LE ! wavenc ! "
+                             "filesink location=%s" % wav])
+    c.finish()
+    lost = c.link["up"]["packets_lost"]
+    check(lost > 0.03 * c.link["up"]["packets_in"],
+          "the uplink lost about 5 %% of the packets (%d of %d)" %
+          (lost, c.link["up"]["packets_in"]))
+    gap, blocks, silent = tone_gaps_ms(wav, TOWNSHIP_HZ)
+    check(blocks * 10 > 8000, "the expert recorded the township's voice "
+          "(%.1f s)" % (blocks / 100.0))
+    check(gap <= 100, "the voice has no gap over 100 ms (longest %d ms)" %
+          gap)
+    # Each lost packet is 10 ms of voice: without concealment about 5 % of
+    # the 10 ms blocks would be silent.
+    check(silent < 0.01, "lost packets were concealed (%.2f %% of 10 ms "
+          "blocks without the tone)" % (100 * silent))
+
+
+def scenario_path_change(build, procs, linkem_exe):
+    change_at = 10
+    c = Consultation(build, procs, linkem_exe, 28,
+                     dict(delay=10, path_change=change_at),
+                     township=["--latency-stamp", "--audio-in", "none"],
+                     expert=["--audio-in", "none"])
+    c.finish()
+    check(c.link.get("path_changed"), "the township's address changed")
+    before = c.pictures(c.at(change_at - 3), c.at(change_at))
+    check(len(before) > 60, "pictures flowed before the change (%d)" %
+          len(before))
+    after = c.pictures(c.at(change_at))
+    check(len(after) > 150, "pictures flow again after the change (%d)" %
+          len(after))
+    print("info: picture back %.1f s after the change" %
+          ((after[0][2] - c.at(change_at)) / 1e6))
+    e_log = procs.log(c.expert)
+    check("left" not in e_log, "the expert never saw the township leave")
+    hub_log = procs.log(c.hub.proc)
+    check("reconnected" in hub_log,
+          "the township came back under its own peer id (no new join)")
+    t_peers = {r.get("peer") for r in session_records(c.t_stats)}
+    e_peers = {r.get("peer") for r in session_records(c.e_stats)}
+    check(len(t_peers) == 1 and len(e_peers) == 1,
+          "the same two peers before and after (%s, %s)" % (t_peers, e_peers))
+
+
+SCENARIOS = {
+    "loss": scenario_loss,
+    "outage": scenario_outage,
+    "step": scenario_step,
+    "audio-loss": scenario_audio_loss,
+    "path-change": scenario_path_change,
+}
+
+
+def main(build, procs):
+    linkem_exe, name = sys.argv[4], sys.argv[5]
+    SCENARIOS[name](build, procs, linkem_exe)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 6 or sys.argv[5] not in SCENARIOS:
+        sys.exit("usage: %s HUB TOWNSHIP EXPERT SL_LINKEM {%s}" %
+                 (sys.argv[0], "|".join(SCENARIOS)))
+    linkem.skip_unless_available()
+    run(main)
