@@ -79,6 +79,28 @@ sl_latency_meter_free (SlLatencyMeter *meter)
   g_free (meter);
 }
 
+/* The township may send a smaller picture than it captured when its link
+ * is short (3/4, 1/2 or 3/8 of the size, docs/rate-control.md); the
+ * stamps shrank with it.  Each size is tried; the CRC tells the right one. */
+static gboolean
+read_any_size (SlStampCorner corner, GstVideoFrame *frame, guint width,
+               guint height, guint64 *value)
+{
+  static const gdouble up[] = { 4.0 / 3, 2.0, 8.0 / 3 };
+  const guint8 *y = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
+  gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+
+  if (sl_stamp_fits_at (corner, width, height)
+      && sl_stamp_read_at (corner, y, stride, width, height, value))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (up); i++)
+    if (sl_stamp_read_scaled (corner, y, stride, width, height,
+                              (guint)(width * up[i] + 0.5),
+                              (guint)(height * up[i] + 0.5), value))
+      return TRUE;
+  return FALSE;
+}
+
 void
 sl_latency_meter_check (SlLatencyMeter *meter, GstSample *sample)
 {
@@ -94,16 +116,11 @@ sl_latency_meter_check (SlLatencyMeter *meter, GstSample *sample)
     return;
   width = GST_VIDEO_INFO_WIDTH (&info);
   height = GST_VIDEO_INFO_HEIGHT (&info);
-  if (!sl_stamp_fits_at (SL_STAMP_TOP_RIGHT, width, height)
-      || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
-                               GST_MAP_READ))
+  if (!gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+                            GST_MAP_READ))
     return;
-  stamped = sl_stamp_read_at (
-      SL_STAMP_TOP_RIGHT, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width, height, &stamp);
-  indexed = sl_stamp_read_at (
-      SL_STAMP_TOP_LEFT, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width, height, &index);
+  stamped = read_any_size (SL_STAMP_TOP_RIGHT, &frame, width, height, &stamp);
+  indexed = read_any_size (SL_STAMP_TOP_LEFT, &frame, width, height, &index);
   gst_video_frame_unmap (&frame);
 
   g_mutex_lock (&meter->lock);

@@ -140,20 +140,43 @@ read_block (const guint8 *y, gint stride, guint block, guint row, guint col)
   return 2 * mean > BLACK + WHITE;
 }
 
-gboolean
-sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
-               guint64 *value)
+/* As read_block, for a stamp drawn on a larger picture and scaled down
+ * with it: blocks @bw × @bh pixels (not whole numbers), the stamp's first
+ * column at @x0.  The central half of each block is averaged. */
+static gint
+read_scaled_block (const guint8 *y, gint stride, gdouble x0, gdouble bw,
+                   gdouble bh, guint row, guint col)
+{
+  gint cx0 = (gint)(x0 + (col + 0.25) * bw + 0.5);
+  gint cx1 = MAX (cx0 + 1, (gint)(x0 + (col + 0.75) * bw + 0.5));
+  gint cy0 = (gint)((row + 0.25) * bh + 0.5);
+  gint cy1 = MAX (cy0 + 1, (gint)((row + 0.75) * bh + 0.5));
+  guint sum = 0, n = 0, mean;
+
+  for (gint py = cy0; py < cy1; py++)
+    for (gint px = cx0; px < cx1; px++, n++)
+      sum += y[(gsize)py * stride + px];
+  mean = sum / n;
+  if (ABS ((gint)(2 * mean) - (BLACK + WHITE)) < 2 * MARGIN)
+    return -1;
+  return 2 * mean > BLACK + WHITE;
+}
+
+/* Decodes the bits read by @read_bit (row, col) into a value, checking the
+ * sync bits and the CRC. */
+typedef gint (*ReadBit) (gconstpointer ctx, guint row, guint col);
+
+static gboolean
+decode_stamp (ReadBit read_bit, gconstpointer ctx, guint64 *value)
 {
   guint8 bytes[ROWS * BYTES_PER_ROW] = { 0 }, expected[ROWS * BYTES_PER_ROW];
-  guint block = block_size (width), row, col, i;
+  guint row, col, i;
   guint64 v = 0;
 
-  if (!sl_stamp_fits (width, height))
-    return FALSE;
   for (row = 0; row < ROWS; row++)
     for (col = 0; col < COLS; col++)
       {
-        gint bit = read_block (y, stride, block, row, col);
+        gint bit = read_bit (ctx, row, col);
 
         if (bit < 0)
           return FALSE;
@@ -178,6 +201,41 @@ sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
   if (value != NULL)
     *value = v;
   return TRUE;
+}
+
+typedef struct
+{
+  const guint8 *y;
+  gint stride;
+  guint block;
+  gdouble x0, bw, bh;
+} Geometry;
+
+static gint
+native_bit (gconstpointer ctx, guint row, guint col)
+{
+  const Geometry *g = ctx;
+
+  return read_block (g->y, g->stride, g->block, row, col);
+}
+
+static gint
+scaled_bit (gconstpointer ctx, guint row, guint col)
+{
+  const Geometry *g = ctx;
+
+  return read_scaled_block (g->y, g->stride, g->x0, g->bw, g->bh, row, col);
+}
+
+gboolean
+sl_stamp_read (const guint8 *y, gint stride, guint width, guint height,
+               guint64 *value)
+{
+  Geometry g = { y, stride, block_size (width), 0, 0, 0 };
+
+  if (!sl_stamp_fits (width, height))
+    return FALSE;
+  return decode_stamp (native_bit, &g, value);
 }
 
 /* Column of the first pixel of a stamp at @corner. */
@@ -226,4 +284,27 @@ sl_stamp_read_at (SlStampCorner corner, const guint8 *y, gint stride,
     return FALSE;
   return sl_stamp_read (y + corner_x (corner, width), stride, width, height,
                         value);
+}
+
+gboolean
+sl_stamp_read_scaled (SlStampCorner corner, const guint8 *y, gint stride,
+                      guint width, guint height, guint src_width,
+                      guint src_height, guint64 *value)
+{
+  Geometry g = { y, stride, 0, 0, 0, 0 };
+  gdouble sx, sy;
+
+  if (src_width == 0 || src_height == 0 || width > src_width
+      || height > src_height || !sl_stamp_fits_at (corner, src_width, src_height))
+    return FALSE;
+  sx = (gdouble)width / src_width;
+  sy = (gdouble)height / src_height;
+  g.bw = block_size (src_width) * sx;
+  g.bh = block_size (src_width) * sy;
+  g.x0 = corner_x (corner, src_width) * sx;
+  /* Below two pixels a block is mostly its neighbours' blur. */
+  if (g.bw < 2 || g.bh < 2 || g.x0 + COLS * g.bw > width
+      || ROWS * g.bh > height)
+    return FALSE;
+  return decode_stamp (scaled_bit, &g, value);
 }

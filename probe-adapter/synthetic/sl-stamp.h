@@ -49,4 +49,13 @@ gboolean sl_stamp_write_at (SlStampCorner corner, guint8 *y, gint stride,
 gboolean sl_stamp_read_at (SlStampCorner corner, const guint8 *y, gint stride,
                            guint width, guint height, guint64 *value);
 
+/* Reads a stamp written at @corner of a @src_width × @src_height picture
+ * that was then scaled down to @width × @height (a sender that lowers the
+ * resolution when the link is short).  FALSE if there is none, it is
+ * damaged, or its blocks have become too small to read. */
+gboolean sl_stamp_read_scaled (SlStampCorner corner, const guint8 *y,
+                               gint stride, guint width, guint height,
+                               guint src_width, guint src_height,
+                               guint64 *value);
+
 G_END_DECLS

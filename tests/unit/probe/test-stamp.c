@@ -118,6 +118,75 @@ test_round_trip (void)
     }
 }
 
+/* Area-average downscale of a luma plane, as videoscale would roughly do. */
+static guint8 *
+downscale (const guint8 *y, guint w, guint h, guint dw, guint dh)
+{
+  guint8 *out = g_malloc (dw * dh);
+
+  for (guint oy = 0; oy < dh; oy++)
+    for (guint ox = 0; ox < dw; ox++)
+      {
+        guint x0 = ox * w / dw, x1 = MAX (x0 + 1, (ox + 1) * w / dw);
+        guint y0 = oy * h / dh, y1 = MAX (y0 + 1, (oy + 1) * h / dh);
+        guint sum = 0, n = 0;
+
+        for (guint py = y0; py < y1; py++)
+          for (guint px = x0; px < x1; px++, n++)
+            sum += y[py * w + px];
+        out[oy * dw + ox] = (guint8)(sum / n);
+      }
+  return out;
+}
+
+/* A picture scaled down after stamping (a township sending a smaller
+ * picture on a short link) still gives both stamps to the scaled reader,
+ * not to the plain one; a damaged one is refused. */
+static void
+test_scaled (void)
+{
+  static const guint sizes[][2] = { { 960, 540 }, { 640, 360 }, { 480, 270 } };
+  guint64 state = 0x5eed, v;
+  g_autofree guint8 *y = random_picture (1280, 720, &state);
+
+  g_assert_true (sl_stamp_write_at (SL_STAMP_TOP_LEFT, y, 1280, 1280, 720, 42));
+  g_assert_true (
+      sl_stamp_write_at (SL_STAMP_TOP_RIGHT, y, 1280, 1280, 720, 0xabcdef));
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      guint dw = sizes[i][0], dh = sizes[i][1];
+      g_autofree guint8 *small = downscale (y, 1280, 720, dw, dh);
+
+      g_assert_false (sl_stamp_read_at (SL_STAMP_TOP_LEFT, small, (gint)dw, dw,
+                                        dh, &v));
+      g_assert_true (sl_stamp_read_scaled (SL_STAMP_TOP_LEFT, small, (gint)dw,
+                                           dw, dh, 1280, 720, &v));
+      g_assert_cmpuint (v, ==, 42);
+      g_assert_true (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small,
+                                           (gint)dw, dw, dh, 1280, 720, &v));
+      g_assert_cmpuint (v, ==, 0xabcdef);
+      /* Another source size either lands on the same blocks (1920 wide at
+       * half size is 1280 at 3/4) and reads the same, or reads nothing. */
+      v = 0;
+      if (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small, (gint)dw, dw, dh,
+                                1920, 1080, &v))
+        g_assert_cmpuint (v, ==, 0xabcdef);
+      g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small,
+                                            (gint)dw, dw, dh, 1600, 900, &v));
+      /* Invert a block of the payload: the CRC refuses it. */
+      for (guint py = 0; py < dh / 40; py++)
+        for (guint px = dw / 20; px < dw / 20 + dw / 80; px++)
+          small[py * dw + px] = 255 - small[py * dw + px];
+      g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_LEFT, small, (gint)dw,
+                                            dw, dh, 1280, 720, &v));
+    }
+  /* Larger than the source, or blocks under two pixels: refused. */
+  g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_LEFT, y, 1280, 1280, 720,
+                                        640, 360, &v));
+  g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_LEFT, y, 1280, 320, 180,
+                                        1280, 720, &v));
+}
+
 /* Stamps at both corners of one picture carry their own values, neither
  * touches the other, and the top-right one sits on the 16-pixel grid. */
 static void
@@ -393,6 +462,7 @@ main (int argc, char **argv)
   g_test_add_func ("/probe/stamp/layout", test_layout);
   g_test_add_func ("/probe/stamp/round-trip", test_round_trip);
   g_test_add_func ("/probe/stamp/corners", test_corners);
+  g_test_add_func ("/probe/stamp/scaled", test_scaled);
   g_test_add_func ("/probe/stamp/too-small", test_too_small);
   g_test_add_func ("/probe/stamp/absent", test_absent);
   g_test_add_func ("/probe/stamp/damaged", test_damaged);
