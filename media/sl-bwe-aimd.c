@@ -10,8 +10,22 @@
  * acknowledged rate leaving the capacity band (that happens by noise at
  * every tooth of the sawtooth, and a fast ramp there would overshoot
  * into a 100 ms queue): the search starts at 8 % and speeds up only once
- * 15 % more than the old capacity has got through without over-use.  The
- * next over-use ends the search, as a probe's result would.
+ * 15 % more than the old capacity has got through without over-use, or
+ * once the search has gone on for 2 s without over-use.  The second rule
+ * is for a sender limited by its own target (the encoder never sends more
+ * than it is told, so the acknowledged rate cannot get 15 % above an old
+ * capacity when that is near the configured max): there, the absence of
+ * over-use is the only evidence there can be.  Leaving the band by noise
+ * at a tooth of the sawtooth is followed by over-use well within 2 s, so
+ * it does not speed up.  The next over-use ends the search, as a probe's
+ * result would.
+ *
+ * The capacity estimate is also forgotten when the acknowledged rate
+ * falls below half of it without over-use (a tooth of the sawtooth goes
+ * down to 0.85 of it, a cut by the loss ceiling or the feedback-silence
+ * rule much further): libwebrtc resets it when the rate leaves the band
+ * either way, and additive increase from far below a stale capacity would
+ * take minutes (about 4 % a second).
  */
 #include "sl-bwe-aimd.h"
 
@@ -27,6 +41,10 @@
 #define FAST_ETA 1.25
 /* Getting this far above the old capacity proves the link improved. */
 #define FAST_MARGIN 1.15
+/* ... or searching this long without over-use (see above). */
+#define SEARCH_CALM_US 2000000
+/* Below this share of the capacity estimate the estimate is stale. */
+#define CAPACITY_STALE 0.5
 #define MIN_MULT_INCREASE_BPS 1000.0
 /* Additive increase: one average packet per response time (rtt + 100 ms),
  * packets of at most 1200 bytes and frames at 30 fps, at least 4 kbit/s
@@ -130,7 +148,8 @@ multiplicative_increase (const SlBweAimd *aimd, gdouble acked_bps,
 {
   gboolean fast = aimd->searching
                   && (aimd->search_from_bps <= 0
-                      || acked_bps > FAST_MARGIN * aimd->search_from_bps);
+                      || acked_bps > FAST_MARGIN * aimd->search_from_bps
+                      || now_us - aimd->search_start_us >= SEARCH_CALM_US);
   gdouble eta = fast ? FAST_ETA : ETA;
   gdouble alpha = pow (eta, since_last_change_s (aimd, now_us));
 
@@ -148,24 +167,46 @@ additive_increase (const SlBweAimd *aimd, gint64 now_us)
   return per_s * since_last_change_s (aimd, now_us);
 }
 
+/* The link has changed: search for its new capacity multiplicatively,
+ * starting from @from_bps (see the top of the file). */
+static void
+start_search (SlBweAimd *aimd, gdouble from_bps, gint64 now_us)
+{
+  aimd->searching = TRUE;
+  aimd->search_from_bps = from_bps;
+  aimd->search_start_us = now_us;
+  aimd->have_capacity = FALSE;
+}
+
+/* A recovery: the owner knows the rate the link carried before a drop. */
+static gdouble
+boost_increase (SlBweAimd *aimd, gint64 now_us)
+{
+  gdouble alpha
+      = pow (SL_BWE_AIMD_BOOST_PER_S, since_last_change_s (aimd, now_us));
+
+  /* Once there, a further increase needs the usual evidence. */
+  start_search (aimd, aimd->boost_to_bps, now_us);
+  return MIN (MAX (aimd->current_bps * (alpha - 1), MIN_MULT_INCREASE_BPS),
+              aimd->boost_to_bps - aimd->current_bps);
+}
+
 static gdouble
 increase (SlBweAimd *aimd, gdouble acked_bps, gint64 now_us)
 {
   gdouble limit, next = aimd->current_bps;
 
-  /* Beyond the band around the last capacity: the link has changed,
-   * search for the new one multiplicatively. */
-  if (acked_bps >= 0 && acked_bps > capacity_upper_bps (aimd))
-    {
-      aimd->searching = TRUE;
-      aimd->search_from_bps = aimd->capacity_kbps * 1000;
-      aimd->have_capacity = FALSE;
-    }
+  if (acked_bps >= 0 && aimd->have_capacity
+      && (acked_bps > capacity_upper_bps (aimd)
+          || acked_bps < CAPACITY_STALE * aimd->capacity_kbps * 1000))
+    start_search (aimd, aimd->capacity_kbps * 1000, now_us);
   limit = acked_bps >= 0 ? ACKED_HEADROOM * acked_bps + ACKED_HEADROOM_BPS
                          : INFINITY;
   if (aimd->current_bps < limit)
     {
-      if (aimd->have_capacity)
+      if (aimd->boost_to_bps > aimd->current_bps)
+        next += boost_increase (aimd, now_us);
+      else if (aimd->have_capacity)
         next += additive_increase (aimd, now_us);
       else
         next += multiplicative_increase (aimd, acked_bps, now_us);

@@ -10,6 +10,8 @@
  * are averaged into a link-capacity estimate: near it the rate grows by
  * about one packet per response time (additive), away from it, or before
  * any over-use, it grows by a fixed factor per second (multiplicative).
+ * The owner may ask for a faster recovery to a rate the link carried
+ * just before a sudden drop (boost_to_bps, see sl-bwe.c).
  * Plain C, no allocation; the owner serialises calls.
  */
 #pragma once
@@ -17,6 +19,9 @@
 #include "sl-bwe.h"
 
 G_BEGIN_DECLS
+
+/* The growth per second of a recovery (see sl-bwe.c): a doubling. */
+#define SL_BWE_AIMD_BOOST_PER_S 2.0
 
 typedef struct
 {
@@ -30,7 +35,11 @@ typedef struct
   gint64 last_decrease_us;
   gboolean searching;      /* for a capacity above the known one */
   gdouble search_from_bps; /* the capacity it left; 0 at the start */
+  gint64 search_start_us;  /* when the search began */
   gint64 rtt_us;
+  /* Set by the owner: recover to this rate at SL_BWE_AIMD_BOOST_PER_S,
+   * whatever the capacity estimate says; 0: no recovery. */
+  gdouble boost_to_bps;
 
   /* Link capacity (libwebrtc link_capacity_estimator.cc), in kbit/s as
    * there, which sets the width of the "near convergence" band. */

@@ -5,7 +5,8 @@
  * received packets go to the delay detector (sl-bwe-delay.c) and to the
  * acknowledged-rate window, lost ones to the loss counters; then the
  * delay-based rate (sl-bwe-aimd.c) and the loss-based ceiling are
- * updated and combined.
+ * updated and combined.  Two rules that need both halves live here too:
+ * the recovery after a sudden drop, and the feedback-silence rule.
  */
 #include "sl-bwe.h"
 #include "sl-bwe-aimd.h"
@@ -36,18 +37,64 @@
 #define LOSS_HIGH 0.10
 #define LOSS_INCREASE_PER_S 1.08
 #define LOSS_INCREASE_BPS 1000.0
+/* After two intervals in a row under 2 % loss without over-use, the
+ * ceiling rises as fast as the delay-based search (25 % a second): with
+ * loss that low it is not what protects the link, the delay detector is
+ * (libwebrtc's loss-based v2 hands over to the delay-based estimate in
+ * that state), and at 8 % a second it would be the slower of the two
+ * long after the loss is gone. */
+#define LOSS_CALM_INTERVALS 2
+#define LOSS_CALM_PER_S 1.25
 /* After a loss decrease, wait 300 ms plus a round trip for its effect
  * before the next one (libwebrtc kBweDecreaseInterval). */
 #define LOSS_DECREASE_GAP_US 300000
-/* Feedback silence: cut by a fifth every 500 ms, to half at most. */
-#define SILENCE_US 500000
+/* Feedback silence (sl_bwe_update): the timeout is twice the longest
+ * recent gap between two feedback messages, or four round trips, within
+ * 1-3 s.  GStreamer's rtpsession sometimes holds TWCC feedback for
+ * several hundred ms on a healthy link (RTCP scheduling), so a fixed
+ * 500 ms cut the rate for nothing; libwebrtc waits far longer (its
+ * feedback timeout is 3 × 5 s).  The longest gap is forgotten with a
+ * 10 s half-life.  A cut also needs more unacknowledged data than a
+ * working link would hold, a congestion window of the target × (RTT +
+ * 100 ms) (libwebrtc congestion_window_pushback_controller.cc). */
+#define SILENCE_MIN_US 1000000
+#define SILENCE_MAX_US 3000000
+#define SILENCE_GAP_FACTOR 2
+#define SILENCE_RTT_FACTOR 4
+#define SILENCE_GAP_HALF_LIFE_US 10000000
+#define SILENCE_WINDOW_EXTRA_US 100000
+/* Then a fifth off every 500 ms, to half at most. */
+#define SILENCE_REPEAT_US 500000
 #define SILENCE_FACTOR 0.8
 #define SILENCE_FLOOR 0.5
+/* Recovery after a sudden drop, as libwebrtc's probe_controller.cc
+ * (kBitrateDropThreshold, kBitrateDropTimeout, kProbeFractionAfterDrop):
+ * a target that falls below 0.66 of its highest value of the last 5 s
+ * arms it; once the link is calm again (no over-use and under 2 % loss
+ * over at least 500 ms and 10 reports) within 5 s of the last fall, the
+ * rate doubles each second up to 0.85 of that highest value.  libwebrtc
+ * would send one probe at that rate; an x264 encoder cannot pad, so the
+ * rate itself climbs, quickly but in steps the delay detector can stop:
+ * an over-use during the climb ends it (the link did not come back). */
+#define DROP_FRACTION 0.66
+#define DROP_WINDOW_US 5000000
+#define RECOVER_FRACTION 0.85
+#define RECOVER_TIMEOUT_US 5000000
+#define CALM_US 500000
+#define CALM_MIN_PACKETS 10
 /* Feedback round trips outside this are garbage. */
 #define MAX_RTT_US 10000000
 /* Times beyond ±2^60 µs (36 000 years) are garbage too; refusing them
  * keeps every difference of two times well inside 64 bits. */
 #define MAX_TIME_US (G_GINT64_CONSTANT (1) << 60)
+
+/* The recovery after a sudden drop (see RECOVER_* above). */
+typedef enum
+{
+  RECOVER_IDLE,     /* watching for a drop */
+  RECOVER_ARMED,    /* dropped: waiting for a calm link */
+  RECOVER_BOOSTING, /* climbing back to recover_to_bps */
+} RecoverState;
 
 struct _SlBwe
 {
@@ -77,12 +124,24 @@ struct _SlBwe
   gdouble loss_bps;
   gint64 last_loss_update_us, last_loss_decrease_us;
   gboolean have_loss_decrease;
+  guint calm_intervals; /* in a row under LOSS_LOW, without over-use */
+
+  /* Recovery. */
+  RecoverState recover_state;
+  gdouble peak_bps; /* highest target lately (DROP_WINDOW_US) */
+  gint64 peak_us;
+  gdouble recover_to_bps, last_target_bps;
+  gint64 last_drop_us, recover_start_us;
+  gint64 calm_since_us; /* the current calm window */
+  guint calm_received, calm_lost;
 
   /* Feedback timing. */
   gboolean have_feedback;
   gint64 last_feedback_us;
+  gint64 gap_peak_us; /* longest recent gap between two feedbacks */
   gint64 last_silence_cut_us;
   gdouble silence_floor_bps; /* < 0: not in a silence */
+  gdouble silence_undo_bps;  /* the ceiling before the cuts; < 0: none */
   gint64 rtt_us;             /* 0: unknown */
 
   guint64 feedbacks, packets_received, packets_lost;
@@ -123,8 +182,9 @@ sl_bwe_new (const SlBweConfig *config)
     bwe->seen[i] = -1;
   bwe->acked_bps = -1;
   bwe->loss_bps = bwe->config.max_bps;
-  bwe->silence_floor_bps = -1;
+  bwe->silence_floor_bps = bwe->silence_undo_bps = -1;
   update_target (bwe);
+  bwe->peak_bps = bwe->last_target_bps = bwe->target_bps;
   return bwe;
 }
 
@@ -276,8 +336,20 @@ update_loss_based (SlBwe *bwe, gint64 now_us)
   else if (loss >= LOSS_LOW && delay_rising)
     bwe->loss_bps = current;
   else
-    bwe->loss_bps = bwe->loss_bps * pow (LOSS_INCREASE_PER_S, dt_s)
+    bwe->loss_bps = bwe->loss_bps
+                        * pow (bwe->calm_intervals >= LOSS_CALM_INTERVALS
+                                   ? LOSS_CALM_PER_S
+                                   : LOSS_INCREASE_PER_S,
+                               dt_s)
                     + LOSS_INCREASE_BPS * dt_s;
+  bwe->calm_intervals
+      = loss < LOSS_LOW && !bwe->interval_overuse ? bwe->calm_intervals + 1 : 0;
+  /* The first interval after a silence shows whether the packets sent
+   * during it got through: then it was a late feedback, not a dead link,
+   * and the cuts are undone. */
+  if (bwe->silence_undo_bps >= 0 && loss < LOSS_LOW && !delay_rising)
+    bwe->loss_bps = MAX (bwe->loss_bps, bwe->silence_undo_bps);
+  bwe->silence_undo_bps = -1;
   bwe->loss_bps
       = CLAMP (bwe->loss_bps, bwe->config.min_bps, bwe->config.max_bps);
 
@@ -288,6 +360,106 @@ update_loss_based (SlBwe *bwe, gint64 now_us)
   bwe->interval_overuse = FALSE;
 }
 
+/* The one place the recovery state changes.  Idle -> armed on a drop;
+ * armed -> boosting on a calm link, -> idle after the timeout; boosting
+ * -> idle when there, on over-use or after the timeout.  The AIMD sees
+ * the goal only while boosting; the loss ceiling steps aside up to it
+ * (the link is calm, so loss is not what limits). */
+static void
+set_recover_state (SlBwe *bwe, RecoverState state, gint64 now_us)
+{
+  static const gboolean allowed[3][3] = {
+    [RECOVER_IDLE] = { [RECOVER_ARMED] = TRUE },
+    [RECOVER_ARMED] = { [RECOVER_IDLE] = TRUE, [RECOVER_BOOSTING] = TRUE },
+    [RECOVER_BOOSTING] = { [RECOVER_IDLE] = TRUE },
+  };
+
+  g_return_if_fail (allowed[bwe->recover_state][state]);
+  bwe->recover_state = state;
+  bwe->recover_start_us = now_us;
+  bwe->aimd.boost_to_bps = state == RECOVER_BOOSTING ? bwe->recover_to_bps : 0;
+  if (state == RECOVER_BOOSTING)
+    bwe->loss_bps
+        = MAX (bwe->loss_bps, MIN (bwe->recover_to_bps, bwe->config.max_bps));
+  else if (state == RECOVER_IDLE)
+    {
+      /* A new drop is measured from here. */
+      bwe->peak_bps = bwe->target_bps;
+      bwe->peak_us = now_us;
+    }
+}
+
+static void
+restart_calm (SlBwe *bwe, gint64 now_us)
+{
+  bwe->calm_since_us = now_us;
+  bwe->calm_received = bwe->calm_lost = 0;
+}
+
+/* No over-use, and under 2 % loss, over a window of CALM_US and
+ * CALM_MIN_PACKETS; a window that fails starts a new one. */
+static gboolean
+link_is_calm (SlBwe *bwe, gint64 now_us)
+{
+  guint total = bwe->calm_received + bwe->calm_lost;
+
+  if (now_us - bwe->calm_since_us < CALM_US || total < CALM_MIN_PACKETS)
+    return FALSE;
+  if (bwe->calm_lost < LOSS_LOW * total)
+    return TRUE;
+  restart_calm (bwe, now_us);
+  return FALSE;
+}
+
+static void
+update_recovery (SlBwe *bwe, gint64 now_us)
+{
+  gdouble target = bwe->target_bps;
+
+  switch (bwe->recover_state)
+    {
+    case RECOVER_IDLE:
+      if (target >= bwe->peak_bps || now_us - bwe->peak_us > DROP_WINDOW_US)
+        {
+          bwe->peak_bps = target;
+          bwe->peak_us = now_us;
+        }
+      else if (target < DROP_FRACTION * bwe->peak_bps)
+        {
+          bwe->recover_to_bps = RECOVER_FRACTION * bwe->peak_bps;
+          bwe->last_drop_us = now_us;
+          restart_calm (bwe, now_us);
+          set_recover_state (bwe, RECOVER_ARMED, now_us);
+        }
+      break;
+    case RECOVER_ARMED:
+      if (target < bwe->last_target_bps)
+        bwe->last_drop_us = now_us; /* still falling */
+      if (target >= bwe->recover_to_bps
+          || now_us - bwe->last_drop_us > RECOVER_TIMEOUT_US)
+        set_recover_state (bwe, RECOVER_IDLE, now_us);
+      else if (link_is_calm (bwe, now_us))
+        set_recover_state (bwe, RECOVER_BOOSTING, now_us);
+      break;
+    case RECOVER_BOOSTING:
+      if (bwe->aimd.current_bps
+              >= MIN (bwe->recover_to_bps, bwe->config.max_bps)
+          || now_us - bwe->recover_start_us > RECOVER_TIMEOUT_US)
+        set_recover_state (bwe, RECOVER_IDLE, now_us);
+      break;
+    }
+  bwe->last_target_bps = target;
+}
+
+static void
+on_overuse (SlBwe *bwe, gint64 now_us)
+{
+  bwe->interval_overuse = TRUE;
+  restart_calm (bwe, now_us);
+  if (bwe->recover_state == RECOVER_BOOSTING)
+    set_recover_state (bwe, RECOVER_IDLE, now_us);
+}
+
 static void
 update_delay_based (SlBwe *bwe, gint64 now_us)
 {
@@ -295,7 +467,7 @@ update_delay_based (SlBwe *bwe, gint64 now_us)
 
   if (usage == SL_BWE_USAGE_OVERUSING)
     {
-      bwe->interval_overuse = TRUE;
+      on_overuse (bwe, now_us);
       /* While over-use lasts, one decrease per round trip. */
       if (!sl_bwe_aimd_time_to_reduce (&bwe->aimd, now_us, bwe->acked_bps))
         return;
@@ -308,6 +480,21 @@ first_feedback (SlBwe *bwe, gint64 now_us)
 {
   bwe->have_feedback = TRUE;
   bwe->interval_start_us = bwe->last_loss_update_us = now_us;
+  bwe->last_feedback_us = now_us;
+}
+
+/* The longest recent gap between two feedback messages, forgotten with a
+ * half-life of SILENCE_GAP_HALF_LIFE_US. */
+static void
+update_feedback_gap (SlBwe *bwe, gint64 now_us)
+{
+  gint64 gap = now_us - bwe->last_feedback_us;
+
+  if (gap <= 0 || gap > MAX_RTT_US)
+    return;
+  bwe->gap_peak_us
+      = MAX (gap, (gint64)(bwe->gap_peak_us
+                           * exp2 (-(gdouble)gap / SILENCE_GAP_HALF_LIFE_US)));
 }
 
 guint
@@ -320,6 +507,7 @@ sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
     return bwe->target_bps;
   if (!bwe->have_feedback)
     first_feedback (bwe, now_us);
+  update_feedback_gap (bwe, now_us);
   bwe->feedbacks++;
   bwe->last_feedback_us = now_us;
   bwe->silence_floor_bps = -1;
@@ -334,12 +522,14 @@ sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
       if (p->arrival_us == SL_BWE_LOST)
         {
           bwe->interval_lost++;
+          bwe->calm_lost++;
           bwe->packets_lost++;
           continue;
         }
       if (p->arrival_us <= -MAX_TIME_US || p->arrival_us >= MAX_TIME_US)
         continue;
       bwe->interval_received++;
+      bwe->calm_received++;
       bwe->packets_received++;
       latest_send_us = MAX (latest_send_us, p->send_us);
       acked_add (bwe, p->arrival_us, p->size);
@@ -352,22 +542,51 @@ sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
   update_delay_based (bwe, now_us);
   update_loss_based (bwe, now_us);
   update_target (bwe);
+  update_recovery (bwe, now_us);
   return bwe->target_bps;
 }
 
-guint
-sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us)
+static gint64
+silence_timeout (const SlBwe *bwe)
 {
-  if (!bwe->have_feedback || oldest_unacked_send_us < 0
+  gint64 timeout = MAX (SILENCE_GAP_FACTOR * bwe->gap_peak_us,
+                        SILENCE_RTT_FACTOR * bwe->rtt_us);
+
+  return CLAMP (timeout, SILENCE_MIN_US, SILENCE_MAX_US);
+}
+
+/* More unacknowledged than a working link holds (see SILENCE_*). */
+static gboolean
+inflight_significant (const SlBwe *bwe, guint64 unacked_bytes)
+{
+  gdouble window_s = (bwe->rtt_us + SILENCE_WINDOW_EXTRA_US) / 1e6;
+
+  return unacked_bytes * 8.0 >= bwe->target_bps * window_s;
+}
+
+guint
+sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us,
+               guint64 unacked_bytes)
+{
+  gint64 timeout;
+
+  /* One gap between feedbacks must have been seen: the first feedback
+   * comes late (ICE, DTLS), and says nothing about the next one. */
+  if (bwe->feedbacks < 2 || oldest_unacked_send_us < 0
       || oldest_unacked_send_us >= MAX_TIME_US || now_us <= -MAX_TIME_US
-      || now_us >= MAX_TIME_US)
+      || now_us >= MAX_TIME_US || !inflight_significant (bwe, unacked_bytes))
     return bwe->target_bps;
-  if (now_us - bwe->last_feedback_us < SILENCE_US
-      || now_us - oldest_unacked_send_us < SILENCE_US)
+  timeout = silence_timeout (bwe);
+  if (now_us - bwe->last_feedback_us < timeout
+      || now_us - oldest_unacked_send_us < timeout)
     return bwe->target_bps;
   if (bwe->silence_floor_bps < 0)
-    bwe->silence_floor_bps = SILENCE_FLOOR * bwe->target_bps;
-  else if (now_us - bwe->last_silence_cut_us < SILENCE_US)
+    {
+      bwe->silence_floor_bps = SILENCE_FLOOR * bwe->target_bps;
+      if (bwe->silence_undo_bps < 0)
+        bwe->silence_undo_bps = bwe->loss_bps;
+    }
+  else if (now_us - bwe->last_silence_cut_us < SILENCE_REPEAT_US)
     return bwe->target_bps;
   bwe->loss_bps = MAX (MIN (bwe->loss_bps, bwe->target_bps) * SILENCE_FACTOR,
                        bwe->silence_floor_bps);
@@ -375,6 +594,7 @@ sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us)
       = CLAMP (bwe->loss_bps, bwe->config.min_bps, bwe->config.max_bps);
   bwe->last_silence_cut_us = now_us;
   update_target (bwe);
+  update_recovery (bwe, now_us);
   return bwe->target_bps;
 }
 
@@ -401,6 +621,7 @@ sl_bwe_get_stats (const SlBwe *bwe, SlBweStats *stats)
   stats->feedbacks = bwe->feedbacks;
   stats->packets_received = bwe->packets_received;
   stats->packets_lost = bwe->packets_lost;
+  stats->recovering = bwe->recover_state != RECOVER_IDLE;
 }
 
 const gchar *

@@ -14,16 +14,20 @@
  *    sl-bwe-aimd.c);
  *  - loss-based: a ceiling that falls by (1 - 0.5 × loss) when more than
  *    10 % of packets are lost, holds when 2-10 % are lost while the delay
- *    is rising, and otherwise rises again by 8 % a second.  Loss with a
- *    flat delay is taken for radio loss, not congestion: slowing down
- *    would not cure it, and NACK/RTX repairs it (docs/rate-control.md);
- *  - the target is min(delay-based, loss-based) within [min, max].
+ *    is rising, and otherwise rises again by 8 % a second (25 % once loss
+ *    has stayed under 2 % for two intervals).  Loss with a flat delay is
+ *    taken for radio loss, not congestion: slowing down would not cure
+ *    it, and NACK/RTX repairs it (docs/rate-control.md);
+ *  - the target is min(delay-based, loss-based) within [min, max];
+ *  - after a sudden drop (below 0.66 of the last 5 s' highest target), a
+ *    calm link brings the target back to 0.85 of that highest value at a
+ *    doubling a second, in place of libwebrtc's probe after a drop.
  *
  * Times are microseconds: send times and "now" on the local monotonic
  * clock, arrival times on the receiver's clock (only their differences
  * are used, so the two clocks need not agree).  Sizes are the bytes the
- * target counts: the adapter uses RTP payload bytes, so the target is
- * what the encoder may produce.
+ * target counts: the adapter gives whole packets (RTP payload plus an
+ * estimate of the headers), so the target covers the transport.
  *
  * Ownership and threads: SlBwe is a plain struct owned by its creator and
  * freed with sl_bwe_free().  It is not thread-safe: call it from one
@@ -85,6 +89,7 @@ typedef struct
   guint64 feedbacks;
   guint64 packets_received;
   guint64 packets_lost;
+  gboolean recovering; /* after a sudden drop, see docs/rate-control.md */
 } SlBweStats;
 
 typedef struct _SlBwe SlBwe;
@@ -109,10 +114,16 @@ guint sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets,
 
 /* Lets time pass without feedback: when packets have been sent (the
  * oldest not yet covered by any feedback at @oldest_unacked_send_us, or
- * -1 when none is waiting) but no feedback came for 500 ms, the target
- * is cut by a fifth every 500 ms, to at most half of what it was, in case
- * the link went away (a handover).  Returns the target. */
-guint sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us);
+ * -1 when none is waiting; @unacked_bytes sent since the last feedback)
+ * and no feedback came for the timeout (twice the longest recent gap
+ * between feedbacks, or four round trips, within 1-3 s), the target is
+ * cut by a fifth every 500 ms, to at most half of what it was, in case
+ * the link went away (a handover).  Never before a second feedback, nor
+ * with less unacknowledged than a congestion window (target × (RTT +
+ * 100 ms)).  If the feedback that ends the silence shows the packets got
+ * through, the cuts are undone.  Returns the target. */
+guint sl_bwe_update (SlBwe *bwe, gint64 now_us, gint64 oldest_unacked_send_us,
+                     guint64 unacked_bytes);
 
 guint sl_bwe_get_target (const SlBwe *bwe);
 

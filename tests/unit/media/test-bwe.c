@@ -6,6 +6,11 @@
  * queue (tail drop past a configured queueing delay) and optional random
  * loss; a receiver reporting every packet in transport-wide feedback
  * every 50-100 ms; feedback coming back over an uncongested path.
+ * Like SlBweSender, the sender checks for feedback silence from its data
+ * path every 100 ms.  Some tests add what the real stack does: an
+ * encoder that produces less than its target, feedback that rtpsession
+ * could not schedule straight away (held for 600-900 ms), a first
+ * feedback that comes late, a link that goes away.
  * Random choices come from a fixed seed, so every run is the same.
  * Setting SL_BWE_TRACE prints the target and queue once a second.
  */
@@ -45,6 +50,17 @@ typedef struct
   gint64 queue_limit_us;
   gdouble random_loss;
   gint64 link_free_us;
+  gboolean link_down; /* nothing gets through, no feedback comes back */
+
+  /* Real-stack effects, off by default. */
+  gdouble app_fraction;        /* share of the target the encoder produces */
+  gint64 feedback_interval_us; /* 0: random, 50-100 ms */
+  gdouble gap_chance;          /* chance that a feedback is held 600-900 ms */
+
+  /* The adapter's silence check: bytes sent since the last feedback and
+   * when the first of them left (-1: none). */
+  gint64 next_check_us, unacked_send_us;
+  guint64 unacked_bytes;
 
   /* Sender and receiver. */
   guint16 next_seq;
@@ -73,6 +89,8 @@ sim_init (Sim *sim, gdouble capacity_mbps, guint start_bps, guint min_bps,
   sim->capacity_bps = capacity_mbps * MBPS;
   sim->queue_limit_us = 300000;
   sim->next_feedback_us = 50000;
+  sim->app_fraction = 1.0;
+  sim->unacked_send_us = -1;
   sim->sent = g_array_new (FALSE, FALSE, sizeof (SimPacket));
   sim->queue_us = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_queue_init (&sim->in_transit);
@@ -106,7 +124,10 @@ sim_send_packet (Sim *sim, gint64 send_us, guint size)
   SimPacket p = { sim->next_seq++, send_us, SL_BWE_LOST, size };
   gint64 start = MAX (send_us, sim->link_free_us);
 
-  if (start - send_us <= sim->queue_limit_us)
+  if (sim->unacked_send_us < 0)
+    sim->unacked_send_us = send_us;
+  sim->unacked_bytes += size;
+  if (!sim->link_down && start - send_us <= sim->queue_limit_us)
     {
       sim->link_free_us = start + (gint64)(size * 8 * 1e6 / sim->capacity_bps);
       if (g_rand_double (sim->rand) >= sim->random_loss)
@@ -126,7 +147,7 @@ static void
 sim_send_frame (Sim *sim)
 {
   guint target = sl_bwe_get_target (sim->bwe);
-  guint bytes = MAX (target / 8 / FPS, 1), i = 0;
+  guint bytes = MAX ((guint)(target * sim->app_fraction / 8 / FPS), 1), i = 0;
 
   sim->target_sum += target;
   sim->target_n++;
@@ -139,7 +160,25 @@ sim_send_frame (Sim *sim)
       sim_send_packet (sim, sim->next_frame_us + 10 * i++, size);
       bytes -= size;
     }
+  /* As SlBweSender's data path. */
+  if (sim->next_frame_us >= sim->next_check_us)
+    {
+      sl_bwe_update (sim->bwe, sim->next_frame_us, sim->unacked_send_us,
+                     sim->unacked_bytes);
+      sim->next_check_us = sim->next_frame_us + 100000;
+    }
   sim->next_frame_us += SEC / FPS;
+}
+
+static void
+sim_schedule_feedback (Sim *sim)
+{
+  if (sim->gap_chance > 0 && g_rand_double (sim->rand) < sim->gap_chance)
+    sim->next_feedback_us += g_rand_int_range (sim->rand, 600000, 900001);
+  else if (sim->feedback_interval_us > 0)
+    sim->next_feedback_us += sim->feedback_interval_us;
+  else
+    sim->next_feedback_us += g_rand_int_range (sim->rand, 50000, 100001);
 }
 
 /* The receiver reports everything up to the newest packet it has: the
@@ -148,9 +187,15 @@ sim_send_frame (Sim *sim)
 static void
 sim_make_feedback (Sim *sim)
 {
-  SimFeedback *fb = g_new0 (SimFeedback, 1);
+  SimFeedback *fb;
   guint last = 0;
 
+  if (sim->link_down)
+    {
+      sim_schedule_feedback (sim);
+      return;
+    }
+  fb = g_new0 (SimFeedback, 1);
   for (guint i = 0; i < sim->sent->len; i++)
     {
       SimPacket *p = &g_array_index (sim->sent, SimPacket, i);
@@ -173,7 +218,7 @@ sim_make_feedback (Sim *sim)
     }
   g_array_remove_range (sim->sent, 0, last);
   g_queue_push_tail (&sim->in_transit, fb);
-  sim->next_feedback_us += g_rand_int_range (sim->rand, 50000, 100001);
+  sim_schedule_feedback (sim);
 }
 
 static void
@@ -183,6 +228,8 @@ sim_deliver_feedback (Sim *sim)
 
   sl_bwe_on_feedback (sim->bwe, (SlBwePacket *)fb->reports->data,
                       fb->reports->len, fb->deliver_us);
+  sim->unacked_send_us = -1;
+  sim->unacked_bytes = 0;
   free_feedback (fb);
 }
 
@@ -478,35 +525,195 @@ test_bounds (void)
 }
 
 /* When feedback stops while we keep sending (a handover), the target
- * comes down by a fifth every 500 ms, to half at most; feedback brings
- * back the normal rules. */
+ * comes down by a fifth every 500 ms once the timeout has passed (here
+ * its 1 s minimum: feedback came every 50-100 ms over a short round
+ * trip), to half at most.  Not with nothing, or less than a congestion
+ * window, in flight; not before a second feedback. */
 static void
 test_feedback_silence (void)
 {
   Sim sim;
   guint before, t;
   gint64 silent_since;
+  const guint64 lots = G_MAXUINT;
+  SlBweConfig config = { 150000, 20000000, 1500000 };
+  SlBwePacket one = { 1, 0, 20000, 1200 };
+  g_autoptr (SlBwe) fresh = sl_bwe_new (&config);
+
+  t = sl_bwe_on_feedback (fresh, &one, 1, 40000);
+  g_assert_cmpuint (sl_bwe_update (fresh, 10 * SEC, 0, lots), ==, t);
 
   sim_init (&sim, 8, 1500000, 150000, 20000000);
   sim_run (&sim, 30 * SEC);
   before = sl_bwe_get_target (sim.bwe);
   silent_since = sim.now_us;
   g_assert_cmpuint (
-      sl_bwe_update (sim.bwe, silent_since + 100000, silent_since), ==, before);
-  /* Nothing sent since the last feedback: no cut. */
-  g_assert_cmpuint (sl_bwe_update (sim.bwe, silent_since + 2 * SEC, -1), ==,
+      sl_bwe_update (sim.bwe, silent_since + 100000, silent_since, lots), ==,
+      before);
+  g_assert_cmpuint (sl_bwe_update (sim.bwe, silent_since + 2 * SEC, -1, 0), ==,
                     before);
-  t = sl_bwe_update (sim.bwe, silent_since + 600000, silent_since);
+  g_assert_cmpuint (
+      sl_bwe_update (sim.bwe, silent_since + 2 * SEC, silent_since, 1200), ==,
+      before);
+  /* The old rule's 500 ms is no silence any more. */
+  g_assert_cmpuint (
+      sl_bwe_update (sim.bwe, silent_since + 600000, silent_since, lots), ==,
+      before);
+  t = sl_bwe_update (sim.bwe, silent_since + 1100000, silent_since, lots);
   g_assert_cmpuint (t, <, before);
   g_assert_cmpuint (t, >=, 0.8 * before - 1);
   /* Not again within 500 ms. */
   g_assert_cmpuint (
-      sl_bwe_update (sim.bwe, silent_since + 800000, silent_since), ==, t);
-  for (gint64 dt = 1100000; dt < 10 * SEC; dt += 100000)
-    t = sl_bwe_update (sim.bwe, silent_since + dt, silent_since);
+      sl_bwe_update (sim.bwe, silent_since + 1300000, silent_since, lots), ==,
+      t);
+  for (gint64 dt = 1600000; dt < 10 * SEC; dt += 100000)
+    t = sl_bwe_update (sim.bwe, silent_since + dt, silent_since, lots);
   g_assert_cmpuint (t, >=, before / 2 - 1);
   g_assert_cmpuint (t, <=, before / 2 + 1);
   sim_clear (&sim);
+}
+
+/* A capacity dip (a 5G blockage): @capacity_mbps, then 0.3 Mbit/s for
+ * @dip_us, then @capacity_mbps again.  Returns how long after the dip
+ * the target took to reach @goal_bps (-1: not within 20 s) and the
+ * queue's 95th percentile from the end of the dip to 15 s after it. */
+static gint64
+sim_dip (gdouble capacity_mbps, guint max_bps, gdouble app_fraction,
+         gint64 dip_us, guint goal_bps, gdouble *p95_us)
+{
+  Sim sim;
+  gint64 took, end;
+
+  sim_init (&sim, capacity_mbps, MIN (max_bps, 1500000), 150000, max_bps);
+  sim.app_fraction = app_fraction;
+  sim_run (&sim, 30 * SEC);
+  sim.capacity_bps = 0.3 * MBPS;
+  sim_run (&sim, 30 * SEC + dip_us);
+  sim.capacity_bps = capacity_mbps * MBPS;
+  end = sim.now_us;
+  sim_window (&sim);
+  took = sim_time_until (&sim, FALSE, goal_bps, 20 * SEC);
+  sim_run (&sim, end + 15 * SEC);
+  *p95_us = sim_queue_percentile (&sim, 0.95);
+  g_test_message ("dip %.0f -> 0.3 Mbit/s for %.1f s (max %.2f, encoder at "
+                  "%.0f %%): %.2f Mbit/s %.1f s after; queue p95 %.0f ms, "
+                  "max %.0f ms; target then %.2f",
+                  capacity_mbps, dip_us / 1e6, max_bps / MBPS,
+                  app_fraction * 100, goal_bps / MBPS, took / 1e6,
+                  *p95_us / 1e3, sim.queue_max_us / 1e3,
+                  sl_bwe_get_target (sim.bwe) / MBPS);
+  sim_clear (&sim);
+  return took;
+}
+
+/* After a dip the link is back as it was: recovery must not crawl at the
+ * 8 %/s of a fresh search (from 0.3 to 3.5 Mbit/s that is 32 s), nor
+ * build a queue.  6 s covers the second it takes to see a calm link (a
+ * loss interval and no over-use) and a doubling a second from the dip's
+ * rate to 85 % of the rate before it.  The second case is the product's:
+ * a fast link, the target at its 4.08 Mbit/s max, and an encoder that
+ * produces 85 % of it (x264 below its bitrate, the audio reserve). */
+static void
+test_dip_recovery (void)
+{
+  gdouble p95;
+  gint64 took;
+
+  took = sim_dip (8, 20000000, 1.0, 2 * SEC, 3500000, &p95);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 6 * SEC);
+  g_assert_cmpfloat (p95, <, 100000);
+  took = sim_dip (50, 4080000, 0.85, 2200000, 3400000, &p95);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 6 * SEC);
+  took = sim_dip (50, 4080000, 0.85, 2200000, 4080000, &p95);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 10 * SEC);
+  g_assert_cmpfloat (p95, <, 100000);
+}
+
+/* The LTE case: capacity anywhere in 4.8-12.9 Mbit/s, drawn afresh every
+ * 500 ms, 1 % random loss, the product's 4.08 Mbit/s max and an encoder
+ * at 85 %; a 2.2 s dip at 20 s.  The old controller was at 1.6 Mbit/s
+ * 26 s later; the link can carry the max at any moment, so 8 s (the 6 s
+ * above plus a tooth on the way) is the bound. */
+static void
+test_dip_variable (void)
+{
+  Sim sim;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  gint64 reached = -1;
+
+  sim_init (&sim, 8, 4080000, 150000, 4080000);
+  sim.app_fraction = 0.85;
+  sim.random_loss = 0.01;
+  for (gint64 t = 0; t < 40 * SEC && reached < 0; t += 500000)
+    {
+      gboolean dip = t >= 20 * SEC && t < 22200000;
+
+      sim.capacity_bps
+          = dip ? 0.3 * MBPS : g_rand_double_range (rand, 4.8, 12.9) * MBPS;
+      sim_run (&sim, t + 500000);
+      if (t >= 22200000 && sl_bwe_get_target (sim.bwe) >= 3400000)
+        reached = sim.now_us - 22200000;
+    }
+  g_test_message ("LTE-like link: 3.4 Mbit/s %.1f s after a dip",
+                  reached / 1e6);
+  g_assert_cmpint (reached, >=, 0);
+  g_assert_cmpint (reached, <=, 8 * SEC);
+  sim_clear (&sim);
+}
+
+/* A healthy fast link whose feedback comes every 100 ms but now and then
+ * 600-900 ms late (rtpsession could not schedule it), the first one only
+ * after 1.5 s (ICE and DTLS): the target must stay at its max. */
+static void
+test_feedback_gaps (void)
+{
+  Sim sim;
+
+  sim_init (&sim, 50, 4080000, 150000, 4080000);
+  sim.feedback_interval_us = 100000;
+  sim.gap_chance = 0.05;
+  sim.next_feedback_us = 1500000;
+  sim_window (&sim);
+  sim_run (&sim, 60 * SEC);
+  g_test_message ("late feedback on a 50 Mbit/s link: target min %.2f, "
+                  "mean %.2f Mbit/s",
+                  sim.target_min / MBPS, sim_mean_target (&sim) / MBPS);
+  g_assert_cmpuint (sim.target_min, ==, 4080000);
+  sim_clear (&sim);
+}
+
+/* The link really goes away for 2 s: the target must come down before it
+ * is back, with feedback that was regular and with feedback that had
+ * gaps, but by no more than half. */
+static void
+test_link_cut (void)
+{
+  for (guint gaps = 0; gaps < 2; gaps++)
+    {
+      Sim sim;
+      guint before, after;
+
+      sim_init (&sim, gaps ? 50 : 8, 1500000, 150000,
+                gaps ? 4080000 : 20000000);
+      if (gaps)
+        {
+          sim.feedback_interval_us = 100000;
+          sim.gap_chance = 0.05;
+        }
+      sim_run (&sim, 30 * SEC);
+      before = sl_bwe_get_target (sim.bwe);
+      sim.link_down = TRUE;
+      sim_run (&sim, 32 * SEC);
+      after = sl_bwe_get_target (sim.bwe);
+      g_test_message ("link cut for 2 s (%s feedback): %.2f -> %.2f Mbit/s",
+                      gaps ? "gappy" : "regular", before / MBPS, after / MBPS);
+      g_assert_cmpuint (after, <, before);
+      g_assert_cmpuint (after, >=, before / 2 - 1);
+      sim_clear (&sim);
+    }
 }
 
 static void
@@ -567,11 +774,12 @@ test_garbage (void)
       if (round % 500 == 499)
         now += 3600 * (gint64)SEC;
       sl_bwe_on_feedback (bwe, batch, g_rand_int_range (rand, 0, 65), now);
-      sl_bwe_update (bwe, now, now - g_rand_int_range (rand, -SEC, SEC));
+      sl_bwe_update (bwe, now, now - g_rand_int_range (rand, -SEC, SEC),
+                     g_rand_int (rand));
       assert_sane (bwe, 100000, 5000000);
     }
   sl_bwe_on_feedback (bwe, batch, G_N_ELEMENTS (batch), G_MAXINT64);
-  sl_bwe_update (bwe, G_MININT64, G_MAXINT64);
+  sl_bwe_update (bwe, G_MININT64, G_MAXINT64, G_MAXUINT64);
   assert_sane (bwe, 100000, 5000000);
 }
 
@@ -624,7 +832,11 @@ main (int argc, char **argv)
   g_test_add_func ("/bwe/random-loss", test_random_loss);
   g_test_add_func ("/bwe/heavy-loss", test_heavy_loss);
   g_test_add_func ("/bwe/bounds", test_bounds);
+  g_test_add_func ("/bwe/dip-recovery", test_dip_recovery);
+  g_test_add_func ("/bwe/dip-variable", test_dip_variable);
   g_test_add_func ("/bwe/feedback-silence", test_feedback_silence);
+  g_test_add_func ("/bwe/feedback-gaps", test_feedback_gaps);
+  g_test_add_func ("/bwe/link-cut", test_link_cut);
   g_test_add_func ("/bwe/garbage", test_garbage);
   return g_test_run ();
 }
