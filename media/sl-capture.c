@@ -12,6 +12,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (sl_capture_debug);
 #define GST_CAT_DEFAULT sl_capture_debug
@@ -31,6 +32,14 @@ struct _SlCapture
   GMutex lock;
   GPtrArray *targets[2]; /* element-type GstAppSrc, owned refs */
   GError *error;
+
+  /* Guards kept[], n_kept and max_kept (which the video thread also
+   * reads atomically, to skip the lock while nothing is kept): the video
+   * thread adds, any thread reads (sl_capture_get_frame).  Held for a
+   * few pointer moves only. */
+  GMutex kept_lock;
+  GstSample *kept[16]; /* the newest last; owned */
+  guint n_kept, max_kept;
 
   GstVideoInfo video_info;
   gboolean video_info_valid;
@@ -94,6 +103,28 @@ push_to_targets (SlCapture *capture, SlCaptureKind kind, GstBuffer *buffer,
     }
 }
 
+/* Streaming thread: keeps @sample (a reference, before any tap writes into
+ * a copy of it) and lets the oldest go. */
+static void
+keep_frame (SlCapture *capture, GstSample *sample)
+{
+  GstSample *old = NULL;
+
+  g_mutex_lock (&capture->kept_lock);
+  if (capture->n_kept >= capture->max_kept)
+    {
+      old = capture->kept[0];
+      memmove (capture->kept, capture->kept + 1,
+               (capture->n_kept - 1) * sizeof capture->kept[0]);
+      capture->n_kept--;
+    }
+  capture->kept[capture->n_kept++] = gst_sample_ref (sample);
+  g_mutex_unlock (&capture->kept_lock);
+  /* The last reference to a frame may free it: not under the lock. */
+  if (old != NULL)
+    gst_sample_unref (old);
+}
+
 static GstFlowReturn
 on_video_sample (GstAppSink *sink, gpointer user_data)
 {
@@ -108,6 +139,8 @@ on_video_sample (GstAppSink *sink, gpointer user_data)
     capture->video_info_valid = gst_video_info_from_caps (
         &capture->video_info, gst_sample_get_caps (sample));
 
+  if (g_atomic_int_get (&capture->max_kept) > 0)
+    keep_frame (capture, sample);
   buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
   if (capture->tap != NULL && capture->video_info_valid)
     {
@@ -258,6 +291,7 @@ sl_capture_new (GstElement *video_source, GstElement *audio_source,
                              "sonolink capture");
 
   g_mutex_init (&capture->lock);
+  g_mutex_init (&capture->kept_lock);
   capture->targets[SL_CAPTURE_VIDEO]
       = g_ptr_array_new_with_free_func (gst_object_unref);
   capture->targets[SL_CAPTURE_AUDIO]
@@ -350,6 +384,63 @@ sl_capture_remove_target (SlCapture *capture, SlCaptureKind kind,
   g_mutex_unlock (&capture->lock);
 }
 
+void
+sl_capture_keep_frames (SlCapture *capture, guint n)
+{
+  g_mutex_lock (&capture->kept_lock);
+  g_atomic_int_set (&capture->max_kept,
+                    CLAMP (n, 1, G_N_ELEMENTS (capture->kept)));
+  g_mutex_unlock (&capture->kept_lock);
+}
+
+static gint64
+frame_media_ms (GstSample *sample)
+{
+  GstClockTime pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+
+  return GST_CLOCK_TIME_IS_VALID (pts) ? (gint64)(pts / GST_MSECOND) : -1;
+}
+
+GstSample *
+sl_capture_get_frame (SlCapture *capture, gint64 media_ms, gint64 *frame_ms)
+{
+  GstSample *best = NULL;
+  gint64 best_ms = -1;
+
+  g_mutex_lock (&capture->kept_lock);
+  for (guint i = 0; i < capture->n_kept; i++)
+    {
+      gint64 ms = frame_media_ms (capture->kept[i]);
+
+      /* Newest last, so ties and an untimed request go to the newest. */
+      if (best == NULL || media_ms < 0
+          || ABS (ms - media_ms) <= ABS (best_ms - media_ms))
+        {
+          best = capture->kept[i];
+          best_ms = ms;
+        }
+    }
+  if (best != NULL)
+    gst_sample_ref (best);
+  g_mutex_unlock (&capture->kept_lock);
+  if (frame_ms != NULL)
+    *frame_ms = best_ms;
+  return best;
+}
+
+gint64
+sl_capture_media_now_ms (SlCapture *capture)
+{
+  g_autoptr (GstClock) clock = gst_element_get_clock (capture->pipeline);
+  GstClockTime base = gst_element_get_base_time (capture->pipeline);
+  GstClockTime now;
+
+  if (clock == NULL)
+    return -1;
+  now = gst_clock_get_time (clock);
+  return now >= base ? (gint64)((now - base) / GST_MSECOND) : -1;
+}
+
 guint64
 sl_capture_get_frames (SlCapture *capture)
 {
@@ -371,6 +462,9 @@ sl_capture_free (SlCapture *capture)
   g_ptr_array_unref (capture->targets[SL_CAPTURE_VIDEO]);
   g_ptr_array_unref (capture->targets[SL_CAPTURE_AUDIO]);
   g_clear_error (&capture->error);
+  for (guint i = 0; i < capture->n_kept; i++)
+    gst_sample_unref (capture->kept[i]);
+  g_mutex_clear (&capture->kept_lock);
   g_mutex_clear (&capture->lock);
   g_free (capture);
 }

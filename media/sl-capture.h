@@ -66,6 +66,25 @@ void sl_capture_add_target (SlCapture *capture, SlCaptureKind kind,
 void sl_capture_remove_target (SlCapture *capture, SlCaptureKind kind,
                                GstAppSrc *target);
 
+/* Raw frames kept for the guidance layer: the township's stills and its
+ * annotated preview need the exact frame the probe adapter produced, not
+ * what the encoder made of it.  After sl_capture_keep_frames (@n, 1 .. 16),
+ * the capture keeps references to the last @n video frames, untouched by
+ * any tap, with their media time: the capture pipeline's running time of
+ * the frame, in ms (docs/guidance.md, THE ENVELOPE).  Only references are
+ * kept, so the streaming thread does no copy.  Any thread. */
+void sl_capture_keep_frames (SlCapture *capture, guint n);
+
+/* Returns (transfer full) the kept frame whose media time is closest to
+ * @media_ms (the newest if @media_ms < 0), setting *@frame_ms (nullable)
+ * to its media time; NULL if none is kept.  Any thread. */
+GstSample *sl_capture_get_frame (SlCapture *capture, gint64 media_ms,
+                                 gint64 *frame_ms);
+
+/* The capture's media time now, ms (its pipeline's running time), or -1
+ * before it runs.  Any thread. */
+gint64 sl_capture_media_now_ms (SlCapture *capture);
+
 /* Counts frames captured so far (any thread). */
 guint64 sl_capture_get_frames (SlCapture *capture);
 

@@ -126,6 +126,25 @@ sl_guide_reason_name (SlGuideReason reason)
 }
 
 const gchar *
+sl_guide_cue_name (SlGuideCueKind cue)
+{
+  return sl_guide_name_of (sl_guide_cue_names, SL_GUIDE_N_CUES, (gint)cue);
+}
+
+const gchar *
+sl_guide_dir_name (SlGuideDir dir)
+{
+  return sl_guide_name_of (sl_guide_dir_names, SL_GUIDE_N_DIRS, (gint)dir);
+}
+
+const gchar *
+sl_guide_prompt_name (SlGuidePromptKind prompt)
+{
+  return sl_guide_name_of (sl_guide_prompt_names, SL_GUIDE_N_PROMPTS,
+                           (gint)prompt);
+}
+
+const gchar *
 sl_guide_channel_for (SlGuideType type)
 {
   return type == SL_GUIDE_POINTER ? SL_GUIDE_POINTER_CHANNEL : SL_GUIDE_CHANNEL;

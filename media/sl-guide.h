@@ -304,6 +304,9 @@ const gchar *sl_guide_channel_for (SlGuideType type);
 const gchar *sl_guide_type_name (SlGuideType type);
 const gchar *sl_guide_kind_name (SlGuideMarkKind kind);
 const gchar *sl_guide_reason_name (SlGuideReason reason);
+const gchar *sl_guide_cue_name (SlGuideCueKind cue);
+const gchar *sl_guide_dir_name (SlGuideDir dir);
+const gchar *sl_guide_prompt_name (SlGuidePromptKind prompt);
 
 /* TRUE if @dir is one that @cue takes (NONE for CUE_NONE). */
 gboolean sl_guide_cue_allows (SlGuideCueKind cue, SlGuideDir dir);

@@ -110,6 +110,8 @@ sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *channel)
 {
   g_autofree gchar *label = NULL;
 
+  if (sl_session_guide_attach (self, channel))
+    return;
   g_object_get (channel, "label", &label, NULL);
   if (g_strcmp0 (label, SL_CONTROL_CHANNEL) != 0)
     {
@@ -139,6 +141,7 @@ sl_session_channel_create (SlSession *self)
     }
   sl_session_channel_attach (self, channel);
   g_object_unref (channel);
+  sl_session_guide_create (self);
 }
 
 void

@@ -6,6 +6,7 @@
  * sl-session-channel.c  the control data channel and its ping
  * sl-session-link.c     liveness, loss recovery and the link's health
  * sl-session-rate.c     rate controller, degradation, keyframe requests
+ * sl-session-guide.c    the guidance channels, "sl-guide" and "sl-pointer"
  */
 #pragma once
 
@@ -20,6 +21,8 @@
 G_BEGIN_DECLS
 
 GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
+
+typedef struct _SlSessionGuide SlSessionGuide;
 
 struct _SlSession
 {
@@ -69,6 +72,7 @@ struct _SlSession
   GMainContext *context;
 
   GstWebRTCDataChannel *channel; /* control thread only */
+  SlSessionGuide *guide; /* control thread only (sl-session-guide.c) */
   guint64 ping_seq;
   GArray *pings; /* element-type Ping (sl-session-channel.c) */
 
@@ -135,5 +139,14 @@ void sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *ch);
 void sl_session_channel_create (SlSession *self);
 void sl_session_channel_ping (SlSession *self);
 void sl_session_channel_detach (SlSession *self);
+
+/* sl-session-guide.c: create (SENDER) or take up (VIEWER, by label; FALSE
+ * for another label) the guidance channels; close drops them. */
+void sl_session_guide_create (SlSession *self);
+gboolean sl_session_guide_attach (SlSession *self, GstWebRTCDataChannel *ch);
+/* Any thread: connects the message handlers of a guidance channel the
+ * peer announced, before anything it sends can be missed. */
+void sl_session_guide_watch (SlSession *self, GstWebRTCDataChannel *ch);
+void sl_session_guide_close (SlSession *self);
 
 G_END_DECLS

@@ -474,6 +474,7 @@ on_data_channel (GstElement *webrtc, GstWebRTCDataChannel *channel,
   sl_session_invoke (
       self, (void (*) (SlSession *, gpointer))sl_session_channel_attach,
       g_object_ref (channel), g_object_unref);
+  sl_session_guide_watch (self, channel);
 }
 
 gboolean
@@ -638,6 +639,7 @@ sl_session_close (SlSession *self)
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   sl_session_rate_close (self);
   sl_session_channel_detach (self);
+  sl_session_guide_close (self);
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
 }

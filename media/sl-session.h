@@ -8,7 +8,9 @@
  * the hub, feeds the sender's appsrcs from an SlCapture, and reads stats.
  *
  * Every session also carries one reliable, ordered data channel ("sl-control")
- * that both sides ping once a second to prove it and measure its round trip.
+ * that both sides ping once a second to prove it and measure its round trip,
+ * and the guidance layer's two channels, "sl-guide" and "sl-pointer"
+ * (docs/guidance.md; sl-session-guide.c).
  *
  * Threading: all functions on the control thread; callbacks arrive on the
  * control thread except video_frame, which runs on a streaming thread.
@@ -18,6 +20,7 @@
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
 
+#include "sl-guide.h"
 #include "sl-link.h"
 
 G_BEGIN_DECLS
@@ -96,6 +99,16 @@ typedef struct
    * (S16LE, 48 kHz; @caps say the channels).  Must not block. */
   void (*audio_decoded) (SlSession *session, GstBuffer *buffer, GstCaps *caps,
                          gpointer user_data);
+  /* A guidance message from the peer, parsed and found on the channel its
+   * type belongs to (refused ones are logged and nacked instead, and
+   * never arrive here).  @msg is valid during the call only. */
+  void (*guide_message) (SlSession *session, const SlGuideMsg *msg,
+                         gpointer user_data);
+  /* A guidance channel (@label SL_GUIDE_CHANNEL or SL_GUIDE_POINTER_CHANNEL)
+   * opened or closed.  A receiver forgets the pointer's sequence when the
+   * pointer channel opens (sl_guide_state_reset_pointer). */
+  void (*guide_channel) (SlSession *session, const gchar *label,
+                         gboolean open, gpointer user_data);
 } SlSessionCallbacks;
 
 /* Counters and gauges of one session, as of the last poll (once a second).
@@ -190,6 +203,40 @@ SlSessionRole sl_session_get_role (SlSession *session);
 
 /* Copies the latest stats snapshot. */
 void sl_session_get_stats (SlSession *session, SlSessionStats *stats);
+
+/* ---- guidance (docs/guidance.md; sl-session-guide.c) ---- */
+
+/* Serialises @msg and sends it on the channel its type travels on
+ * (sl_guide_channel_for).  Returns FALSE, sending nothing, if that channel
+ * is not open, or for a nack over the limit of 10 a second. */
+gboolean sl_session_send_guide (SlSession *session, const SlGuideMsg *msg);
+
+/* Sends a nack for a message the application refused with @error (a
+ * SL_GUIDE_ERROR), rate-limited as above.  @ref_type and @ref_id may be
+ * NULL. */
+gboolean sl_session_send_guide_nack (SlSession *session, const GError *error,
+                                     gint64 media_ms, const gchar *ref_type,
+                                     const gchar *ref_id);
+
+/* TRUE if the channel a message of @type travels on is open. */
+gboolean sl_session_guide_is_open (SlSession *session, SlGuideType type);
+
+/* Bytes queued on "sl-guide" and not yet handed to SCTP: a still's chunks
+ * are paced on it so that marks never wait long behind a still. */
+guint64 sl_session_guide_buffered_amount (SlSession *session);
+
+typedef struct
+{
+  guint64 received; /* messages taken and handed to guide_message */
+  guint64 refused;  /* messages refused (and nacked, within the limit) */
+  guint64 sent;     /* messages sent, nacks included */
+  guint64 nacks_sent;
+  guint64 nacks_suppressed; /* nacks not sent: over 10 a second */
+  guint64 opens[2];         /* times "sl-guide" and "sl-pointer" opened */
+} SlSessionGuideStats;
+
+void sl_session_get_guide_stats (SlSession *session,
+                                 SlSessionGuideStats *stats);
 
 /* Stops media and closes the connection; idempotent.  No callback is made
  * after this returns. */

@@ -3,6 +3,8 @@
  * sl-station.c         hub, sessions, run loop
  * sl-station-setup.c   options, token, capture
  * sl-station-report.c  status lines, --stats JSON lines, snapshots
+ * sl-station-guide.c   guidance: states, script, media time, drawing
+ * sl-station-still.c   guidance stills: sending (township), saving (expert)
  */
 #pragma once
 
@@ -15,9 +17,13 @@
 #include "sl-sources.h"
 #include "sl-verify.h"
 
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 G_BEGIN_DECLS
+
+typedef struct _SlStationGuide SlStationGuide;
+typedef struct _SlStationStills SlStationStills;
 
 typedef struct
 {
@@ -32,6 +38,11 @@ typedef struct
 
   SlCapture *capture;
   gboolean capture_has_audio;
+  /* Township: the probe image as the adapter reported it (sl-probe.h). */
+  guint probe_width, probe_height;
+  gdouble probe_mm_per_px; /* 0: unknown */
+  SlStationGuide *guide;   /* sl-station-guide.c */
+  SlStationStills *stills; /* sl-station-still.c, made on first use */
   GHashTable *sessions;   /* peer id → SlSession (owned) */
   GHashTable *prev_stats; /* peer id → SlSessionStats, last report */
 
@@ -77,5 +88,45 @@ SlExitStatus sl_station_prepare (SlStation *st, gchar **token);
 /* sl-station-report.c */
 void sl_station_report_start (SlStation *st);
 void sl_station_report_finish (SlStation *st);
+
+/* sl-station-guide.c.  prepare: after the capture is set up; loads the
+ * --guidance-script and checks --stills-dir (SL_EXIT_USAGE on a bad one).
+ * finish: before the capture goes (it keeps the township's last frame
+ * for the final snapshot); free: last. */
+SlExitStatus sl_station_guide_prepare (SlStation *st);
+void sl_station_guide_finish (SlStation *st);
+void sl_station_guide_free (SlStation *st);
+void sl_station_guide_set_room (SlStation *st, const gchar *room);
+/* The room's id (names the stills), "room" before the hub said it. */
+const gchar *sl_station_guide_room (SlStation *st);
+void sl_station_guide_on_message (SlStation *st, SlSession *session,
+                                  const SlGuideMsg *msg);
+void sl_station_guide_on_channel (SlStation *st, SlSession *session,
+                                  const gchar *label, gboolean open);
+void sl_station_guide_session_removed (SlStation *st, SlSession *session);
+void sl_station_guide_tick (SlStation *st);
+/* Expert: the display sink with the marks drawn in front of it. */
+GstElement *sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
+                                        const gchar *description);
+/* Adds the guidance fields of @session to a --stats record. */
+void sl_station_guide_add_stats (SlStation *st, SlSession *session,
+                                 JsonObject *record);
+/* Any thread: writes @frame with the marks drawn over it to @path. */
+gboolean sl_station_guide_write_png (SlStation *st, GstSample *frame,
+                                     const gchar *path, GError **error);
+/* The picture a snapshot shows: township, its newest raw frame; expert,
+ * its newest decoded one (NULL: none yet, or none new if @only_new). */
+GstSample *sl_station_guide_snapshot_frame (SlStation *st, gboolean only_new);
+
+/* sl-station-still.c: the township answers still requests; the expert
+ * saves what arrives. */
+void sl_station_still_on_message (SlStation *st, SlSession *session,
+                                  const SlGuideMsg *msg);
+void sl_station_still_session_removed (SlStation *st, SlSession *session);
+void sl_station_still_tick (SlStation *st);
+void sl_station_still_add_stats (SlStation *st, JsonObject *record);
+/* Returns (transfer full) where the expert saves stills. */
+gchar *sl_station_still_dir (SlStation *st);
+void sl_station_still_free (SlStation *st);
 
 G_END_DECLS

@@ -172,6 +172,7 @@ report_session (SlStation *st, SlSession *session)
       if (first_picture_ms (st) >= 0)
         json_object_set_double_member (rec, "first_picture_ms",
                                        first_picture_ms (st));
+      sl_station_guide_add_stats (st, session, rec);
       write_json (st, rec);
     }
 }
@@ -201,7 +202,9 @@ snapshot_thread (GTask *task, gpointer source, gpointer task_data,
   const gchar *path = g_object_get_data (G_OBJECT (task), "path");
   g_autoptr (GError) error = NULL;
 
-  if (!sl_snapshot_write_png (sample, path, &error))
+  if (!sl_station_guide_write_png (g_object_get_data (G_OBJECT (task),
+                                                      "station"),
+                                   sample, path, &error))
     g_printerr ("snapshot %s: %s\n", path, error->message);
   g_task_return_boolean (task, TRUE);
 }
@@ -214,19 +217,6 @@ on_snapshot_done (GObject *source, GAsyncResult *result, gpointer user_data)
   st->snapshot_busy = FALSE;
 }
 
-static GstSample *
-take_new_sample (SlStation *st)
-{
-  GstSample *sample = NULL;
-
-  g_mutex_lock (&st->sample_lock);
-  if (st->sample_is_new && st->last_sample != NULL)
-    sample = gst_sample_ref (st->last_sample);
-  st->sample_is_new = FALSE;
-  g_mutex_unlock (&st->sample_lock);
-  return sample;
-}
-
 static void
 snapshot_async (SlStation *st)
 {
@@ -234,10 +224,12 @@ snapshot_async (SlStation *st)
   g_autoptr (GTask) task = NULL;
 
   if (st->opt->snapshot_path == NULL || st->snapshot_busy
-      || (sample = take_new_sample (st)) == NULL)
+      || (sample = sl_station_guide_snapshot_frame (st, TRUE)) == NULL)
     return;
   st->snapshot_busy = TRUE;
+  /* The station as the source object: the worker draws its marks. */
   task = g_task_new (NULL, NULL, on_snapshot_done, st);
+  g_object_set_data (G_OBJECT (task), "station", st);
   g_object_set_data_full (G_OBJECT (task), "path",
                           g_strdup (st->opt->snapshot_path), g_free);
   g_task_set_task_data (task, sample, (GDestroyNotify)gst_sample_unref);
@@ -280,6 +272,7 @@ on_report_tick (gpointer user_data)
     report_session (st, session);
   if (st->ticks % SNAPSHOT_PERIOD_S == 0)
     snapshot_async (st);
+  sl_station_guide_tick (st);
   return G_SOURCE_CONTINUE;
 }
 
@@ -306,7 +299,8 @@ sl_station_report_finish (SlStation *st)
         sample = gst_sample_ref (st->last_sample);
       g_mutex_unlock (&st->sample_lock);
       if (sample != NULL
-          && !sl_snapshot_write_png (sample, st->opt->snapshot_path, &error))
+          && !sl_station_guide_write_png (st, sample, st->opt->snapshot_path,
+                                          &error))
         g_printerr ("%s: snapshot %s: %s\n", st->name, st->opt->snapshot_path,
                     error->message);
     }

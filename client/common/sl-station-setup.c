@@ -164,6 +164,9 @@ setup_capture (SlStation *st)
                      ? SL_EXIT_USAGE
                      : SL_EXIT_MEDIA;
         }
+      st->probe_width = info.width;
+      st->probe_height = info.height;
+      st->probe_mm_per_px = info.mm_per_pixel;
       sl_station_log (st, "probe %s: %ux%u at %u fps%s",
                       opt->probe ? opt->probe : "synthetic", info.width,
                       info.height, info.fps,
@@ -206,6 +209,7 @@ sl_station_prepare (SlStation *st, gchar **token)
   SlStationOptions *opt = st->opt;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *ws_url = NULL;
+  SlExitStatus status;
 
   /* Until the first round trip is measured: enough for a retransmission
    * on a cellular path, and free while no packet is missing. */
@@ -251,5 +255,14 @@ sl_station_prepare (SlStation *st, gchar **token)
       st->latency = sl_latency_meter_new (st->latency_log);
       st->clicks = sl_click_meter_new ();
     }
-  return setup_capture (st);
+  if (opt->stills_dir != NULL && g_mkdir_with_parents (opt->stills_dir, 0700))
+    {
+      g_printerr ("%s: cannot use --stills-dir %s: %s\n", st->name,
+                  opt->stills_dir, g_strerror (errno));
+      return SL_EXIT_USAGE;
+    }
+  status = setup_capture (st);
+  if (status != SL_EXIT_OK)
+    return status;
+  return sl_station_guide_prepare (st);
 }

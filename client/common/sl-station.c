@@ -95,6 +95,20 @@ on_audio_decoded (SlSession *session, GstBuffer *buffer, GstCaps *caps,
     sl_click_meter_check (st->clicks, buffer, caps);
 }
 
+static void
+on_guide_message (SlSession *session, const SlGuideMsg *msg,
+                  gpointer user_data)
+{
+  sl_station_guide_on_message (user_data, session, msg);
+}
+
+static void
+on_guide_channel (SlSession *session, const gchar *label, gboolean open,
+                  gpointer user_data)
+{
+  sl_station_guide_on_channel (user_data, session, label, open);
+}
+
 static void remove_session (SlStation *st, const gchar *peer_id);
 static void ensure_sending_session (SlStation *st, const gchar *peer_id,
                                     gboolean resumed);
@@ -171,6 +185,8 @@ static const SlSessionCallbacks session_callbacks = {
   .state_changed = on_session_state,
   .video_frame = on_video_frame,
   .audio_decoded = on_audio_decoded,
+  .guide_message = on_guide_message,
+  .guide_channel = on_guide_channel,
 };
 
 static void
@@ -189,6 +205,7 @@ remove_session (SlStation *st, const gchar *peer_id)
         sl_capture_remove_target (st->capture, SL_CAPTURE_AUDIO,
                                   sl_session_get_audio_source (session));
     }
+  sl_station_guide_session_removed (st, session);
   sl_session_close (session);
   g_hash_table_remove (st->prev_stats, peer_id);
   /* Last: peer_id may point into the session. */
@@ -220,6 +237,9 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   if (role == SL_SESSION_VIEWER)
     config.video_sink
         = sl_sources_make_video_sink (st->opt->sink, &video_desc, &error);
+  if (role == SL_SESSION_VIEWER && error == NULL)
+    config.video_sink
+        = sl_station_guide_wrap_sink (st, config.video_sink, video_desc);
   if (error == NULL)
     config.audio_sink
         = sl_sources_make_audio_out (st->opt->audio_out, &audio_desc, &error);
@@ -296,6 +316,7 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
       return;
     }
   st->my_role = welcome->role;
+  sl_station_guide_set_room (st, welcome->room);
   sl_station_log (st, "%s the room as %s (%u other peer%s)",
                   rejoin ? "rejoined" : "joined", sl_role_name (welcome->role),
                   welcome->peers ? welcome->peers->len : 0,
@@ -531,8 +552,10 @@ station_clear (SlStation *st)
       g_list_free (keys);
     }
   g_clear_pointer (&st->hub, sl_hub_client_free);
+  sl_station_guide_finish (st);
   g_clear_pointer (&st->capture, sl_capture_free);
   sl_station_report_finish (st);
+  sl_station_guide_free (st);
   g_clear_pointer (&st->sessions, g_hash_table_unref);
   g_clear_pointer (&st->prev_stats, g_hash_table_unref);
   g_clear_pointer (&st->room_peers, g_hash_table_unref);

@@ -60,9 +60,15 @@ typedef struct
   gboolean fixed_rate;
   gboolean latency_stamp;
   gchar *x264_options;
+  /* both: --snapshot (township: its raw probe picture with the marks;
+   * expert: what it shows) and --stills-dir (township: a copy of every
+   * still it sends; expert: where stills are saved) */
+  gchar *snapshot_path;
+  gchar *stills_dir;
+  gchar *guide_log; /* --guide-log: guidance events with their times */
   /* expert */
   gchar *sink;
-  gchar *snapshot_path;
+  gchar *guidance_script;
   gboolean verify_phantom;
   gint phantom_seed;
   gchar *latency_log;

@@ -53,6 +53,19 @@ main (int argc, char **argv)
       "latency stamp: \"INDEX LATENCY_US\" (INDEX: the phantom's frame "
       "index, or -1)",
       "FILE" },
+    { "guidance-script", 0, 0, G_OPTION_ARG_FILENAME, &opt.guidance_script,
+      "Send the marks, pointer moves, cues, prompts and still requests of "
+      "FILE at their times once the guidance channel is open (JSON lines; "
+      "docs/guidance.md, SCRIPTS)",
+      "FILE" },
+    { "stills-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.stills_dir,
+      "Save the stills the township sends in DIR (default: "
+      "$XDG_DATA_HOME/sonolink/stills, readable by this user only)",
+      "DIR" },
+    { "guide-log", 0, 0, G_OPTION_ARG_FILENAME, &opt.guide_log,
+      "Append one line per guidance message sent: \"sent TYPE ID "
+      "MONOTONIC_US\" (for benchmarks)",
+      "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       "Print the version and exit", NULL },
     { NULL },

@@ -73,6 +73,19 @@ main (int argc, char **argv)
       "every frame, so the expert can measure glass-to-glass latency "
       "(covers 224x32 pixels at 720p; for tests and benchmarks)",
       NULL },
+    { "snapshot", 0, 0, G_OPTION_ARG_FILENAME, &opt.snapshot_path,
+      "Keep PATH updated with a PNG of the probe picture as captured, with "
+      "the expert's marks, pointer and cue drawn over it (every 2 s and at "
+      "exit)",
+      "PATH" },
+    { "stills-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.stills_dir,
+      "Keep a copy of every still sent to the expert in DIR (default: none "
+      "kept)",
+      "DIR" },
+    { "guide-log", 0, 0, G_OPTION_ARG_FILENAME, &opt.guide_log,
+      "Append one line per guidance message applied: \"applied TYPE ID "
+      "MONOTONIC_US\" (for benchmarks)",
+      "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       "Print the version and exit", NULL },
     { NULL },

@@ -1,0 +1,41 @@
+/* sl-guide-view.h — guidance drawn over a picture: PNG files and windows.
+ *
+ * Both stations show the marks with one renderer (sl-guide-render.h): the
+ * township over its raw probe frames, the expert over its decoded ones.
+ * This module puts a picture and a drawing together, either as a PNG file
+ * (the stations' --snapshot) or live in front of a video sink (a
+ * cairooverlay in the display branch).  What is drawn is the caller's
+ * SlGuideDrawFunc, which takes the caller's own lock around its state.
+ *
+ * sl_guide_view_write_png: any thread (it blocks for the conversion and
+ * the PNG encode).  sl_guide_view_wrap_sink: control thread; the draw
+ * function then runs on the display's streaming thread.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* Draws onto @cr, whose user space is a @width × @height picture.  Must
+ * not block for long: it may run on a streaming thread. */
+typedef void (*SlGuideDrawFunc) (cairo_t *cr, guint width, guint height,
+                                 gpointer user_data);
+
+/* Converts @frame (raw video of any format) to RGB, lets @draw (nullable)
+ * draw over it, and writes it as an 8-bit RGB PNG to @path under a
+ * temporary name renamed into place, so that a reader never sees half a
+ * picture. */
+gboolean sl_guide_view_write_png (GstSample *frame, SlGuideDrawFunc draw,
+                                  gpointer user_data, const gchar *path,
+                                  GError **error);
+
+/* Returns (transfer floating) a bin "cairooverlay ! videoconvert ! @sink"
+ * (taking @sink, floating) that calls @draw for every frame shown, or
+ * @sink itself when cairooverlay is not installed.  @user_data must
+ * outlive the bin. */
+GstElement *sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
+                                     gpointer user_data);
+
+G_END_DECLS

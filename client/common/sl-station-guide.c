@@ -1,0 +1,660 @@
+/* sl-station-guide.c — the guidance layer at a station (docs/guidance.md).
+ *
+ * The township keeps one SlGuideState per viewer that draws on its
+ * picture and applies what arrives on the session's guidance channels;
+ * when "sl-guide" opens it says what its probe image is (size, pixel
+ * spacing).  The expert keeps one state of what it sent — every message
+ * it sends is applied to it — so both stations draw the same marks with
+ * the same renderer: the township over its raw probe frames (--snapshot),
+ * the expert over its window (a cairooverlay in front of the sink) and
+ * its --snapshot.  The expert's messages come from a timed script
+ * (--guidance-script, sl-guide-script.h) for now.
+ *
+ * media_ms at the expert (docs/guidance.md, SCRIPTS AND MEDIA TIME): the
+ * township's `image` message names the township's media time when it was
+ * sent; the expert anchors its own monotonic clock to it (half the
+ * control channel's round trip added for the trip) and names, for a
+ * gesture made now, the township's media time now less the estimated
+ * glass-to-glass latency: the frame on the expert's screen.
+ *
+ * Threading: control thread, except the draw function, which runs on the
+ * display's streaming thread or a snapshot worker and takes `lock`.
+ */
+#include "sl-station-private.h"
+#include "sl-guide-render.h"
+#include "sl-guide-script.h"
+#include "sl-guide-view.h"
+#include "sl-snapshot.h"
+
+#include <errno.h>
+
+/* The expert's own picture, in the states table. */
+#define OWN_STATE "self"
+/* docs/guidance.md, POINTER: a resting pointer is repeated this often. */
+#define POINTER_REPEAT_MS 250
+/* Raw frames the township keeps for stills: about 130 ms at 30 fps, which
+ * covers the expert's estimate of the frame it looked at. */
+#define KEPT_FRAMES 4
+
+struct _SlStationGuide
+{
+  SlStation *st;
+  /* Guards states and style: the draw function reads them on streaming
+   * and worker threads while the control thread applies messages. */
+  GMutex lock;
+  GHashTable *states; /* peer id (or OWN_STATE) → SlGuideState, owned */
+  SlGuideStyle style; /* township: its probe image */
+  gchar *room;        /* from the hub's welcome: names the stills */
+  FILE *log;          /* --guide-log, or NULL */
+
+  /* expert */
+  GArray *script; /* element-type SlGuideScriptEntry, or NULL */
+  guint script_pos;
+  gint64 script_t0_us; /* when the replay started, 0: not yet */
+  guint script_timer;
+  SlSession *active; /* the session whose "sl-guide" is open; not owned */
+  guint64 pointer_seq;
+  SlGuideMsg last_pointer; /* the latest pointer sent, for repeats */
+  guint pointer_timer;
+  gboolean anchored; /* the township's media clock is known */
+  gint64 anchor_media_ms, anchor_local_ms;
+  guint64 script_sent, nacks_received;
+};
+
+static gint64
+now_ms (void)
+{
+  return sl_media_now_us () / 1000;
+}
+
+static SlGuideState *
+state_for (SlStationGuide *g, const gchar *key)
+{
+  SlGuideState *state = g_hash_table_lookup (g->states, key);
+
+  if (state == NULL)
+    {
+      state = sl_guide_state_new ();
+      g_hash_table_insert (g->states, g_strdup (key), state);
+    }
+  return state;
+}
+
+/* --guide-log: one line per event, "EVENT TYPE ID MONOTONIC_US", for the
+ * benchmark that times a mark from the expert to the township. */
+static void
+log_event (SlStationGuide *g, const gchar *event, const SlGuideMsg *msg)
+{
+  if (g->log == NULL)
+    return;
+  fprintf (g->log, "%s %s %s %" G_GINT64_FORMAT "\n", event,
+           sl_guide_type_name (msg->type),
+           msg->type == SL_GUIDE_MARK ? msg->mark.id : "-", sl_media_now_us ());
+}
+
+/* ---- drawing ---- */
+
+static void
+draw_states (cairo_t *cr, guint width, guint height, gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  GHashTableIter iter;
+  gpointer state;
+  gint64 now = now_ms ();
+
+  g_mutex_lock (&g->lock);
+  g_hash_table_iter_init (&iter, g->states);
+  while (g_hash_table_iter_next (&iter, NULL, &state))
+    sl_guide_render (cr, width, height, state,
+                     g->style.source_width ? &g->style : NULL, now);
+  g_mutex_unlock (&g->lock);
+}
+
+gboolean
+sl_station_guide_write_png (SlStation *st, GstSample *frame, const gchar *path,
+                            GError **error)
+{
+  if (st->guide == NULL)
+    return sl_snapshot_write_png (frame, path, error);
+  return sl_guide_view_write_png (frame, draw_states, st->guide, path, error);
+}
+
+GstSample *
+sl_station_guide_snapshot_frame (SlStation *st, gboolean only_new)
+{
+  GstSample *sample = NULL;
+
+  if (st->opt->kind == SL_STATION_TOWNSHIP && st->capture != NULL)
+    return sl_capture_get_frame (st->capture, -1, NULL);
+  g_mutex_lock (&st->sample_lock);
+  if (st->last_sample != NULL && (st->sample_is_new || !only_new))
+    sample = gst_sample_ref (st->last_sample);
+  st->sample_is_new = FALSE;
+  g_mutex_unlock (&st->sample_lock);
+  return sample;
+}
+
+GstElement *
+sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
+                            const gchar *description)
+{
+  /* No overlay for a sink that shows nothing: it would only cost a
+   * conversion of every frame. */
+  if (st->guide == NULL || sink == NULL || description == NULL
+      || g_str_has_prefix (description, "none"))
+    return sink;
+  return sl_guide_view_wrap_sink (sink, draw_states, st->guide);
+}
+
+/* ---- media time ---- */
+
+/* Expert: the township's media time of the picture on screen now. */
+static gint64
+expert_media_ms (SlStationGuide *g, SlSession *session)
+{
+  SlSessionStats stats;
+  gint64 ms;
+
+  if (!g->anchored)
+    return 0;
+  sl_session_get_stats (session, &stats);
+  ms = g->anchor_media_ms + (now_ms () - g->anchor_local_ms);
+  if (stats.latency_estimate_ms > 0)
+    ms -= (gint64)stats.latency_estimate_ms;
+  return CLAMP (ms, 0, SL_GUIDE_MAX_INT);
+}
+
+static void
+anchor_media_time (SlStationGuide *g, SlSession *session, gint64 media_ms)
+{
+  SlSessionStats stats;
+
+  sl_session_get_stats (session, &stats);
+  g->anchor_media_ms
+      = media_ms + (stats.dc_rtt_ms > 0 ? (gint64)(stats.dc_rtt_ms / 2) : 0);
+  g->anchor_local_ms = now_ms ();
+  g->anchored = TRUE;
+}
+
+/* ---- sending (expert) ---- */
+
+static gboolean
+send_and_apply (SlStationGuide *g, SlSession *session, SlGuideMsg *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  msg->media_ms = expert_media_ms (g, session);
+  if (msg->type == SL_GUIDE_POINTER)
+    msg->pointer.seq = ++g->pointer_seq;
+  if (!sl_session_send_guide (session, msg))
+    return FALSE;
+  log_event (g, "sent", msg);
+  g_mutex_lock (&g->lock);
+  ok = sl_guide_state_apply (state_for (g, OWN_STATE), msg, now_ms (), &error);
+  g_mutex_unlock (&g->lock);
+  if (!ok)
+    sl_station_log (g->st, "guidance: own picture refused a %s: %s",
+                    sl_guide_type_name (msg->type), error->message);
+  return TRUE;
+}
+
+static gboolean
+on_pointer_repeat (gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  SlGuideMsg msg = g->last_pointer;
+
+  if (g->active != NULL)
+    send_and_apply (g, g->active, &msg);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A resting pointer is repeated, so that a lost message (the pointer
+ * channel does not retransmit) is made good within POINTER_REPEAT_MS. */
+static void
+note_pointer (SlStationGuide *g, const SlGuideMsg *msg)
+{
+  g->last_pointer = *msg;
+  g_clear_handle_id (&g->pointer_timer, g_source_remove);
+  if (msg->pointer.visible)
+    g->pointer_timer = g_timeout_add (POINTER_REPEAT_MS, on_pointer_repeat, g);
+}
+
+static void schedule_script (SlStationGuide *g);
+
+/* Sends one entry; FALSE if it must wait for the channel.  A pointer
+ * position that cannot go now is dropped: the next one replaces it. */
+static gboolean
+send_entry (SlStationGuide *g, const SlGuideScriptEntry *entry)
+{
+  SlGuideMsg msg = entry->msg;
+
+  if (!send_and_apply (g, g->active, &msg))
+    return msg.type == SL_GUIDE_POINTER;
+  g->script_sent++;
+  if (msg.type == SL_GUIDE_POINTER)
+    note_pointer (g, &msg);
+  if (msg.type == SL_GUIDE_STILL_REQUEST)
+    sl_station_still_on_message (g->st, g->active, &msg);
+  return TRUE;
+}
+
+static gboolean
+on_script_timer (gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  gint64 now = sl_media_now_us ();
+
+  g->script_timer = 0;
+  while (g->active != NULL && g->script_pos < g->script->len)
+    {
+      const SlGuideScriptEntry *entry
+          = &g_array_index (g->script, SlGuideScriptEntry, g->script_pos);
+
+      if (g->script_t0_us + entry->at_ms * 1000 > now)
+        break;
+      if (!send_entry (g, entry))
+        return G_SOURCE_REMOVE; /* resumed when the channel opens again */
+      g->script_pos++;
+    }
+  if (g->script_pos == g->script->len)
+    sl_station_log (g->st, "guidance script: all %u entries sent",
+                    g->script->len);
+  else
+    schedule_script (g);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_script (SlStationGuide *g)
+{
+  const SlGuideScriptEntry *entry;
+  gint64 due_us, wait_ms;
+
+  if (g->script == NULL || g->active == NULL || g->script_timer != 0
+      || g->script_pos >= g->script->len)
+    return;
+  if (g->script_t0_us == 0)
+    {
+      g->script_t0_us = sl_media_now_us ();
+      sl_station_log (g->st, "guidance script: starting (%u entries)",
+                      g->script->len);
+    }
+  entry = &g_array_index (g->script, SlGuideScriptEntry, g->script_pos);
+  due_us = g->script_t0_us + entry->at_ms * 1000;
+  wait_ms = MAX (0, (due_us - sl_media_now_us () + 999) / 1000);
+  g->script_timer = g_timeout_add ((guint)wait_ms, on_script_timer, g);
+}
+
+/* Expert, a new "sl-guide": a township that lost the previous channel may
+ * have lost messages too, so it is told the marks as they stand (a clear,
+ * then each live mark in drawing order). */
+static void
+resend_marks (SlStationGuide *g, SlSession *session)
+{
+  SlGuideState *own = g_hash_table_lookup (g->states, OWN_STATE);
+  SlGuideMsg msg = { .type = SL_GUIDE_CLEAR };
+  guint n = own ? sl_guide_state_n_marks (own) : 0;
+  gint64 now = now_ms ();
+
+  if (n == 0)
+    return;
+  msg.media_ms = expert_media_ms (g, session);
+  sl_session_send_guide (session, &msg);
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 expires;
+      const SlGuideMark *mark = sl_guide_state_nth_mark (own, i, &expires);
+
+      if (expires <= now)
+        continue;
+      msg.type = SL_GUIDE_MARK;
+      msg.mark = *mark;
+      if (mark->ttl_ms > 0)
+        msg.mark.ttl_ms = MAX (1, expires - now);
+      sl_session_send_guide (session, &msg);
+    }
+  sl_station_log (g->st, "guidance: sent the %u live marks again", n);
+}
+
+/* ---- receiving ---- */
+
+static void
+township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  /* Rights by role: a trainee watches and does not draw on the picture. */
+  if (GPOINTER_TO_INT (g_hash_table_lookup (
+          g->st->room_peers, sl_session_get_peer_id (session)))
+      == SL_ROLE_TRAINEE)
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "a trainee does not draw");
+      g_info ("guidance: refused a %s: %s", sl_guide_type_name (msg->type),
+              error->message);
+      sl_session_send_guide_nack (session, error, msg->media_ms,
+                                  sl_guide_type_name (msg->type), NULL);
+      return;
+    }
+  g_mutex_lock (&g->lock);
+  ok = sl_guide_state_apply (state_for (g, sl_session_get_peer_id (session)),
+                             msg, now_ms (), &error);
+  g_mutex_unlock (&g->lock);
+  if (ok)
+    {
+      log_event (g, "applied", msg);
+      return;
+    }
+  g_info ("guidance: refused a %s: %s", sl_guide_type_name (msg->type),
+          error->message);
+  sl_session_send_guide_nack (session, error, msg->media_ms,
+                              sl_guide_type_name (msg->type),
+                              msg->type == SL_GUIDE_MARK ? msg->mark.id : NULL);
+}
+
+void
+sl_station_guide_on_message (SlStation *st, SlSession *session,
+                             const SlGuideMsg *msg)
+{
+  SlStationGuide *g = st->guide;
+  const gboolean township = st->opt->kind == SL_STATION_TOWNSHIP;
+
+  if (g == NULL)
+    return;
+  switch (msg->type)
+    {
+    case SL_GUIDE_NACK:
+      g->nacks_received++;
+      sl_station_log (st, "guidance: the peer refused a %s message (%s)",
+                      msg->nack.ref_type[0] ? msg->nack.ref_type : "guidance",
+                      sl_guide_reason_name (msg->nack.reason));
+      sl_station_still_on_message (st, session, msg);
+      break;
+    case SL_GUIDE_STILL_REQUEST:
+    case SL_GUIDE_STILL_META:
+    case SL_GUIDE_STILL_CHUNK:
+    case SL_GUIDE_STILL_END:
+      sl_station_still_on_message (st, session, msg);
+      break;
+    case SL_GUIDE_IMAGE:
+      if (township)
+        break;
+      anchor_media_time (g, session, msg->media_ms);
+      g_mutex_lock (&g->lock);
+      sl_guide_state_apply (state_for (g, OWN_STATE), msg, now_ms (), NULL);
+      g_mutex_unlock (&g->lock);
+      break;
+    default:
+      /* Marks, pointer, cues, prompts: what a viewer draws on the
+       * township's picture.  A township draws nothing on the expert's. */
+      if (township)
+        township_apply (g, session, msg);
+      break;
+    }
+}
+
+static void
+send_image (SlStation *st, SlSession *session)
+{
+  SlGuideMsg msg = { .type = SL_GUIDE_IMAGE };
+
+  if (st->probe_width == 0 || st->probe_height == 0)
+    return;
+  msg.media_ms = MAX (0, sl_capture_media_now_ms (st->capture));
+  msg.image.width = st->probe_width;
+  msg.image.height = st->probe_height;
+  msg.image.mm_per_px_x = msg.image.mm_per_px_y = st->probe_mm_per_px;
+  if (!sl_session_send_guide (session, &msg))
+    g_info ("guidance: could not announce the probe image");
+}
+
+void
+sl_station_guide_on_channel (SlStation *st, SlSession *session,
+                             const gchar *label, gboolean open)
+{
+  SlStationGuide *g = st->guide;
+  const gboolean pointer = g_str_equal (label, SL_GUIDE_POINTER_CHANNEL);
+
+  if (g == NULL)
+    return;
+  if (st->opt->kind == SL_STATION_TOWNSHIP)
+    {
+      if (open && pointer)
+        {
+          g_mutex_lock (&g->lock);
+          sl_guide_state_reset_pointer (
+              state_for (g, sl_session_get_peer_id (session)));
+          g_mutex_unlock (&g->lock);
+        }
+      else if (open && st->capture != NULL)
+        send_image (st, session);
+      return;
+    }
+  if (pointer)
+    {
+      /* A new channel's receiver forgets the last seq: start again. */
+      if (open)
+        g->pointer_seq = 0;
+      return;
+    }
+  if (!open)
+    {
+      if (g->active == session)
+        g->active = NULL;
+      g_clear_handle_id (&g->script_timer, g_source_remove);
+      return;
+    }
+  g->active = session;
+  resend_marks (g, session);
+  schedule_script (g);
+}
+
+void
+sl_station_guide_session_removed (SlStation *st, SlSession *session)
+{
+  SlStationGuide *g = st->guide;
+
+  if (g == NULL)
+    return;
+  sl_station_still_session_removed (st, session);
+  if (g->active == session)
+    {
+      g->active = NULL;
+      g_clear_handle_id (&g->script_timer, g_source_remove);
+      g_clear_handle_id (&g->pointer_timer, g_source_remove);
+    }
+}
+
+void
+sl_station_guide_tick (SlStation *st)
+{
+  if (st->guide != NULL)
+    sl_station_still_tick (st);
+}
+
+/* ---- stats ---- */
+
+static void
+add_state_stats (SlStationGuide *g, const gchar *key, JsonObject *rec)
+{
+  SlGuideState *state;
+  SlGuidePointer pointer;
+  SlGuideCue cue;
+  SlGuidePrompt prompt;
+  gint64 now = now_ms ();
+  guint live = 0;
+
+  g_mutex_lock (&g->lock);
+  state = g_hash_table_lookup (g->states, key);
+  if (state == NULL)
+    {
+      g_mutex_unlock (&g->lock);
+      return;
+    }
+  for (guint i = 0; i < sl_guide_state_n_marks (state); i++)
+    {
+      gint64 expires;
+
+      sl_guide_state_nth_mark (state, i, &expires);
+      live += expires > now;
+    }
+  json_object_set_int_member (rec, "guide_marks", live);
+  json_object_set_int_member (rec, "guide_undo", sl_guide_state_n_undo (state));
+  if (sl_guide_state_get_pointer (state, now, &pointer))
+    {
+      json_object_set_double_member (rec, "guide_pointer_x", pointer.at.x);
+      json_object_set_double_member (rec, "guide_pointer_y", pointer.at.y);
+      json_object_set_int_member (rec, "guide_pointer_seq", pointer.seq);
+    }
+  if (sl_guide_state_get_cue (state, now, &cue, NULL))
+    json_object_set_string_member (rec, "guide_cue",
+                                   sl_guide_cue_name (cue.cue));
+  if (sl_guide_state_get_prompt (state, now, &prompt))
+    json_object_set_string_member (rec, "guide_prompt",
+                                   sl_guide_prompt_name (prompt.prompt));
+  g_mutex_unlock (&g->lock);
+}
+
+void
+sl_station_guide_add_stats (SlStation *st, SlSession *session, JsonObject *rec)
+{
+  SlStationGuide *g = st->guide;
+  SlSessionGuideStats gs;
+
+  if (g == NULL)
+    return;
+  sl_session_get_guide_stats (session, &gs);
+  json_object_set_boolean_member (
+      rec, "guide_open", sl_session_guide_is_open (session, SL_GUIDE_MARK));
+  json_object_set_int_member (rec, "guide_received", gs.received);
+  json_object_set_int_member (rec, "guide_refused", gs.refused);
+  json_object_set_int_member (rec, "guide_sent", gs.sent);
+  json_object_set_int_member (rec, "guide_nacks_sent", gs.nacks_sent);
+  json_object_set_int_member (rec, "guide_nacks_received", g->nacks_received);
+  add_state_stats (g,
+                   st->opt->kind == SL_STATION_TOWNSHIP
+                       ? sl_session_get_peer_id (session)
+                       : OWN_STATE,
+                   rec);
+  if (g->script != NULL)
+    {
+      json_object_set_int_member (rec, "guide_script_sent", g->script_sent);
+      json_object_set_boolean_member (rec, "guide_script_done",
+                                      g->script_pos == g->script->len);
+    }
+  sl_station_still_add_stats (st, rec);
+  if (st->opt->kind == SL_STATION_EXPERT && g->anchored)
+    json_object_set_int_member (rec, "guide_media_ms",
+                                expert_media_ms (g, session));
+}
+
+/* ---- life ---- */
+
+void
+sl_station_guide_set_room (SlStation *st, const gchar *room)
+{
+  if (st->guide == NULL || room == NULL)
+    return;
+  g_free (st->guide->room);
+  st->guide->room = g_strdup (room);
+}
+
+const gchar *
+sl_station_guide_room (SlStation *st)
+{
+  return st->guide && st->guide->room ? st->guide->room : "room";
+}
+
+static SlExitStatus
+load_script (SlStation *st, SlStationGuide *g)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (st->opt->guidance_script == NULL)
+    return SL_EXIT_OK;
+  g->script = sl_guide_script_load (st->opt->guidance_script, &error);
+  if (g->script == NULL)
+    {
+      g_printerr ("%s: --guidance-script: %s\n", st->name, error->message);
+      return SL_EXIT_USAGE;
+    }
+  sl_station_log (
+      st, "guidance script %s: %u entries over %.1f s",
+      st->opt->guidance_script, g->script->len,
+      g_array_index (g->script, SlGuideScriptEntry, g->script->len - 1).at_ms
+          / 1000.0);
+  return SL_EXIT_OK;
+}
+
+SlExitStatus
+sl_station_guide_prepare (SlStation *st)
+{
+  SlStationGuide *g = g_new0 (SlStationGuide, 1);
+
+  g->st = st;
+  g_mutex_init (&g->lock);
+  g->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)sl_guide_state_free);
+  st->guide = g;
+  if (st->opt->kind == SL_STATION_TOWNSHIP)
+    {
+      g->style.source_width = st->probe_width;
+      g->style.source_height = st->probe_height;
+      g->style.mm_per_px_x = g->style.mm_per_px_y = st->probe_mm_per_px;
+      if (st->capture != NULL)
+        sl_capture_keep_frames (st->capture, KEPT_FRAMES);
+    }
+  if (st->opt->guide_log != NULL)
+    {
+      g->log = fopen (st->opt->guide_log, "a");
+      if (g->log == NULL)
+        {
+          g_printerr ("%s: cannot open --guide-log %s: %s\n", st->name,
+                      st->opt->guide_log, g_strerror (errno));
+          return SL_EXIT_USAGE;
+        }
+      setvbuf (g->log, NULL, _IOLBF, 0);
+    }
+  return load_script (st, g);
+}
+
+void
+sl_station_guide_finish (SlStation *st)
+{
+  g_autoptr (GstSample) frame = NULL;
+
+  if (st->guide == NULL || st->opt->kind != SL_STATION_TOWNSHIP
+      || st->capture == NULL)
+    return;
+  /* The final snapshot is written after the capture is gone: keep its
+   * newest frame where the report looks for the last picture. */
+  frame = sl_capture_get_frame (st->capture, -1, NULL);
+  if (frame == NULL)
+    return;
+  g_mutex_lock (&st->sample_lock);
+  g_clear_pointer (&st->last_sample, gst_sample_unref);
+  st->last_sample = g_steal_pointer (&frame);
+  g_mutex_unlock (&st->sample_lock);
+}
+
+void
+sl_station_guide_free (SlStation *st)
+{
+  SlStationGuide *g = st->guide;
+
+  if (g == NULL)
+    return;
+  sl_station_still_free (st);
+  g_clear_handle_id (&g->script_timer, g_source_remove);
+  g_clear_handle_id (&g->pointer_timer, g_source_remove);
+  g_clear_pointer (&g->script, g_array_unref);
+  g_clear_pointer (&g->states, g_hash_table_unref);
+  g_clear_pointer (&g->log, fclose);
+  g_mutex_clear (&g->lock);
+  g_free (g->room);
+  g_free (g);
+  st->guide = NULL;
+}
