@@ -189,3 +189,19 @@ sl_degrade_update (SlDegrade *degrade, guint target_bps, gint64 now_us,
   decision->level = level;
   decision->below_floor = degrade->below_floor;
 }
+
+void
+sl_degrade_config_fit_rate (SlDegradeConfig *config, guint video_bps)
+{
+  gdouble pixels = (gdouble)config->src_width * config->src_height
+                   * MAX (config->fps, 1.0);
+  gdouble bpp;
+
+  if (pixels <= 0 || video_bps == 0)
+    return;
+  bpp = video_bps / pixels;
+  if (config->bpp_up > 0.95 * bpp)
+    config->bpp_up = 0.95 * bpp;
+  if (config->bpp_down > 0.75 * bpp)
+    config->bpp_down = 0.75 * bpp;
+}

@@ -76,6 +76,14 @@ typedef struct
 void sl_degrade_config_init (SlDegradeConfig *config, guint width, guint height,
                              gdouble fps);
 
+/* The user's own choice of size and bitrate is never "too few bits": a
+ * picture configured at 1080p and 2 Mbit/s (0.032 bits per pixel, below
+ * the default thresholds) must stay at full size while the link carries
+ * the configured @video_bps, and only step down when the controller gives
+ * less.  Lowers the thresholds, when needed, to just below what
+ * @video_bps gives at full size (up: 0.95 of it, down: 0.75). */
+void sl_degrade_config_fit_rate (SlDegradeConfig *config, guint video_bps);
+
 /* Sets up @degrade at full size.  Nonsensical values in @config are
  * replaced by sane ones (an "up" threshold not above "down" is raised to
  * 1.5 × "down"). */

@@ -166,6 +166,7 @@ apply_target (SlSession *self, gpointer data)
       sl_degrade_config_init (&config, w, h, fps);
       config.floor_bps = self->floor_kbps * 1000;
       config.reserve_bps = SL_RATE_RESERVE_BPS;
+      sl_degrade_config_fit_rate (&config, self->video_bitrate_kbps * 1000);
       sl_degrade_init (&self->degrade, &config);
       self->degrade_ready = TRUE;
     }

@@ -236,6 +236,45 @@ test_bad_config (void)
   g_assert_cmpuint (out.height, >=, 2);
 }
 
+/* 1080p at 2 Mbit/s, as configured: full size at the configured rate
+ * (the default thresholds would have halved the picture at once), and
+ * smaller only when the controller gives less. */
+static void
+test_fit_rate (void)
+{
+  SlDegradeConfig config;
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  sl_degrade_config_init (&config, 1920, 1080, 30);
+  sl_degrade_init (&d, &config);
+  sl_degrade_update (&d, 2000000, 0, &out);
+  g_assert_cmpuint (out.width, <, 1920);
+
+  sl_degrade_config_init (&config, 1920, 1080, 30);
+  sl_degrade_config_fit_rate (&config, 2000000);
+  g_assert_cmpfloat (config.bpp_up, <, 2e6 / (1920.0 * 1080 * 30));
+  g_assert_cmpfloat (config.bpp_down, <, config.bpp_up);
+  sl_degrade_init (&d, &config);
+  for (gint64 t = 0; t < 20; t++)
+    {
+      sl_degrade_update (&d, 2000000, t * G_USEC_PER_SEC, &out);
+      g_assert_cmpuint (out.width, ==, 1920);
+    }
+  /* A third of the rate is too little even so. */
+  for (gint64 t = 20; t < 40; t++)
+    sl_degrade_update (&d, 700000, t * G_USEC_PER_SEC, &out);
+  g_assert_cmpuint (out.width, <, 1920);
+
+  /* A generous configured rate leaves the defaults alone. */
+  sl_degrade_config_init (&config, 1280, 720, 30);
+  sl_degrade_config_fit_rate (&config, 8000000);
+  g_assert_cmpfloat (config.bpp_up, ==, 0.08);
+  g_assert_cmpfloat (config.bpp_down, ==, 0.05);
+  sl_degrade_config_fit_rate (&config, 0);
+  g_assert_cmpfloat (config.bpp_down, ==, 0.05);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -248,5 +287,6 @@ main (int argc, char **argv)
   g_test_add_func ("/degrade/floor", test_floor);
   g_test_add_func ("/degrade/reserve", test_reserve);
   g_test_add_func ("/degrade/bad-config", test_bad_config);
+  g_test_add_func ("/degrade/fit-rate", test_fit_rate);
   return g_test_run ();
 }
