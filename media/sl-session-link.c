@@ -22,6 +22,7 @@
 #include "sl-session-private.h"
 #include "sl-stats.h"
 
+#include <gst/base/gstbasesink.h>
 #include <math.h>
 
 #define GST_CAT_DEFAULT sl_session_debug
@@ -231,6 +232,53 @@ adapt_protection (SlSession *self)
     }
 }
 
+/* The GstBaseSink that shows the pictures: the display element itself, or
+ * the first base sink inside it when it is a bin. */
+static GstElement *
+find_base_sink (GstElement *display)
+{
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+  GstElement *found = NULL;
+
+  if (GST_IS_BASE_SINK (display))
+    return gst_object_ref (display);
+  if (!GST_IS_BIN (display))
+    return NULL;
+  it = gst_bin_iterate_recurse (GST_BIN (display));
+  while (found == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+
+      if (GST_IS_BASE_SINK (e))
+        found = gst_object_ref (e);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return found;
+}
+
+/* VIEWER: what the display showed and dropped, from its base sink. */
+static void
+read_display (SlSession *self)
+{
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstStructure) s = NULL;
+  guint64 rendered = 0, dropped = 0;
+
+  if (self->display == NULL || (sink = find_base_sink (self->display)) == NULL)
+    return;
+  g_object_get (sink, "stats", &s, NULL);
+  if (s == NULL)
+    return;
+  gst_structure_get_uint64 (s, "rendered", &rendered);
+  gst_structure_get_uint64 (s, "dropped", &dropped);
+  g_mutex_lock (&self->stats_lock);
+  self->stats.display_rendered = rendered;
+  self->stats.display_dropped = dropped;
+  g_mutex_unlock (&self->stats_lock);
+}
+
 /* Control thread, once a second, after the stats poll. */
 void
 sl_session_link_poll (SlSession *self)
@@ -243,6 +291,8 @@ sl_session_link_poll (SlSession *self)
   read_recovery (self, &r);
   if (self->role == SL_SESSION_SENDER)
     adapt_protection (self);
+  else
+    read_display (self);
   sample.now_us = sl_media_now_us ();
   sample.last_rx_us = __atomic_load_n (&self->last_rx_us, __ATOMIC_RELAXED);
 

@@ -536,11 +536,16 @@ build_video_receive (SlSession *self, GError **error)
   gst_pad_add_probe (dec_sink, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input,
                      self, NULL);
 
-  display[0] = make_queue ("display-queue", 1, error);
+  /* One picture, the newest, for a sink that shows it at once; a paced
+   * sink holds each until its time, so the queue keeps what arrives
+   * meanwhile (at most half a second, then the oldest goes). */
+  display[0] = make_queue ("display-queue", self->paced_display ? 15 : 1,
+                           error);
   display[1] = sl_media_make_element ("videoconvert", "display-convert", error);
   display[2] = take_sink (&self->video_sink, error);
   if (add_chain (self, tee, display, 3, error) == NULL)
     return NULL;
+  self->display = gst_object_ref (display[2]);
   if (self->callbacks.video_frame != NULL
       && !add_frame_branch (self, tee, error))
     return NULL;

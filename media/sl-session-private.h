@@ -37,6 +37,8 @@ struct _SlSession
   SlJitterPolicy video_jitter_policy; /* control thread */
   gboolean send_audio;
   gboolean recv_audio;
+  gboolean paced_display;
+  GstElement *display; /* VIEWER: the display sink (or its bin), owned */
   SlSessionCallbacks callbacks;
   gpointer user_data;
 

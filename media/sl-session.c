@@ -427,6 +427,7 @@ sl_session_new (const SlSessionConfig *config,
   self->video_jitter_policy.frame_ms = 33;
   self->video_jitter_policy.round_trips = 2;
   self->jitter_ms = self->jitter_policy.current_ms;
+  self->paced_display = config->paced_display;
   self->send_audio = config->send_audio;
   self->recv_audio = config->recv_audio;
   self->callbacks = *callbacks;
@@ -656,6 +657,7 @@ sl_session_finalize (GObject *object)
   gst_clear_object (&self->video_src);
   gst_clear_object (&self->audio_src);
   gst_clear_object (&self->video_trans);
+  gst_clear_object (&self->display);
   sl_session_rate_clear (self);
   gst_clear_object (&self->pipeline);
   g_clear_pointer (&self->context, g_main_context_unref);

@@ -76,6 +76,9 @@ typedef struct
   guint restart_after_ms;
   /* This session replaces one that failed: its link starts "recovering". */
   gboolean resumed;
+  /* VIEWER: the display sink waits for the clock (smooth, paced display):
+   * its queue then holds up to half a second of pictures instead of one. */
+  gboolean paced_display;
   /* VIEWER: sink for decoded video (transfer floating; NULL: fakesink). */
   GstElement *video_sink;
   /* Sink for decoded audio (transfer floating; NULL: fakesink). */
@@ -171,6 +174,9 @@ typedef struct
   SlLinkState link_state;
   gchar link_reason[64];
   gint64 silence_ms;
+  /* VIEWER: pictures the display sink showed, and dropped as too late
+   * (its GstBaseSink "stats"; 0 for a sink that keeps none). */
+  guint64 display_rendered, display_dropped;
 } SlSessionStats;
 
 /* Creates a session (does not start it).  Returns NULL with @error if an

@@ -122,6 +122,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->link_state = cur->link_state;
   out->link_reason = cur->link_reason;
   out->silence_ms = cur->silence_ms;
+  out->display_rendered = cur->display_rendered;
+  out->display_dropped = cur->display_dropped;
 }
 
 static void
@@ -211,6 +213,10 @@ sl_stats_to_json (const SlStatsReport *r)
       json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
       json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
       json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
+      json_object_set_int_member (obj, "display_rendered",
+                                  (gint64)r->display_rendered);
+      json_object_set_int_member (obj, "display_dropped",
+                                  (gint64)r->display_dropped);
       set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
       set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
                            TRUE);

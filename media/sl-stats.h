@@ -46,6 +46,7 @@ typedef struct
   SlLinkState link_state;
   const gchar *link_reason; /* points into the snapshot; "" if none */
   gint64 silence_ms;
+  guint64 display_rendered, display_dropped; /* VIEWER, totals */
 } SlStatsReport;
 
 /* The round trip to show and to size buffers with: RTCP's when known (a

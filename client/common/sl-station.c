@@ -237,6 +237,15 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   if (role == SL_SESSION_VIEWER)
     config.video_sink
         = sl_sources_make_video_sink (st->opt->sink, &video_desc, &error);
+  /* --paced: the sink shows each picture at its running time plus the
+   * pipeline's latency (the jitter buffer's, mostly) rather than at
+   * once; the session gives it a queue deep enough to wait in. */
+  config.paced_display = st->opt->paced;
+  if (role == SL_SESSION_VIEWER && error == NULL && st->opt->paced
+      && config.video_sink != NULL
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (config.video_sink),
+                                       "sync"))
+    g_object_set (config.video_sink, "sync", TRUE, NULL);
   if (role == SL_SESSION_VIEWER && error == NULL)
     config.video_sink
         = sl_station_guide_wrap_sink (st, config.video_sink, video_desc);

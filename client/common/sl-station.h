@@ -69,6 +69,7 @@ typedef struct
   /* expert */
   gchar *sink;
   gchar *guidance_script;
+  gboolean paced; /* --paced: the display waits for the clock */
   gboolean verify_phantom;
   gint phantom_seed;
   gchar *latency_log;

@@ -50,9 +50,15 @@ main (int argc, char **argv)
       "Seed the township's phantom uses (default 1)", "N" },
     { "latency-log", 0, 0, G_OPTION_ARG_FILENAME, &opt.latency_log,
       "Append one line per decoded picture that carries the township's "
-      "latency stamp: \"INDEX LATENCY_US\" (INDEX: the phantom's frame "
-      "index, or -1)",
+      "latency stamp: \"INDEX LATENCY_US ARRIVAL_US\" (INDEX: the "
+      "phantom's frame index, or -1)",
       "FILE" },
+    { "paced", 0, 0, G_OPTION_ARG_NONE, &opt.paced,
+      "Show each picture at its due time on the clock instead of the moment "
+      "it is decoded: smoother motion over a jittery link, for the jitter "
+      "buffer's latency more delay (the window, or a gst: sink that "
+      "has a sync property)",
+      NULL },
     { "guidance-script", 0, 0, G_OPTION_ARG_FILENAME, &opt.guidance_script,
       "Send the marks, pointer moves, cues, prompts and still requests of "
       "FILE at their times once the guidance channel is open (JSON lines; "
