@@ -6,11 +6,24 @@
  * lets cairo write the PNG into memory; g_file_set_contents then writes
  * it under a temporary name and renames it.  No pipeline is built, so a
  * snapshot costs one conversion and one PNG encode.
+ *
+ * The window's input: a video sink sends the window's mouse and key
+ * events upstream as GstNavigation events, positions already mapped from
+ * the window to the pixels of the video it was given (ximagesink and
+ * xvimagesink undo their own scaling and letterbox).  Between the
+ * overlay and the sink there is only a videoconvert, which changes the
+ * format and never the size, so at the overlay's src pad those positions
+ * are pixels of the very frame the overlay draws on, and dividing by its
+ * size gives the protocol's normalised position.  The probe there drops
+ * the events it took: the decoder and the network side have no use for
+ * them.
  */
 #include "sl-guide-view.h"
 #include "sl-media.h"
 
+#include <gst/video/navigation.h>
 #include <gst/video/video.h>
+#include <string.h>
 
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
 #define CAIRO_RGB24_FORMAT GST_VIDEO_FORMAT_BGRx
@@ -123,8 +136,11 @@ sl_guide_view_write_png (GstSample *frame, SlGuideDrawFunc draw,
 typedef struct
 {
   SlGuideDrawFunc draw;
+  SlGuideViewInputFunc input; /* nullable */
   gpointer user_data;
-  gint width, height; /* streaming thread: from the overlay's caps */
+  /* Written by the streaming thread from the overlay's caps, read there
+   * and by the sink's event thread: atomics. */
+  gint width, height;
 } Overlay;
 
 static void
@@ -134,8 +150,8 @@ on_caps_changed (GstElement *overlay, GstCaps *caps, Overlay *o)
 
   if (gst_video_info_from_caps (&info, caps))
     {
-      o->width = GST_VIDEO_INFO_WIDTH (&info);
-      o->height = GST_VIDEO_INFO_HEIGHT (&info);
+      g_atomic_int_set (&o->width, GST_VIDEO_INFO_WIDTH (&info));
+      g_atomic_int_set (&o->height, GST_VIDEO_INFO_HEIGHT (&info));
     }
 }
 
@@ -143,13 +159,88 @@ static void
 on_draw (GstElement *overlay, cairo_t *cr, guint64 timestamp, guint64 duration,
          Overlay *o)
 {
-  if (o->width > 0 && o->height > 0)
-    o->draw (cr, o->width, o->height, o->user_data);
+  gint w = g_atomic_int_get (&o->width), h = g_atomic_int_get (&o->height);
+
+  if (w > 0 && h > 0)
+    o->draw (cr, w, h, o->user_data);
+}
+
+/* Fills @out from a navigation event; FALSE for one the guidance does
+ * not use (scrolls, touches, commands) or a mouse event before the
+ * first frame gave the picture's size. */
+static gboolean
+read_navigation (GstEvent *event, gint width, gint height,
+                 SlGuideInputEvent *out)
+{
+  GstNavigationModifierType state = GST_NAVIGATION_MODIFIER_NONE;
+  const gchar *key = NULL;
+  gdouble x = 0, y = 0;
+  gint button = 0;
+  gboolean mouse = TRUE, ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  switch (gst_navigation_event_get_type (event))
+    {
+    case GST_NAVIGATION_EVENT_MOUSE_MOVE:
+      out->type = SL_GUIDE_INPUT_MOVE;
+      ok = gst_navigation_event_parse_mouse_move_event (event, &x, &y);
+      break;
+    case GST_NAVIGATION_EVENT_MOUSE_BUTTON_PRESS:
+    case GST_NAVIGATION_EVENT_MOUSE_BUTTON_RELEASE:
+      out->type = gst_navigation_event_get_type (event)
+                          == GST_NAVIGATION_EVENT_MOUSE_BUTTON_PRESS
+                      ? SL_GUIDE_INPUT_BUTTON_PRESS
+                      : SL_GUIDE_INPUT_BUTTON_RELEASE;
+      ok = gst_navigation_event_parse_mouse_button_event (event, &button, &x,
+                                                          &y);
+      break;
+    case GST_NAVIGATION_EVENT_KEY_PRESS:
+    case GST_NAVIGATION_EVENT_KEY_RELEASE:
+      out->type = gst_navigation_event_get_type (event)
+                          == GST_NAVIGATION_EVENT_KEY_PRESS
+                      ? SL_GUIDE_INPUT_KEY_PRESS
+                      : SL_GUIDE_INPUT_KEY_RELEASE;
+      ok = gst_navigation_event_parse_key_event (event, &key) && key != NULL;
+      mouse = FALSE;
+      break;
+    default:
+      break;
+    }
+  if (!ok || (mouse && (width <= 0 || height <= 0)))
+    return FALSE;
+  if (mouse)
+    {
+      out->x = x / width;
+      out->y = y / height;
+      out->button = button > 0 ? (guint)button : 0;
+    }
+  else
+    g_strlcpy (out->key, key, sizeof out->key);
+  gst_navigation_event_parse_modifier_state (event, &state);
+  out->shift = (state & GST_NAVIGATION_MODIFIER_SHIFT_MASK) != 0;
+  out->time_ms = g_get_monotonic_time () / 1000;
+  return TRUE;
+}
+
+/* On the sink's event thread (see the top of the file). */
+static GstPadProbeReturn
+on_upstream_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Overlay *o = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  SlGuideInputEvent ev;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_NAVIGATION
+      || !read_navigation (event, g_atomic_int_get (&o->width),
+                           g_atomic_int_get (&o->height), &ev))
+    return GST_PAD_PROBE_OK;
+  o->input (&ev, o->user_data);
+  return GST_PAD_PROBE_DROP;
 }
 
 GstElement *
 sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
-                         gpointer user_data)
+                         SlGuideViewInputFunc input, gpointer user_data)
 {
   GstElement *bin, *overlay, *convert;
   g_autoptr (GstPad) pad = NULL;
@@ -165,6 +256,7 @@ sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
     }
   o = g_new0 (Overlay, 1);
   o->draw = draw;
+  o->input = input;
   o->user_data = user_data;
   bin = gst_bin_new ("guide-view");
   g_object_set_data_full (G_OBJECT (bin), "sl-guide-overlay", o, g_free);
@@ -172,6 +264,13 @@ sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
   gst_element_link_many (overlay, convert, sink, NULL);
   g_signal_connect (overlay, "caps-changed", G_CALLBACK (on_caps_changed), o);
   g_signal_connect (overlay, "draw", G_CALLBACK (on_draw), o);
+  if (input != NULL)
+    {
+      g_autoptr (GstPad) src = gst_element_get_static_pad (overlay, "src");
+
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                         on_upstream_event, o, NULL);
+    }
   pad = gst_element_get_static_pad (overlay, "sink");
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
   return bin;

@@ -6,12 +6,20 @@
  * (the stations' --snapshot) or live in front of a video sink (a
  * cairooverlay in the display branch).  What is drawn is the caller's
  * SlGuideDrawFunc, which takes the caller's own lock around its state.
+ * A window's mouse and key events (GstNavigation events, which video
+ * sinks send upstream) are caught in front of the overlay, their
+ * positions normalised to the picture, and handed to the caller's
+ * SlGuideViewInputFunc.
  *
  * sl_guide_view_write_png: any thread (it blocks for the conversion and
  * the PNG encode).  sl_guide_view_wrap_sink: control thread; the draw
- * function then runs on the display's streaming thread.
+ * function then runs on the display's streaming thread, the input
+ * function on the thread the sink sends its events from (its own event
+ * thread for ximagesink and xvimagesink): neither may block.
  */
 #pragma once
+
+#include "sl-guide-input.h"
 
 #include <cairo.h>
 #include <gst/gst.h>
@@ -23,6 +31,13 @@ G_BEGIN_DECLS
 typedef void (*SlGuideDrawFunc) (cairo_t *cr, guint width, guint height,
                                  gpointer user_data);
 
+/* Takes one mouse or key event of the window, its position normalised to
+ * the picture (sl-guide-input.h) and its time stamped on the monotonic
+ * clock.  Runs on a thread of the sink's: must hand the event over and
+ * return. */
+typedef void (*SlGuideViewInputFunc) (const SlGuideInputEvent *event,
+                                      gpointer user_data);
+
 /* Converts @frame (raw video of any format) to RGB, lets @draw (nullable)
  * draw over it, and writes it as an 8-bit RGB PNG to @path under a
  * temporary name renamed into place, so that a reader never sees half a
@@ -32,10 +47,12 @@ gboolean sl_guide_view_write_png (GstSample *frame, SlGuideDrawFunc draw,
                                   GError **error);
 
 /* Returns (transfer floating) a bin "cairooverlay ! videoconvert ! @sink"
- * (taking @sink, floating) that calls @draw for every frame shown, or
+ * (taking @sink, floating) that calls @draw for every frame shown and
+ * @input (nullable) for every mouse and key event the sink reports, or
  * @sink itself when cairooverlay is not installed.  @user_data must
  * outlive the bin. */
 GstElement *sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
+                                     SlGuideViewInputFunc input,
                                      gpointer user_data);
 
 G_END_DECLS

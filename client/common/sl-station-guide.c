@@ -8,7 +8,9 @@
  * the same renderer: the township over its raw probe frames (--snapshot),
  * the expert over its window (a cairooverlay in front of the sink) and
  * its --snapshot.  The expert's messages come from a timed script
- * (--guidance-script, sl-guide-script.h) for now.
+ * (--guidance-script, sl-guide-script.h) and from the mouse and keys in
+ * its window (sl-guide-input.h); both go out by the same path
+ * (send_own), so the expert's own picture shows them alike.
  *
  * media_ms at the expert (docs/guidance.md, SCRIPTS AND MEDIA TIME): the
  * township's `image` message names the township's media time when it was
@@ -18,9 +20,13 @@
  * glass-to-glass latency: the frame on the expert's screen.
  *
  * Threading: control thread, except the draw function, which runs on the
- * display's streaming thread or a snapshot worker and takes `lock`.
+ * display's streaming thread or a snapshot worker and takes `lock`, and
+ * on_window_input, which runs on the display sink's event thread: it
+ * only queues the event under `input_lock` and adds an idle source, and
+ * the control thread maps the queued events to messages.
  */
 #include "sl-station-private.h"
+#include "sl-guide-input.h"
 #include "sl-guide-render.h"
 #include "sl-guide-script.h"
 #include "sl-guide-view.h"
@@ -35,6 +41,9 @@
 /* Raw frames the township keeps for stills: about 130 ms at 30 fps, which
  * covers the expert's estimate of the frame it looked at. */
 #define KEPT_FRAMES 4
+/* Window events queued for the control thread at most: a stalled loop
+ * drops the excess rather than grow without bound. */
+#define MAX_QUEUED_INPUT 1024
 
 struct _SlStationGuide
 {
@@ -59,6 +68,15 @@ struct _SlStationGuide
   gboolean anchored; /* the township's media clock is known */
   gint64 anchor_media_ms, anchor_local_ms;
   guint64 script_sent, nacks_received;
+
+  /* expert, its window's mouse and keys (control thread) */
+  SlGuideInput *input;
+  guint input_flush_timer;
+  /* Guards input_queue and input_idle: the sink's event thread queues
+   * events, the control thread takes them. */
+  GMutex input_lock;
+  GQueue input_queue; /* of SlGuideInputEvent, owned */
+  guint input_idle;
 };
 
 static gint64
@@ -134,16 +152,29 @@ sl_station_guide_snapshot_frame (SlStation *st, gboolean only_new)
   return sample;
 }
 
+static void on_input_message (const SlGuideMsg *msg, gpointer user_data);
+static gboolean own_last_mark (gchar id[SL_GUIDE_MAX_ID_LEN + 1],
+                               gpointer user_data);
+static void on_window_input (const SlGuideInputEvent *event,
+                             gpointer user_data);
+
 GstElement *
 sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
                             const gchar *description)
 {
   /* No overlay for a sink that shows nothing: it would only cost a
    * conversion of every frame. */
-  if (st->guide == NULL || sink == NULL || description == NULL
+  SlStationGuide *g = st->guide;
+
+  if (g == NULL || sink == NULL || description == NULL
       || g_str_has_prefix (description, "none"))
     return sink;
-  return sl_guide_view_wrap_sink (sink, draw_states, st->guide);
+  /* A trainee watches: the township would refuse its marks. */
+  if (st->my_role != SL_ROLE_EXPERT)
+    return sl_guide_view_wrap_sink (sink, draw_states, NULL, g);
+  if (g->input == NULL)
+    g->input = sl_guide_input_new (on_input_message, own_last_mark, g);
+  return sl_guide_view_wrap_sink (sink, draw_states, on_window_input, g);
 }
 
 /* ---- media time ---- */
@@ -221,6 +252,21 @@ note_pointer (SlStationGuide *g, const SlGuideMsg *msg)
     g->pointer_timer = g_timeout_add (POINTER_REPEAT_MS, on_pointer_repeat, g);
 }
 
+/* Sends one of the expert's own messages, a script's or the window's,
+ * and does what follows from it: a pointer is repeated while it rests, a
+ * still request waits for its still.  FALSE if it could not go. */
+static gboolean
+send_own (SlStationGuide *g, SlGuideMsg *msg)
+{
+  if (g->active == NULL || !send_and_apply (g, g->active, msg))
+    return FALSE;
+  if (msg->type == SL_GUIDE_POINTER)
+    note_pointer (g, msg);
+  if (msg->type == SL_GUIDE_STILL_REQUEST)
+    sl_station_still_on_message (g->st, g->active, msg);
+  return TRUE;
+}
+
 static void schedule_script (SlStationGuide *g);
 
 /* Sends one entry; FALSE if it must wait for the channel.  A pointer
@@ -230,13 +276,9 @@ send_entry (SlStationGuide *g, const SlGuideScriptEntry *entry)
 {
   SlGuideMsg msg = entry->msg;
 
-  if (!send_and_apply (g, g->active, &msg))
+  if (!send_own (g, &msg))
     return msg.type == SL_GUIDE_POINTER;
   g->script_sent++;
-  if (msg.type == SL_GUIDE_POINTER)
-    note_pointer (g, &msg);
-  if (msg.type == SL_GUIDE_STILL_REQUEST)
-    sl_station_still_on_message (g->st, g->active, &msg);
   return TRUE;
 }
 
@@ -285,6 +327,126 @@ schedule_script (SlStationGuide *g)
   due_us = g->script_t0_us + entry->at_ms * 1000;
   wait_ms = MAX (0, (due_us - sl_media_now_us () + 999) / 1000);
   g->script_timer = g_timeout_add ((guint)wait_ms, on_script_timer, g);
+}
+
+/* ---- the window's mouse and keys (expert) ---- */
+
+/* SlGuideInputSendFunc.  What the window makes while no channel is open
+ * is dropped: a gesture is made on the picture in front of the expert
+ * now, and means nothing after a reconnection. */
+static void
+on_input_message (const SlGuideMsg *msg, gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  SlGuideMsg copy = *msg;
+  gboolean sent = send_own (g, &copy);
+
+  if (msg->type == SL_GUIDE_POINTER)
+    return;
+  if (!sent)
+    sl_station_log (g->st, "guidance: not connected, dropped the window's %s",
+                    sl_guide_type_name (msg->type));
+  else if (msg->type == SL_GUIDE_MARK)
+    sl_station_log (g->st, "guidance: drew %s %s (%u points) in the window",
+                    sl_guide_kind_name (msg->mark.kind), msg->mark.id,
+                    msg->mark.n_points);
+  else if (msg->type == SL_GUIDE_CUE)
+    sl_station_log (g->st, "guidance: cue %s %s from the window",
+                    sl_guide_cue_name (msg->cue.cue),
+                    sl_guide_dir_name (msg->cue.dir));
+  else
+    sl_station_log (g->st, "guidance: %s from the window",
+                    sl_guide_type_name (msg->type));
+}
+
+/* SlGuideInputLastMarkFunc: the topmost live mark of the own picture. */
+static gboolean
+own_last_mark (gchar id[SL_GUIDE_MAX_ID_LEN + 1], gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  SlGuideState *own;
+  gint64 now = now_ms ();
+  gboolean found = FALSE;
+
+  g_mutex_lock (&g->lock);
+  own = g_hash_table_lookup (g->states, OWN_STATE);
+  for (guint i = own ? sl_guide_state_n_marks (own) : 0; i-- > 0 && !found;)
+    {
+      gint64 expires;
+      const SlGuideMark *mark = sl_guide_state_nth_mark (own, i, &expires);
+
+      if (expires > now)
+        {
+          g_strlcpy (id, mark->id, SL_GUIDE_MAX_ID_LEN + 1);
+          found = TRUE;
+        }
+    }
+  g_mutex_unlock (&g->lock);
+  return found;
+}
+
+static void schedule_input_flush (SlStationGuide *g);
+
+/* A pointer position held back by the rate limit goes when it is due. */
+static gboolean
+on_input_flush (gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+
+  g->input_flush_timer = 0;
+  sl_guide_input_flush (g->input, now_ms ());
+  schedule_input_flush (g);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_input_flush (SlStationGuide *g)
+{
+  gint64 due = sl_guide_input_due_ms (g->input);
+
+  if (due < 0 || g->input_flush_timer != 0)
+    return;
+  g->input_flush_timer
+      = g_timeout_add ((guint)MAX (0, due - now_ms ()), on_input_flush, g);
+}
+
+/* Control thread: maps the events the window queued, in order. */
+static gboolean
+on_input_idle (gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  GQueue batch;
+  SlGuideInputEvent *event;
+
+  g_mutex_lock (&g->input_lock);
+  batch = g->input_queue;
+  g_queue_init (&g->input_queue);
+  g->input_idle = 0;
+  g_mutex_unlock (&g->input_lock);
+  while ((event = g_queue_pop_head (&batch)) != NULL)
+    {
+      sl_guide_input_handle (g->input, event);
+      g_free (event);
+    }
+  schedule_input_flush (g);
+  return G_SOURCE_REMOVE;
+}
+
+/* SlGuideViewInputFunc, on the sink's event thread.  An idle source and
+ * not g_main_context_invoke: invoke runs the function on the calling
+ * thread whenever it can acquire the context (before the loop runs, or
+ * while it stops), and the mapping belongs to the control thread. */
+static void
+on_window_input (const SlGuideInputEvent *event, gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+
+  g_mutex_lock (&g->input_lock);
+  if (g->input_queue.length < MAX_QUEUED_INPUT)
+    g_queue_push_tail (&g->input_queue, g_memdup2 (event, sizeof *event));
+  if (g->input_idle == 0)
+    g->input_idle = g_idle_add (on_input_idle, g);
+  g_mutex_unlock (&g->input_lock);
 }
 
 /* Expert, a new "sl-guide": a township that lost the previous channel may
@@ -596,6 +758,8 @@ sl_station_guide_prepare (SlStation *st)
 
   g->st = st;
   g_mutex_init (&g->lock);
+  g_mutex_init (&g->input_lock);
+  g_queue_init (&g->input_queue);
   g->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)sl_guide_state_free);
   st->guide = g;
@@ -650,6 +814,13 @@ sl_station_guide_free (SlStation *st)
   sl_station_still_free (st);
   g_clear_handle_id (&g->script_timer, g_source_remove);
   g_clear_handle_id (&g->pointer_timer, g_source_remove);
+  g_clear_handle_id (&g->input_flush_timer, g_source_remove);
+  g_mutex_lock (&g->input_lock);
+  g_clear_handle_id (&g->input_idle, g_source_remove);
+  g_queue_clear_full (&g->input_queue, g_free);
+  g_mutex_unlock (&g->input_lock);
+  g_mutex_clear (&g->input_lock);
+  g_clear_pointer (&g->input, sl_guide_input_free);
   g_clear_pointer (&g->script, g_array_unref);
   g_clear_pointer (&g->states, g_hash_table_unref);
   g_clear_pointer (&g->log, fclose);

@@ -3,7 +3,8 @@
  * sl-station.c         hub, sessions, run loop
  * sl-station-setup.c   options, token, capture
  * sl-station-report.c  status lines, --stats JSON lines, snapshots
- * sl-station-guide.c   guidance: states, script, media time, drawing
+ * sl-station-guide.c   guidance: states, script, window input, media time,
+ *                      drawing
  * sl-station-still.c   guidance stills: sending (township), saving (expert)
  */
 #pragma once
@@ -105,7 +106,8 @@ void sl_station_guide_on_channel (SlStation *st, SlSession *session,
                                   const gchar *label, gboolean open);
 void sl_station_guide_session_removed (SlStation *st, SlSession *session);
 void sl_station_guide_tick (SlStation *st);
-/* Expert: the display sink with the marks drawn in front of it. */
+/* Expert: the display sink with the marks drawn in front of it and, for
+ * an expert (not a trainee), its mouse and keys taken as guidance. */
 GstElement *sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
                                         const gchar *description);
 /* Adds the guidance fields of @session to a --stats record. */
