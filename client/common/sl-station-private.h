@@ -23,6 +23,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _SlStationPreview SlStationPreview;
+
 typedef struct _SlStationGuide SlStationGuide;
 typedef struct _SlStationStills SlStationStills;
 
@@ -60,6 +62,7 @@ typedef struct
   guint duration_timer;
   guint sigint, sigterm;
   gulong netmon_handler;  /* GNetworkMonitor "network-changed" */
+  SlStationPreview *preview; /* township: its own picture, with the marks */
   guint netchange_timer;  /* pending check after a network change */
   guint ticks;
   gboolean snapshot_busy;
@@ -130,5 +133,10 @@ void sl_station_still_add_stats (SlStation *st, JsonObject *record);
 /* Returns (transfer full) where the expert saves stills. */
 gchar *sl_station_still_dir (SlStation *st);
 void sl_station_still_free (SlStation *st);
+
+/* sl-station-preview.c: the township's window on its own picture with the
+ * expert's marks (--preview); after sl_station_prepare. */
+SlExitStatus sl_station_preview_start (SlStation *st);
+void sl_station_preview_stop (SlStation *st);
 
 G_END_DECLS

@@ -562,6 +562,7 @@ station_clear (SlStation *st)
     }
   g_clear_pointer (&st->hub, sl_hub_client_free);
   sl_station_guide_finish (st);
+  sl_station_preview_stop (st);
   g_clear_pointer (&st->capture, sl_capture_free);
   sl_station_report_finish (st);
   sl_station_guide_free (st);
@@ -599,6 +600,8 @@ sl_station_run (SlStationOptions *opt)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   status = sl_station_prepare (st, &token);
+  if (status == SL_EXIT_OK)
+    status = sl_station_preview_start (st);
   if (status != SL_EXIT_OK)
     {
       station_clear (st);

@@ -70,6 +70,7 @@ typedef struct
   gchar *sink;
   gchar *guidance_script;
   gboolean paced; /* --paced: the display waits for the clock */
+  gchar *preview; /* township --preview: auto, none or gst:DESC */
   gboolean verify_phantom;
   gint phantom_seed;
   gchar *latency_log;

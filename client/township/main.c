@@ -73,6 +73,11 @@ main (int argc, char **argv)
       "every frame, so the expert can measure glass-to-glass latency "
       "(covers 224x32 pixels at 720p; for tests and benchmarks)",
       NULL },
+    { "preview", 0, 0, G_OPTION_ARG_STRING, &opt.preview,
+      "Where the township sees its own picture with the expert's marks: "
+      "auto (a window when DISPLAY or WAYLAND_DISPLAY is set, else none; "
+      "the default), none, or gst:DESC",
+      "SPEC" },
     { "snapshot", 0, 0, G_OPTION_ARG_FILENAME, &opt.snapshot_path,
       "Keep PATH updated with a PNG of the probe picture as captured, with "
       "the expert's marks, pointer and cue drawn over it (every 2 s and at "
