@@ -127,13 +127,23 @@ sl_session_invoke (SlSession *self, void (*func) (SlSession *, gpointer),
                    gpointer data, GDestroyNotify destroy)
 {
   Invocation *inv = g_new0 (Invocation, 1);
+  GSource *source;
 
   inv->self = g_object_ref (self);
   inv->func = func;
   inv->data = data;
   inv->destroy = destroy;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, run_invocation,
-                              inv, free_invocation);
+  /* Always queued, never run on the calling thread: g_main_context_invoke
+   * runs the function at once when the calling thread can take the
+   * context, which a streaming thread sometimes can between two
+   * iterations of the main loop, and a message handed over then overtook
+   * the ones queued before it (a still's chunks arrived out of order).
+   * Idle sources of one priority are dispatched in the order attached. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, run_invocation, inv, free_invocation);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 /* ---- local descriptions ---- */
