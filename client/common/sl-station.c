@@ -303,7 +303,7 @@ ensure_sending_session (SlStation *st, const gchar *peer_id, gboolean resumed)
     }
   remove_session (st, peer_id);
   create_session (st, peer_id, SL_SESSION_SENDER, st->capture_has_audio,
-                  session != NULL || resumed);
+                  session != NULL);
 }
 
 /* ---- hub ---- */
@@ -394,8 +394,12 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
                       msg->peer_id);
       g_hash_table_insert (st->room_peers, g_strdup (msg->peer_id),
                            GINT_TO_POINTER (msg->role));
+      /* A viewer that (re)joins has lost whatever negotiation was under
+       * way with it, and an offer made while our own hub connection was
+       * down never reached it: anything short of connected is offered
+       * again. */
       if (st->opt->kind == SL_STATION_TOWNSHIP && role_is_viewer (msg->role))
-        ensure_sending_session (st, msg->peer_id, FALSE);
+        ensure_sending_session (st, msg->peer_id, TRUE);
       if (st->opt->kind == SL_STATION_EXPERT && msg->role == SL_ROLE_TOWNSHIP
           && st->together_us == 0)
         st->together_us = sl_media_now_us ();
