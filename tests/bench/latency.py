@@ -37,8 +37,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sltest import (Hub, Processes, TestFailure, read_stats,  # noqa: E402
-                    session_records, station_args, wait_for)
+from sltest import (Hub, Processes, TestFailure,  # noqa: E402
+                    read_latency_log, read_stats, session_records,
+                    station_args, wait_for)
 
 CASES = {
     "720p2": (1280, 720, 2000),
@@ -77,20 +78,6 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
-
-
-def read_latency_log(path):
-    """(index, latency_us) pairs of an expert's --latency-log."""
-    pairs = []
-    try:
-        with open(path) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 2:
-                    pairs.append((int(parts[0]), int(parts[1])))
-    except FileNotFoundError:
-        pass
-    return pairs
 
 
 def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
@@ -135,7 +122,7 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
         e = session_records(e_stats)
         t = session_records(t_stats)
         last = e[-1] if e else {}
-        lat = [us / 1000.0 for _, us in pairs]
+        lat = [us / 1000.0 for _, us, _ in pairs]
         # The bitrate reached: the township's own send rate over the window.
         rates = [r["bitrate_kbps"] for r in t[-int(seconds):]
                  if r.get("bitrate_kbps")]

@@ -74,8 +74,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "linkem"))
 import linkem  # noqa: E402
 import trace_from_throughput  # noqa: E402
 from latency import fmt, percentile, summary  # noqa: E402
-from sltest import (Hub, Processes, TestFailure, read_stats,  # noqa: E402
-                    session_records, wait_for)
+from sltest import (Hub, Processes, TestFailure,  # noqa: E402
+                    read_latency_log, read_stats, session_records,
+                    wait_for)
 
 FPS = 30
 WIDTH, HEIGHT = 1280, 720
@@ -136,21 +137,6 @@ def _read(path):
             return f.read().strip() or None
     except FileNotFoundError:
         return None
-
-
-def read_latency_log(path):
-    """(index, latency_us) of each line of an expert's --latency-log; lines
-    may carry more fields (the arrival time), which are ignored."""
-    pairs = []
-    try:
-        with open(path) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 2:
-                    pairs.append((int(parts[0]), int(parts[1])))
-    except FileNotFoundError:
-        pass
-    return pairs
 
 
 # ---------------------------------------------------------------- traces
@@ -386,7 +372,7 @@ def analyse(e_stats, t_stats, lat_log, t0, t1):
     pairs = read_latency_log(lat_log)
     if cap0 is not None:
         i0, i1 = (t0 - cap0) * FPS, (t1 - cap0) * FPS
-        lat = [us / 1000.0 for i, us in pairs if i0 <= i < i1]
+        lat = [us / 1000.0 for i, us, _ in pairs if i0 <= i < i1]
     else:
         lat = []
     # Pictures decoded below the source size, per second.

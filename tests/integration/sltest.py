@@ -178,6 +178,23 @@ def station_args(hub, token_file, stats, extra=()):
             "--connect-timeout", "10"] + list(extra)
 
 
+def read_latency_log(path):
+    """(index, latency_us, arrival_us) of each line of an expert's
+    --latency-log (docs/sonolink-expert.md); arrival_us is None on a line
+    without it."""
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2:
+                    rows.append((int(parts[0]), int(parts[1]),
+                                 int(parts[2]) if len(parts) > 2 else None))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
 def read_stats(path):
     """All JSON records of a --stats file (a torn last line is skipped)."""
     records = []

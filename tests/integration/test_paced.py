@@ -12,21 +12,13 @@ Xvfb or xwd is not installed.
 """
 
 import os
-import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sltest import (Hub, check, read_stats, run, station_args,  # noqa: E402
                     wait_for)
-from test_window import SKIP, free_display, screen_levels  # noqa: E402
-
-
-def grab(display):
-    out = subprocess.run(["xwd", "-root", "-silent", "-display",
-                          ":%d" % display], capture_output=True, timeout=20)
-    return out.stdout if out.returncode == 0 else b""
+from test_window import grab_screen, screen_levels, start_display  # noqa: E402
 
 
 def decoded(path):
@@ -35,14 +27,7 @@ def decoded(path):
 
 
 def main(build, procs):
-    if shutil.which("Xvfb") is None or shutil.which("xwd") is None:
-        print("SKIP: Xvfb or xwd is not installed")
-        sys.exit(SKIP)
-    display = free_display()
-    xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
-                                "1600x900x24", "-br", "-nolisten", "tcp"])
-    wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
-             "the virtual display")
+    display, xvfb = start_display(procs)
 
     hub = Hub(build, procs).start()
     room = "paced"
@@ -64,9 +49,9 @@ def main(build, procs):
           levels)
     # The phantom moves: two grabs a second apart differ when the window
     # keeps showing new pictures (a stalled paced sink would freeze it).
-    first = grab(display)
+    first = grab_screen(display)
     time.sleep(1.0)  # the interval between the two looks, not a wait
-    second = grab(display)
+    second = grab_screen(display)
     check(first and second and first != second,
           "the paced window keeps showing new pictures")
     before = decoded(e_stats)

@@ -11,36 +11,21 @@ Xvfb or xwd is not installed.
 
 import json
 import os
-import shutil
-import struct
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sltest import (Hub, check, read_stats, run, station_args,  # noqa: E402
                     wait_for)
-from test_window import SKIP, free_display, screen_levels  # noqa: E402
+from test_window import (grab_screen, screen_levels,  # noqa: E402
+                         start_display, xwd_rows)
 
 BOX_AT_MS = 4000
 
 
 def yellow_pixels(display):
     """Pixels of the screen close to the marks' yellow (255, 230, 0)."""
-    out = subprocess.run(["xwd", "-root", "-silent", "-display",
-                          ":%d" % display], capture_output=True, timeout=20)
-    if out.returncode != 0:
-        return 0
-    data = out.stdout
-    fields = struct.unpack(">25I", data[:100])
-    header_size, bpp, bytes_per_line = fields[0], fields[11], fields[12]
-    height, ncolors = fields[5], fields[19]
-    pixels = data[header_size + 12 * ncolors:]
-    if bpp != 32:
-        return 0
     count = 0
-    for y in range(0, height, 2):
-        row = pixels[y * bytes_per_line:(y + 1) * bytes_per_line]
-        # 32-bit XWD pixels from Xvfb are B, G, R, x in memory.
+    for row in xwd_rows(grab_screen(display))[::2]:
         for x in range(0, len(row) - 3, 8):
             b, g, r = row[x], row[x + 1], row[x + 2]
             if r > 200 and g > 180 and b < 90:
@@ -49,14 +34,7 @@ def yellow_pixels(display):
 
 
 def main(build, procs):
-    if shutil.which("Xvfb") is None or shutil.which("xwd") is None:
-        print("SKIP: Xvfb or xwd is not installed")
-        sys.exit(SKIP)
-    display = free_display()
-    xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
-                                "1600x900x24", "-br", "-nolisten", "tcp"])
-    wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
-             "the virtual display")
+    display, xvfb = start_display(procs)
 
     script = os.path.join(procs.workdir, "box.jsonl")
     with open(script, "w") as f:

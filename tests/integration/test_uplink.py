@@ -43,8 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "linkem"))
 import linkem  # noqa: E402
-from sltest import (Hub, TestFailure, check, read_stats, run,  # noqa: E402
-                    session_records, wait_for)
+from sltest import (Hub, TestFailure, check,  # noqa: E402
+                    read_latency_log, read_stats, run, session_records,
+                    wait_for)
 
 FPS = 30
 TOWNSHIP_HZ = 700
@@ -52,16 +53,7 @@ TOWNSHIP_HZ = 700
 
 def read_log(path):
     """(index, latency_us, arrival_us) of each stamped picture."""
-    rows = []
-    try:
-        with open(path) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) == 3:
-                    rows.append(tuple(int(p) for p in parts))
-    except FileNotFoundError:
-        pass
-    return rows
+    return [r for r in read_latency_log(path) if r[2] is not None]
 
 
 def read_epoch(path):

@@ -28,36 +28,57 @@ def free_display():
     sys.exit("no free X display number")
 
 
-def grey_levels(xwd_bytes):
-    """Distinct green-channel values of a 24/32-bit XWD screen dump."""
+def start_display(procs, size="1600x900", tools=("Xvfb", "xwd")):
+    """Starts Xvfb (black root) on a free display and returns (number,
+    process); exits with SKIP when one of @tools is not installed."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            print("SKIP: %s is not installed" % tool)
+            sys.exit(SKIP)
+    display = free_display()
+    xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
+                                size + "x24", "-br", "-nolisten", "tcp"])
+    wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
+             "the virtual display")
+    return display, xvfb
+
+
+def grab_screen(display):
+    """The root window as XWD bytes (b"" if xwd failed)."""
+    out = subprocess.run(["xwd", "-root", "-silent", "-display",
+                          ":%d" % display], capture_output=True, timeout=20)
+    return out.stdout if out.returncode == 0 else b""
+
+
+def xwd_rows(xwd_bytes):
+    """The pixel rows of a 32-bit XWD dump (B, G, R, x per pixel in
+    memory, as Xvfb writes them); [] for anything else."""
+    if len(xwd_bytes) < 100:
+        return []
     fields = struct.unpack(">25I", xwd_bytes[:100])
     header_size, bpp, bytes_per_line = fields[0], fields[11], fields[12]
     height, ncolors = fields[5], fields[19]
     data = xwd_bytes[header_size + 12 * ncolors:]
     if bpp != 32:
-        return 0
+        return []
+    return [data[y * bytes_per_line:(y + 1) * bytes_per_line]
+            for y in range(height)]
+
+
+def grey_levels(xwd_bytes):
+    """Distinct green-channel values of a 32-bit XWD screen dump."""
     levels = set()
-    for y in range(0, height, 4):
-        row = data[y * bytes_per_line:(y + 1) * bytes_per_line]
+    for row in xwd_rows(xwd_bytes)[::4]:
         levels.update(row[1::16])
     return len(levels)
 
 
 def screen_levels(display):
-    out = subprocess.run(["xwd", "-root", "-silent", "-display",
-                          ":%d" % display], capture_output=True, timeout=20)
-    return grey_levels(out.stdout) if out.returncode == 0 else 0
+    return grey_levels(grab_screen(display))
 
 
 def main(build, procs):
-    if shutil.which("Xvfb") is None or shutil.which("xwd") is None:
-        print("SKIP: Xvfb or xwd is not installed")
-        sys.exit(SKIP)
-    display = free_display()
-    xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
-                                "1600x900x24", "-br", "-nolisten", "tcp"])
-    wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
-             "the virtual display")
+    display, xvfb = start_display(procs)
     check(screen_levels(display) <= 2, "the empty screen is plain black")
 
     hub = Hub(build, procs).start()

@@ -22,7 +22,6 @@ coordinates are mapped wrongly, or if the keys do nothing.  Skipped
 """
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -31,9 +30,8 @@ sys.path.insert(0, HERE)
 from sltest import (Hub, TestFailure, check, read_stats, run,  # noqa: E402
                     session_records, station_args, wait_for)
 from slpng import read_png  # noqa: E402
-from test_window import free_display  # noqa: E402
+from test_window import start_display  # noqa: E402
 
-SKIP = 77
 W, H = 640, 360
 YELLOW = (255, 230, 0)
 # The drag, in window (= picture) pixels: a V across the picture.
@@ -150,15 +148,7 @@ def drag_v(display, wid):
 
 
 def main(build, procs):
-    for tool in ("Xvfb", "xdotool"):
-        if shutil.which(tool) is None:
-            print("SKIP: %s is not installed" % tool)
-            sys.exit(SKIP)
-    display = free_display()
-    xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
-                                "1280x720x24", "-br", "-nolisten", "tcp"])
-    wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
-             "the virtual display")
+    display, xvfb = start_display(procs, "1280x720", ("Xvfb", "xdotool"))
     expert, t_stats, e_stats, t_png = start_stations(build, procs, display)
     wait_for(lambda: any(r.get("guide_open") and
                          r.get("frames_decoded", 0) > 30
