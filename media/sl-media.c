@@ -64,20 +64,39 @@ sl_media_init (int *argc, char ***argv)
     }
 }
 
-/* The DTLS certificate that every webrtcbin of the process shares is made
- * (an RSA key generated) when the first DTLS element is created: a few
- * hundred milliseconds that the first call would otherwise spend between
- * "expert joined" and the offer.  Making one element on a worker thread at
- * start moves that cost out of the call; a session that starts sooner just
- * waits for the same certificate. */
+/* Work the first call would otherwise do between "expert joined" and the
+ * first picture, done on a worker thread when the station starts:
+ *
+ * - the DTLS certificate that every webrtcbin of the process shares is
+ *   made (an RSA key generated) when the first DTLS element is created: a
+ *   few hundred milliseconds before the offer;
+ * - each plugin is loaded (its libraries opened and initialised) when its
+ *   first element is made.  The viewer makes its decoding branch when the
+ *   first video packet is through the jitter buffer, and loading the
+ *   decoder (libav), parser and depacketiser there took 90-165 ms, with the
+ *   stream's packets waiting.  Loaded ahead, linking the branch took
+ *   5-14 ms (docs/PERFORMANCE.md, "Start-up").
+ *
+ * A session that starts sooner just waits for the same certificate, and a
+ * plugin it needs before the worker reaches it is loaded by whichever
+ * thread asks first (the registry serialises that). */
 static gpointer
-prepare_dtls (gpointer data)
+prepare_station (gpointer data)
 {
   GstElement *dec = gst_element_factory_make ("dtlsdec", NULL);
 
   if (dec != NULL)
     gst_object_unref (gst_object_ref_sink (dec));
   GST_DEBUG ("DTLS certificate ready");
+  for (gsize i = 0; i < G_N_ELEMENTS (required_elements); i++)
+    {
+      g_autoptr (GstElementFactory) factory
+          = gst_element_factory_find (required_elements[i].factory);
+      g_autoptr (GstPluginFeature) loaded
+          = factory ? gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory))
+                    : NULL;
+    }
+  GST_DEBUG ("plugins loaded");
   return NULL;
 }
 
@@ -88,7 +107,7 @@ void
 sl_media_prepare (void)
 {
   if (prepare_thread == NULL)
-    prepare_thread = g_thread_new ("sl-dtls-prepare", prepare_dtls, NULL);
+    prepare_thread = g_thread_new ("sl-prepare", prepare_station, NULL);
 }
 
 void

@@ -30,9 +30,10 @@ typedef enum
 void sl_media_init (int *argc, char ***argv);
 
 /* Starts, on a worker thread, the one-off work a first call would wait for
- * (the DTLS certificate).  Call once the station knows it will make calls;
- * returns at once.  sl_media_finish_prepare waits for that work to end;
- * call it before the process exits.  Control thread. */
+ * (the DTLS certificate, loading the plugins).  Call once the station
+ * knows it will make calls; returns at once.  sl_media_finish_prepare
+ * waits for that work to end; call it before the process exits.  Control
+ * thread. */
 void sl_media_prepare (void);
 void sl_media_finish_prepare (void);
 

@@ -64,16 +64,29 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
                        on_packet_in, self, NULL);
 }
 
-/* Streaming thread: rtpbin made a jitter buffer for a new stream.
- * webrtcbin 1.22 leaves NACK off in the jitter buffers even when the
- * transceiver negotiated it, so a VIEWER turns it on here, for every
- * stream since the kind is not known yet; once the stats say which SSRC
- * is the video, the others are turned off again (add_jitterbuffer).  Our
- * handler runs after webrtcbin's own, which was connected first. */
+/* Streaming thread: rtpbin made a jitter buffer for a new stream.  Our
+ * handler runs after webrtcbin's own, which was connected first.
+ *
+ * Start at once: by default a jitter buffer holds a new stream's first
+ * packet for its whole latency (80 ms at the start of a session, before
+ * anything is measured) in case an earlier one is still on its way, and
+ * the viewer's decoding branch, made when the first packet comes out, only
+ * then begins (first video packet to its branch: 87-306 ms before, 2-30 ms
+ * after, three runs each; docs/PERFORMANCE.md, "Start-up").  Two packets in order
+ * are evidence enough; one that arrives after them out of order is
+ * handled as at any other time.
+ *
+ * VIEWER: webrtcbin 1.22 leaves NACK off in the jitter buffers even when
+ * the transceiver negotiated it, so it is turned on here, for every stream
+ * since the kind is not known yet; once the stats say which SSRC is the
+ * video, the others are turned off again (add_jitterbuffer). */
 static void
 on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
                      guint session, guint ssrc, SlSession *self)
 {
+  g_object_set (jitterbuffer, "faststart-min-packets", 2, NULL);
+  if (self->role != SL_SESSION_VIEWER)
+    return;
   /* Ask only for packets shown missing by a later one.  With its default
    * guess of when the next packet is due, the jitter buffer asked for
    * packets the township had not sent yet (video comes in bursts, a frame
@@ -100,15 +113,14 @@ sl_session_link_watch_webrtc (SlSession *self)
 {
   g_autoptr (GstElement) rtpbin = NULL;
 
-  if (self->role != SL_SESSION_VIEWER)
-    return;
   rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
   if (rtpbin != NULL)
     g_signal_connect (rtpbin, "new-jitterbuffer",
                       G_CALLBACK (on_new_jitterbuffer), self);
   else
-    GST_WARNING_OBJECT (self->pipeline, "no rtpbin in webrtcbin: lost video "
-                                        "packets will not be asked again");
+    GST_WARNING_OBJECT (self->pipeline,
+                        "no rtpbin in webrtcbin: lost video packets will not "
+                        "be asked again, streams start late");
 }
 
 /* Streaming thread, under stats_lock: one decoded frame at @now_us. */

@@ -640,4 +640,6 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
   sink = gst_element_get_static_pad (head, "sink");
   if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
     GST_ERROR_OBJECT (self->pipeline, "could not link received %s", media);
+  else
+    GST_INFO_OBJECT (self->pipeline, "receiving %s", media);
 }
