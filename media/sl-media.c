@@ -17,27 +17,30 @@ static const struct
   const gchar *factory;
   const gchar *package;
 } required_elements[] = {
+  /* In the order a first call needs them, which is the order the prepare
+   * worker loads them in (prepare_plugins): the offer and answer, then
+   * the voice, then the video's receive side and last its send side. */
   { "webrtcbin", "gstreamer1.0-plugins-bad" },
   { "nicesrc", "gstreamer1.0-nice" },
   { "dtlssrtpenc", "gstreamer1.0-plugins-bad" },
   { "sctpenc", "gstreamer1.0-plugins-bad" },
-  { "x264enc", "gstreamer1.0-plugins-ugly" },
-  { "avdec_h264", "gstreamer1.0-libav" },
-  { "rtph264pay", "gstreamer1.0-plugins-good" },
-  { "rtph264depay", "gstreamer1.0-plugins-good" },
-  { "h264parse", "gstreamer1.0-plugins-bad" },
+  { "appsrc", "gstreamer1.0-plugins-base" },
+  { "appsink", "gstreamer1.0-plugins-base" },
+  { "audiotestsrc", "gstreamer1.0-plugins-base" },
+  { "audioconvert", "gstreamer1.0-plugins-base" },
+  { "audioresample", "gstreamer1.0-plugins-base" },
   { "opusenc", "gstreamer1.0-plugins-base" },
   { "opusdec", "gstreamer1.0-plugins-base" },
   { "rtpopuspay", "gstreamer1.0-plugins-good" },
   { "rtpopusdepay", "gstreamer1.0-plugins-good" },
-  { "audiotestsrc", "gstreamer1.0-plugins-base" },
-  { "audioconvert", "gstreamer1.0-plugins-base" },
-  { "audioresample", "gstreamer1.0-plugins-base" },
-  { "videoconvert", "gstreamer1.0-plugins-base" },
-  { "appsrc", "gstreamer1.0-plugins-base" },
-  { "appsink", "gstreamer1.0-plugins-base" },
-  { "spectrum", "gstreamer1.0-plugins-good" },
   { "level", "gstreamer1.0-plugins-good" },
+  { "spectrum", "gstreamer1.0-plugins-good" },
+  { "rtph264depay", "gstreamer1.0-plugins-good" },
+  { "rtph264pay", "gstreamer1.0-plugins-good" },
+  { "h264parse", "gstreamer1.0-plugins-bad" },
+  { "avdec_h264", "gstreamer1.0-libav" },
+  { "videoconvert", "gstreamer1.0-plugins-base" },
+  { "x264enc", "gstreamer1.0-plugins-ugly" },
   { "pngenc", "gstreamer1.0-plugins-good" },
 };
 
@@ -65,7 +68,7 @@ sl_media_init (int *argc, char ***argv)
 }
 
 /* Work the first call would otherwise do between "expert joined" and the
- * first picture, done on a worker thread when the station starts:
+ * first picture, done on two worker threads when the station starts:
  *
  * - the DTLS certificate that every webrtcbin of the process shares is
  *   made (an RSA key generated) when the first DTLS element is created: a
@@ -77,17 +80,26 @@ sl_media_init (int *argc, char ***argv)
  *   stream's packets waiting.  Loaded ahead, linking the branch took
  *   5-14 ms (docs/PERFORMANCE.md, "Start-up").
  *
- * A session that starts sooner just waits for the same certificate, and a
- * plugin it needs before the worker reaches it is loaded by whichever
- * thread asks first (the registry serialises that). */
+ * Not one after the other: GStreamer loads one plugin at a time, process
+ * wide, so an expert that had just started and got its offer at once
+ * waited for the certificate and then for libav (60-115 ms) before it
+ * could make its answer.  Side by side, the plugins are loaded while the
+ * key is still being made.  A session that starts sooner waits for the
+ * same certificate, and for at most the one plugin being loaded. */
 static gpointer
-prepare_station (gpointer data)
+prepare_certificate (gpointer data)
 {
   GstElement *dec = gst_element_factory_make ("dtlsdec", NULL);
 
   if (dec != NULL)
     gst_object_unref (gst_object_ref_sink (dec));
   GST_DEBUG ("DTLS certificate ready");
+  return NULL;
+}
+
+static gpointer
+prepare_plugins (gpointer data)
+{
   for (gsize i = 0; i < G_N_ELEMENTS (required_elements); i++)
     {
       g_autoptr (GstElementFactory) factory
@@ -95,19 +107,32 @@ prepare_station (gpointer data)
       g_autoptr (GstPluginFeature) loaded
           = factory ? gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory))
                     : NULL;
+
+      /* The loading lock is not fair: taken again at once, it would keep
+       * a session that needs a plugin now waiting for the whole list. */
+      g_usleep (1000);
     }
   GST_DEBUG ("plugins loaded");
   return NULL;
 }
 
-/* The worker, joined by sl_media_finish_prepare (control thread only). */
-static GThread *prepare_thread;
+/* The workers, joined by sl_media_finish_prepare (control thread only). */
+static GThread *prepare_threads[2];
 
 void
 sl_media_prepare (void)
 {
-  if (prepare_thread == NULL)
-    prepare_thread = g_thread_new ("sl-prepare", prepare_station, NULL);
+  g_autoptr (GstPlugin) dtls = NULL;
+
+  if (prepare_threads[0] != NULL)
+    return;
+  /* The DTLS plugin first, here (a millisecond), so that making the key
+   * does not wait behind a large plugin the other worker is loading. */
+  dtls = gst_plugin_load_by_name ("dtls");
+  prepare_threads[0]
+      = g_thread_new ("sl-prepare-dtls", prepare_certificate, NULL);
+  prepare_threads[1]
+      = g_thread_new ("sl-prepare-plugins", prepare_plugins, NULL);
 }
 
 void
@@ -115,8 +140,9 @@ sl_media_finish_prepare (void)
 {
   /* A process that exits while OpenSSL generates the key on the worker
    * would pull the library out from under it. */
-  if (prepare_thread != NULL)
-    g_thread_join (g_steal_pointer (&prepare_thread));
+  for (guint i = 0; i < G_N_ELEMENTS (prepare_threads); i++)
+    if (prepare_threads[i] != NULL)
+      g_thread_join (g_steal_pointer (&prepare_threads[i]));
 }
 
 GstElement *

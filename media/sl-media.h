@@ -29,7 +29,7 @@ typedef enum
  * Call once from main() before anything else of the library. */
 void sl_media_init (int *argc, char ***argv);
 
-/* Starts, on a worker thread, the one-off work a first call would wait for
+/* Starts, on worker threads, the one-off work a first call would wait for
  * (the DTLS certificate, loading the plugins).  Call once the station
  * knows it will make calls; returns at once.  sl_media_finish_prepare
  * waits for that work to end; call it before the process exits.  Control
