@@ -213,7 +213,7 @@ link_to_webrtc (SlSession *self, GstElement *last, const gchar *pad_name,
 static gboolean
 build_video_send (SlSession *self, GError **error)
 {
-  GstElement *elements[7];
+  GstElement *elements[6];
   GstElement *last;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstPad) enc_sink = NULL;
@@ -225,18 +225,22 @@ build_video_send (SlSession *self, GError **error)
   gst_object_ref_sink (self->video_src);
   gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->video_src));
 
-  elements[0] = make_queue ("video-queue", 2, error);
-  /* The degradation policy's size (sl-session-rate.c): the scaler passes
+  /* No queue after the appsrc: it has a streaming thread of its own and
+   * keeps at most two frames, dropping the oldest, which is what a leaky
+   * queue added; the second thread hand-off cost 0.3-0.9 ms between the
+   * capture and the encoder at 720p (docs/PERFORMANCE.md).
+   *
+   * The degradation policy's size (sl-session-rate.c): the scaler passes
    * frames through untouched while the caps name no size. */
-  elements[1] = sl_media_make_element ("videoscale", "video-scale", error);
-  elements[2] = self->scale_caps
+  elements[0] = sl_media_make_element ("videoscale", "video-scale", error);
+  elements[1] = self->scale_caps
       = make_caps_filter ("video-scale-caps", "video/x-raw", error);
-  elements[3] = self->encoder
+  elements[2] = self->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
-  elements[4] = make_caps_filter (
+  elements[3] = make_caps_filter (
       "video-caps", "video/x-h264,profile=constrained-baseline", error);
-  elements[5] = sl_media_make_element ("rtph264pay", "video-pay", error);
-  elements[6] = make_caps_filter (
+  elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
+  elements[5] = make_caps_filter (
       "video-rtp-caps",
       "application/x-rtp,media=video,"
       "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (
@@ -248,10 +252,10 @@ build_video_send (SlSession *self, GError **error)
       if (self->x264_options != NULL)
         g_object_set (self->encoder, "option-string", self->x264_options, NULL);
     }
-  if (elements[5] != NULL)
-    g_object_set (elements[5], "config-interval", -1, "aggregate-mode",
+  if (elements[4] != NULL)
+    g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
                   1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
-  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 7, error);
+  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 6, error);
   if (last == NULL)
     return FALSE;
   sl_session_rate_attach_encoder (self);
