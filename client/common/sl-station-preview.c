@@ -13,6 +13,7 @@
  * captured (no clock wait) and drops what it cannot keep up with, so it
  * never holds the capture back.  A preview that fails (no display, a bad
  * gst: sink) is reported and closed; the consultation goes on without it.
+ * A display that refuses at the start is tried a few more times.
  * Control thread only.
  */
 #include "sl-station-private.h"
@@ -101,8 +102,20 @@ build (SlStation *st, SlStationPreview *p, GstElement *sink, GError **error)
   return TRUE;
 }
 
-SlExitStatus
-sl_station_preview_start (SlStation *st)
+/* A display that refuses the window at first is tried again this often,
+ * this many times: under load an X server was seen to take one connection
+ * of a station and refuse the next, a few milliseconds later, when the
+ * sink reopened the display after autovideosink had probed it. */
+#define RETRY_MS 500
+#define MAX_TRIES 4
+
+static gboolean on_retry (gpointer user_data);
+
+/* One try at opening the preview.  SL_EXIT_USAGE for a --preview that can
+ * never work; otherwise SL_EXIT_OK, with st->preview set when it opened
+ * and *@retry when it is worth another try. */
+static SlExitStatus
+try_open (SlStation *st, gboolean *retry)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *desc = NULL;
@@ -110,8 +123,7 @@ sl_station_preview_start (SlStation *st)
   SlStationPreview *p;
   GstElement *sink;
 
-  if (st->opt->kind != SL_STATION_TOWNSHIP || st->capture == NULL)
-    return SL_EXIT_OK;
+  *retry = FALSE;
   sink = sl_sources_make_video_sink (st->opt->preview, &desc, &error);
   if (sink == NULL)
     {
@@ -130,8 +142,22 @@ sl_station_preview_start (SlStation *st)
       || gst_element_set_state (p->pipeline, GST_STATE_PLAYING)
              == GST_STATE_CHANGE_FAILURE)
     {
-      g_printerr ("%s: no preview: %s\n", st->name,
-                  error ? error->message : "it would not start");
+      if (error == NULL)
+        {
+          /* The element that refused posted why (a display that cannot be
+           * opened, say). */
+          g_autoptr (GstBus) failed = gst_element_get_bus (p->pipeline);
+          g_autoptr (GstMessage) msg
+              = gst_bus_pop_filtered (failed, GST_MESSAGE_ERROR);
+
+          if (msg != NULL)
+            gst_message_parse_error (msg, &error, NULL);
+        }
+      *retry = error != NULL && error->domain == GST_RESOURCE_ERROR
+               && st->preview_tries + 1 < MAX_TRIES;
+      g_printerr ("%s: no preview: %s%s\n", st->name,
+                  error ? error->message : "it would not start",
+                  *retry ? "; trying again" : "");
       if (p->src == NULL)
         {
           g_clear_pointer (&p->pipeline, gst_object_unref);
@@ -149,8 +175,45 @@ sl_station_preview_start (SlStation *st)
   return SL_EXIT_OK;
 }
 
+static void
+open_or_retry (SlStation *st)
+{
+  gboolean retry;
+
+  try_open (st, &retry);
+  st->preview_tries++;
+  if (retry)
+    st->preview_retry = g_timeout_add (RETRY_MS, on_retry, st);
+}
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  st->preview_retry = 0;
+  open_or_retry (st);
+  return G_SOURCE_REMOVE;
+}
+
+SlExitStatus
+sl_station_preview_start (SlStation *st)
+{
+  gboolean retry;
+  SlExitStatus status;
+
+  if (st->opt->kind != SL_STATION_TOWNSHIP || st->capture == NULL)
+    return SL_EXIT_OK;
+  status = try_open (st, &retry);
+  st->preview_tries = 1;
+  if (retry)
+    st->preview_retry = g_timeout_add (RETRY_MS, on_retry, st);
+  return status;
+}
+
 void
 sl_station_preview_stop (SlStation *st)
 {
+  g_clear_handle_id (&st->preview_retry, g_source_remove);
   preview_close (st);
 }

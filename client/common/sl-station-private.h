@@ -63,6 +63,8 @@ typedef struct
   guint sigint, sigterm;
   gulong netmon_handler;  /* GNetworkMonitor "network-changed" */
   SlStationPreview *preview; /* township: its own picture, with the marks */
+  guint preview_retry;       /* pending retry of a refused preview */
+  guint preview_tries;
   guint netchange_timer;  /* pending check after a network change */
   guint ticks;
   gboolean snapshot_busy;

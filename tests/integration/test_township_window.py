@@ -49,12 +49,6 @@ def main(build, procs):
         hub, hub.token_file("t", hub.token(room, "township")), t_stats,
         ["--audio-in", "none", "--width", "640", "--height", "360"]),
         env={"DISPLAY": ":%d" % display})
-    procs.start("expert", [build.expert] + station_args(
-        hub, hub.token_file("e", hub.token(room, "expert")),
-        os.path.join(procs.workdir, "expert.jsonl"),
-        ["--audio-in", "none", "--sink", "none", "--guidance-script",
-         script]))
-
     wait_for(lambda: "preview to window" in procs.log(township), 20,
              "the township to open its preview window")
     levels = wait_for(lambda: screen_levels(display) > 50 and
@@ -64,6 +58,13 @@ def main(build, procs):
     before = yellow_pixels(display)
     check(before < 20, "no mark on the screen before the expert draws (%d "
           "yellow pixels)" % before)
+    # The expert comes once the window is up: its script draws at a fixed
+    # time, which must not race a window that took a moment to open.
+    procs.start("expert", [build.expert] + station_args(
+        hub, hub.token_file("e", hub.token(room, "expert")),
+        os.path.join(procs.workdir, "expert.jsonl"),
+        ["--audio-in", "none", "--sink", "none", "--guidance-script",
+         script]))
     wait_for(lambda: any(r.get("guide_marks", 0) >= 1
                          for r in read_stats(t_stats)), 30,
              "the township to hold the expert's box")
