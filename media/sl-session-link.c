@@ -72,9 +72,9 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
  * anything is measured) in case an earlier one is still on its way, and
  * the viewer's decoding branch, made when the first packet comes out, only
  * then begins (first video packet to its branch: 87-306 ms before, 2-30 ms
- * after, three runs each; docs/PERFORMANCE.md, "Start-up").  Two packets in order
- * are evidence enough; one that arrives after them out of order is
- * handled as at any other time.
+ * after, three runs each; docs/PERFORMANCE.md, "Start-up").  Two packets
+ * in order are evidence enough; one that arrives after them out of order
+ * is handled as at any other time.
  *
  * VIEWER: webrtcbin 1.22 leaves NACK off in the jitter buffers even when
  * the transceiver negotiated it, so it is turned on here, for every stream

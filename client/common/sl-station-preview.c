@@ -103,9 +103,10 @@ build (SlStation *st, SlStationPreview *p, GstElement *sink, GError **error)
 }
 
 /* A display that refuses the window at first is tried again this often,
- * this many times: under load an X server was seen to take one connection
- * of a station and refuse the next, a few milliseconds later, when the
- * sink reopened the display after autovideosink had probed it. */
+ * this many times: the X sink's reopening of the display, after
+ * autovideosink had probed it, failed ("Could not open display") about
+ * once in eight starts on Xvfb, more often under load, and a later try
+ * opened it; the cause inside Xlib was not found. */
 #define RETRY_MS 500
 #define MAX_TRIES 4
 
@@ -175,15 +176,18 @@ try_open (SlStation *st, gboolean *retry)
   return SL_EXIT_OK;
 }
 
-static void
+/* Tries to open the preview, and schedules the next try if this one is
+ * worth repeating. */
+static SlExitStatus
 open_or_retry (SlStation *st)
 {
   gboolean retry;
+  SlExitStatus status = try_open (st, &retry);
 
-  try_open (st, &retry);
   st->preview_tries++;
   if (retry)
     st->preview_retry = g_timeout_add (RETRY_MS, on_retry, st);
+  return status;
 }
 
 static gboolean
@@ -199,16 +203,10 @@ on_retry (gpointer user_data)
 SlExitStatus
 sl_station_preview_start (SlStation *st)
 {
-  gboolean retry;
-  SlExitStatus status;
-
   if (st->opt->kind != SL_STATION_TOWNSHIP || st->capture == NULL)
     return SL_EXIT_OK;
-  status = try_open (st, &retry);
-  st->preview_tries = 1;
-  if (retry)
-    st->preview_retry = g_timeout_add (RETRY_MS, on_retry, st);
-  return status;
+  st->preview_tries = 0;
+  return open_or_retry (st);
 }
 
 void

@@ -139,6 +139,7 @@ test_view_png (void)
   gsize len;
   guint w, h;
 
+  g_assert_nonnull (dir);
   gst_video_info_from_caps (&info, caps);
   buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
   gst_buffer_map (buffer, &map, GST_MAP_WRITE);
