@@ -1,0 +1,58 @@
+/* sl-fec-policy.c — see sl-fec-policy.h for the reasoning. */
+#include "sl-fec-policy.h"
+
+#include <math.h>
+
+void
+sl_fec_policy_init (SlFecPolicy *policy)
+{
+  *policy = (SlFecPolicy){
+    .on_rtt_ms = 100,
+    .off_rtt_ms = 80,
+    .on_loss_pct = 0.5,
+    .off_loss_pct = 0.2,
+    .off_after_s = 10,
+    .percent_per_loss = 15,
+    .min_percent = 10,
+    .max_percent = 50,
+    .step_down = 2,
+    .loss_pct = -1,
+  };
+}
+
+guint
+sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct)
+{
+  gdouble loss;
+  guint wanted;
+
+  if (rtt_ms < 0 || loss_pct < 0 || !isfinite (rtt_ms) || !isfinite (loss_pct))
+    return policy->percent;
+  loss = policy->loss_pct
+      = policy->loss_pct < 0 ? loss_pct : (2 * policy->loss_pct + loss_pct) / 3;
+  if (policy->percent == 0)
+    {
+      if (rtt_ms < policy->on_rtt_ms || loss < policy->on_loss_pct)
+        return 0;
+    }
+  else if (rtt_ms < policy->off_rtt_ms || loss < policy->off_loss_pct)
+    {
+      if (++policy->calm_s >= policy->off_after_s)
+        {
+          policy->calm_s = 0;
+          policy->percent = 0;
+        }
+      /* Until then the share stays as it was: a calm second says nothing
+       * about how much the next loss will need. */
+      return policy->percent;
+    }
+  policy->calm_s = 0;
+  wanted = (guint)CLAMP (round (policy->percent_per_loss * loss),
+                         policy->min_percent, policy->max_percent);
+  if (wanted >= policy->percent)
+    policy->percent = wanted;
+  else
+    policy->percent = MAX (
+        wanted, policy->percent - MIN (policy->percent, policy->step_down));
+  return policy->percent;
+}

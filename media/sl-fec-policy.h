@@ -1,0 +1,59 @@
+/* sl-fec-policy.h — when the township adds FEC to its video, and how much.
+ *
+ * NACK/RTX repairs a lost packet in one round trip, and meanwhile every
+ * frame behind it waits in the viewer's jitter buffer.  On a short round
+ * trip that wait is a frame or two and costs no bandwidth; on a long one
+ * (a satellite hop, a congested core, a far hospital) each loss holds the
+ * picture for a round trip, and with 2 % loss at a 250 ms round trip the
+ * expert's picture is late by a round trip most of the time (stamped
+ * latency p50 317-323 ms, docs/PERFORMANCE.md).  ULPFEC repairs at once,
+ * for a fixed share of the bandwidth.  So FEC is switched on when
+ *
+ *   round trip >= on_rtt_ms  and  loss >= on_loss_pct
+ *
+ * and off again only when the round trip falls below off_rtt_ms, or the
+ * loss below off_loss_pct, for off_after_s seconds in a row, so that one
+ * good second does not undo it.  While on, the share of FEC packets
+ * follows the loss: percent_per_loss × loss, within [min, max] percent,
+ * up at once and down by at most step_down points a second (the loss of
+ * one second says little about the next).  NACK stays on throughout: it
+ * repairs what FEC cannot (two packets lost from one run).
+ *
+ * The loss is what the link lost before any repair, smoothed (an
+ * exponential mean, a third for each new second): the rate controller's
+ * count from transport-wide feedback, which sees every packet.  (RTCP
+ * receiver reports are no use here: a packet RTX brings back counts as
+ * received, so with NACK working they report almost no loss at all.)
+ * The round trip is RTCP's.  Plain C, no pipeline; sl-session-fec.c
+ * applies it once a second.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gdouble on_rtt_ms;        /* default 100 */
+  gdouble off_rtt_ms;       /* default 80 */
+  gdouble on_loss_pct;      /* default 0.5 */
+  gdouble off_loss_pct;     /* default 0.2 */
+  guint off_after_s;        /* default 10 */
+  gdouble percent_per_loss; /* default 15: 2 % loss, 30 % FEC */
+  guint min_percent;        /* default 10 */
+  guint max_percent;        /* default 50 */
+  guint step_down;          /* default 2 (points a second) */
+  guint percent;            /* in force; 0: off */
+  guint calm_s;             /* seconds in a row below the off thresholds */
+  gdouble loss_pct;         /* smoothed loss, < 0 before the first */
+} SlFecPolicy;
+
+void sl_fec_policy_init (SlFecPolicy *policy);
+
+/* One second's @rtt_ms and @loss_pct (< 0: unknown, which changes
+ * nothing).  Returns the FEC percentage to use from now on (0: none). */
+guint sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms,
+                            gdouble loss_pct);
+
+G_END_DECLS
