@@ -43,6 +43,10 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
   GstElementFactory *factory = gst_element_get_factory (element);
   g_autoptr (GstPad) src = NULL;
 
+  if (factory != NULL
+      && sl_session_fec_watch_element (self, element,
+                                       GST_OBJECT_NAME (factory)))
+    return;
   if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend"))
     {
       /* Keep a second of packets for retransmission, not the last 100: a
@@ -95,6 +99,7 @@ on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
    * retransmissions filled the queue further.  Three tries at most. */
   g_object_set (jitterbuffer, "do-retransmission", TRUE, "rtx-next-seqnum",
                 FALSE, "rtx-max-retries", 3, NULL);
+  sl_session_fec_attach_jitterbuffer (self, jitterbuffer);
 }
 
 void
@@ -115,8 +120,11 @@ sl_session_link_watch_webrtc (SlSession *self)
 
   rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
   if (rtpbin != NULL)
-    g_signal_connect (rtpbin, "new-jitterbuffer",
-                      G_CALLBACK (on_new_jitterbuffer), self);
+    {
+      g_signal_connect (rtpbin, "new-jitterbuffer",
+                        G_CALLBACK (on_new_jitterbuffer), self);
+      sl_session_fec_watch_rtpbin (self, rtpbin);
+    }
   else
     GST_WARNING_OBJECT (self->pipeline,
                         "no rtpbin in webrtcbin: lost video packets will not "
@@ -329,6 +337,8 @@ sl_session_link_poll (SlSession *self)
   self->stats.video_nacks = r.nacks;
   self->stats.video_packets_recovered = r.recovered;
   self->stats.video_packets_retransmitted = r.retransmitted;
+  self->stats.video_packets_fec_recovered
+      = __atomic_load_n (&self->fec_recovered, __ATOMIC_RELAXED);
   sample.freezes = self->stats.freezes;
   sample.rate_constrained = self->stats.rate_constrained;
   sample.below_floor = self->stats.below_floor;

@@ -20,6 +20,7 @@
  */
 #include "sl-session-private.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
 #define GST_CAT_DEFAULT sl_session_debug
@@ -27,13 +28,6 @@
 /* The payload types we offer; any value in the dynamic range would do. */
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
-/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-
- * extensions-01): the sender numbers every packet in a header extension,
- * the receiver reports when each arrived, and the rate controller
- * (sl-bwe.c) reads the delays from those reports. */
-#define SL_EXT_TWCC 1
-#define SL_TWCC_URI                                                           \
-  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 static GstElement *
 make_queue (const gchar *name, guint max_buffers, GError **error)
@@ -270,13 +264,11 @@ build_video_send (SlSession *self, GError **error)
   trans = link_to_webrtc (self, last, "sink_%u", error);
   if (trans == NULL)
     return FALSE;
-  /* NACK/RTX, no ULPFEC.  Through the link emulator at 2 % loss and a
-   * 120 ms round trip, NACK/RTX with the viewer's two-round-trip jitter
-   * buffer decoded 98.9 % of the frames, and 95.0 % with 20 % ULPFEC in
-   * RED added (webrtcbin 1.22's fec-type): the extra packets cost more
-   * than they repaired (docs/PERFORMANCE.md, "Loss recovery"). */
+  /* NACK/RTX always; ULPFEC in RED negotiated but at 0 % until the
+   * round trip calls for it (sl-session-fec.c). */
   g_object_set (trans, "direction",
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE,
+                "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, "fec-percentage", 0,
                 NULL);
   self->video_trans = g_steal_pointer (&trans);
   return TRUE;
@@ -319,7 +311,8 @@ add_video_receive_transceiver (SlSession *self, GError **error)
                    "could not add a video transceiver to webrtcbin");
       return FALSE;
     }
-  g_object_set (trans, "do-nack", TRUE, NULL);
+  g_object_set (trans, "do-nack", TRUE, "fec-type",
+                GST_WEBRTC_FEC_TYPE_ULP_RED, NULL);
   return TRUE;
 }
 
@@ -512,6 +505,50 @@ add_frame_branch (SlSession *self, GstElement *tee, GError **error)
   return add_chain (self, tee, elements, 2, error) != NULL;
 }
 
+/* Streaming thread: between rtpulpfecdec and the depayloader, marks the
+ * packet after a lost one DISCONT when the lost one was video
+ * (sl-h264-gap.h).  A loss rtpulpfecdec forwards without a sequence
+ * number is one it could not recover. */
+static GstPadProbeReturn
+on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstBuffer *buf;
+  gboolean video;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
+    {
+      GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+      const GstStructure *s = gst_event_get_structure (event);
+      gboolean fec = FALSE;
+
+      if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+          && gst_structure_has_name (s, "GstRTPPacketLost")
+          && gst_structure_get_boolean (s, "might-have-been-fec", &fec) && fec)
+        sl_h264_gap_lost (&self->video_gap);
+      return GST_PAD_PROBE_OK;
+    }
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  video = sl_h264_gap_packet (&self->video_gap,
+                              gst_rtp_buffer_get_timestamp (&rtp),
+                              gst_rtp_buffer_get_marker (&rtp),
+                              gst_rtp_buffer_get_payload (&rtp),
+                              gst_rtp_buffer_get_payload_len (&rtp));
+  gst_rtp_buffer_unmap (&rtp);
+  if (video)
+    {
+      GST_DEBUG_OBJECT (self->pipeline, "video lost beyond repair: "
+                        "resynchronising on a keyframe");
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+    }
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 build_video_receive (SlSession *self, GError **error)
 {
@@ -527,6 +564,17 @@ build_video_receive (SlSession *self, GError **error)
   if (elements[0] != NULL)
     g_object_set (elements[0], "request-keyframe", TRUE, "wait-for-keyframe",
                   TRUE, NULL);
+  if (elements[0] != NULL)
+    {
+      g_autoptr (GstPad) depay_sink
+          = gst_element_get_static_pad (elements[0], "sink");
+
+      sl_h264_gap_init (&self->video_gap);
+      gst_pad_add_probe (depay_sink,
+                         GST_PAD_PROBE_TYPE_BUFFER
+                             | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                         on_depay_input, self, NULL);
+    }
   if (elements[2] != NULL)
     sl_media_configure_h264_decoder (elements[2]);
   tee = add_chain (self, NULL, elements, 4, error);

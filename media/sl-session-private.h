@@ -15,12 +15,22 @@
 #include "sl-jitter.h"
 #include "sl-stage.h"
 #include "sl-degrade.h"
+#include "sl-h264-gap.h"
+#include "sl-fec-policy.h"
 
 #include <gst/webrtc/webrtc.h>
 
 G_BEGIN_DECLS
 
 GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
+
+/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-
+ * extensions-01): the sender numbers every packet in a header extension,
+ * the receiver reports when each arrived, and the rate controller
+ * (sl-bwe.c) reads the delays from those reports. */
+#define SL_EXT_TWCC 1
+#define SL_TWCC_URI                                                           \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 typedef struct _SlSessionGuide SlSessionGuide;
 
@@ -92,11 +102,18 @@ struct _SlSession
   SlStage stage_output;   /* VIEWER: decoder output to the picture */
   gint64 last_frame_us;      /* VIEWER, under stats_lock: last decoded */
   gdouble frame_interval_ms; /* VIEWER, under stats_lock: mean interval */
+  SlH264Gap video_gap; /* VIEWER: the depayloader's streaming thread only */
 
   SlLinkMonitor link; /* control thread */
   gdouble send_loss_pct; /* SENDER, control thread: smoothed RTCP loss */
   guint64 prev_sent, prev_lost; /* SENDER: last second's counters */
   gint64 last_rx_us;  /* atomic: last packet from the peer, 0: none */
+
+  /* ULPFEC (sl-session-fec.c). */
+  SlFecPolicy fec_policy; /* SENDER, control thread */
+  gboolean no_fec;        /* SENDER: the policy is never asked */
+  gint fec_pt;            /* VIEWER, atomic: ULPFEC's payload type, < 0: none */
+  guint64 fec_recovered;  /* VIEWER, atomic: packets rebuilt from FEC */
 };
 
 /* sl-session.c */
@@ -127,6 +144,15 @@ void sl_session_rate_attach_encoder (SlSession *self);
 void sl_session_rate_poll (SlSession *self);
 void sl_session_rate_close (SlSession *self);
 void sl_session_rate_clear (SlSession *self);
+
+/* sl-session-fec.c */
+gboolean sl_session_fec_watch_element (SlSession *self, GstElement *element,
+                                       const gchar *factory);
+void sl_session_fec_watch_rtpbin (SlSession *self, GstElement *rtpbin);
+void sl_session_fec_attach_jitterbuffer (SlSession *self,
+                                         GstElement *jitterbuffer);
+gint sl_session_fec_pt_from_sdp (const GstSDPMessage *sdp);
+void sl_session_fec_poll (SlSession *self);
 
 /* sl-session-link.c */
 void sl_session_link_init (SlSession *self, guint restart_after_ms,

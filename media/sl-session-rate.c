@@ -170,7 +170,12 @@ apply_target (SlSession *self, gpointer data)
       sl_degrade_init (&self->degrade, &config);
       self->degrade_ready = TRUE;
     }
-  sl_degrade_update (&self->degrade, target, sl_media_now_us (), &d);
+  /* The controller's target is for everything sent; FEC packets take
+   * their share of it first. */
+  sl_degrade_update (&self->degrade,
+                     (guint)((guint64)target * 100
+                             / (100 + self->fec_policy.percent)),
+                     sl_media_now_us (), &d);
   kbps = CLAMP (d.bitrate_bps / 1000, 1, self->video_bitrate_kbps);
   if (kbps != self->encoder_kbps)
     {

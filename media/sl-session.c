@@ -394,6 +394,7 @@ on_stats_timer (gpointer user_data)
   sl_session_stats_poll (user_data);
   sl_session_stats_adapt_jitter (user_data);
   sl_session_link_poll (user_data);
+  sl_session_fec_poll (user_data);
   sl_session_rate_poll (user_data);
   return G_SOURCE_CONTINUE;
 }
@@ -436,7 +437,13 @@ sl_session_new (const SlSessionConfig *config,
    * it could. */
   self->video_jitter_policy.frame_ms = 33;
   self->video_jitter_policy.round_trips = 2;
+  /* Room for the second round trip up to a 380 ms one (sl-jitter.h). */
+  self->video_jitter_policy.ceiling_ms
+      = MAX (self->video_jitter_policy.ceiling_ms, 800);
   self->jitter_ms = self->jitter_policy.current_ms;
+  sl_fec_policy_init (&self->fec_policy);
+  self->no_fec = config->no_fec;
+  self->fec_pt = -1;
   self->paced_display = config->paced_display;
   self->send_audio = config->send_audio;
   self->recv_audio = config->recv_audio;
@@ -567,6 +574,19 @@ sl_session_set_remote_description (SlSession *self, const gchar *type,
       g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_NEGOTIATION,
                    "the peer's SDP %s could not be parsed", type);
       return FALSE;
+    }
+  /* The township sends FEC with the payload type it offered. */
+  if (sdp_type == GST_WEBRTC_SDP_TYPE_OFFER)
+    {
+      gint fec_pt = sl_session_fec_pt_from_sdp (msg);
+
+      __atomic_store_n (&self->fec_pt, fec_pt, __ATOMIC_RELAXED);
+      if (fec_pt < 0)
+        GST_INFO_OBJECT (self->pipeline, "the offer has no ULPFEC: lost "
+                         "video is only asked for again");
+      else
+        GST_INFO_OBJECT (self->pipeline, "ULPFEC offered as payload type %d",
+                         fec_pt);
     }
   desc = gst_webrtc_session_description_new (sdp_type, msg);
   if (sdp_type == GST_WEBRTC_SDP_TYPE_OFFER)

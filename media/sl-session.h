@@ -62,6 +62,9 @@ typedef struct
   guint min_bitrate_kbps;
   guint floor_kbps;
   gboolean fixed_rate;
+  /* SENDER: never add FEC to the video (sl-fec-policy.h says when it
+   * would). */
+  gboolean no_fec;
   /* SENDER: extra x264 options ("key=value:key=value", x264's own syntax)
    * applied over the engine's settings, for tuning; NULL: none. */
   const gchar *x264_options;
@@ -154,6 +157,10 @@ typedef struct
   guint64 video_packets_recovered;
   guint64 video_packets_unrecovered;
   guint64 video_packets_retransmitted;
+  /* VIEWER: packets rebuilt from FEC (sl-fec.h); SENDER: the share of FEC
+   * packets the township adds now, percent (0: none). */
+  guint64 video_packets_fec_recovered;
+  guint fec_percent;
   /* SENDER rate control: the controller's target for the transport and
    * its delay-based estimate, what the viewer acknowledged, the loss it
    * reported; the encoder's bitrate and picture size now (0: not yet);

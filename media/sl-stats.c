@@ -17,9 +17,10 @@ rate (guint64 prev, guint64 cur, gdouble seconds)
   return (cur - prev) / seconds;
 }
 
-/* Loss before and after NACK/RTX over the interval.  Of the packets the
- * jitter buffers expected (passed on plus given up on), the link lost those
- * RTX brought back and those given up on. */
+/* Loss before and after NACK/RTX and FEC over the interval.  Of the
+ * packets the jitter buffers expected (passed on plus given up on), the
+ * link lost those RTX brought back, those rebuilt from FEC and those given
+ * up on. */
 static void
 recovery_rates (const SlSessionStats *prev, const SlSessionStats *cur,
                 SlStatsReport *out)
@@ -27,13 +28,16 @@ recovery_rates (const SlSessionStats *prev, const SlSessionStats *cur,
   guint64 in = cur->video_packets_decoded_in - prev->video_packets_decoded_in;
   guint64 gone
       = cur->video_packets_unrecovered - prev->video_packets_unrecovered;
-  guint64 back = cur->video_packets_recovered - prev->video_packets_recovered;
+  guint64 back = cur->video_packets_recovered - prev->video_packets_recovered
+                 + cur->video_packets_fec_recovered
+                 - prev->video_packets_fec_recovered;
   gdouble expected;
 
   out->loss_before_recovery_pct = out->loss_after_recovery_pct = -1;
   if (cur->video_packets_decoded_in < prev->video_packets_decoded_in
       || cur->video_packets_unrecovered < prev->video_packets_unrecovered
-      || cur->video_packets_recovered < prev->video_packets_recovered)
+      || cur->video_packets_recovered < prev->video_packets_recovered
+      || cur->video_packets_fec_recovered < prev->video_packets_fec_recovered)
     return;
   expected = (gdouble)in + gone;
   if (expected <= 0)
@@ -107,6 +111,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->nacks = cur->video_nacks;
   out->recovered = cur->video_packets_recovered;
   out->retransmitted = cur->video_packets_retransmitted;
+  out->fec_recovered = cur->video_packets_fec_recovered;
+  out->fec_percent = cur->fec_percent;
   out->bwe_target_kbps = cur->bwe_target_kbps;
   out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
   out->acked_kbps = cur->acked_kbps;
@@ -185,6 +191,7 @@ sl_stats_to_json (const SlStatsReport *r)
                                   (gint64)r->retransmitted);
       json_object_set_int_member (obj, "keyframe_requests",
                                   (gint64)r->keyframe_requests);
+      json_object_set_int_member (obj, "fec_percent", r->fec_percent);
       if (r->bwe_target_kbps > 0)
         {
           json_object_set_int_member (obj, "bwe_target_kbps",
@@ -212,6 +219,8 @@ sl_stats_to_json (const SlStatsReport *r)
                            r->loss_after_recovery_pct >= 0);
       json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
       json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
+      json_object_set_int_member (obj, "fec_recovered",
+                                  (gint64)r->fec_recovered);
       json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
       json_object_set_int_member (obj, "display_rendered",
                                   (gint64)r->display_rendered);
@@ -242,6 +251,9 @@ sl_stats_to_line (const SlStatsReport *r)
                                 : g_strdup ("-");
 
   g_autofree gchar *link = NULL;
+  g_autofree gchar *fec = sender && r->fec_percent > 0
+                              ? g_strdup_printf ("  FEC %u%%", r->fec_percent)
+                              : NULL;
 
   /* A healthy link goes unmentioned; anything else leads the line's end. */
   if (r->link_state != SL_LINK_GOOD)
@@ -250,9 +262,9 @@ sl_stats_to_line (const SlStatsReport *r)
                             r->link_reason && r->link_reason[0] ? ": " : "",
                             r->link_reason ? r->link_reason : "");
   return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "
-                          "%7.0f kb/s  rtt %s  loss %.1f%%  voice in %s%s",
+                          "%7.0f kb/s  rtt %s  loss %.1f%%%s  voice in %s%s",
                           sl_session_state_name (r->state),
                           sender ? "sent" : "decoded", r->frames, r->fps,
-                          r->bitrate_kbps, rtt, r->loss_pct, voice,
-                          link ? link : "");
+                          r->bitrate_kbps, rtt, r->loss_pct, fec ? fec : "",
+                          voice, link ? link : "");
 }

@@ -35,6 +35,8 @@ typedef struct
    * still missing after NACK/RTX (< 0: no packets). */
   gdouble loss_before_recovery_pct, loss_after_recovery_pct;
   guint64 nacks, recovered, retransmitted; /* totals */
+  guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
+  guint fec_percent;     /* SENDER: FEC packets added now, percent */
   /* SENDER rate control (SlSessionStats has the meanings); 0: unknown. */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
   gdouble bwe_loss_pct;

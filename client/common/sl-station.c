@@ -227,6 +227,7 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   config.min_bitrate_kbps = st->opt->min_bitrate_kbps;
   config.floor_kbps = st->opt->floor_kbps;
   config.fixed_rate = st->opt->fixed_rate;
+  config.no_fec = st->opt->no_fec;
   config.x264_options = st->opt->x264_options;
   config.jitter_ms = st->opt->jitter_ms;
   config.send_audio = send_audio;

@@ -58,6 +58,7 @@ typedef struct
   gint bitrate_kbps;
   gint min_bitrate_kbps, floor_kbps;
   gboolean fixed_rate;
+  gboolean no_fec;
   gboolean latency_stamp;
   gchar *x264_options;
   /* both: --snapshot (township: its raw probe picture with the marks;

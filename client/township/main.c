@@ -63,6 +63,11 @@ main (int argc, char **argv)
       "Send at --bitrate whatever the link does (no rate control; for "
       "comparisons)",
       NULL },
+    { "no-fec", 0, 0, G_OPTION_ARG_NONE, &opt.no_fec,
+      "Never add FEC to the video, whatever the round trip (FEC is on "
+      "when the round trip is 100 ms or more and packets are lost; for "
+      "comparisons, or links where bandwidth counts more than delay)",
+      NULL },
     { "x264-options", 0, 0, G_OPTION_ARG_STRING, &opt.x264_options,
       "Extra x264 options in x264's syntax (\"aq-mode=1:deblock=1,1\"), "
       "for tuning by media engineers; the engine's bitrate, VBV, intra "
