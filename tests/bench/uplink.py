@@ -14,6 +14,9 @@ source frame) and --stats.  Each trace is run twice in the same
 invocation, one after the other: the product as it is ("adaptive", rate
 controller on) and `sonolink-township --fixed-rate` ("fixed"), both with
 the same --bitrate, which is also the most the controller gives the video.
+--modes adaptive,no-fec compares with `sonolink-township --no-fec`
+instead (rate control on, FEC never added), for a long round trip with
+loss: --delay 125 --loss 2, say.
 
 Timing.  The link's schedule (its trace) starts when the emulator starts
 the township.  The first --lead-in seconds (default 5) are the start-up of
@@ -40,7 +43,8 @@ estimate (latency_estimate_ms) that covers every second.
 
     uplink.py BUILD_DIR [--traces lte,5g-driving,5g-static]
               [--seconds N] [--offset S] [--lead-in S] [--bitrate KBPS]
-              [--queue-ms MS] [--modes adaptive,fixed] [--traces-dir DIR]
+              [--queue-ms MS] [--delay MS] [--jitter MS] [--loss PCT]
+              [--modes adaptive,fixed,no-fec] [--traces-dir DIR]
               [--json FILE] [--keep DIR] [--smoke]
     uplink.py BUILD_DIR --analyse DIR [--json FILE]
 
@@ -101,7 +105,7 @@ TRACES = {
                       what="5G mmWave uplink, stationary (throughput log, "
                            "run 1, 1 s samples)"),
 }
-MODES = ("adaptive", "fixed")
+MODES = ("adaptive", "fixed", "no-fec")
 
 
 class Programs:
@@ -209,6 +213,8 @@ def run_case(progs, workdir, name, spec, trace, mbps, mode, args):
             str(FPS), "--bitrate", str(args.bitrate), "--quiet"]
         if mode == "fixed":
             township.append("--fixed-rate")
+        elif mode == "no-fec":
+            township.append("--no-fec")
         # No --ice-address: the township uses its namespace's address.  The
         # shell tells us the host's address and the link's epoch.
         script = ('echo "$SL_LINKEM_HOST $SL_LINKEM_EPOCH_US" > %s.tmp && '
@@ -222,7 +228,7 @@ def run_case(progs, workdir, name, spec, trace, mbps, mode, args):
             timeout=total + 30, seed=1,
             delay=args.delay if args.delay is not None else spec["delay"],
             jitter=args.jitter if args.jitter is not None else spec["jitter"],
-            up_trace=trace, up_queue=args.queue_ms)
+            loss=args.loss, up_trace=trace, up_queue=args.queue_ms)
         link.__enter__()
         text = wait_for(lambda: _read(env_file), 10, "the link's addresses")
         host, epoch_us = text.split()
@@ -514,18 +520,23 @@ def ratio(a, b, spec="%.2f"):
 
 
 def print_ratios(results):
+    for ref in MODES[1:]:
+        print_ratios_against(results, ref)
+
+
+def print_ratios_against(results, ref):
     by = {(r["trace"], r["mode"]): r for r in results if not r.get("error")}
     traces = [t for t in dict.fromkeys(r["trace"] for r in results)
-              if (t, "adaptive") in by and (t, "fixed") in by]
+              if (t, "adaptive") in by and (t, ref) in by]
     if not traces:
         return
     print()
-    print("adaptive / fixed, same run:")
+    print("adaptive / %s, same run:" % ref)
     print("%-10s %8s %8s %10s %9s %8s %9s %10s" % (
         "trace", "p50", "p95", "freeze s", "freezes", "dark s", "kbps",
         "SSIM diff"))
     for t in traces:
-        a, f = by[(t, "adaptive")], by[(t, "fixed")]
+        a, f = by[(t, "adaptive")], by[(t, ref)]
         al, fl = a.get("latency_ms") or {}, f.get("latency_ms") or {}
         dssim = (a["ssim_mean"] - f["ssim_mean"]
                  if a["ssim_mean"] is not None and f["ssim_mean"] is not None
@@ -605,7 +616,9 @@ def main():
                     help="one-way base delay, ms (default: per trace)")
     ap.add_argument("--jitter", type=float,
                     help="jitter each way, ms (default: per trace)")
-    ap.add_argument("--modes", default=",".join(MODES),
+    ap.add_argument("--loss", type=float,
+                    help="random loss each way, %% (default none)")
+    ap.add_argument("--modes", default="adaptive,fixed",
                     help="comma-separated subset of %s" % ", ".join(MODES))
     ap.add_argument("--static-run", type=int, default=1,
                     help="run of the 5G static throughput log (default 1)")
