@@ -17,9 +17,9 @@
  * retransmission that is itself lost gets a second chance (at 2 % loss
  * each way one lost packet in 25 would otherwise stay lost, and each
  * costs the expert a freeze until the next keyframe).  For the same
- * reason the session raises the video's ceiling to 800 ms: up to a
- * 380 ms round trip the second chance still fits, and when it does not,
- * the keyframe that follows costs a round trip and more on top.
+ * reason the session raises the video's ceiling to 800 ms while FEC is
+ * arriving, that is while the round trip is long and packets are lost
+ * (sl-session-fec.c says why not always).
  * (four times the RFC 3550 interarrival jitter, a smoothed mean deviation,
  * covers the tail of a roughly normal delay spread), rising at once when
  * the link gets worse and falling by at most a tenth a second, so one good

@@ -114,6 +114,10 @@ struct _SlSession
   gboolean no_fec;        /* SENDER: the policy is never asked */
   gint fec_pt;            /* VIEWER, atomic: ULPFEC's payload type, < 0: none */
   guint64 fec_recovered;  /* VIEWER, atomic: packets rebuilt from FEC */
+  guint64 fec_received;   /* VIEWER, atomic: FEC packets received */
+  guint64 fec_received_seen; /* VIEWER, control thread: at the last poll */
+  gint64 fec_last_us;     /* VIEWER, control thread: FEC last seen, 0: never */
+  guint video_ceiling_ms; /* the video jitter buffer's ceiling without FEC */
 };
 
 /* sl-session.c */
@@ -153,6 +157,7 @@ void sl_session_fec_attach_jitterbuffer (SlSession *self,
                                          GstElement *jitterbuffer);
 gint sl_session_fec_pt_from_sdp (const GstSDPMessage *sdp);
 void sl_session_fec_poll (SlSession *self);
+guint sl_session_fec_video_ceiling_ms (SlSession *self);
 
 /* sl-session-link.c */
 void sl_session_link_init (SlSession *self, guint restart_after_ms,

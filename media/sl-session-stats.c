@@ -268,6 +268,7 @@ sl_session_stats_adapt_jitter (SlSession *self)
   jitter = self->stats.jitter_ms;
   g_mutex_unlock (&self->stats_lock);
 
+  self->video_jitter_policy.ceiling_ms = sl_session_fec_video_ceiling_ms (self);
   target = sl_jitter_policy_update (&self->video_jitter_policy, rtt, jitter);
   other = sl_jitter_policy_update (&self->jitter_policy, rtt, jitter);
   if (target != before || other != before_other)

@@ -437,9 +437,7 @@ sl_session_new (const SlSessionConfig *config,
    * it could. */
   self->video_jitter_policy.frame_ms = 33;
   self->video_jitter_policy.round_trips = 2;
-  /* Room for the second round trip up to a 380 ms one (sl-jitter.h). */
-  self->video_jitter_policy.ceiling_ms
-      = MAX (self->video_jitter_policy.ceiling_ms, 800);
+  self->video_ceiling_ms = self->video_jitter_policy.ceiling_ms;
   self->jitter_ms = self->jitter_policy.current_ms;
   sl_fec_policy_init (&self->fec_policy);
   self->no_fec = config->no_fec;
