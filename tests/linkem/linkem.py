@@ -146,7 +146,8 @@ class Link:
         """What sl-linkem and CMD printed (with the default log)."""
         if self.log_path is None:
             return ""
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 

@@ -126,7 +126,12 @@ class Sender:
             ok = False
             self.errors.append([seq, e.errno, mono])
             if self.args.reconnect:
-                self.connect(seq + 1)
+                # Right after a path change the new address or its route
+                # may not be there yet; the next send tries again.
+                try:
+                    self.connect(seq + 1)
+                except OSError as e2:
+                    self.errors.append([seq, e2.errno, mono])
         self.sent.append([seq, mono, wall, ok])
 
     def run(self):
