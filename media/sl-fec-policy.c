@@ -21,11 +21,18 @@ sl_fec_policy_init (SlFecPolicy *policy)
 }
 
 guint
-sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct)
+sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct,
+                      gboolean link_full)
 {
   gdouble loss;
   guint wanted;
 
+  if (link_full)
+    {
+      policy->percent = 0;
+      policy->calm_s = 0;
+      return 0;
+    }
   if (rtt_ms < 0 || loss_pct < 0 || !isfinite (rtt_ms) || !isfinite (loss_pct))
     return policy->percent;
   loss = policy->loss_pct

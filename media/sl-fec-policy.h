@@ -19,6 +19,13 @@
  * one second says little about the next).  NACK stays on throughout: it
  * repairs what FEC cannot (two packets lost from one run).
  *
+ * Never while the link is full: when the rate controller holds the video
+ * well below its configured rate, a long round trip is mostly the queue
+ * and the losses are its overflow; FEC's packets would take the video's
+ * place on it and add to the queue.  (Without this, the uplink-step
+ * test's 8 -> 2 Mbit/s step, a 280 ms round trip of queueing, switched
+ * FEC on at 50 %.)  FEC goes off at once then.
+ *
  * The loss is what the link lost before any repair, smoothed (an
  * exponential mean, a third for each new second): the rate controller's
  * count from transport-wide feedback, which sees every packet.  (RTCP
@@ -52,8 +59,10 @@ typedef struct
 void sl_fec_policy_init (SlFecPolicy *policy);
 
 /* One second's @rtt_ms and @loss_pct (< 0: unknown, which changes
- * nothing).  Returns the FEC percentage to use from now on (0: none). */
+ * nothing), and whether the rate controller holds the video well below
+ * its configured rate (@link_full).  Returns the FEC percentage to use
+ * from now on (0: none). */
 guint sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms,
-                            gdouble loss_pct);
+                            gdouble loss_pct, gboolean link_full);
 
 G_END_DECLS

@@ -288,6 +288,7 @@ sl_session_fec_poll (SlSession *self)
   g_autoptr (GstElement) encoder = NULL;
   guint before = self->fec_policy.percent, percent, in_force = 0;
   gdouble rtt, loss;
+  gboolean full;
 
   if (self->role != SL_SESSION_SENDER || self->no_fec
       || (encoder = find_video_fec_encoder (self)) == NULL)
@@ -297,8 +298,9 @@ sl_session_fec_poll (SlSession *self)
   /* The controller's loss; with a fixed rate there is no controller and
    * only RTCP's view, which misses what NACK repaired. */
   loss = self->bwe != NULL ? self->stats.bwe_loss_pct : self->send_loss_pct;
+  full = self->stats.rate_constrained;
   g_mutex_unlock (&self->stats_lock);
-  percent = sl_fec_policy_update (&self->fec_policy, rtt, loss);
+  percent = sl_fec_policy_update (&self->fec_policy, rtt, loss, full);
   g_object_get (encoder, "percentage", &in_force, NULL);
   /* Compared with the element too: a renegotiation has webrtcbin set the
    * transceiver's (0 %) again. */
@@ -306,8 +308,9 @@ sl_session_fec_poll (SlSession *self)
     {
       GST_INFO_OBJECT (self->pipeline,
                        "video FEC %u %% -> %u %% (round trip %.0f ms, "
-                       "loss %.1f %%)",
-                       before, percent, rtt, self->fec_policy.loss_pct);
+                       "loss %.1f %%%s)",
+                       before, percent, rtt, self->fec_policy.loss_pct,
+                       full ? ", the link is full" : "");
       g_object_set (encoder, "percentage", percent, NULL);
       /* The encoder's share of the target changes: the rate poll, next,
        * applies it again. */

@@ -191,8 +191,10 @@ apply_target (SlSession *self, gpointer data)
   self->stats.send_width = d.width;
   self->stats.send_height = d.height;
   self->stats.below_floor = d.below_floor;
+  /* Constrained by the link, not by FEC's share of it. */
   self->stats.rate_constrained
-      = kbps < SL_RATE_CONSTRAINED * self->video_bitrate_kbps;
+      = (gdouble)kbps * (100 + self->fec_policy.percent) / 100
+        < SL_RATE_CONSTRAINED * self->video_bitrate_kbps;
   g_mutex_unlock (&self->stats_lock);
 }
 

@@ -65,8 +65,9 @@ main (int argc, char **argv)
       NULL },
     { "no-fec", 0, 0, G_OPTION_ARG_NONE, &opt.no_fec,
       "Never add FEC to the video, whatever the round trip (FEC is on "
-      "when the round trip is 100 ms or more and packets are lost; for "
-      "comparisons, or links where bandwidth counts more than delay)",
+      "when the round trip is 100 ms or more and packets are lost, and "
+      "the link is not full; for comparisons, or links where bandwidth "
+      "counts more than delay)",
       NULL },
     { "x264-options", 0, 0, G_OPTION_ARG_STRING, &opt.x264_options,
       "Extra x264 options in x264's syntax (\"aq-mode=1:deblock=1,1\"), "

@@ -361,6 +361,9 @@ def scenario_step(build, procs, linkem_exe):
     check(max(rates[2:] or [0]) > 600,
           "while still using the link (at most %d kbit/s)" %
           max(rates[2:] or [0]))
+    fec = [r.get("fec_percent", 0) for r in later]
+    check(max(fec or [0]) == 0, "no FEC on the full link: its losses are "
+          "the queue's (FEC %% by second from 2 s after the step: %s)" % fec)
     # After the step the picture is smaller (the degradation policy); the
     # stamps shrank with it and are read at the smaller size.
     e_after = [r for r in session_records(c.e_stats)

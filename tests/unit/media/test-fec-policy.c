@@ -10,11 +10,11 @@ test_short_round_trip_stays_off (void)
   sl_fec_policy_init (&p);
   /* 2 % loss at 30 ms: retransmission is quick enough. */
   for (guint i = 0; i < 30; i++)
-    g_assert_cmpuint (sl_fec_policy_update (&p, 30, 2), ==, 0);
+    g_assert_cmpuint (sl_fec_policy_update (&p, 30, 2, FALSE), ==, 0);
   /* A long round trip without loss needs no repair either. */
   sl_fec_policy_init (&p);
   for (guint i = 0; i < 30; i++)
-    g_assert_cmpuint (sl_fec_policy_update (&p, 250, 0), ==, 0);
+    g_assert_cmpuint (sl_fec_policy_update (&p, 250, 0, FALSE), ==, 0);
 }
 
 static void
@@ -24,11 +24,11 @@ test_long_round_trip_with_loss_turns_on (void)
 
   sl_fec_policy_init (&p);
   /* 2 % at 250 ms: on in the first second, 15 points per percent. */
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2), ==, 30);
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2), ==, 30);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 30);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 30);
   /* Heavier loss: more, at once, up to the maximum. */
   for (guint i = 0; i < 5; i++)
-    sl_fec_policy_update (&p, 250, 10);
+    sl_fec_policy_update (&p, 250, 10, FALSE);
   g_assert_cmpuint (p.percent, ==, 50);
 }
 
@@ -40,13 +40,13 @@ test_share_falls_slowly (void)
 
   sl_fec_policy_init (&p);
   for (guint i = 0; i < 10; i++)
-    sl_fec_policy_update (&p, 250, 3);
+    sl_fec_policy_update (&p, 250, 3, FALSE);
   g_assert_cmpuint (p.percent, ==, 45);
   /* Loss down to 1 %: two points a second at most, to 15. */
   for (guint i = 0; i < 30; i++)
     {
       before = p.percent;
-      now = sl_fec_policy_update (&p, 250, 1);
+      now = sl_fec_policy_update (&p, 250, 1, FALSE);
       g_assert_cmpuint (now, <=, before);
       g_assert_cmpuint (before - now, <=, 2);
     }
@@ -59,18 +59,18 @@ test_off_only_after_calm_seconds (void)
   SlFecPolicy p;
 
   sl_fec_policy_init (&p);
-  sl_fec_policy_update (&p, 250, 2);
+  sl_fec_policy_update (&p, 250, 2, FALSE);
   /* The round trip falls to 40 ms: nine calm seconds keep it on... */
   for (guint i = 0; i < 9; i++)
-    g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2), ==, 30);
+    g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2, FALSE), ==, 30);
   /* ...a long one in between starts the count again... */
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2), ==, 30);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 30);
   for (guint i = 0; i < 9; i++)
-    g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2), ==, 30);
+    g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2, FALSE), ==, 30);
   /* ...and the tenth in a row turns it off. */
-  g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2), ==, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2, FALSE), ==, 0);
   /* Between the thresholds (90 ms) it does not come back on. */
-  g_assert_cmpuint (sl_fec_policy_update (&p, 90, 2), ==, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 90, 2, FALSE), ==, 0);
 }
 
 static void
@@ -80,9 +80,23 @@ test_loss_is_smoothed (void)
 
   sl_fec_policy_init (&p);
   /* One lossy second among clean ones is not enough (a third of 1 %). */
-  sl_fec_policy_update (&p, 250, 0);
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 1), ==, 0);
+  sl_fec_policy_update (&p, 250, 0, FALSE);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 1, FALSE), ==, 0);
   g_assert_cmpfloat_with_epsilon (p.loss_pct, 1.0 / 3, 1e-9);
+}
+
+static void
+test_full_link_gets_no_fec (void)
+{
+  SlFecPolicy p;
+
+  sl_fec_policy_init (&p);
+  /* A queue filling up: a long round trip and overflow losses, the video
+   * held well below its rate.  No FEC, and off at once if it was on. */
+  g_assert_cmpuint (sl_fec_policy_update (&p, 280, 5, TRUE), ==, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), >, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 280, 5, TRUE), ==, 0);
+  g_assert_cmpuint (p.percent, ==, 0);
 }
 
 static void
@@ -91,11 +105,11 @@ test_unknown_changes_nothing (void)
   SlFecPolicy p;
 
   sl_fec_policy_init (&p);
-  g_assert_cmpuint (sl_fec_policy_update (&p, -1, 5), ==, 0);
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, -1), ==, 0);
-  sl_fec_policy_update (&p, 250, 2);
-  g_assert_cmpuint (sl_fec_policy_update (&p, -1, -1), ==, 30);
-  g_assert_cmpuint (sl_fec_policy_update (&p, 1.0 / 0.0, 2), ==, 30);
+  g_assert_cmpuint (sl_fec_policy_update (&p, -1, 5, FALSE), ==, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, -1, FALSE), ==, 0);
+  sl_fec_policy_update (&p, 250, 2, FALSE);
+  g_assert_cmpuint (sl_fec_policy_update (&p, -1, -1, FALSE), ==, 30);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 1.0 / 0.0, 2, FALSE), ==, 30);
 }
 
 int
@@ -110,6 +124,8 @@ main (int argc, char **argv)
   g_test_add_func ("/fec-policy/off-only-after-calm-seconds",
                    test_off_only_after_calm_seconds);
   g_test_add_func ("/fec-policy/loss-is-smoothed", test_loss_is_smoothed);
+  g_test_add_func ("/fec-policy/full-link-gets-no-fec",
+                   test_full_link_gets_no_fec);
   g_test_add_func ("/fec-policy/unknown-changes-nothing",
                    test_unknown_changes_nothing);
   return g_test_run ();
