@@ -21,7 +21,7 @@
  *   the RTP session fills in as before.
  * - The viewer's packet store (rtpstorage, from which rtpulpfecdec takes
  *   FEC packets) keeps packets with that extension in them: removed there
- *   too.  Its default size holds nothing at all; 500 ms is kept.
+ *   too, and it is told to keep 500 ms of packets.
  * - rtpulpfecdec repairs only after the jitter buffer has given a packet
  *   up, a round trip later with NACK on.  The viewer repairs in front of
  *   the jitter buffer instead (sl-fec.h).
