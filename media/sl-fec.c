@@ -80,6 +80,7 @@ typedef struct
   guint32 ts;
   guint8 *rest; /* everything after the fixed header, extension left out */
   gsize rest_len;
+  gsize rest_size; /* allocated, kept from packet to packet */
 } Media;
 
 typedef struct
@@ -200,14 +201,18 @@ store_media (SlFec *fec, const Rtp *rtp)
 {
   Media *m = slot (fec, rtp->seq);
 
-  g_free (m->rest);
   m->valid = TRUE;
   m->seq = rtp->seq;
   m->b0 = rtp->b0 & ~0x10;
   m->b1 = rtp->b1;
   m->ts = rtp->ts;
   m->rest_len = rtp->csrcs_len + rtp->body_len;
-  m->rest = g_malloc (MAX (m->rest_len, 1));
+  /* The slot's buffer is reused; it grows to the largest packet seen. */
+  if (m->rest_size < MAX (m->rest_len, 1))
+    {
+      m->rest_size = MAX (m->rest_len, 1);
+      m->rest = g_realloc (m->rest, m->rest_size);
+    }
   if (rtp->csrcs_len > 0)
     memcpy (m->rest, rtp->csrcs, rtp->csrcs_len);
   if (rtp->body_len > 0)

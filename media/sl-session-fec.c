@@ -152,58 +152,74 @@ sl_session_fec_pt_from_sdp (const GstSDPMessage *sdp)
   return -1;
 }
 
+/* One jitter buffer's repair state, owned by its sink pad's probe. */
+typedef struct
+{
+  SlSession *self; /* not owned, as for the session's other probes */
+  SlFec *fec;
+  GPtrArray *recovered; /* element-type GBytes: rebuilt, not yet sent on */
+} FecProbe;
+
+static void
+fec_probe_free (gpointer data)
+{
+  FecProbe *probe = data;
+
+  sl_fec_free (probe->fec);
+  g_ptr_array_unref (probe->recovered);
+  g_free (probe);
+}
+
+static void
+push_buffer (FecProbe *probe, GstBuffer *buf, guint fec_pt)
+{
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ))
+    {
+      sl_fec_push (probe->fec, map.data, map.size, fec_pt, probe->recovered);
+      gst_buffer_unmap (buf, &map);
+    }
+}
+
 /* Streaming thread: each packet on its way into a jitter buffer.  Packets
  * rebuilt from it go in first, as late arrivals. */
 static GstPadProbeReturn
 on_jitterbuffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  SlSession *self = user_data;
+  FecProbe *probe = user_data;
+  SlSession *self = probe->self;
   gint fec_pt = __atomic_load_n (&self->fec_pt, __ATOMIC_RELAXED);
-  SlFec *fec = g_object_get_data (G_OBJECT (pad), "sl-fec");
-  g_autoptr (GPtrArray) recovered = NULL;
+  g_autoptr (GPtrArray) out = NULL;
   GstBuffer *arrived = NULL;
-  GstMapInfo map;
   guint64 before;
 
   if (fec_pt < 0)
     return GST_PAD_PROBE_OK;
-  if (fec == NULL)
-    {
-      fec = sl_fec_new ();
-      g_object_set_data_full (G_OBJECT (pad), "sl-fec", fec,
-                              (GDestroyNotify)sl_fec_free);
-    }
-  recovered = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
-  before = sl_fec_received (fec);
+  before = sl_fec_received (probe->fec);
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     {
       GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
 
       for (guint i = 0; i < gst_buffer_list_length (list); i++)
-        {
-          arrived = gst_buffer_list_get (list, i);
-          if (gst_buffer_map (arrived, &map, GST_MAP_READ))
-            {
-              sl_fec_push (fec, map.data, map.size, fec_pt, recovered);
-              gst_buffer_unmap (arrived, &map);
-            }
-        }
+        push_buffer (probe, arrived = gst_buffer_list_get (list, i), fec_pt);
     }
   else
-    {
-      arrived = GST_PAD_PROBE_INFO_BUFFER (info);
-      if (gst_buffer_map (arrived, &map, GST_MAP_READ))
-        {
-          sl_fec_push (fec, map.data, map.size, fec_pt, recovered);
-          gst_buffer_unmap (arrived, &map);
-        }
-    }
-  if (sl_fec_received (fec) != before)
-    __atomic_add_fetch (&self->fec_received, sl_fec_received (fec) - before,
+    push_buffer (probe, arrived = GST_PAD_PROBE_INFO_BUFFER (info), fec_pt);
+  if (sl_fec_received (probe->fec) != before)
+    __atomic_add_fetch (&self->fec_received,
+                        sl_fec_received (probe->fec) - before,
                         __ATOMIC_RELAXED);
-  for (guint i = 0; i < recovered->len; i++)
+  if (probe->recovered->len == 0)
+    return GST_PAD_PROBE_OK;
+  /* Taken out first: each rebuilt packet passes this probe again on its
+   * way in. */
+  out = g_steal_pointer (&probe->recovered);
+  probe->recovered
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  for (guint i = 0; i < out->len; i++)
     {
-      GstBuffer *buf = gst_buffer_new_wrapped_bytes (recovered->pdata[i]);
+      GstBuffer *buf = gst_buffer_new_wrapped_bytes (out->pdata[i]);
 
       /* It arrives now, with the packet that made it. */
       GST_BUFFER_PTS (buf) = GST_BUFFER_PTS (arrived);
@@ -218,11 +234,19 @@ void
 sl_session_fec_attach_jitterbuffer (SlSession *self, GstElement *jitterbuffer)
 {
   g_autoptr (GstPad) sink = gst_element_get_static_pad (jitterbuffer, "sink");
+  FecProbe *probe;
 
-  if (sink != NULL)
-    gst_pad_add_probe (
-        sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-        on_jitterbuffer_input, self, NULL);
+  if (sink == NULL)
+    return;
+  probe = g_new0 (FecProbe, 1);
+  probe->self = self;
+  probe->fec = sl_fec_new ();
+  probe->recovered
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  gst_pad_add_probe (sink,
+                     GST_PAD_PROBE_TYPE_BUFFER
+                         | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_jitterbuffer_input, probe, fec_probe_free);
 }
 
 /* Control thread, once a second (VIEWER): with FEC arriving (the township

@@ -152,6 +152,28 @@ def last_record(path):
     return records[-1] if records else {}
 
 
+def lossy_run(c):
+    """The pictures of a run through a lossy link, split at 10 s of frames
+    from the first picture: (the first 10 s, the rest).  By frame index,
+    so that a late straggler does not widen the span.  Also checks that
+    pictures came and that the link lost what it was asked to."""
+    rows = read_log(c.lat_log)
+    check(len(rows) > 100, "pictures arrived through the lossy link (%d)" %
+          len(rows))
+    first = min(r[0] for r in rows[:10])
+    lost = c.link["up"]["packets_lost"]
+    check(lost > 0.01 * c.link["up"]["packets_in"],
+          "the link lost packets as asked (%d of %d up)" %
+          (lost, c.link["up"]["packets_in"]))
+    return ([r for r in rows if r[0] < first + 10 * FPS],
+            [r for r in rows if r[0] >= first + 10 * FPS])
+
+
+def fec_by_second(records):
+    """The township's FEC share, percent, in each of its stats records."""
+    return [r.get("fec_percent", 0) for r in records]
+
+
 def dump(c):
     """With SL_TEST_VERBOSE set, the per-second records of both sides."""
     if not os.environ.get("SL_TEST_VERBOSE"):
@@ -175,24 +197,12 @@ def scenario_loss(build, procs, linkem_exe):
                      township=["--latency-stamp", "--audio-in", "none"],
                      expert=["--audio-in", "none"])
     c.finish()
-    rows = read_log(c.lat_log)
-    check(len(rows) > 100, "pictures arrived through the lossy link (%d)" %
-          len(rows))
     # After a warm-up of 10 s of frames from the first picture, to the
-    # end; by frame index, so that a late straggler does not widen the
-    # span.  The first seconds under loss are rougher (docs/link-
-    # recovery.md): most keyframe requests come then, none once the
-    # session has settled.
-    first = min(r[0] for r in rows[:10])
-    early = [r for r in rows if r[0] < first + 10 * FPS]
-    window = [r for r in rows if r[0] >= first + 10 * FPS]
+    # end, and the first 10 s apart.
+    early, window = lossy_run(c)
     share = decoded_share(window)
     gap = longest_gap_ms(window)
     e = last_record(c.e_stats)
-    lost = c.link["up"]["packets_lost"]
-    check(lost > 0.01 * c.link["up"]["packets_in"],
-          "the link lost packets as asked (%d of %d up)" %
-          (lost, c.link["up"]["packets_in"]))
     check(e.get("recovered", 0) > 0, "retransmissions brought packets back "
           "(%d NACKed, %d recovered)" % (e.get("nacks", 0),
                                           e.get("recovered", 0)))
@@ -210,7 +220,7 @@ def scenario_loss(build, procs, linkem_exe):
     check(decoded_share(early) >= 0.85, "from the first picture, at least "
           "85 %% of the first 10 s decoded (%.1f %%)" %
           (100 * decoded_share(early)))
-    fec = [r.get("fec_percent", 0) for r in session_records(c.t_stats)]
+    fec = fec_by_second(session_records(c.t_stats))
     check(max(fec) == 0, "at a 30 ms round trip retransmission is quick "
           "enough: no FEC (FEC %% by second: %s)" % fec)
 
@@ -228,17 +238,9 @@ def scenario_fec(build, procs, linkem_exe):
                      township=["--latency-stamp", "--audio-in", "test:700"],
                      expert=["--audio-in", "test:1300"])
     c.finish()
-    rows = read_log(c.lat_log)
-    check(len(rows) > 100, "pictures arrived through the lossy link (%d)" %
-          len(rows))
-    first = min(r[0] for r in rows[:10])
-    window = [r for r in rows if r[0] >= first + 10 * FPS]
+    window = lossy_run(c)[1]
     share = decoded_share(window)
-    lost = c.link["up"]["packets_lost"]
-    check(lost > 0.01 * c.link["up"]["packets_in"],
-          "the link lost packets as asked (%d of %d up)" %
-          (lost, c.link["up"]["packets_in"]))
-    fec = [r.get("fec_percent", 0) for r in session_records(c.t_stats)]
+    fec = fec_by_second(session_records(c.t_stats))
     check(max(fec) > 0, "the township switched FEC on (FEC %% by second: "
           "%s)" % fec)
     e = last_record(c.e_stats)
@@ -361,7 +363,7 @@ def scenario_step(build, procs, linkem_exe):
     check(max(rates[2:] or [0]) > 600,
           "while still using the link (at most %d kbit/s)" %
           max(rates[2:] or [0]))
-    fec = [r.get("fec_percent", 0) for r in later]
+    fec = fec_by_second(later)
     check(max(fec or [0]) == 0, "no FEC on the full link: its losses are "
           "the queue's (FEC %% by second from 2 s after the step: %s)" % fec)
     # After the step the picture is smaller (the degradation policy); the

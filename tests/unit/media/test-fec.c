@@ -72,6 +72,13 @@ is_fec (GstBuffer *buf)
   return fec;
 }
 
+/* What sl_fec_push fills: the packets it rebuilt. */
+static GPtrArray *
+new_recovered (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+}
+
 static gboolean
 push (SlFec *fec, GstBuffer *buf, GPtrArray *recovered)
 {
@@ -110,8 +117,7 @@ test_one_lost_is_rebuilt (void)
 {
   /* 25 % of 4 packets: one FEC packet a frame, over all four. */
   g_autoptr (GPtrArray) sent = encode (3, 4, 25);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
   guint lost = nth_media (sent, 6), n_fec = 0; /* frame 2, third packet */
 
@@ -132,8 +138,7 @@ static void
 test_nothing_lost_nothing_made (void)
 {
   g_autoptr (GPtrArray) sent = encode (4, 5, 40);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
 
   for (guint i = 0; i < sent->len; i++)
@@ -146,8 +151,7 @@ static void
 test_two_lost_wait_for_a_retransmission (void)
 {
   g_autoptr (GPtrArray) sent = encode (1, 4, 25);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
   guint a = nth_media (sent, 1), b = nth_media (sent, 2);
 
@@ -169,8 +173,7 @@ test_extensions_are_left_out (void)
    * RED gives the packets a fresh TWCC slot: the viewer's copies carry an
    * extension the FEC never saw. */
   g_autoptr (GPtrArray) sent = encode (1, 3, 34);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
   guint lost = nth_media (sent, 0);
   guint8 twcc[2] = { 0x12, 0x34 };
@@ -198,8 +201,7 @@ static void
 test_bad_input_is_refused (void)
 {
   g_autoptr (GPtrArray) sent = encode (1, 4, 25);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
   guint8 short_rtp[5] = { 0x80, FEC_PT, 0, 1, 0 };
   guint8 v1[12] = { 0x40, MEDIA_PT };
@@ -231,8 +233,7 @@ test_corrupt_fec_rebuilds_nothing_wrong (void)
   /* A FEC packet whose run holds a packet longer than its protection
    * length cannot be right: nothing comes of it. */
   g_autoptr (GPtrArray) sent = encode (1, 2, 50);
-  g_autoptr (GPtrArray) recovered
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autoptr (GPtrArray) recovered = new_recovered ();
   g_autoptr (SlFec) fec = sl_fec_new ();
   g_autoptr (GstBuffer) longer = media_packet (1000, 0, FALSE, 1400);
   guint lost = nth_media (sent, 1);
