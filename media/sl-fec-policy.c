@@ -11,6 +11,7 @@ sl_fec_policy_init (SlFecPolicy *policy)
     .off_rtt_ms = 80,
     .on_loss_pct = 0.5,
     .off_loss_pct = 0.2,
+    .on_after_s = 3,
     .off_after_s = 10,
     .percent_per_loss = 15,
     .min_percent = 10,
@@ -30,7 +31,7 @@ sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct,
   if (link_full)
     {
       policy->percent = 0;
-      policy->calm_s = 0;
+      policy->calm_s = policy->hot_s = 0;
       return 0;
     }
   if (rtt_ms < 0 || loss_pct < 0 || !isfinite (rtt_ms) || !isfinite (loss_pct))
@@ -40,7 +41,13 @@ sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct,
   if (policy->percent == 0)
     {
       if (rtt_ms < policy->on_rtt_ms || loss < policy->on_loss_pct)
+        {
+          policy->hot_s = 0;
+          return 0;
+        }
+      if (++policy->hot_s < policy->on_after_s)
         return 0;
+      policy->hot_s = 0;
     }
   else if (rtt_ms < policy->off_rtt_ms || loss < policy->off_loss_pct)
     {

@@ -11,6 +11,8 @@
  *
  *   round trip >= on_rtt_ms  and  loss >= on_loss_pct
  *
+ * for on_after_s seconds in a row (one odd round-trip sample, which RTCP
+ * gives now and then, must not do it),
  * and off again only when the round trip falls below off_rtt_ms, or the
  * loss below off_loss_pct, for off_after_s seconds in a row, so that one
  * good second does not undo it.  While on, the share of FEC packets
@@ -31,8 +33,9 @@
  * count from transport-wide feedback, which sees every packet.  (RTCP
  * receiver reports are no use here: a packet RTX brings back counts as
  * received, so with NACK working they report almost no loss at all.)
- * The round trip is RTCP's.  Plain C, no pipeline; sl-session-fec.c
- * applies it once a second.
+ * The round trip is the smaller of RTCP's and the control channel's
+ * ping, when both are known: a long path shows in both.  Plain C, no
+ * pipeline; sl-session-fec.c applies it once a second.
  */
 #pragma once
 
@@ -46,6 +49,7 @@ typedef struct
   gdouble off_rtt_ms;       /* default 80 */
   gdouble on_loss_pct;      /* default 0.5 */
   gdouble off_loss_pct;     /* default 0.2 */
+  guint on_after_s;         /* default 3 */
   guint off_after_s;        /* default 10 */
   gdouble percent_per_loss; /* default 15: 2 % loss, 30 % FEC */
   guint min_percent;        /* default 10 */
@@ -53,6 +57,7 @@ typedef struct
   guint step_down;          /* default 2 (points a second) */
   guint percent;            /* in force; 0: off */
   guint calm_s;             /* seconds in a row below the off thresholds */
+  guint hot_s;              /* seconds in a row above the on thresholds */
   gdouble loss_pct;         /* smoothed loss, < 0 before the first */
 } SlFecPolicy;
 

@@ -318,7 +318,9 @@ sl_session_fec_poll (SlSession *self)
       || (encoder = find_video_fec_encoder (self)) == NULL)
     return;
   g_mutex_lock (&self->stats_lock);
-  rtt = sl_stats_rtt_ms (&self->stats);
+  rtt = self->stats.rtt_ms >= 0 && self->stats.dc_rtt_ms >= 0
+            ? MIN (self->stats.rtt_ms, self->stats.dc_rtt_ms)
+            : sl_stats_rtt_ms (&self->stats);
   /* The controller's loss; with a fixed rate there is no controller and
    * only RTCP's view, which misses what NACK repaired. */
   loss = self->bwe != NULL ? self->stats.bwe_loss_pct : self->send_loss_pct;

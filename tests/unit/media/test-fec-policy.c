@@ -23,13 +23,37 @@ test_long_round_trip_with_loss_turns_on (void)
   SlFecPolicy p;
 
   sl_fec_policy_init (&p);
-  /* 2 % at 250 ms: on in the first second, 15 points per percent. */
+  /* 2 % at 250 ms: on in the third second in a row, 15 points per
+   * percent. */
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 0);
+  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 0);
   g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 30);
   g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), ==, 30);
   /* Heavier loss: more, at once, up to the maximum. */
   for (guint i = 0; i < 5; i++)
     sl_fec_policy_update (&p, 250, 10, FALSE);
   g_assert_cmpuint (p.percent, ==, 50);
+}
+
+/* Turns @p on at @loss_pct (250 ms). */
+static void
+turn_on (SlFecPolicy *p, gdouble loss_pct)
+{
+  for (guint i = 0; i < p->on_after_s; i++)
+    sl_fec_policy_update (p, 250, loss_pct, FALSE);
+  g_assert_cmpuint (p->percent, >, 0);
+}
+
+static void
+test_one_odd_round_trip_is_not_enough (void)
+{
+  SlFecPolicy p;
+
+  sl_fec_policy_init (&p);
+  /* 30 ms with 2 % loss, and now and then one sample of a second: no. */
+  for (guint i = 0; i < 30; i++)
+    g_assert_cmpuint (
+        sl_fec_policy_update (&p, i % 5 == 4 ? 1160 : 30, 2, FALSE), ==, 0);
 }
 
 static void
@@ -59,7 +83,7 @@ test_off_only_after_calm_seconds (void)
   SlFecPolicy p;
 
   sl_fec_policy_init (&p);
-  sl_fec_policy_update (&p, 250, 2, FALSE);
+  turn_on (&p, 2);
   /* The round trip falls to 40 ms: nine calm seconds keep it on... */
   for (guint i = 0; i < 9; i++)
     g_assert_cmpuint (sl_fec_policy_update (&p, 40, 2, FALSE), ==, 30);
@@ -94,7 +118,7 @@ test_full_link_gets_no_fec (void)
   /* A queue filling up: a long round trip and overflow losses, the video
    * held well below its rate.  No FEC, and off at once if it was on. */
   g_assert_cmpuint (sl_fec_policy_update (&p, 280, 5, TRUE), ==, 0);
-  g_assert_cmpuint (sl_fec_policy_update (&p, 250, 2, FALSE), >, 0);
+  turn_on (&p, 2);
   g_assert_cmpuint (sl_fec_policy_update (&p, 280, 5, TRUE), ==, 0);
   g_assert_cmpuint (p.percent, ==, 0);
 }
@@ -107,7 +131,7 @@ test_unknown_changes_nothing (void)
   sl_fec_policy_init (&p);
   g_assert_cmpuint (sl_fec_policy_update (&p, -1, 5, FALSE), ==, 0);
   g_assert_cmpuint (sl_fec_policy_update (&p, 250, -1, FALSE), ==, 0);
-  sl_fec_policy_update (&p, 250, 2, FALSE);
+  turn_on (&p, 2);
   g_assert_cmpuint (sl_fec_policy_update (&p, -1, -1, FALSE), ==, 30);
   g_assert_cmpuint (sl_fec_policy_update (&p, 1.0 / 0.0, 2, FALSE), ==, 30);
 }
@@ -120,6 +144,8 @@ main (int argc, char **argv)
                    test_short_round_trip_stays_off);
   g_test_add_func ("/fec-policy/long-round-trip-with-loss-turns-on",
                    test_long_round_trip_with_loss_turns_on);
+  g_test_add_func ("/fec-policy/one-odd-round-trip-is-not-enough",
+                   test_one_odd_round_trip_is_not_enough);
   g_test_add_func ("/fec-policy/share-falls-slowly", test_share_falls_slowly);
   g_test_add_func ("/fec-policy/off-only-after-calm-seconds",
                    test_off_only_after_calm_seconds);
