@@ -14,8 +14,8 @@ mark was.  The still the script asks for must arrive bit-exact: the grey
 pixels of the PNG the expert saved hash to the SHA-256 the township took of
 the raw luma plane it encoded, and equal the township's own copy, while
 the expert keeps decoding at full rate.  With SL_LINKEM and root, the
-township runs behind `sl-linkem --down-loss 5`, so every packet from the
-expert to the township (the guidance channels' direction) has a 5 %
+township runs behind `sl-linkem --down-loss 8`, so every packet from the
+expert to the township (the guidance channels' direction) has an 8 %
 chance of being lost: the pointer's unreliable channel still brings the
 script's latest position to the township in every phase (a resting
 pointer is repeated every 250 ms), and the reliable channel still
@@ -233,7 +233,7 @@ def main(build, procs):
         # hub's URL is made by the shell that starts the township.
         import linkem
         t_args = without(t_args, "--hub", "--ice-address")
-        argv = linkem.linkem_argv(linkem_exe, down_loss=5, seed=7) + [
+        argv = linkem.linkem_argv(linkem_exe, down_loss=8, seed=7) + [
             "sh", "-c",
             'exec "$0" --hub "ws://$SL_LINKEM_HOST:%d" "$@"' % hub.port,
             build.township] + t_args
