@@ -5,7 +5,10 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (sl - control - error - quark, sl_control_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-control-error-quark, sl_control_error)
+/* clang-format on */
 
 static gboolean
 malformed (GError **error, const gchar *why)

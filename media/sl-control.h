@@ -5,8 +5,8 @@
  * once a second each way, {"type":"ping","seq":N}, answered with
  * {"type":"pong","seq":N}; the township's ping may add "send_ms", its
  * capture-to-encoder-output time over the last second, from which the
- * expert estimates the glass-to-glass latency.  The guidance layer will
- * add its own types.  The bytes come from the peer, so this is a parser of
+ * expert estimates the glass-to-glass latency.  Guidance travels on its
+ * own two channels (sl-guide.h), not here.  The bytes come from the peer, so this is a parser of
  * untrusted input: explicit type checks, bounded sizes, and a fuzz target
  * (tests/fuzz/fuzz-control.c).  Pure functions; any thread.
  */
@@ -21,8 +21,8 @@ GQuark sl_control_error_quark (void);
 
 typedef enum
 {
-  SL_CONTROL_ERROR_MALFORMED, /* not a JSON object, or a field of the wrong type
-                               */
+  /* not a JSON object, or a field of the wrong type */
+  SL_CONTROL_ERROR_MALFORMED,
   SL_CONTROL_ERROR_TOO_LARGE,
   SL_CONTROL_ERROR_UNKNOWN_TYPE,
 } SlControlError;

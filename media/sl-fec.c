@@ -162,10 +162,8 @@ parse_rtp (const guint8 *data, gsize len, Rtp *out)
   guint cc;
 
   r = (Reader){ data, len, 0 };
-  if (!get_u8 (&r, &out->b0)
-      || !get_u8 (&r, &out->b1)
-      || !get_u16 (&r, &out->seq)
-      || !get_u32 (&r, &out->ts)
+  if (!get_u8 (&r, &out->b0) || !get_u8 (&r, &out->b1)
+      || !get_u16 (&r, &out->seq) || !get_u32 (&r, &out->ts)
       || !get_u32 (&r, &out->ssrc) || (out->b0 >> 6) != 2)
     return FALSE;
   cc = out->b0 & 0x0f;
@@ -173,8 +171,7 @@ parse_rtp (const guint8 *data, gsize len, Rtp *out)
   if (!take (&r, out->csrcs_len, &out->csrcs))
     return FALSE;
   if (out->b0 & 0x10
-      && (!get_u16 (&r, &profile)
-          || !get_u16 (&r, &words)
+      && (!get_u16 (&r, &profile) || !get_u16 (&r, &words)
           || !take (&r, 4u * words, &skipped)))
     return FALSE;
   out->body_len = r.len - r.pos;
@@ -242,12 +239,9 @@ parse_fec (const Rtp *rtp, Fec *out)
       len -= rtp->body[len - 1];
     }
   r = (Reader){ rtp->body, len, 0 };
-  if (!get_u8 (&r, &out->b0)
-      || !get_u8 (&r, &out->b1)
-      || !get_u16 (&r, &seq_base)
-      || !get_u32 (&r, &out->ts)
-      || !get_u16 (&r, &out->length)
-      || !get_u16 (&r, &protection_len)
+  if (!get_u8 (&r, &out->b0) || !get_u8 (&r, &out->b1)
+      || !get_u16 (&r, &seq_base) || !get_u32 (&r, &out->ts)
+      || !get_u16 (&r, &out->length) || !get_u16 (&r, &protection_len)
       || !get_u16 (&r, &mask16))
     return FALSE;
   /* E set: an extended header this version of the RFC does not define. */
@@ -256,8 +250,7 @@ parse_fec (const Rtp *rtp, Fec *out)
     return FALSE;
   if (tmp8 & 0x40 && !get_u32 (&r, &mask32))
     return FALSE;
-  if (r.len - r.pos != protection_len
-      || !take (&r, protection_len, &payload))
+  if (r.len - r.pos != protection_len || !take (&r, protection_len, &payload))
     return FALSE;
   out->seq_base = seq_base;
   out->mask = ((guint64)mask16 << 32) | mask32;

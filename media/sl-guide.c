@@ -10,7 +10,10 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (sl - guide - error - quark, sl_guide_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-guide-error-quark, sl_guide_error)
+/* clang-format on */
 
 const gchar *const sl_guide_type_names[] = {
   [SL_GUIDE_MARK] = "mark",

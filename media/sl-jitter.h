@@ -34,12 +34,12 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  guint floor_ms;   /* never below (default 20) */
-  guint ceiling_ms; /* never above (default 400, or the initial value) */
-  guint margin_ms;  /* scheduling and decode slack (default 10) */
-  guint frame_ms;   /* one frame interval for video, 0 otherwise (default) */
+  guint floor_ms;    /* never below (default 20) */
+  guint ceiling_ms;  /* never above (default 400, or the initial value) */
+  guint margin_ms;   /* scheduling and decode slack (default 10) */
+  guint frame_ms;    /* one frame interval for video, 0 otherwise (default) */
   guint round_trips; /* round trips waited for (default 1) */
-  guint current_ms; /* the target in force; 0 before the first update */
+  guint current_ms;  /* the target in force; 0 before the first update */
 } SlJitterPolicy;
 
 /* Sets @policy to the defaults, starting from @initial_ms (the configured

@@ -50,22 +50,22 @@ const gchar *sl_link_state_name (SlLinkState state);
 typedef struct
 {
   gint64 now_us;
-  gint64 last_rx_us;          /* last packet from the peer, 0: none yet */
-  gdouble residual_loss_pct;  /* loss the decoder saw after recovery */
-  guint64 freezes;            /* count of picture freezes so far */
-  gboolean rate_constrained;  /* controller holds video well below target */
-  gboolean below_floor;       /* ... below the diagnostic floor */
+  gint64 last_rx_us;         /* last packet from the peer, 0: none yet */
+  gdouble residual_loss_pct; /* loss the decoder saw after recovery */
+  guint64 freezes;           /* count of picture freezes so far */
+  gboolean rate_constrained; /* controller holds video well below target */
+  gboolean below_floor;      /* ... below the diagnostic floor */
 } SlLinkSample;
 
 typedef struct
 {
   guint restart_after_ms; /* "lost" this long: make the session again */
   SlLinkState state;
-  gint64 since_us;         /* when @state began */
-  gint64 hold_until_us;    /* degraded/recovering last at least until */
+  gint64 since_us;      /* when @state began */
+  gint64 hold_until_us; /* degraded/recovering last at least until */
   guint64 last_freezes;
   gboolean ever_received;
-  gchar reason[64];        /* why the state is what it is, for the UI */
+  gchar reason[64]; /* why the state is what it is, for the UI */
 } SlLinkMonitor;
 
 /* @restart_after_ms: 0 picks the default of 4000 ms. */

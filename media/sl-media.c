@@ -9,7 +9,10 @@
 GST_DEBUG_CATEGORY (sl_media_debug);
 #define GST_CAT_DEFAULT sl_media_debug
 
-G_DEFINE_QUARK (sl - media - error - quark, sl_media_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-media-error-quark, sl_media_error)
+/* clang-format on */
 
 /* Each element the engine uses, with the Debian package that provides it. */
 static const struct

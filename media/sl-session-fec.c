@@ -244,8 +244,7 @@ sl_session_fec_attach_jitterbuffer (SlSession *self, GstElement *jitterbuffer)
   probe->recovered
       = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   gst_pad_add_probe (sink,
-                     GST_PAD_PROBE_TYPE_BUFFER
-                         | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      on_jitterbuffer_input, probe, fec_probe_free);
 }
 

@@ -62,10 +62,9 @@ on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
     return;
   src = gst_element_get_static_pad (element, "src");
   if (src != NULL)
-    gst_pad_add_probe (src,
-                       GST_PAD_PROBE_TYPE_BUFFER
-                           | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       on_packet_in, self, NULL);
+    gst_pad_add_probe (
+        src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+        on_packet_in, self, NULL);
 }
 
 /* VIEWER: feedback (NACK, PLI, congestion feedback) as soon as it is due,
@@ -389,8 +388,8 @@ sl_session_link_poll (SlSession *self)
       && (self->state == SL_SESSION_STATE_CONNECTED
           || self->state == SL_SESSION_STATE_DISCONNECTED))
     {
-      GST_WARNING_OBJECT (self->pipeline,
-                          "%s; giving up on this connection", self->link.reason);
+      GST_WARNING_OBJECT (self->pipeline, "%s; giving up on this connection",
+                          self->link.reason);
       sl_session_set_state (self, SL_SESSION_STATE_FAILED);
     }
 }

@@ -29,6 +29,16 @@
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
 
+/* What the payloaders' caps filters let through: the payload types above,
+ * and the transport-wide sequence number extension on the video. */
+#define VIDEO_RTP_CAPS                                                         \
+  "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"         \
+  "payload=" G_STRINGIFY (SL_PT_H264) ",extmap-" G_STRINGIFY (                 \
+      SL_EXT_TWCC) "=" SL_TWCC_URI
+#define AUDIO_RTP_CAPS                                                         \
+  "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"         \
+  "payload=" G_STRINGIFY (SL_PT_OPUS)
+
 static GstElement *
 make_queue (const gchar *name, guint max_buffers, GError **error)
 {
@@ -234,12 +244,7 @@ build_video_send (SlSession *self, GError **error)
   elements[3] = make_caps_filter (
       "video-caps", "video/x-h264,profile=constrained-baseline", error);
   elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
-  elements[5] = make_caps_filter (
-      "video-rtp-caps",
-      "application/x-rtp,media=video,"
-      "encoding-name=H264,clock-rate=90000,payload=" G_STRINGIFY (
-          SL_PT_H264) ",extmap-" G_STRINGIFY (SL_EXT_TWCC) "=" SL_TWCC_URI,
-      error);
+  elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (self->encoder != NULL)
     {
       sl_media_configure_h264_encoder (self->encoder, self->video_bitrate_kbps);
@@ -311,8 +316,8 @@ add_video_receive_transceiver (SlSession *self, GError **error)
                    "could not add a video transceiver to webrtcbin");
       return FALSE;
     }
-  g_object_set (trans, "do-nack", TRUE, "fec-type",
-                GST_WEBRTC_FEC_TYPE_ULP_RED, NULL);
+  g_object_set (trans, "do-nack", TRUE, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED,
+                NULL);
   return TRUE;
 }
 
@@ -330,11 +335,7 @@ add_audio_branch (SlSession *self, GError **error)
   elements[1] = sl_media_make_element ("audioconvert", NULL, error);
   elements[2] = sl_media_make_element ("opusenc", "audio-encoder", error);
   elements[3] = sl_media_make_element ("rtpopuspay", NULL, error);
-  elements[4] = make_caps_filter (
-      "audio-rtp-caps",
-      "application/x-rtp,media=audio,"
-      "encoding-name=OPUS,clock-rate=48000,payload=" G_STRINGIFY (SL_PT_OPUS),
-      error);
+  elements[4] = make_caps_filter ("audio-rtp-caps", AUDIO_RTP_CAPS, error);
   if (elements[2] != NULL)
     /* Voice at 32 kb/s with in-band FEC: speech stays intelligible through
      * single losses at little cost (RFC 6716 §2.1.7).  10 ms frames: the
@@ -532,16 +533,15 @@ on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
-  video = sl_h264_gap_packet (&self->video_gap,
-                              gst_rtp_buffer_get_timestamp (&rtp),
-                              gst_rtp_buffer_get_marker (&rtp),
-                              gst_rtp_buffer_get_payload (&rtp),
-                              gst_rtp_buffer_get_payload_len (&rtp));
+  video = sl_h264_gap_packet (
+      &self->video_gap, gst_rtp_buffer_get_timestamp (&rtp),
+      gst_rtp_buffer_get_marker (&rtp), gst_rtp_buffer_get_payload (&rtp),
+      gst_rtp_buffer_get_payload_len (&rtp));
   gst_rtp_buffer_unmap (&rtp);
   if (video)
     {
       GST_DEBUG_OBJECT (self->pipeline, "video lost beyond repair: "
-                        "resynchronising on a keyframe");
+                                        "resynchronising on a keyframe");
       buf = gst_buffer_make_writable (buf);
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
       GST_PAD_PROBE_INFO_DATA (info) = buf;
@@ -591,8 +591,8 @@ build_video_receive (SlSession *self, GError **error)
   /* One picture, the newest, for a sink that shows it at once; a paced
    * sink holds each until its time, so the queue keeps what arrives
    * meanwhile (at most half a second, then the oldest goes). */
-  display[0] = make_queue ("display-queue", self->paced_display ? 15 : 1,
-                           error);
+  display[0]
+      = make_queue ("display-queue", self->paced_display ? 15 : 1, error);
   display[1] = sl_media_make_element ("videoconvert", "display-convert", error);
   display[2] = take_sink (&self->video_sink, error);
   if (add_chain (self, tee, display, 3, error) == NULL)

@@ -29,7 +29,7 @@ GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
  * the receiver reports when each arrived, and the rate controller
  * (sl-bwe.c) reads the delays from those reports. */
 #define SL_EXT_TWCC 1
-#define SL_TWCC_URI                                                           \
+#define SL_TWCC_URI                                                            \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 typedef struct _SlSessionGuide SlSessionGuide;
@@ -60,18 +60,18 @@ struct _SlSession
   GstAppSrc *audio_src;
   GstElement *encoder;
   GstWebRTCRTPTransceiver *video_trans; /* SENDER, owned */
-  GstElement *scale_caps; /* SENDER: the size the encoder gets */
+  GstElement *scale_caps;               /* SENDER: the size the encoder gets */
 
   /* SENDER rate control (sl-session-rate.c), control thread unless said. */
-  GstElement *bwe;          /* the aux sender, owned; NULL: none */
-  gboolean fixed_rate;      /* no controller: the configured rate only */
+  GstElement *bwe;     /* the aux sender, owned; NULL: none */
+  gboolean fixed_rate; /* no controller: the configured rate only */
   guint min_kbps, floor_kbps;
   SlDegrade degrade;
-  gboolean degrade_ready;   /* once the source size is known */
-  guint encoder_kbps;       /* the bitrate x264 has now */
-  guint applied_target;     /* the controller's target last applied */
-  gint64 last_keyframe_us;  /* streaming thread: last keyframe allowed */
-  guint keyframe_timer;     /* a deferred keyframe request */
+  gboolean degrade_ready;      /* once the source size is known */
+  guint encoder_kbps;          /* the bitrate x264 has now */
+  guint applied_target;        /* the controller's target last applied */
+  gint64 last_keyframe_us;     /* streaming thread: last keyframe allowed */
+  guint keyframe_timer;        /* a deferred keyframe request */
   GstElement *audio_send_tail; /* last element of the voice branch */
   guint bus_watch;
   guint stats_timer;
@@ -84,7 +84,7 @@ struct _SlSession
   GMainContext *context;
 
   GstWebRTCDataChannel *channel; /* control thread only */
-  SlSessionGuide *guide; /* control thread only (sl-session-guide.c) */
+  SlSessionGuide *guide;         /* control thread only (sl-session-guide.c) */
   guint64 ping_seq;
   GArray *pings; /* element-type Ping (sl-session-channel.c) */
 
@@ -95,19 +95,19 @@ struct _SlSession
   /* Per-frame stage timers (sl-stage.h), under stats_lock too. */
   SlStage stage_capture; /* SENDER: capture to encoder input */
   SlStage stage_encode;
-  gint64 encode_begin_us; /* input time of the frame being encoded */
-  gdouble peer_send_ms;   /* VIEWER, control thread: the sender's capture
+  gint64 encode_begin_us;    /* input time of the frame being encoded */
+  gdouble peer_send_ms;      /* VIEWER, control thread: the sender's capture
                              to encoder output, < 0 until it says */
-  SlStage stage_decode;   /* VIEWER */
-  SlStage stage_output;   /* VIEWER: decoder output to the picture */
+  SlStage stage_decode;      /* VIEWER */
+  SlStage stage_output;      /* VIEWER: decoder output to the picture */
   gint64 last_frame_us;      /* VIEWER, under stats_lock: last decoded */
   gdouble frame_interval_ms; /* VIEWER, under stats_lock: mean interval */
   SlH264Gap video_gap; /* VIEWER: the depayloader's streaming thread only */
 
-  SlLinkMonitor link; /* control thread */
-  gdouble send_loss_pct; /* SENDER, control thread: smoothed RTCP loss */
+  SlLinkMonitor link;           /* control thread */
+  gdouble send_loss_pct;        /* SENDER, control thread: smoothed RTCP loss */
   guint64 prev_sent, prev_lost; /* SENDER: last second's counters */
-  gint64 last_rx_us;  /* atomic: last packet from the peer, 0: none */
+  gint64 last_rx_us;            /* atomic: last packet from the peer, 0: none */
 
   /* ULPFEC (sl-session-fec.c). */
   SlFecPolicy fec_policy; /* SENDER, control thread */

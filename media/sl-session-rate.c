@@ -112,8 +112,8 @@ source_format (SlSession *self, guint *width, guint *height, gdouble *fps)
 {
   g_autoptr (GstElement) scale
       = gst_bin_get_by_name (GST_BIN (self->pipeline), "video-scale");
-  g_autoptr (GstPad) sink = scale ? gst_element_get_static_pad (scale, "sink")
-                                  : NULL;
+  g_autoptr (GstPad) sink
+      = scale ? gst_element_get_static_pad (scale, "sink") : NULL;
   g_autoptr (GstCaps) caps = sink ? gst_pad_get_current_caps (sink) : NULL;
   GstVideoInfo info;
 
@@ -121,9 +121,10 @@ source_format (SlSession *self, guint *width, guint *height, gdouble *fps)
     return FALSE;
   *width = GST_VIDEO_INFO_WIDTH (&info);
   *height = GST_VIDEO_INFO_HEIGHT (&info);
-  *fps = GST_VIDEO_INFO_FPS_D (&info) > 0 ? (gdouble)GST_VIDEO_INFO_FPS_N (&info)
-                                                / GST_VIDEO_INFO_FPS_D (&info)
-                                          : 30.0;
+  *fps = GST_VIDEO_INFO_FPS_D (&info) > 0
+             ? (gdouble)GST_VIDEO_INFO_FPS_N (&info)
+                   / GST_VIDEO_INFO_FPS_D (&info)
+             : 30.0;
   return TRUE;
 }
 
@@ -136,10 +137,9 @@ apply_size (SlSession *self, const SlDegradeDecision *d, guint src_w,
   if (d->width == src_w && d->height == src_h)
     caps = gst_caps_new_empty_simple ("video/x-raw");
   else
-    caps = gst_caps_new_simple ("video/x-raw", "width", G_TYPE_INT, d->width,
-                                "height", G_TYPE_INT, d->height,
-                                "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                                NULL);
+    caps = gst_caps_new_simple (
+        "video/x-raw", "width", G_TYPE_INT, d->width, "height", G_TYPE_INT,
+        d->height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
   GST_INFO_OBJECT (self->pipeline, "picture %ux%u (level %u) at %u kbit/s%s",
                    d->width, d->height, d->level, d->bitrate_bps / 1000,
                    d->below_floor ? ", below the diagnostic floor" : "");
@@ -172,10 +172,10 @@ apply_target (SlSession *self, gpointer data)
     }
   /* The controller's target is for everything sent; FEC packets take
    * their share of it first. */
-  sl_degrade_update (&self->degrade,
-                     (guint)((guint64)target * 100
-                             / (100 + self->fec_policy.percent)),
-                     sl_media_now_us (), &d);
+  sl_degrade_update (
+      &self->degrade,
+      (guint)((guint64)target * 100 / (100 + self->fec_policy.percent)),
+      sl_media_now_us (), &d);
   kbps = CLAMP (d.bitrate_bps / 1000, 1, self->video_bitrate_kbps);
   if (kbps != self->encoder_kbps)
     {
@@ -221,8 +221,8 @@ on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
   /* Full rate from the first frame: the controller comes down if the link
    * cannot take it, which costs less than a slow climb from thumbnail
    * quality on a link that can. */
-  bwe = sl_bwe_sender_new (self->min_kbps * 1000 + SL_RATE_RESERVE_BPS,
-                           max_bps, max_bps);
+  bwe = sl_bwe_sender_new (self->min_kbps * 1000 + SL_RATE_RESERVE_BPS, max_bps,
+                           max_bps);
   self->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
@@ -265,7 +265,8 @@ sl_session_rate_poll (SlSession *self)
   /* A target notified before the first frame (the size unknown yet), or
    * before the handler was connected, is applied now. */
   if (sl_bwe_sender_get_target_bitrate (SL_BWE_SENDER (self->bwe))
-      != self->applied_target || !self->degrade_ready)
+          != self->applied_target
+      || !self->degrade_ready)
     apply_target (self, GUINT_TO_POINTER (sl_bwe_sender_get_target_bitrate (
                             SL_BWE_SENDER (self->bwe))));
   s = sl_bwe_sender_get_stats (SL_BWE_SENDER (self->bwe));

@@ -424,9 +424,9 @@ sl_session_new (const SlSessionConfig *config,
   self->peer_id = g_strdup (config->peer_id ? config->peer_id : "peer");
   self->video_bitrate_kbps
       = config->video_bitrate_kbps ? config->video_bitrate_kbps : 4000;
-  self->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps
-                                                 : 300,
-                        self->video_bitrate_kbps);
+  self->min_kbps
+      = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps : 300,
+             self->video_bitrate_kbps);
   self->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
   self->fixed_rate = config->fixed_rate;
   self->x264_options = g_strdup (config->x264_options);
@@ -581,7 +581,7 @@ sl_session_set_remote_description (SlSession *self, const gchar *type,
       __atomic_store_n (&self->fec_pt, fec_pt, __ATOMIC_RELAXED);
       if (fec_pt < 0)
         GST_INFO_OBJECT (self->pipeline, "the offer has no ULPFEC: lost "
-                         "video is only asked for again");
+                                         "video is only asked for again");
       else
         GST_INFO_OBJECT (self->pipeline, "ULPFEC offered as payload type %d",
                          fec_pt);

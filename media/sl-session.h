@@ -113,8 +113,8 @@ typedef struct
   /* A guidance channel (@label SL_GUIDE_CHANNEL or SL_GUIDE_POINTER_CHANNEL)
    * opened or closed.  A receiver forgets the pointer's sequence when the
    * pointer channel opens (sl_guide_state_reset_pointer). */
-  void (*guide_channel) (SlSession *session, const gchar *label,
-                         gboolean open, gpointer user_data);
+  void (*guide_channel) (SlSession *session, const gchar *label, gboolean open,
+                         gpointer user_data);
 } SlSessionCallbacks;
 
 /* Counters and gauges of one session, as of the last poll (once a second).

@@ -257,8 +257,7 @@ sl_stats_to_line (const SlStatsReport *r)
 
   /* A healthy link goes unmentioned; anything else leads the line's end. */
   if (r->link_state != SL_LINK_GOOD)
-    link = g_strdup_printf ("  LINK %s%s%s",
-                            sl_link_state_name (r->link_state),
+    link = g_strdup_printf ("  LINK %s%s%s", sl_link_state_name (r->link_state),
                             r->link_reason && r->link_reason[0] ? ": " : "",
                             r->link_reason ? r->link_reason : "");
   return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "

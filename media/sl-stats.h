@@ -43,8 +43,8 @@ typedef struct
   guint send_width, send_height;
   gboolean below_floor;
   guint64 keyframe_requests;
-  guint64 freezes;                       /* VIEWER, total */
-  gdouble freeze_ms, longest_freeze_ms;  /* VIEWER, totals */
+  guint64 freezes;                      /* VIEWER, total */
+  gdouble freeze_ms, longest_freeze_ms; /* VIEWER, totals */
   SlLinkState link_state;
   const gchar *link_reason; /* points into the snapshot; "" if none */
   gint64 silence_ms;

@@ -17,7 +17,10 @@ GST_DEBUG_CATEGORY_STATIC (sl_probe_debug);
 
 #define VALID_SPECS "\"synthetic\", \"file:PATH\" or \"gst:DESCRIPTION\""
 
-G_DEFINE_QUARK (sl - probe - error - quark, sl_probe_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-probe-error-quark, sl_probe_error)
+/* clang-format on */
 
 static gpointer
 register_once (gpointer data)

@@ -6,10 +6,9 @@
  * video/x-raw,format=I420 frames at the configured size and rate.  Backends,
  * one folder each:
  *
- *   synthetic          the built-in phantom (probe-adapter/synthetic/)
- *   file:PATH          a video file looped as a live source
- * (probe-adapter/file/) gst:DESC           any GStreamer source description
- * (probe-adapter/gst/)
+ *   synthetic   the built-in phantom            (probe-adapter/synthetic/)
+ *   file:PATH   a video file looped as a live source   (probe-adapter/file/)
+ *   gst:DESC    any GStreamer source description        (probe-adapter/gst/)
  *
  * Call from the application's main thread.  The returned bin is floating
  * like any new GstElement; add it to a pipeline.

@@ -10,7 +10,10 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (sl - guide - script - error - quark, sl_guide_script_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-guide-script-error-quark, sl_guide_script_error)
+/* clang-format on */
 
 #define MAX_FILE_BYTES (64 * 1024 * 1024)
 

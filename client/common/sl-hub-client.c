@@ -49,7 +49,7 @@ struct _SlHubClient
   gint64 first_attempt_us;
   guint attempt;
   guint retry_timer;
-  GError *last_error; /* why the last attempt failed, for the final report */
+  GError *last_error;   /* why the last attempt failed, for the final report */
   gint64 last_heard_us; /* anything from the hub, pongs included */
   guint liveness_timer;
 };
@@ -295,10 +295,9 @@ on_ws_closed (SoupWebsocketConnection *ws, SlHubClient *client)
              reason && reason[0] ? ": " : "", reason ? reason : "");
   g_signal_handlers_disconnect_by_data (ws, client);
   g_clear_object (&client->ws);
-  lose_connection (client, g_error_new (G_IO_ERROR,
-                                        G_IO_ERROR_CONNECTION_CLOSED,
-                                        "connection closed with code %u",
-                                        code));
+  lose_connection (client,
+                   g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                "connection closed with code %u", code));
 }
 
 static void
@@ -357,8 +356,8 @@ sl_hub_client_reconnect (SlHubClient *client, const gchar *why)
     return;
   g_message ("reconnecting to the hub: %s", why);
   drop_ws (client, why);
-  lose_connection (client, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                        "%s", why));
+  lose_connection (client,
+                   g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s", why));
 }
 
 static gboolean
@@ -370,8 +369,8 @@ on_liveness_timer (gpointer user_data)
   if (client->ws != NULL
       && (client->state == HUB_HELLO_SENT || client->state == HUB_JOINED)
       && silent_us > (gint64)DEAD_S * G_USEC_PER_SEC)
-    sl_hub_client_reconnect (client, "no word from the hub for "
-                                     G_STRINGIFY (DEAD_S) " s");
+    sl_hub_client_reconnect (
+        client, "no word from the hub for " G_STRINGIFY (DEAD_S) " s");
   return G_SOURCE_CONTINUE;
 }
 

@@ -489,8 +489,8 @@ township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
   gboolean ok;
 
   /* Rights by role: a trainee watches and does not draw on the picture. */
-  if (GPOINTER_TO_INT (g_hash_table_lookup (
-          g->st->room_peers, sl_session_get_peer_id (session)))
+  if (GPOINTER_TO_INT (g_hash_table_lookup (g->st->room_peers,
+                                            sl_session_get_peer_id (session)))
       == SL_ROLE_TRAINEE)
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,

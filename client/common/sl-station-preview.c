@@ -86,8 +86,8 @@ build (SlStation *st, SlStationPreview *p, GstElement *sink, GError **error)
       return FALSE;
     }
   /* Live, stamped on arrival, never blocking the capture thread. */
-  g_object_set (src, "is-live", TRUE, "format", GST_FORMAT_TIME,
-                "do-timestamp", TRUE, "max-buffers", (guint64)2, "leaky-type",
+  g_object_set (src, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp",
+                TRUE, "max-buffers", (guint64)2, "leaky-type",
                 2 /* downstream */, "block", FALSE, NULL);
   g_object_set (queue, "max-size-buffers", 1, "max-size-bytes", 0,
                 "max-size-time", (guint64)0, "leaky", 2, NULL);

@@ -46,8 +46,8 @@ typedef struct
   gdouble probe_mm_per_px; /* 0: unknown */
   SlStationGuide *guide;   /* sl-station-guide.c */
   SlStationStills *stills; /* sl-station-still.c, made on first use */
-  GHashTable *sessions;   /* peer id → SlSession (owned) */
-  GHashTable *prev_stats; /* peer id → SlSessionStats, last report */
+  GHashTable *sessions;    /* peer id → SlSession (owned) */
+  GHashTable *prev_stats;  /* peer id → SlSessionStats, last report */
 
   FILE *stats_file;
   SlVerifier *verifier;
@@ -61,11 +61,11 @@ typedef struct
   guint stats_timer;
   guint duration_timer;
   guint sigint, sigterm;
-  gulong netmon_handler;  /* GNetworkMonitor "network-changed" */
+  gulong netmon_handler;     /* GNetworkMonitor "network-changed" */
   SlStationPreview *preview; /* township: its own picture, with the marks */
   guint preview_retry;       /* pending retry of a refused preview */
   guint preview_tries;
-  guint netchange_timer;  /* pending check after a network change */
+  guint netchange_timer; /* pending check after a network change */
   guint ticks;
   gboolean snapshot_busy;
 

@@ -202,9 +202,8 @@ snapshot_thread (GTask *task, gpointer source, gpointer task_data,
   const gchar *path = g_object_get_data (G_OBJECT (task), "path");
   g_autoptr (GError) error = NULL;
 
-  if (!sl_station_guide_write_png (g_object_get_data (G_OBJECT (task),
-                                                      "station"),
-                                   sample, path, &error))
+  if (!sl_station_guide_write_png (
+          g_object_get_data (G_OBJECT (task), "station"), sample, path, &error))
     g_printerr ("snapshot %s: %s\n", path, error->message);
   g_task_return_boolean (task, TRUE);
 }

@@ -96,8 +96,7 @@ on_audio_decoded (SlSession *session, GstBuffer *buffer, GstCaps *caps,
 }
 
 static void
-on_guide_message (SlSession *session, const SlGuideMsg *msg,
-                  gpointer user_data)
+on_guide_message (SlSession *session, const SlGuideMsg *msg, gpointer user_data)
 {
   sl_station_guide_on_message (user_data, session, msg);
 }
@@ -367,10 +366,9 @@ on_sdp (SlStation *st, const SlMsg *msg)
           g_hash_table_iter_next (&iter, &key, NULL);
           remove_session (st, key);
         }
-      session = create_session (st, msg->from, SL_SESSION_VIEWER,
-                                st->capture_has_audio
-                                    && st->my_role == SL_ROLE_EXPERT,
-                                resumed);
+      session = create_session (
+          st, msg->from, SL_SESSION_VIEWER,
+          st->capture_has_audio && st->my_role == SL_ROLE_EXPERT, resumed);
     }
   if (session == NULL)
     {
@@ -539,8 +537,7 @@ on_network_changed (GNetworkMonitor *monitor, gboolean available,
   SlStation *st = user_data;
 
   if (st->netchange_timer == 0)
-    st->netchange_timer
-        = g_timeout_add (1000, after_network_change, st);
+    st->netchange_timer = g_timeout_add (1000, after_network_change, st);
 }
 
 static void

@@ -295,7 +295,8 @@ sl_stamp_read_scaled (SlStampCorner corner, const guint8 *y, gint stride,
   gdouble sx, sy;
 
   if (src_width == 0 || src_height == 0 || width > src_width
-      || height > src_height || !sl_stamp_fits_at (corner, src_width, src_height))
+      || height > src_height
+      || !sl_stamp_fits_at (corner, src_width, src_height))
     return FALSE;
   sx = (gdouble)width / src_width;
   sy = (gdouble)height / src_height;

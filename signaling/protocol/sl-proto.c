@@ -22,7 +22,10 @@
 /* The highest m-line index accepted in an "ice" message. */
 #define MAX_MLINE 63
 
-G_DEFINE_QUARK (sl - proto - error - quark, sl_proto_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-proto-error-quark, sl_proto_error)
+/* clang-format on */
 
 static const gchar *const error_names[] = {
   [SL_PROTO_ERROR_BAD_MESSAGE] = "bad-message",

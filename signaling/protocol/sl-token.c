@@ -28,7 +28,10 @@
 /* Longest accepted lifetime: keeps exp = iat + ttl far from overflow. */
 #define MAX_TTL_SECONDS ((gint64)G_MAXINT32)
 
-G_DEFINE_QUARK (sl - token - error - quark, sl_token_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-token-error-quark, sl_token_error)
+/* clang-format on */
 
 void
 sl_token_claims_free (SlTokenClaims *claims)

@@ -18,7 +18,10 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (sl - linkem - error - quark, sl_linkem_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-linkem-error-quark, sl_linkem_error)
+/* clang-format on */
 
 /* ---- Traces ---- */
 

@@ -19,7 +19,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK (sl - linkem - net - error - quark, sl_linkem_net_error)
+/* G_DEFINE_QUARK makes its first argument the domain's name. */
+/* clang-format off */
+G_DEFINE_QUARK (sl-linkem-net-error-quark, sl_linkem_net_error)
+/* clang-format on */
 
 gboolean
 sl_linkem_net_fail (GError **error, int errsv, const gchar *what)

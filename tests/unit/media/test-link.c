@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#define S(sec) ((gint64)((sec) * G_USEC_PER_SEC))
+#define S(sec) ((gint64)((sec)*G_USEC_PER_SEC))
 
 /* Feeds one sample at @now seconds with the last packet at @rx seconds. */
 static gboolean

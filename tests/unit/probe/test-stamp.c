@@ -157,13 +157,13 @@ test_scaled (void)
       guint dw = sizes[i][0], dh = sizes[i][1];
       g_autofree guint8 *small = downscale (y, 1280, 720, dw, dh);
 
-      g_assert_false (sl_stamp_read_at (SL_STAMP_TOP_LEFT, small, (gint)dw, dw,
-                                        dh, &v));
+      g_assert_false (
+          sl_stamp_read_at (SL_STAMP_TOP_LEFT, small, (gint)dw, dw, dh, &v));
       g_assert_true (sl_stamp_read_scaled (SL_STAMP_TOP_LEFT, small, (gint)dw,
                                            dw, dh, 1280, 720, &v));
       g_assert_cmpuint (v, ==, 42);
-      g_assert_true (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small,
-                                           (gint)dw, dw, dh, 1280, 720, &v));
+      g_assert_true (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small, (gint)dw,
+                                           dw, dh, 1280, 720, &v));
       g_assert_cmpuint (v, ==, 0xabcdef);
       /* Another source size either lands on the same blocks (1920 wide at
        * half size is 1280 at 3/4) and reads the same, or reads nothing. */
@@ -171,8 +171,8 @@ test_scaled (void)
       if (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small, (gint)dw, dw, dh,
                                 1920, 1080, &v))
         g_assert_cmpuint (v, ==, 0xabcdef);
-      g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small,
-                                            (gint)dw, dw, dh, 1600, 900, &v));
+      g_assert_false (sl_stamp_read_scaled (SL_STAMP_TOP_RIGHT, small, (gint)dw,
+                                            dw, dh, 1600, 900, &v));
       /* Invert a block of the payload: the CRC refuses it. */
       for (guint py = 0; py < dh / 40; py++)
         for (guint px = dw / 20; px < dw / 20 + dw / 80; px++)
