@@ -37,7 +37,7 @@
  * compared (fidelity_frames says how many were): memory stays bounded. */
 #define MAX_BACKLOG 120
 
-/* As make_appsrc in media/sl-session-media.c. */
+/* As make_appsrc in media/session/sl-session-media.c. */
 #define APPSRC                                                                 \
   "appsrc name=src is-live=true format=time do-timestamp=true "                \
   "max-buffers=2 max-bytes=0 leaky-type=downstream block=false"
@@ -374,7 +374,7 @@ on_ice_candidate (GstElement *webrtc, guint mline, gchar *candidate, Bench *b)
     g_signal_emit_by_name (peer, "add-ice-candidate", mline, candidate);
 }
 
-/* As restrict_ice_addresses in media/sl-session.c, with 127.0.0.1. */
+/* As restrict_ice_addresses in media/session/sl-session.c, with 127.0.0.1. */
 static void
 setup_webrtc (Bench *b, GstElement *webrtc)
 {

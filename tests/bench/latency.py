@@ -62,7 +62,7 @@ class Programs:
 
 
 def percentile(values, p):
-    """Nearest-rank percentile, as sl_percentile (media/sl-stage.h)."""
+    """Nearest-rank percentile, as sl_percentile (media/include/sl-stage.h)."""
     if not values:
         return None
     s = sorted(values)

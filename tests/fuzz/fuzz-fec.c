@@ -1,5 +1,5 @@
-/* fuzz-fec.c — fuzzes the viewer's FEC repair (media/sl-fec.c) and the
- * lost-video judgement beside it (media/sl-h264-gap.c).
+/* fuzz-fec.c — fuzzes the viewer's FEC repair (media/recovery/sl-fec.c) and the
+ * lost-video judgement beside it (media/recovery/sl-h264-gap.c).
  *
  * Every packet into the video jitter buffer comes from the network.  The
  * input is a run of packets, each a 2-byte big-endian length and that

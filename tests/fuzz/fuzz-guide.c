@@ -1,7 +1,7 @@
 /* fuzz-guide.c — fuzzes the guidance layer's receiving side: the message
- * parser (media/sl-guide-parse.c), the receiver's state
- * (media/sl-guide-state.c) and the still reassembler
- * (media/sl-guide-still.c).
+ * parser (media/guide/sl-guide-parse.c), the receiver's state
+ * (media/guide/sl-guide-state.c) and the still reassembler
+ * (media/guide/sl-guide-still.c).
  *
  * The peer station writes these bytes.  The whole input is parsed as one
  * message: a rejection must come with an SL_GUIDE_ERROR, and whatever is

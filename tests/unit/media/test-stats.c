@@ -1,7 +1,7 @@
 /* Unit tests of the stats core: rates from snapshots, the webrtcbin report
  * parser, and the JSON a --stats file carries. */
 #include "sl-stats.h"
-#include "sl-session-private.h"
+#include "sl-webrtc-stats.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
@@ -141,7 +141,7 @@ test_parse_report (void)
   /* Non-structure fields are ignored. */
   gst_structure_set (report, "junk", G_TYPE_INT, 5, NULL);
 
-  sl_session_stats_parse (report, &out);
+  sl_webrtc_stats_parse (report, &out);
   g_assert_cmpuint (out.video_bytes_received, ==, 123456);
   g_assert_cmpuint (out.video_packets_received, ==, 789);
   g_assert_cmpint (out.video_packets_lost, ==, 7);

@@ -1,4 +1,4 @@
-/* test-fidelity.c — PSNR and SSIM (media/sl-fidelity.c) on known inputs. */
+/* test-fidelity.c — PSNR and SSIM (media/measure/sl-fidelity.c) on known inputs. */
 #include "sl-fidelity.h"
 #include "sl-phantom.h"
 

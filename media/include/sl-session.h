@@ -21,7 +21,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include "sl-guide.h"
-#include "sl-link.h"
+#include "sl-link-state.h"
 
 G_BEGIN_DECLS
 

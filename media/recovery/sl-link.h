@@ -24,20 +24,9 @@
  */
 #pragma once
 
-#include <glib.h>
+#include "sl-link-state.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  SL_LINK_GOOD,
-  SL_LINK_DEGRADED,
-  SL_LINK_LOST,
-  SL_LINK_RECOVERING,
-} SlLinkState;
-
-/* "good", "degraded", "lost", "recovering". */
-const gchar *sl_link_state_name (SlLinkState state);
 
 /* Silence from the peer longer than this is "lost". */
 #define SL_LINK_LOST_MS 1000

@@ -17,6 +17,7 @@
 #include "sl-degrade.h"
 #include "sl-h264-gap.h"
 #include "sl-fec-policy.h"
+#include "sl-link.h"
 
 #include <gst/webrtc/webrtc.h>
 
@@ -140,7 +141,6 @@ void sl_session_stats_poll (SlSession *self);
 void sl_session_stats_adapt_jitter (SlSession *self);
 void sl_session_stats_on_element_message (SlSession *self,
                                           const GstStructure *s);
-void sl_session_stats_parse (const GstStructure *report, SlSessionStats *out);
 
 /* sl-session-rate.c */
 void sl_session_rate_init (SlSession *self);

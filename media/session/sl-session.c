@@ -11,6 +11,7 @@
  * offer, links its own voice to the offered audio transceiver, and answers.
  */
 #include "sl-session-private.h"
+#include "sl-session-state.h"
 
 #include <gst/sdp/sdp.h>
 #include <nice/agent.h>
@@ -20,58 +21,12 @@ GST_DEBUG_CATEGORY (sl_session_debug);
 
 G_DEFINE_TYPE (SlSession, sl_session, G_TYPE_OBJECT)
 
-static const gchar *state_names[] = {
-  [SL_SESSION_STATE_NEW] = "new",
-  [SL_SESSION_STATE_NEGOTIATING] = "negotiating",
-  [SL_SESSION_STATE_CONNECTING] = "connecting",
-  [SL_SESSION_STATE_CONNECTED] = "connected",
-  [SL_SESSION_STATE_DISCONNECTED] = "disconnected",
-  [SL_SESSION_STATE_FAILED] = "failed",
-  [SL_SESSION_STATE_CLOSED] = "closed",
-};
-
-const gchar *
-sl_session_state_name (SlSessionState state)
-{
-  if ((guint)state < G_N_ELEMENTS (state_names))
-    return state_names[state];
-  return "invalid";
-}
-
-/* Which transitions are legal.  CLOSED is final; FAILED only leads to
- * CLOSED; ICE may drop to DISCONNECTED and come back. */
-static gboolean
-transition_allowed (SlSessionState from, SlSessionState to)
-{
-  if (from == to || from == SL_SESSION_STATE_CLOSED)
-    return FALSE;
-  if (to == SL_SESSION_STATE_CLOSED || to == SL_SESSION_STATE_FAILED)
-    return from != SL_SESSION_STATE_FAILED || to == SL_SESSION_STATE_CLOSED;
-  if (from == SL_SESSION_STATE_FAILED)
-    return FALSE;
-  switch (to)
-    {
-    case SL_SESSION_STATE_NEGOTIATING:
-      return from == SL_SESSION_STATE_NEW;
-    case SL_SESSION_STATE_CONNECTING:
-      return from == SL_SESSION_STATE_NEGOTIATING;
-    case SL_SESSION_STATE_CONNECTED:
-      return from == SL_SESSION_STATE_CONNECTING
-             || from == SL_SESSION_STATE_NEGOTIATING
-             || from == SL_SESSION_STATE_DISCONNECTED;
-    case SL_SESSION_STATE_DISCONNECTED:
-      return from == SL_SESSION_STATE_CONNECTED;
-    default:
-      return FALSE;
-    }
-}
-
 void
 sl_session_set_state (SlSession *self, SlSessionState state)
 {
   SlSessionState old = self->state;
 
-  if (!transition_allowed (old, state))
+  if (!sl_session_state_allowed (old, state))
     {
       GST_DEBUG_OBJECT (self->pipeline, "ignoring %s -> %s",
                         sl_session_state_name (old),
