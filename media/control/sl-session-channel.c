@@ -7,9 +7,11 @@
  * also says how long its frames took from capture to the encoder's output
  * over the last second ("send_ms"), from which the VIEWER estimates the
  * glass-to-glass latency without any stamp in the picture
- * (sl-session-stats.c).  The guidance layer
- * (docs/guidance.md) adds its messages beside these.  Data-channel
- * callbacks arrive on SCTP threads and are handed to the control thread.
+ * (sl_stats_latency_estimate).  The guidance layer (docs/guidance.md) has
+ * channels of its own (guide/sl-session-guide.c).  Data-channel
+ * callbacks arrive on SCTP threads and are handed to the control thread;
+ * SlSessionChannel is touched only there.  The ping goes out with the
+ * session's tick.
  */
 #include "sl-session-private.h"
 
@@ -17,7 +19,8 @@
 
 #include <string.h>
 
-#define GST_CAT_DEFAULT sl_session_debug
+GST_DEBUG_CATEGORY_STATIC (sl_control_debug);
+#define GST_CAT_DEFAULT sl_control_debug
 
 #define SL_CONTROL_CHANNEL "sl-control"
 
@@ -30,36 +33,45 @@ typedef struct
   gint64 sent_us;
 } Ping;
 
+struct _SlSessionChannel
+{
+  GstWebRTCDataChannel *channel; /* owned, or NULL */
+  guint64 ping_seq;
+  GArray *pings;        /* element-type Ping: outstanding */
+  gdouble rtt_ms;       /* the last ping's round trip, < 0: none yet */
+  gdouble peer_send_ms; /* VIEWER: the sender's capture to encoder output,
+                            < 0 until it says */
+};
+
+/* @send_ms: the SENDER's capture to encoder output to put in a ping (< 0:
+ * none). */
 static void
-send_json (SlSession *self, SlControlType type, guint64 seq)
+send_json (SlSession *self, SlControlType type, guint64 seq, gdouble send_ms)
 {
   SlControlMsg msg = { type, seq, -1 };
   g_autofree gchar *text = NULL;
-  gdouble capture, encode;
 
-  g_mutex_lock (&self->stats_lock);
-  capture = self->stats.stage_capture_ms;
-  encode = self->stats.stage_encode_ms;
-  g_mutex_unlock (&self->stats_lock);
-  if (self->role == SL_SESSION_SENDER && type == SL_CONTROL_PING && capture >= 0
-      && encode >= 0)
-    msg.send_ms = MIN (capture + encode, SL_CONTROL_MAX_SEND_MS);
+  if (self->role == SL_SESSION_SENDER && type == SL_CONTROL_PING
+      && send_ms >= 0)
+    msg.send_ms = MIN (send_ms, SL_CONTROL_MAX_SEND_MS);
   text = sl_control_serialize (&msg);
-  g_signal_emit_by_name (self->channel, "send-string", text);
+  g_signal_emit_by_name (self->channel->channel, "send-string", text);
 }
 
 static void
 on_pong (SlSession *self, guint64 seq)
 {
-  GArray *pings = self->pings;
+  SlSessionChannel *c = self->channel;
+  GArray *pings = c->pings;
 
   for (guint i = 0; i < pings->len; i++)
     {
       Ping *p = &g_array_index (pings, Ping, i);
       if (p->seq != seq)
         continue;
+      c->rtt_ms = (sl_media_now_us () - p->sent_us) / 1000.0;
       g_mutex_lock (&self->stats_lock);
-      self->stats.dc_rtt_ms = (sl_media_now_us () - p->sent_us) / 1000.0;
+      self->stats.dc_rtt_ms = c->rtt_ms;
       self->stats.dc_roundtrips++;
       g_mutex_unlock (&self->stats_lock);
       g_array_remove_index (pings, i);
@@ -76,7 +88,7 @@ handle_message (SlSession *self, gpointer data)
   g_autoptr (GError) error = NULL;
   SlControlMsg msg;
 
-  if (self->channel == NULL)
+  if (self->channel->channel == NULL)
     return;
   if (!sl_control_parse (text, strlen (text), &msg, &error))
     {
@@ -88,8 +100,8 @@ handle_message (SlSession *self, gpointer data)
     {
       /* A VIEWER keeps the SENDER's last capture-to-encoder time. */
       if (self->role == SL_SESSION_VIEWER && msg.send_ms >= 0)
-        self->peer_send_ms = msg.send_ms;
-      send_json (self, SL_CONTROL_PONG, msg.seq);
+        self->channel->peer_send_ms = msg.send_ms;
+      send_json (self, SL_CONTROL_PONG, msg.seq, -1);
     }
   else
     on_pong (self, msg.seq);
@@ -119,7 +131,7 @@ sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *channel)
       return;
     }
   sl_session_channel_detach (self);
-  self->channel = g_object_ref (channel);
+  self->channel->channel = g_object_ref (channel);
   g_signal_connect (channel, "on-message-string",
                     G_CALLBACK (on_message_string), self);
 }
@@ -145,31 +157,71 @@ sl_session_channel_create (SlSession *self)
 }
 
 void
-sl_session_channel_ping (SlSession *self)
+sl_session_channel_tick_input (SlSession *self, SlSessionTick *tick)
 {
+  tick->dc_rtt_ms = self->channel->rtt_ms;
+  tick->peer_send_ms = self->channel->peer_send_ms;
+}
+
+/* Once a second: a ping, with the SENDER's capture to encoder output. */
+void
+sl_session_channel_tick (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionChannel *c = self->channel;
   GstWebRTCDataChannelState state;
-  GArray *pings;
+  gdouble send_ms = -1;
   Ping ping;
 
-  if (self->channel == NULL)
+  if (c->channel == NULL)
     return;
-  g_object_get (self->channel, "ready-state", &state, NULL);
+  g_object_get (c->channel, "ready-state", &state, NULL);
   if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
     return;
-  pings = self->pings;
-  if (pings->len >= MAX_OUTSTANDING)
-    g_array_remove_index (pings, 0);
-  ping.seq = ++self->ping_seq;
+  if (c->pings->len >= MAX_OUTSTANDING)
+    g_array_remove_index (c->pings, 0);
+  ping.seq = ++c->ping_seq;
   ping.sent_us = sl_media_now_us ();
-  g_array_append_val (pings, ping);
-  send_json (self, SL_CONTROL_PING, ping.seq);
+  g_array_append_val (c->pings, ping);
+  if (tick->stage_capture_ms >= 0 && tick->stage_encode_ms >= 0)
+    send_ms = tick->stage_capture_ms + tick->stage_encode_ms;
+  send_json (self, SL_CONTROL_PING, ping.seq, send_ms);
 }
 
 void
 sl_session_channel_detach (SlSession *self)
 {
-  if (self->channel == NULL)
+  SlSessionChannel *c = self->channel;
+
+  if (c == NULL || c->channel == NULL)
     return;
-  g_signal_handlers_disconnect_by_data (self->channel, self);
-  g_clear_object (&self->channel);
+  g_signal_handlers_disconnect_by_data (c->channel, self);
+  g_clear_object (&c->channel);
+}
+
+void
+sl_session_channel_new (SlSession *self)
+{
+  SlSessionChannel *c = g_new0 (SlSessionChannel, 1);
+
+  if (sl_control_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (sl_control_debug, "sl-control", 0,
+                             "sonolink control channel");
+  c->pings = g_array_new (FALSE, FALSE, sizeof (Ping));
+  c->rtt_ms = -1;
+  c->peer_send_ms = -1;
+  self->channel = c;
+}
+
+void
+sl_session_channel_free (SlSession *self)
+{
+  SlSessionChannel *c = g_steal_pointer (&self->channel);
+
+  if (c == NULL)
+    return;
+  if (c->channel != NULL)
+    g_signal_handlers_disconnect_by_data (c->channel, self);
+  g_clear_object (&c->channel);
+  g_array_unref (c->pings);
+  g_free (c);
 }

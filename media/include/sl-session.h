@@ -214,6 +214,11 @@ SlSessionState sl_session_get_state (SlSession *session);
 const gchar *sl_session_get_peer_id (SlSession *session);
 SlSessionRole sl_session_get_role (SlSession *session);
 
+/* The session's pipeline (transfer none), for diagnostics (a graph dump
+ * with GST_DEBUG_BIN_TO_DOT_FILE) and tests that look inside; change
+ * nothing in it. */
+GstElement *sl_session_get_pipeline (SlSession *session);
+
 /* Copies the latest stats snapshot. */
 void sl_session_get_stats (SlSession *session, SlSessionStats *stats);
 

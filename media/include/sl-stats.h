@@ -55,6 +55,18 @@ typedef struct
  * viewer has it once it sends voice), else the data channel's ping, which
  * crosses the same path; < 0 if neither is known. */
 gdouble sl_stats_rtt_ms (const SlSessionStats *stats);
+/* The same choice from the two figures: RTCP's @rtcp_ms when known (>= 0),
+ * else the ping's @dc_ms. */
+gdouble sl_stats_pick_rtt_ms (gdouble rtcp_ms, gdouble dc_ms);
+
+/* The viewer's glass-to-glass estimate without a stamp: the sender's
+ * capture to encoder output (@send_ms, as its ping says), half the round
+ * trip, decoding and output to the picture.  It leaves out packetising,
+ * SRTP, the jitter buffer's pass-through and depacketising (about a
+ * millisecond on loopback, docs/PERFORMANCE.md) and assumes the path is
+ * symmetric.  Any input < 0 (unknown) makes it -1. */
+gdouble sl_stats_latency_estimate (gdouble send_ms, gdouble rtt_ms,
+                                   gdouble decode_ms, gdouble output_ms);
 
 /* Computes @out from @prev (may be NULL: the first interval) and @cur.
  * The RTT shown is RTCP's when known, else the data channel's. */

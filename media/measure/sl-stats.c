@@ -49,7 +49,22 @@ recovery_rates (const SlSessionStats *prev, const SlSessionStats *cur,
 gdouble
 sl_stats_rtt_ms (const SlSessionStats *stats)
 {
-  return stats->rtt_ms >= 0 ? stats->rtt_ms : stats->dc_rtt_ms;
+  return sl_stats_pick_rtt_ms (stats->rtt_ms, stats->dc_rtt_ms);
+}
+
+gdouble
+sl_stats_pick_rtt_ms (gdouble rtcp_ms, gdouble dc_ms)
+{
+  return rtcp_ms >= 0 ? rtcp_ms : dc_ms;
+}
+
+gdouble
+sl_stats_latency_estimate (gdouble send_ms, gdouble rtt_ms, gdouble decode_ms,
+                           gdouble output_ms)
+{
+  if (send_ms < 0 || rtt_ms < 0 || decode_ms < 0 || output_ms < 0)
+    return -1;
+  return send_ms + rtt_ms / 2 + decode_ms + output_ms;
 }
 
 void

@@ -187,3 +187,17 @@ sl_webrtc_stats_parse (const GstStructure *report, SlSessionStats *out)
                    out);
     }
 }
+
+void
+sl_webrtc_stats_copy (const SlSessionStats *from, SlSessionStats *to)
+{
+  to->video_ssrc_received = from->video_ssrc_received;
+  to->video_bytes_sent = from->video_bytes_sent;
+  to->video_packets_sent = from->video_packets_sent;
+  to->video_bytes_received = from->video_bytes_received;
+  to->video_packets_received = from->video_packets_received;
+  to->video_packets_lost = from->video_packets_lost;
+  to->audio_bytes_received = from->audio_bytes_received;
+  to->rtt_ms = from->rtt_ms;
+  to->jitter_ms = from->jitter_ms;
+}

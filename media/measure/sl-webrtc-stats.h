@@ -18,4 +18,7 @@ G_BEGIN_DECLS
  * others as they are. */
 void sl_webrtc_stats_parse (const GstStructure *report, SlSessionStats *out);
 
+/* Copies the fields sl_webrtc_stats_parse fills from @from to @to. */
+void sl_webrtc_stats_copy (const SlSessionStats *from, SlSessionStats *to);
+
 G_END_DECLS

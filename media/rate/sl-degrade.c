@@ -205,3 +205,17 @@ sl_degrade_config_fit_rate (SlDegradeConfig *config, guint video_bps)
   if (config->bpp_down > 0.75 * bpp)
     config->bpp_down = 0.75 * bpp;
 }
+
+guint
+sl_degrade_share_after_fec (guint target_bps, guint fec_percent)
+{
+  return (guint)((guint64)target_bps * 100 / (100 + fec_percent));
+}
+
+gboolean
+sl_degrade_is_constrained (guint encoder_kbps, guint fec_percent,
+                           guint configured_kbps)
+{
+  return (gdouble)encoder_kbps * (100 + fec_percent) / 100
+         < SL_DEGRADE_CONSTRAINED * configured_kbps;
+}

@@ -30,6 +30,14 @@ G_BEGIN_DECLS
 
 #define SL_DEGRADE_MAX_STEPS 4
 
+/* The voice and the control channel, with their packet overhead: taken
+ * off the controller's target before the video gets its share, and added
+ * to the video's configured rate to make the controller's ceiling. */
+#define SL_DEGRADE_RESERVE_BPS 80000
+/* Video held below this share of its configured rate is "constrained":
+ * the link, not the user's setting, decides the picture. */
+#define SL_DEGRADE_CONSTRAINED 0.7
+
 typedef struct
 {
   guint width;
@@ -96,5 +104,17 @@ guint sl_degrade_get_ladder (const SlDegrade *degrade,
 /* Decides for @target_bps at @now_us (any monotonic clock). */
 void sl_degrade_update (SlDegrade *degrade, guint target_bps, gint64 now_us,
                         SlDegradeDecision *decision);
+
+/* The part of the controller's @target_bps left for the video and its
+ * reserve when FEC adds @fec_percent packets per 100 of video: FEC takes
+ * its share of the target first. */
+guint sl_degrade_share_after_fec (guint target_bps, guint fec_percent);
+
+/* Whether the link holds the video well below its configured rate: the
+ * encoder's @encoder_kbps with FEC's @fec_percent on top (FEC's share is
+ * the link's too) below SL_DEGRADE_CONSTRAINED of @configured_kbps.
+ * FEC alone never makes a link look constrained. */
+gboolean sl_degrade_is_constrained (guint encoder_kbps, guint fec_percent,
+                                    guint configured_kbps);
 
 G_END_DECLS

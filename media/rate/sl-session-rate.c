@@ -11,46 +11,93 @@
  * keyframe; a new size costs one, which the policy's dwell time bounds.
  *
  * Keyframe requests (PLI and FIR from the viewer, through rtpsession, as
- * force-key-unit events) are limited to one per SL_KEYFRAME_GAP_MS: a
- * burst of loss makes the viewer ask for every frame, and a keyframe for
- * each would fill the very link that lost them.  A request that comes too
- * soon is kept and served when the gap has passed.
+ * force-key-unit events) go through the limiter of sl-keyframe.h: at most
+ * one per SL_KEYFRAME_GAP_MS, the rest kept and served when the gap has
+ * passed.
+ *
+ * The FEC share (recovery/sl-session-fec.c) comes in the tick: when it
+ * changes, the encoder's share of the target is applied again.
+ *
+ * Threads: SlSessionRate is the control thread's, except the keyframe
+ * limiter, which the encoder's streaming thread also uses, under
+ * keyframe_lock.
  */
 #include "sl-session-private.h"
 
 #include "sl-bwe-sender.h"
+#include "sl-degrade.h"
+#include "sl-keyframe.h"
 
 #include <gst/video/video.h>
 
-#define GST_CAT_DEFAULT sl_session_debug
+GST_DEBUG_CATEGORY_STATIC (sl_rate_debug);
+#define GST_CAT_DEFAULT sl_rate_debug
 
-/* Fewest milliseconds between two keyframes made on request. */
-#define SL_KEYFRAME_GAP_MS 300
-/* The voice and the control channel, with their packet overhead: taken
- * off the target before the video gets its share. */
-#define SL_RATE_RESERVE_BPS 80000
-/* Video held below this share of its configured rate is "constrained". */
-#define SL_RATE_CONSTRAINED 0.7
-
-static void
-send_keyframe_request (SlSession *self)
+struct _SlSessionRate
 {
-  g_autoptr (GstPad) src = gst_element_get_static_pad (self->encoder, "src");
+  /* From the configuration, not changed after. */
+  guint video_kbps; /* configured, and the most the video gets */
+  guint min_kbps;   /* the least the controller gives the video */
+  guint floor_kbps; /* the diagnostic floor */
+  gboolean fixed_rate;
 
-  self->last_keyframe_us = sl_media_now_us ();
-  /* Marked so that our own probe lets it through. */
+  /* Control thread. */
+  GstElement *bwe;        /* the aux sender, owned; NULL: none */
+  GstElement *encoder;    /* SENDER, owned */
+  GstElement *scale_caps; /* the size the encoder gets, owned */
+  SlDegrade degrade;
+  gboolean degrade_ready;            /* once the source size is known */
+  guint encoder_kbps;                /* the bitrate x264 has now */
+  guint applied_target;              /* the controller's target last applied */
+  guint fec_percent;                 /* FEC's share, as the last tick said */
+  gdouble loss_pct;                  /* the controller's loss, as last polled */
+  gboolean constrained, below_floor; /* as of the last decision */
+  guint keyframe_timer;              /* a deferred keyframe request */
+
+  /* Guards keyframes: the encoder's event probe (streaming thread) and
+   * the control thread. */
+  GMutex keyframe_lock;
+  SlKeyframeLimit keyframes;
+};
+
+/* Any thread: asks the encoder for a keyframe, marked (count 1) so that
+ * our own probe lets it through. */
+static void
+send_keyframe_event (SlSessionRate *r)
+{
+  g_autoptr (GstPad) src = gst_element_get_static_pad (r->encoder, "src");
+
   gst_pad_send_event (src, gst_video_event_new_upstream_force_key_unit (
                                GST_CLOCK_TIME_NONE, TRUE, 1));
+}
+
+void
+sl_session_rate_force_keyframe (SlSession *self)
+{
+  SlSessionRate *r = self->rate;
+
+  if (r->encoder == NULL)
+    return;
+  g_mutex_lock (&r->keyframe_lock);
+  sl_keyframe_limit_made (&r->keyframes, sl_media_now_us ());
+  g_mutex_unlock (&r->keyframe_lock);
+  send_keyframe_event (r);
 }
 
 static gboolean
 on_keyframe_gap_over (gpointer user_data)
 {
   SlSession *self = user_data;
+  SlSessionRate *r = self->rate;
 
-  self->keyframe_timer = 0;
-  if (!sl_session_is_closed (self))
-    send_keyframe_request (self);
+  r->keyframe_timer = 0;
+  if (sl_session_is_closed (self))
+    return G_SOURCE_REMOVE;
+  g_mutex_lock (&r->keyframe_lock);
+  sl_keyframe_limit_serve (&r->keyframes, sl_media_now_us ());
+  g_mutex_unlock (&r->keyframe_lock);
+  GST_DEBUG_OBJECT (self->pipeline, "keyframe: a deferred request served");
+  send_keyframe_event (r);
   return G_SOURCE_REMOVE;
 }
 
@@ -58,49 +105,65 @@ on_keyframe_gap_over (gpointer user_data)
 static void
 defer_keyframe (SlSession *self, gpointer data)
 {
-  gint64 wait_ms;
+  SlSessionRate *r = self->rate;
 
-  if (self->keyframe_timer != 0)
+  if (r->keyframe_timer != 0)
     return;
-  wait_ms = SL_KEYFRAME_GAP_MS
-            - (sl_media_now_us () - self->last_keyframe_us) / 1000;
-  self->keyframe_timer = g_timeout_add_full (
-      G_PRIORITY_DEFAULT, (guint)CLAMP (wait_ms, 1, SL_KEYFRAME_GAP_MS),
-      on_keyframe_gap_over, g_object_ref (self), g_object_unref);
+  r->keyframe_timer = g_timeout_add_full (
+      G_PRIORITY_DEFAULT, GPOINTER_TO_UINT (data), on_keyframe_gap_over,
+      g_object_ref (self), g_object_unref);
 }
 
+/* Streaming thread: an upstream event reached the encoder's output. */
 static GstPadProbeReturn
 on_encoder_upstream_event (GstPad *pad, GstPadProbeInfo *info,
                            gpointer user_data)
 {
   SlSession *self = user_data;
+  SlSessionRate *r = self->rate;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  guint count = 0;
-  gint64 now;
+  SlKeyframeVerdict verdict;
+  guint count = 0, wait_ms = 0;
+  guint64 requests;
 
   if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
   gst_video_event_parse_upstream_force_key_unit (event, NULL, NULL, &count);
   if (count == 1)
     return GST_PAD_PROBE_OK; /* ours: already limited */
-  now = sl_media_now_us ();
+  g_mutex_lock (&r->keyframe_lock);
+  verdict
+      = sl_keyframe_limit_request (&r->keyframes, sl_media_now_us (), &wait_ms);
+  requests = r->keyframes.requests;
+  g_mutex_unlock (&r->keyframe_lock);
   g_mutex_lock (&self->stats_lock);
-  self->stats.keyframe_requests++;
+  self->stats.keyframe_requests = requests;
   g_mutex_unlock (&self->stats_lock);
-  if (now - self->last_keyframe_us >= SL_KEYFRAME_GAP_MS * 1000)
+  switch (verdict)
     {
-      self->last_keyframe_us = now;
+    case SL_KEYFRAME_NOW:
+      GST_DEBUG_OBJECT (self->pipeline, "keyframe: the viewer's request");
       return GST_PAD_PROBE_OK;
+    case SL_KEYFRAME_DEFER:
+      GST_DEBUG_OBJECT (self->pipeline, "keyframe: request deferred %u ms",
+                        wait_ms);
+      sl_session_invoke (self, defer_keyframe, GUINT_TO_POINTER (wait_ms),
+                         NULL);
+      return GST_PAD_PROBE_DROP;
+    default:
+      return GST_PAD_PROBE_DROP;
     }
-  sl_session_invoke (self, defer_keyframe, NULL, NULL);
-  return GST_PAD_PROBE_DROP;
 }
 
 void
-sl_session_rate_attach_encoder (SlSession *self)
+sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
+                                GstElement *scale_caps)
 {
-  g_autoptr (GstPad) src = gst_element_get_static_pad (self->encoder, "src");
+  SlSessionRate *r = self->rate;
+  g_autoptr (GstPad) src = gst_element_get_static_pad (encoder, "src");
 
+  r->encoder = gst_object_ref (encoder);
+  r->scale_caps = gst_object_ref (scale_caps);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_encoder_upstream_event, self, NULL);
 }
@@ -143,58 +206,70 @@ apply_size (SlSession *self, const SlDegradeDecision *d, guint src_w,
   GST_INFO_OBJECT (self->pipeline, "picture %ux%u (level %u) at %u kbit/s%s",
                    d->width, d->height, d->level, d->bitrate_bps / 1000,
                    d->below_floor ? ", below the diagnostic floor" : "");
-  g_object_set (self->scale_caps, "caps", caps, NULL);
+  g_object_set (self->rate->scale_caps, "caps", caps, NULL);
+}
+
+/* Sets the degradation policy up once the source's size is known. */
+static gboolean
+ensure_degrade (SlSession *self)
+{
+  SlSessionRate *r = self->rate;
+  SlDegradeConfig config;
+  guint w, h;
+  gdouble fps;
+
+  if (r->degrade_ready)
+    return TRUE;
+  if (!source_format (self, &w, &h, &fps))
+    return FALSE;
+  sl_degrade_config_init (&config, w, h, fps);
+  config.floor_bps = r->floor_kbps * 1000;
+  config.reserve_bps = SL_DEGRADE_RESERVE_BPS;
+  sl_degrade_config_fit_rate (&config, r->video_kbps * 1000);
+  sl_degrade_init (&r->degrade, &config);
+  r->degrade_ready = TRUE;
+  return TRUE;
 }
 
 /* Control thread: the controller's new target, in bit/s. */
 static void
 apply_target (SlSession *self, gpointer data)
 {
-  guint target = GPOINTER_TO_UINT (data), kbps, w, h;
+  SlSessionRate *r = self->rate;
+  guint target = GPOINTER_TO_UINT (data), kbps;
   SlDegradeDecision d;
-  gdouble fps;
 
-  if (self->encoder == NULL)
+  if (r->encoder == NULL)
     return;
-  self->applied_target = target;
-  if (!self->degrade_ready)
-    {
-      SlDegradeConfig config;
-
-      if (!source_format (self, &w, &h, &fps))
-        return;
-      sl_degrade_config_init (&config, w, h, fps);
-      config.floor_bps = self->floor_kbps * 1000;
-      config.reserve_bps = SL_RATE_RESERVE_BPS;
-      sl_degrade_config_fit_rate (&config, self->video_bitrate_kbps * 1000);
-      sl_degrade_init (&self->degrade, &config);
-      self->degrade_ready = TRUE;
-    }
+  r->applied_target = target;
+  if (!ensure_degrade (self))
+    return;
   /* The controller's target is for everything sent; FEC packets take
    * their share of it first. */
-  sl_degrade_update (
-      &self->degrade,
-      (guint)((guint64)target * 100 / (100 + self->fec_policy.percent)),
-      sl_media_now_us (), &d);
-  kbps = CLAMP (d.bitrate_bps / 1000, 1, self->video_bitrate_kbps);
-  if (kbps != self->encoder_kbps)
+  sl_degrade_update (&r->degrade,
+                     sl_degrade_share_after_fec (target, r->fec_percent),
+                     sl_media_now_us (), &d);
+  kbps = CLAMP (d.bitrate_bps / 1000, 1, r->video_kbps);
+  if (kbps != r->encoder_kbps)
     {
-      g_object_set (self->encoder, "bitrate", kbps, NULL);
-      self->encoder_kbps = kbps;
+      GST_LOG_OBJECT (self->pipeline, "encoder %u -> %u kbit/s (target %u)",
+                      r->encoder_kbps, kbps, target / 1000);
+      g_object_set (r->encoder, "bitrate", kbps, NULL);
+      r->encoder_kbps = kbps;
     }
   if (d.size_changed)
-    apply_size (self, &d, self->degrade.config.src_width,
-                self->degrade.config.src_height);
+    apply_size (self, &d, r->degrade.config.src_width,
+                r->degrade.config.src_height);
+  r->below_floor = d.below_floor;
+  r->constrained
+      = sl_degrade_is_constrained (kbps, r->fec_percent, r->video_kbps);
   g_mutex_lock (&self->stats_lock);
   self->stats.bwe_target_kbps = target / 1000;
   self->stats.encoder_kbps = kbps;
   self->stats.send_width = d.width;
   self->stats.send_height = d.height;
   self->stats.below_floor = d.below_floor;
-  /* Constrained by the link, not by FEC's share of it. */
-  self->stats.rate_constrained
-      = (gdouble)kbps * (100 + self->fec_policy.percent) / 100
-        < SL_RATE_CONSTRAINED * self->video_bitrate_kbps;
+  self->stats.rate_constrained = r->constrained;
   g_mutex_unlock (&self->stats_lock);
 }
 
@@ -213,27 +288,41 @@ static GstElement *
 on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
                        SlSession *self)
 {
+  SlSessionRate *r = self->rate;
   GstElement *bwe;
-  guint max_bps = self->video_bitrate_kbps * 1000 + SL_RATE_RESERVE_BPS;
+  guint max_bps = r->video_kbps * 1000 + SL_DEGRADE_RESERVE_BPS;
 
-  if (self->bwe != NULL)
+  if (r->bwe != NULL)
     return NULL;
   /* Full rate from the first frame: the controller comes down if the link
    * cannot take it, which costs less than a slow climb from thumbnail
    * quality on a link that can. */
-  bwe = sl_bwe_sender_new (self->min_kbps * 1000 + SL_RATE_RESERVE_BPS, max_bps,
+  bwe = sl_bwe_sender_new (r->min_kbps * 1000 + SL_DEGRADE_RESERVE_BPS, max_bps,
                            max_bps);
-  self->bwe = gst_object_ref (bwe);
+  r->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
   return bwe;
 }
 
 void
-sl_session_rate_init (SlSession *self)
+sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
 {
-  self->encoder_kbps = self->video_bitrate_kbps;
-  if (self->role == SL_SESSION_SENDER && !self->fixed_rate)
+  SlSessionRate *r = g_new0 (SlSessionRate, 1);
+
+  if (sl_rate_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (sl_rate_debug, "sl-rate", 0,
+                             "sonolink rate control");
+  r->video_kbps = config->video_bitrate_kbps;
+  r->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps : 300,
+                     r->video_kbps);
+  r->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
+  r->fixed_rate = config->fixed_rate;
+  r->encoder_kbps = r->video_kbps;
+  g_mutex_init (&r->keyframe_lock);
+  sl_keyframe_limit_init (&r->keyframes, 0);
+  self->rate = r;
+  if (self->role == SL_SESSION_SENDER && !r->fixed_rate)
     g_signal_connect (self->webrtc, "request-aux-sender",
                       G_CALLBACK (on_request_aux_sender), self);
 }
@@ -241,43 +330,69 @@ sl_session_rate_init (SlSession *self)
 void
 sl_session_rate_close (SlSession *self)
 {
-  g_clear_handle_id (&self->keyframe_timer, g_source_remove);
-  if (self->bwe != NULL)
-    g_signal_handlers_disconnect_by_data (self->bwe, self);
+  SlSessionRate *r = self->rate;
+
+  g_clear_handle_id (&r->keyframe_timer, g_source_remove);
+  if (r->bwe != NULL)
+    g_signal_handlers_disconnect_by_data (r->bwe, self);
 }
 
 void
-sl_session_rate_clear (SlSession *self)
+sl_session_rate_free (SlSession *self)
 {
-  gst_clear_object (&self->bwe);
+  SlSessionRate *r = g_steal_pointer (&self->rate);
+
+  if (r == NULL)
+    return;
+  gst_clear_object (&r->bwe);
+  gst_clear_object (&r->encoder);
+  gst_clear_object (&r->scale_caps);
+  g_mutex_clear (&r->keyframe_lock);
+  g_free (r);
 }
 
-/* Control thread, once a second: the controller's own figures. */
 void
-sl_session_rate_poll (SlSession *self)
+sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick)
 {
+  SlSessionRate *r = self->rate;
+
+  tick->has_controller = r->bwe != NULL;
+  tick->controller_loss_pct = r->bwe != NULL ? r->loss_pct : -1;
+  tick->rate_constrained = r->constrained;
+  tick->below_floor = r->below_floor;
+}
+
+/* Control thread, once a second: FEC's share as it now is, and the
+ * controller's own figures. */
+void
+sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionRate *r = self->rate;
   g_autoptr (GstStructure) s = NULL;
-  guint delay_bps = 0, acked_bps = 0;
+  guint delay_bps = 0, acked_bps = 0, target;
   gdouble loss = 0;
 
-  if (self->bwe == NULL)
+  if (r->bwe == NULL)
     return;
+  target = sl_bwe_sender_get_target_bitrate (SL_BWE_SENDER (r->bwe));
   /* A target notified before the first frame (the size unknown yet), or
-   * before the handler was connected, is applied now. */
-  if (sl_bwe_sender_get_target_bitrate (SL_BWE_SENDER (self->bwe))
-          != self->applied_target
-      || !self->degrade_ready)
-    apply_target (self, GUINT_TO_POINTER (sl_bwe_sender_get_target_bitrate (
-                            SL_BWE_SENDER (self->bwe))));
-  s = sl_bwe_sender_get_stats (SL_BWE_SENDER (self->bwe));
+   * before the handler was connected, or a new FEC share: applied now. */
+  if (target != r->applied_target || !r->degrade_ready
+      || tick->fec_percent != r->fec_percent)
+    {
+      r->fec_percent = tick->fec_percent;
+      apply_target (self, GUINT_TO_POINTER (target));
+    }
+  s = sl_bwe_sender_get_stats (SL_BWE_SENDER (r->bwe));
   if (s == NULL)
     return;
   gst_structure_get_uint (s, "delay-bitrate", &delay_bps);
   gst_structure_get_uint (s, "acked-bitrate", &acked_bps);
   gst_structure_get_double (s, "loss-fraction", &loss);
+  r->loss_pct = loss * 100;
   g_mutex_lock (&self->stats_lock);
   self->stats.bwe_estimate_kbps = delay_bps / 1000;
   self->stats.acked_kbps = acked_bps / 1000;
-  self->stats.bwe_loss_pct = loss * 100;
+  self->stats.bwe_loss_pct = r->loss_pct;
   g_mutex_unlock (&self->stats_lock);
 }

@@ -18,6 +18,7 @@ sl_fec_policy_init (SlFecPolicy *policy)
     .max_percent = 50,
     .step_down = 2,
     .loss_pct = -1,
+    .rtt_ms = -1,
   };
 }
 
@@ -69,4 +70,56 @@ sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct,
     policy->percent = MAX (
         wanted, policy->percent - MIN (policy->percent, policy->step_down));
   return policy->percent;
+}
+
+/* The round trip of this second: the smaller of the two when both are
+ * known; then the smallest in the window. */
+static gdouble
+pick_round_trip (SlFecPolicy *policy, gdouble rtcp, gdouble dc)
+{
+  gdouble sample, smallest;
+
+  if (!isfinite (rtcp))
+    rtcp = -1;
+  if (!isfinite (dc))
+    dc = -1;
+  if (rtcp >= 0 && dc >= 0)
+    sample = MIN (rtcp, dc);
+  else
+    sample = rtcp >= 0 ? rtcp : dc;
+  if (sample >= 0)
+    {
+      policy->rtt_window[policy->rtt_next] = sample;
+      policy->rtt_next = (policy->rtt_next + 1) % SL_FEC_RTT_WINDOW_S;
+      policy->rtt_count = MIN (policy->rtt_count + 1, SL_FEC_RTT_WINDOW_S);
+    }
+  if (policy->rtt_count == 0)
+    return -1;
+  smallest = policy->rtt_window[0];
+  for (guint i = 1; i < policy->rtt_count; i++)
+    smallest = MIN (smallest, policy->rtt_window[i]);
+  return smallest;
+}
+
+guint
+sl_fec_policy_tick (SlFecPolicy *policy, const SlFecInput *in)
+{
+  gdouble loss = in->controller_loss_pct >= 0 ? in->controller_loss_pct
+                                              : in->rtcp_loss_pct;
+
+  policy->rtt_ms = pick_round_trip (policy, in->rtcp_rtt_ms, in->dc_rtt_ms);
+  return sl_fec_policy_update (policy, policy->rtt_ms, loss, in->link_full);
+}
+
+gboolean
+sl_fec_arrival_update (SlFecArrival *arrival, guint64 received, gint64 now_us)
+{
+  if (received != arrival->seen)
+    {
+      arrival->seen = received;
+      arrival->last_us = now_us;
+    }
+  return arrival->last_us > 0
+         && now_us - arrival->last_us
+                < (gint64)SL_FEC_ARRIVAL_HOLD_S * G_USEC_PER_SEC;
 }

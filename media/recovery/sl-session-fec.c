@@ -26,19 +26,36 @@
  *   up, a round trip later with NACK on.  The viewer repairs in front of
  *   the jitter buffer instead (sl-fec.h).
  *
+ * When to add FEC and how much is sl-fec-policy.h's to say; the round
+ * trip, the loss and whether the link is full come in the tick.  The
+ * viewer's jitter buffer waits longer while FEC arrives
+ * (sl_jitter_policy_set_fec); this file tells the tick whether it does.
+ *
  * Threads: the probes run on streaming threads and keep their state to
- * themselves (one SlFec per jitter buffer); the policy runs on the control
- * thread.
+ * themselves (one SlFec per jitter buffer), sharing only the counters
+ * and payload type of SlSessionFec, which are atomic; the rest of
+ * SlSessionFec is the control thread's.
  */
 #include "sl-session-private.h"
 #include "sl-fec.h"
-#include "sl-stats.h"
+#include "sl-fec-policy.h"
+#include "sl-fec-sdp.h"
+#include "sl-recovery.h"
 
 #include <gst/rtp/rtp.h>
-#include <gst/sdp/sdp.h>
-#include <math.h>
 
-#define GST_CAT_DEFAULT sl_session_debug
+GST_DEBUG_CATEGORY_STATIC (sl_fec_debug);
+#define GST_CAT_DEFAULT sl_fec_debug
+
+struct _SlSessionFec
+{
+  gboolean no_fec;      /* SENDER: the policy is never asked */
+  SlFecPolicy policy;   /* SENDER, control thread */
+  SlFecArrival arrival; /* VIEWER, control thread */
+  gint pt;              /* VIEWER, atomic: ULPFEC's payload type, < 0: none */
+  guint64 recovered;    /* VIEWER, atomic: packets rebuilt from FEC */
+  guint64 received;     /* VIEWER, atomic: FEC packets received */
+};
 
 static GstPadProbeReturn
 strip_extensions (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -93,9 +110,10 @@ add_probe (GstElement *element, const gchar *pad_name,
 }
 
 gboolean
-sl_session_fec_watch_element (SlSession *self, GstElement *element,
-                              const gchar *factory)
+sl_session_fec_element_added (SlSession *self, GstElement *element)
 {
+  const gchar *factory = sl_session_factory_name (element);
+
   if (g_str_equal (factory, "rtpulpfecenc"))
     {
       add_probe (element, "sink", strip_extensions);
@@ -114,7 +132,8 @@ static void
 on_new_storage (GstElement *rtpbin, GstElement *storage, guint session,
                 SlSession *self)
 {
-  g_object_set (storage, "size-time", (guint64)500 * GST_MSECOND, NULL);
+  g_object_set (storage, "size-time",
+                (guint64)SL_RECOVERY_FEC_STORE_MS * GST_MSECOND, NULL);
   add_probe (storage, "sink", strip_extensions);
 }
 
@@ -125,37 +144,23 @@ sl_session_fec_watch_rtpbin (SlSession *self, GstElement *rtpbin)
     g_signal_connect (rtpbin, "new-storage", G_CALLBACK (on_new_storage), self);
 }
 
-gint
-sl_session_fec_pt_from_sdp (const GstSDPMessage *sdp)
+void
+sl_session_fec_remote_offer (SlSession *self, const GstSDPMessage *sdp)
 {
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    {
-      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+  gint pt = sl_fec_sdp_ulpfec_pt (sdp);
 
-      if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0)
-        continue;
-      for (guint j = 0; j < gst_sdp_media_attributes_len (media); j++)
-        {
-          const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, j);
-          gchar *end = NULL;
-          guint64 pt;
-
-          /* "a=rtpmap:<payload type> ulpfec/90000" */
-          if (g_strcmp0 (a->key, "rtpmap") != 0 || a->value == NULL)
-            continue;
-          pt = g_ascii_strtoull (a->value, &end, 10);
-          if (end != a->value && *end == ' '
-              && g_ascii_strncasecmp (end + 1, "ulpfec/", 7) == 0 && pt < 128)
-            return (gint)pt;
-        }
-    }
-  return -1;
+  __atomic_store_n (&self->fec->pt, pt, __ATOMIC_RELAXED);
+  if (pt < 0)
+    GST_INFO_OBJECT (self->pipeline, "the offer has no ULPFEC: lost video "
+                                     "is only asked for again");
+  else
+    GST_INFO_OBJECT (self->pipeline, "ULPFEC offered as payload type %d", pt);
 }
 
 /* One jitter buffer's repair state, owned by its sink pad's probe. */
 typedef struct
 {
-  SlSession *self; /* not owned, as for the session's other probes */
+  SlSessionFec *shared; /* not owned, as for the session's other probes */
   SlFec *fec;
   GPtrArray *recovered; /* element-type GBytes: rebuilt, not yet sent on */
 } FecProbe;
@@ -188,8 +193,8 @@ static GstPadProbeReturn
 on_jitterbuffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   FecProbe *probe = user_data;
-  SlSession *self = probe->self;
-  gint fec_pt = __atomic_load_n (&self->fec_pt, __ATOMIC_RELAXED);
+  SlSessionFec *shared = probe->shared;
+  gint fec_pt = __atomic_load_n (&shared->pt, __ATOMIC_RELAXED);
   g_autoptr (GPtrArray) out = NULL;
   GstBuffer *arrived = NULL;
   guint64 before;
@@ -207,7 +212,7 @@ on_jitterbuffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   else
     push_buffer (probe, arrived = GST_PAD_PROBE_INFO_BUFFER (info), fec_pt);
   if (sl_fec_received (probe->fec) != before)
-    __atomic_add_fetch (&self->fec_received,
+    __atomic_add_fetch (&shared->received,
                         sl_fec_received (probe->fec) - before,
                         __ATOMIC_RELAXED);
   if (probe->recovered->len == 0)
@@ -224,7 +229,7 @@ on_jitterbuffer_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       /* It arrives now, with the packet that made it. */
       GST_BUFFER_PTS (buf) = GST_BUFFER_PTS (arrived);
       GST_BUFFER_DTS (buf) = GST_BUFFER_DTS (arrived);
-      __atomic_add_fetch (&self->fec_recovered, 1, __ATOMIC_RELAXED);
+      __atomic_add_fetch (&shared->recovered, 1, __ATOMIC_RELAXED);
       gst_pad_chain (pad, buf);
     }
   return GST_PAD_PROBE_OK;
@@ -239,7 +244,7 @@ sl_session_fec_attach_jitterbuffer (SlSession *self, GstElement *jitterbuffer)
   if (sink == NULL)
     return;
   probe = g_new0 (FecProbe, 1);
-  probe->self = self;
+  probe->shared = self->fec;
   probe->fec = sl_fec_new ();
   probe->recovered
       = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
@@ -248,84 +253,54 @@ sl_session_fec_attach_jitterbuffer (SlSession *self, GstElement *jitterbuffer)
                      on_jitterbuffer_input, probe, fec_probe_free);
 }
 
-/* Control thread, once a second (VIEWER): with FEC arriving (the township
- * adds it only when the round trip is long and packets are lost), the
- * video jitter buffer may wait up to 800 ms: up to a 380 ms round trip a
- * second retransmission then still fits, and when it does not come, a
- * keyframe costs a round trip and more on top of the wait (at 250 ms and
- * 2 %, 95.2-99.1 % of frames decoded with 400 ms, 98.2-99.3 % with 800).
- * Without FEC the ceiling stays at 400 ms: a long round trip without FEC
- * is mostly a queue filling up, where waiting longer only adds to the
- * delay (the uplink-step test's median latency after the step went from
- * 50-82 ms to 95-113 ms with 800 ms always). */
-guint
-sl_session_fec_video_ceiling_ms (SlSession *self)
-{
-  guint64 n = __atomic_load_n (&self->fec_received, __ATOMIC_RELAXED);
-  gint64 now = sl_media_now_us ();
-
-  if (n != self->fec_received_seen)
-    {
-      self->fec_received_seen = n;
-      self->fec_last_us = now;
-    }
-  if (self->fec_last_us > 0 && now - self->fec_last_us < 5 * G_USEC_PER_SEC)
-    return MAX (self->video_ceiling_ms, 800);
-  return self->video_ceiling_ms;
-}
-
 /* The FEC encoder that protects the video: webrtcbin makes one for each
  * transceiver, and only the video's has a FEC payload type (the others
  * keep 255, "none", and pass everything through).  NULL before
  * negotiation. */
 static GstElement *
-find_video_fec_encoder (SlSession *self)
+video_fec_encoder (const SlWebrtcElements *elements)
 {
-  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
-  GValue item = G_VALUE_INIT;
-  GstElement *found = NULL;
-
-  while (found == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+  for (guint i = 0; i < elements->fec_encoders->len; i++)
     {
-      GstElement *e = g_value_get_object (&item);
-      GstElementFactory *f = gst_element_get_factory (e);
+      GstElement *e = elements->fec_encoders->pdata[i];
       guint pt = 255;
 
-      if (f != NULL && g_str_equal (GST_OBJECT_NAME (f), "rtpulpfecenc"))
-        {
-          g_object_get (e, "pt", &pt, NULL);
-          if (pt < 128)
-            found = gst_object_ref (e);
-        }
-      g_value_reset (&item);
+      g_object_get (e, "pt", &pt, NULL);
+      if (pt < 128)
+        return e;
     }
-  g_value_unset (&item);
-  return found;
+  return NULL;
 }
 
-/* Control thread, once a second (SENDER): the FEC share from the round
- * trip and the loss the viewer reports. */
 void
-sl_session_fec_poll (SlSession *self)
+sl_session_fec_tick_input (SlSession *self, SlSessionTick *tick)
 {
-  g_autoptr (GstElement) encoder = NULL;
-  guint before = self->fec_policy.percent, percent, in_force = 0;
-  gdouble rtt, loss;
-  gboolean full;
+  SlSessionFec *f = self->fec;
 
-  if (self->role != SL_SESSION_SENDER || self->no_fec
-      || (encoder = find_video_fec_encoder (self)) == NULL)
+  tick->fec_percent = f->policy.percent;
+  if (self->role == SL_SESSION_VIEWER)
+    tick->fec_arriving = sl_fec_arrival_update (
+        &f->arrival, __atomic_load_n (&f->received, __ATOMIC_RELAXED),
+        tick->now_us);
+}
+
+/* SENDER: the FEC share from the round trip and the loss. */
+static void
+decide (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionFec *f = self->fec;
+  GstElement *encoder = video_fec_encoder (tick->elements);
+  guint before = f->policy.percent, percent, in_force = 0;
+  SlFecInput in;
+
+  if (encoder == NULL)
     return;
-  g_mutex_lock (&self->stats_lock);
-  rtt = self->stats.rtt_ms >= 0 && self->stats.dc_rtt_ms >= 0
-            ? MIN (self->stats.rtt_ms, self->stats.dc_rtt_ms)
-            : sl_stats_rtt_ms (&self->stats);
-  /* The controller's loss; with a fixed rate there is no controller and
-   * only RTCP's view, which misses what NACK repaired. */
-  loss = self->bwe != NULL ? self->stats.bwe_loss_pct : self->send_loss_pct;
-  full = self->stats.rate_constrained;
-  g_mutex_unlock (&self->stats_lock);
-  percent = sl_fec_policy_update (&self->fec_policy, rtt, loss, full);
+  in.rtcp_rtt_ms = tick->rtcp_rtt_ms;
+  in.dc_rtt_ms = tick->dc_rtt_ms;
+  in.controller_loss_pct = tick->controller_loss_pct;
+  in.rtcp_loss_pct = tick->rtcp_loss_pct;
+  in.link_full = tick->rate_constrained;
+  percent = sl_fec_policy_tick (&f->policy, &in);
   g_object_get (encoder, "percentage", &in_force, NULL);
   /* Compared with the element too: a renegotiation has webrtcbin set the
    * transceiver's (0 %) again. */
@@ -334,14 +309,41 @@ sl_session_fec_poll (SlSession *self)
       GST_INFO_OBJECT (self->pipeline,
                        "video FEC %u %% -> %u %% (round trip %.0f ms, "
                        "loss %.1f %%%s)",
-                       before, percent, rtt, self->fec_policy.loss_pct,
-                       full ? ", the link is full" : "");
+                       before, percent, f->policy.rtt_ms, f->policy.loss_pct,
+                       in.link_full ? ", the link is full" : "");
       g_object_set (encoder, "percentage", percent, NULL);
-      /* The encoder's share of the target changes: the rate poll, next,
-       * applies it again. */
-      self->applied_target = 0;
     }
+}
+
+void
+sl_session_fec_tick (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionFec *f = self->fec;
+
+  if (self->role == SL_SESSION_SENDER && !f->no_fec)
+    decide (self, tick);
   g_mutex_lock (&self->stats_lock);
-  self->stats.fec_percent = percent;
+  self->stats.fec_percent = f->policy.percent;
+  self->stats.video_packets_fec_recovered
+      = __atomic_load_n (&f->recovered, __ATOMIC_RELAXED);
   g_mutex_unlock (&self->stats_lock);
+}
+
+void
+sl_session_fec_new (SlSession *self, const SlSessionConfig *config)
+{
+  SlSessionFec *f = g_new0 (SlSessionFec, 1);
+
+  if (sl_fec_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (sl_fec_debug, "sl-fec", 0, "sonolink video FEC");
+  f->no_fec = config->no_fec;
+  f->pt = -1;
+  sl_fec_policy_init (&f->policy);
+  self->fec = f;
+}
+
+void
+sl_session_fec_free (SlSession *self)
+{
+  g_clear_pointer (&self->fec, g_free);
 }

@@ -17,13 +17,17 @@
  * as soon as they are produced; sinks do not wait for the clock.  Every queue
  * holds one or two items and drops the oldest, because a fresh picture is
  * worth more to the expert than a complete backlog.
+ *
+ * The branches' probes hand what they see to the concerns that measure it
+ * (measure/sl-session-stats.c) and act on it (rate/, recovery/).
  */
 #include "sl-session-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
-#define GST_CAT_DEFAULT sl_session_debug
+GST_DEBUG_CATEGORY_STATIC (sl_media_debug);
+#define GST_CAT_DEFAULT sl_media_debug
 
 /* The payload types we offer; any value in the dynamic range would do. */
 #define SL_PT_H264 96
@@ -38,6 +42,29 @@
 #define AUDIO_RTP_CAPS                                                         \
   "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"         \
   "payload=" G_STRINGIFY (SL_PT_OPUS)
+
+/* The media branches.  Set up on the control thread; the streaming
+ * threads read only video_flowing (atomic) and the callbacks. */
+struct _SlSessionMedia
+{
+  /* From the configuration, not changed after. */
+  guint video_bitrate_kbps;
+  gchar *x264_options;
+  gboolean send_audio;
+  gboolean recv_audio;
+  gboolean paced_display;
+
+  GstElement *video_sink; /* VIEWER, owned until added to the pipeline */
+  GstElement *audio_sink; /* owned until added to the pipeline */
+  GstElement *display;    /* VIEWER: the display sink (or its bin), owned */
+  GstAppSrc *video_src;   /* SENDER, owned */
+  GstAppSrc *audio_src;   /* owned */
+  GstElement *encoder;    /* SENDER, in the pipeline */
+  GstWebRTCRTPTransceiver *video_trans; /* SENDER, owned */
+  GstElement *audio_send_tail;          /* last element of the voice branch */
+  gboolean audio_send_linked;
+  gboolean video_flowing; /* atomic: SENDER, encoded video goes out */
+};
 
 static GstElement *
 make_queue (const gchar *name, guint max_buffers, GError **error)
@@ -153,15 +180,9 @@ count_sent_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   SlSession *self = user_data;
 
-  if (!g_atomic_int_get (&self->video_flowing))
+  if (!g_atomic_int_get (&self->media->video_flowing))
     return GST_PAD_PROBE_DROP;
-  g_mutex_lock (&self->stats_lock);
-  self->stats.frames_sent++;
-  if (self->encode_begin_us > 0)
-    sl_stage_add (&self->stage_encode,
-                  (sl_media_now_us () - self->encode_begin_us) / 1000.0);
-  self->encode_begin_us = 0;
-  g_mutex_unlock (&self->stats_lock);
+  sl_session_measure_encoder_output (self);
   return GST_PAD_PROBE_OK;
 }
 
@@ -172,26 +193,9 @@ static GstPadProbeReturn
 on_encoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   SlSession *self = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime pts = GST_BUFFER_PTS (buffer), base;
-  g_autoptr (GstClock) clock = gst_element_get_clock (self->pipeline);
-  gint64 now = sl_media_now_us ();
 
-  base = gst_element_get_base_time (self->pipeline);
-  g_mutex_lock (&self->stats_lock);
-  /* x264 with zerolatency pushes each frame's output from inside the call
-   * that takes its input, on this thread, so input and output pair up in
-   * order.  (Timestamps cannot pair them: x264enc offsets its output
-   * timestamps so that decoding timestamps stay positive.) */
-  self->encode_begin_us = now;
-  if (clock != NULL && GST_CLOCK_TIME_IS_VALID (pts))
-    {
-      GstClockTime running = gst_clock_get_time (clock) - base;
-
-      if (running >= pts)
-        sl_stage_add (&self->stage_capture, (running - pts) / 1e6);
-    }
-  g_mutex_unlock (&self->stats_lock);
+  sl_session_measure_encoder_input (
+      self, GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
   return GST_PAD_PROBE_OK;
 }
 
@@ -218,51 +222,54 @@ static gboolean
 build_video_send (SlSession *self, GError **error)
 {
   GstElement *elements[6];
-  GstElement *last;
+  GstElement *last, *scale_caps;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstPad) enc_sink = NULL;
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
 
-  self->video_src = make_appsrc ("video-src", 2, error);
-  if (self->video_src == NULL)
+  self->media->video_src = make_appsrc ("video-src", 2, error);
+  if (self->media->video_src == NULL)
     return FALSE;
-  gst_object_ref_sink (self->video_src);
-  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->video_src));
+  gst_object_ref_sink (self->media->video_src);
+  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->media->video_src));
 
   /* No queue after the appsrc: it has a streaming thread of its own and
    * keeps at most two frames, dropping the oldest, which is what a leaky
    * queue added; the second thread hand-off cost 0.3-0.9 ms between the
    * capture and the encoder at 720p (docs/PERFORMANCE.md).
    *
-   * The degradation policy's size (sl-session-rate.c): the scaler passes
-   * frames through untouched while the caps name no size. */
+   * The degradation policy's size (rate/sl-session-rate.c): the scaler
+   * passes frames through untouched while the caps name no size. */
   elements[0] = sl_media_make_element ("videoscale", "video-scale", error);
-  elements[1] = self->scale_caps
+  elements[1] = scale_caps
       = make_caps_filter ("video-scale-caps", "video/x-raw", error);
-  elements[2] = self->encoder
+  elements[2] = self->media->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
   elements[3] = make_caps_filter (
       "video-caps", "video/x-h264,profile=constrained-baseline", error);
   elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
   elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
-  if (self->encoder != NULL)
+  if (self->media->encoder != NULL)
     {
-      sl_media_configure_h264_encoder (self->encoder, self->video_bitrate_kbps);
-      if (self->x264_options != NULL)
-        g_object_set (self->encoder, "option-string", self->x264_options, NULL);
+      sl_media_configure_h264_encoder (self->media->encoder,
+                                       self->media->video_bitrate_kbps);
+      if (self->media->x264_options != NULL)
+        g_object_set (self->media->encoder, "option-string",
+                      self->media->x264_options, NULL);
     }
   if (elements[4] != NULL)
     g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
                   1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
-  last = add_chain (self, GST_ELEMENT (self->video_src), elements, 6, error);
+  last = add_chain (self, GST_ELEMENT (self->media->video_src), elements, 6,
+                    error);
   if (last == NULL)
     return FALSE;
-  sl_session_rate_attach_encoder (self);
+  sl_session_rate_attach_encoder (self, self->media->encoder, scale_caps);
 
-  enc_src = gst_element_get_static_pad (self->encoder, "src");
+  enc_src = gst_element_get_static_pad (self->media->encoder, "src");
   gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, count_sent_frame, self,
                      NULL);
-  enc_sink = gst_element_get_static_pad (self->encoder, "sink");
+  enc_sink = gst_element_get_static_pad (self->media->encoder, "sink");
   gst_pad_add_probe (enc_sink, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input,
                      self, NULL);
 
@@ -270,26 +277,23 @@ build_video_send (SlSession *self, GError **error)
   if (trans == NULL)
     return FALSE;
   /* NACK/RTX always; ULPFEC in RED negotiated but at 0 % until the
-   * round trip calls for it (sl-session-fec.c). */
+   * round trip calls for it (recovery/sl-session-fec.c). */
   g_object_set (trans, "direction",
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", TRUE,
                 "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, "fec-percentage", 0,
                 NULL);
-  self->video_trans = g_steal_pointer (&trans);
+  self->media->video_trans = g_steal_pointer (&trans);
   return TRUE;
 }
 
 void
 sl_session_media_start_video (SlSession *self)
 {
-  g_autoptr (GstPad) enc_src = NULL;
-
-  if (self->encoder == NULL || g_atomic_int_get (&self->video_flowing))
+  if (self->media->encoder == NULL
+      || g_atomic_int_get (&self->media->video_flowing))
     return;
-  g_atomic_int_set (&self->video_flowing, TRUE);
-  enc_src = gst_element_get_static_pad (self->encoder, "src");
-  gst_pad_send_event (enc_src, gst_video_event_new_upstream_force_key_unit (
-                                   GST_CLOCK_TIME_NONE, TRUE, 0));
+  g_atomic_int_set (&self->media->video_flowing, TRUE);
+  sl_session_rate_force_keyframe (self);
   GST_INFO_OBJECT (self->pipeline, "connected: video flows from a keyframe");
 }
 
@@ -330,7 +334,7 @@ add_audio_branch (SlSession *self, GError **error)
   GstElement *elements[5];
   GstElement *last;
 
-  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->audio_src));
+  gst_bin_add (GST_BIN (self->pipeline), GST_ELEMENT (self->media->audio_src));
   elements[0] = make_queue ("audio-queue", 5, error);
   elements[1] = sl_media_make_element ("audioconvert", NULL, error);
   elements[2] = sl_media_make_element ("opusenc", "audio-encoder", error);
@@ -347,20 +351,21 @@ add_audio_branch (SlSession *self, GError **error)
                   10, NULL);
   if (elements[3] != NULL)
     g_object_set (elements[3], "pt", SL_PT_OPUS, NULL);
-  last = add_chain (self, GST_ELEMENT (self->audio_src), elements, 5, error);
+  last = add_chain (self, GST_ELEMENT (self->media->audio_src), elements, 5,
+                    error);
   if (last == NULL)
     return FALSE;
-  self->audio_send_tail = last;
+  self->media->audio_send_tail = last;
   return TRUE;
 }
 
 static gboolean
 build_audio_send (SlSession *self, GError **error)
 {
-  self->audio_src = make_appsrc ("audio-src", 5, error);
-  if (self->audio_src == NULL)
+  self->media->audio_src = make_appsrc ("audio-src", 5, error);
+  if (self->media->audio_src == NULL)
     return FALSE;
-  gst_object_ref_sink (self->audio_src);
+  gst_object_ref_sink (self->media->audio_src);
   if (self->role == SL_SESSION_SENDER)
     return sl_session_media_link_audio_send (self, error);
   return TRUE;
@@ -374,18 +379,21 @@ gboolean
 sl_session_media_link_audio_send (SlSession *self, GError **error)
 {
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
-  GstElement *last, *old_head = first_child (self);
+  GstElement *last, *old_head;
 
+  if (!self->media->send_audio || self->media->audio_send_linked)
+    return TRUE;
+  old_head = first_child (self);
   if (!add_audio_branch (self, error))
     return FALSE;
-  last = self->audio_send_tail;
+  last = self->media->audio_send_tail;
   trans = link_to_webrtc (self, last, "sink_%u", error);
   if (trans == NULL)
     return FALSE;
   g_object_set (trans, "direction",
                 GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
   sync_new_children (self, old_head);
-  self->audio_send_linked = TRUE;
+  self->media->audio_send_linked = TRUE;
   return TRUE;
 }
 
@@ -397,7 +405,7 @@ sl_session_media_build_send (SlSession *self, GError **error)
   if (self->role == SL_SESSION_VIEWER
       && !add_video_receive_transceiver (self, error))
     return FALSE;
-  if (self->send_audio && !build_audio_send (self, error))
+  if (self->media->send_audio && !build_audio_send (self, error))
     return FALSE;
   return TRUE;
 }
@@ -408,12 +416,9 @@ static GstPadProbeReturn
 on_decoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   SlSession *self = user_data;
-  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
-  gint64 now = sl_media_now_us ();
 
-  g_mutex_lock (&self->stats_lock);
-  sl_stage_begin (&self->stage_decode, pts, now);
-  g_mutex_unlock (&self->stats_lock);
+  sl_session_measure_decoder_input (
+      self, GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
   return GST_PAD_PROBE_OK;
 }
 
@@ -423,17 +428,8 @@ count_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   SlSession *self = user_data;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    {
-      GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
-      gint64 now = sl_media_now_us ();
-
-      g_mutex_lock (&self->stats_lock);
-      self->stats.frames_decoded++;
-      sl_session_link_on_frame (self, now);
-      sl_stage_end (&self->stage_decode, pts, now);
-      sl_stage_begin (&self->stage_output, pts, now);
-      g_mutex_unlock (&self->stats_lock);
-    }
+    sl_session_measure_decoder_output (
+        self, GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
   else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS)
     {
       GstCaps *caps;
@@ -441,12 +437,8 @@ count_decoded_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
       gst_event_parse_caps (GST_PAD_PROBE_INFO_EVENT (info), &caps);
       if (gst_video_info_from_caps (&vinfo, caps))
-        {
-          g_mutex_lock (&self->stats_lock);
-          self->stats.video_width = GST_VIDEO_INFO_WIDTH (&vinfo);
-          self->stats.video_height = GST_VIDEO_INFO_HEIGHT (&vinfo);
-          g_mutex_unlock (&self->stats_lock);
-        }
+        sl_session_measure_decoded_size (self, GST_VIDEO_INFO_WIDTH (&vinfo),
+                                         GST_VIDEO_INFO_HEIGHT (&vinfo));
     }
   return GST_PAD_PROBE_OK;
 }
@@ -460,11 +452,8 @@ on_decoded_sample (GstElement *appsink, gpointer user_data)
   g_signal_emit_by_name (appsink, "pull-sample", &sample);
   if (sample == NULL)
     return GST_FLOW_EOS;
-  g_mutex_lock (&self->stats_lock);
-  sl_stage_end (&self->stage_output,
-                GST_BUFFER_PTS (gst_sample_get_buffer (sample)),
-                sl_media_now_us ());
-  g_mutex_unlock (&self->stats_lock);
+  sl_session_measure_picture_out (
+      self, GST_BUFFER_PTS (gst_sample_get_buffer (sample)));
   if (!sl_session_is_closed (self) && self->callbacks.video_frame != NULL)
     self->callbacks.video_frame (self, sample, self->user_data);
   return GST_FLOW_OK;
@@ -506,49 +495,6 @@ add_frame_branch (SlSession *self, GstElement *tee, GError **error)
   return add_chain (self, tee, elements, 2, error) != NULL;
 }
 
-/* Streaming thread: between rtpulpfecdec and the depayloader, marks the
- * packet after a lost one DISCONT when the lost one was video
- * (sl-h264-gap.h).  A loss rtpulpfecdec forwards without a sequence
- * number is one it could not recover. */
-static GstPadProbeReturn
-on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  SlSession *self = user_data;
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  GstBuffer *buf;
-  gboolean video;
-
-  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
-    {
-      GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-      const GstStructure *s = gst_event_get_structure (event);
-      gboolean fec = FALSE;
-
-      if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
-          && gst_structure_has_name (s, "GstRTPPacketLost")
-          && gst_structure_get_boolean (s, "might-have-been-fec", &fec) && fec)
-        sl_h264_gap_lost (&self->video_gap);
-      return GST_PAD_PROBE_OK;
-    }
-  buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
-    return GST_PAD_PROBE_OK;
-  video = sl_h264_gap_packet (
-      &self->video_gap, gst_rtp_buffer_get_timestamp (&rtp),
-      gst_rtp_buffer_get_marker (&rtp), gst_rtp_buffer_get_payload (&rtp),
-      gst_rtp_buffer_get_payload_len (&rtp));
-  gst_rtp_buffer_unmap (&rtp);
-  if (video)
-    {
-      GST_DEBUG_OBJECT (self->pipeline, "video lost beyond repair: "
-                                        "resynchronising on a keyframe");
-      buf = gst_buffer_make_writable (buf);
-      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-    }
-  return GST_PAD_PROBE_OK;
-}
-
 static GstElement *
 build_video_receive (SlSession *self, GError **error)
 {
@@ -565,16 +511,7 @@ build_video_receive (SlSession *self, GError **error)
     g_object_set (elements[0], "request-keyframe", TRUE, "wait-for-keyframe",
                   TRUE, NULL);
   if (elements[0] != NULL)
-    {
-      g_autoptr (GstPad) depay_sink
-          = gst_element_get_static_pad (elements[0], "sink");
-
-      sl_h264_gap_init (&self->video_gap);
-      gst_pad_add_probe (depay_sink,
-                         GST_PAD_PROBE_TYPE_BUFFER
-                             | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                         on_depay_input, self, NULL);
-    }
+    sl_session_recovery_watch_depayloader (self, elements[0]);
   if (elements[2] != NULL)
     sl_media_configure_h264_decoder (elements[2]);
   tee = add_chain (self, NULL, elements, 4, error);
@@ -591,13 +528,13 @@ build_video_receive (SlSession *self, GError **error)
   /* One picture, the newest, for a sink that shows it at once; a paced
    * sink holds each until its time, so the queue keeps what arrives
    * meanwhile (at most half a second, then the oldest goes). */
-  display[0]
-      = make_queue ("display-queue", self->paced_display ? 15 : 1, error);
+  display[0] = make_queue ("display-queue", self->media->paced_display ? 15 : 1,
+                           error);
   display[1] = sl_media_make_element ("videoconvert", "display-convert", error);
-  display[2] = take_sink (&self->video_sink, error);
+  display[2] = take_sink (&self->media->video_sink, error);
   if (add_chain (self, tee, display, 3, error) == NULL)
     return NULL;
-  self->display = gst_object_ref (display[2]);
+  self->media->display = gst_object_ref (display[2]);
   if (self->callbacks.video_frame != NULL
       && !add_frame_branch (self, tee, error))
     return NULL;
@@ -627,7 +564,7 @@ build_audio_receive (SlSession *self, GError **error)
   elements[3] = sl_media_make_element ("audioresample", NULL, error);
   elements[4] = sl_media_make_element ("level", NULL, error);
   elements[5] = sl_media_make_element ("spectrum", NULL, error);
-  elements[6] = take_sink (&self->audio_sink, error);
+  elements[6] = take_sink (&self->media->audio_sink, error);
   if (elements[1] != NULL)
     g_object_set (elements[1], "plc", TRUE, "use-inband-fec", TRUE, NULL);
   if (elements[4] != NULL)
@@ -671,7 +608,7 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
 
   if (g_strcmp0 (media, "video") == 0 && self->role == SL_SESSION_VIEWER)
     head = build_video_receive (self, &error);
-  else if (g_strcmp0 (media, "audio") == 0 && self->recv_audio)
+  else if (g_strcmp0 (media, "audio") == 0 && self->media->recv_audio)
     head = build_audio_receive (self, &error);
   else
     {
@@ -694,4 +631,63 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
     GST_ERROR_OBJECT (self->pipeline, "could not link received %s", media);
   else
     GST_INFO_OBJECT (self->pipeline, "receiving %s", media);
+}
+
+/* ---- the concern's life ---- */
+
+gboolean
+sl_session_media_new (SlSession *self, const SlSessionConfig *config,
+                      GError **error)
+{
+  SlSessionMedia *m = g_new0 (SlSessionMedia, 1);
+
+  if (sl_media_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (sl_media_debug, "sl-media", 0,
+                             "sonolink session media branches");
+  self->media = m;
+  m->video_bitrate_kbps = config->video_bitrate_kbps;
+  m->x264_options = g_strdup (config->x264_options);
+  m->send_audio = config->send_audio;
+  m->recv_audio = config->recv_audio;
+  m->paced_display = config->paced_display;
+  if (config->video_sink != NULL)
+    m->video_sink = gst_object_ref_sink (config->video_sink);
+  if (config->audio_sink != NULL)
+    m->audio_sink = gst_object_ref_sink (config->audio_sink);
+  return TRUE;
+}
+
+GstAppSrc *
+sl_session_media_video_source (SlSession *self)
+{
+  return self->media->video_src;
+}
+
+GstAppSrc *
+sl_session_media_audio_source (SlSession *self)
+{
+  return self->media->audio_src;
+}
+
+GstElement *
+sl_session_media_display (SlSession *self)
+{
+  return self->media->display;
+}
+
+void
+sl_session_media_free (SlSession *self)
+{
+  SlSessionMedia *m = g_steal_pointer (&self->media);
+
+  if (m == NULL)
+    return;
+  g_free (m->x264_options);
+  gst_clear_object (&m->video_sink);
+  gst_clear_object (&m->audio_sink);
+  gst_clear_object (&m->video_src);
+  gst_clear_object (&m->audio_src);
+  gst_clear_object (&m->video_trans);
+  gst_clear_object (&m->display);
+  g_free (m);
 }

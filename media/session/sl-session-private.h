@@ -1,24 +1,43 @@
-/* sl-session-private.h — what the files of SlSession share.
+/* sl-session-private.h — how the concerns of an SlSession fit together.
  *
- * sl-session.c          life cycle, negotiation, ICE, state machine
- * sl-session-media.c    the send and receive branches around webrtcbin
- * sl-session-stats.c    polling webrtcbin's stats and the audio meters
- * sl-session-channel.c  the control data channel and its ping
- * sl-session-link.c     liveness, loss recovery and the link's health
- * sl-session-rate.c     rate controller, degradation, keyframe requests
- * sl-session-guide.c    the guidance channels, "sl-guide" and "sl-pointer"
+ * An SlSession is one object split over files, one file per concern, as
+ * webrtcbin is.  Each concern keeps its state in a private struct declared
+ * in its own file, with its thread rule beside it; no concern reads
+ * another's fields.  What one concern needs of another it gets once a
+ * second in an SlSessionTick, built before any concern acts, so the order
+ * in which they act changes nothing:
+ *
+ *   session/sl-session.c          life cycle, negotiation, ICE, state, the
+ *                                 tick, the one walk of webrtcbin
+ *   session/sl-session-media.c    the send and receive branches (SlSessionMedia)
+ *   measure/sl-session-stats.c    webrtcbin's report, stage timers, audio
+ *                                 meters, freezes, display (SlSessionMeasure)
+ *   control/sl-session-channel.c  the control channel and its ping
+ *                                 (SlSessionChannel)
+ *   rate/sl-session-rate.c        rate controller, degradation, keyframe
+ *                                 requests (SlSessionRate)
+ *   recovery/sl-session-recovery.c  jitter buffers, NACK/RTX, the lost-video
+ *                                 judgement, the voice's protection
+ *                                 (SlSessionRecovery)
+ *   recovery/sl-session-fec.c     ULPFEC for the video (SlSessionFec)
+ *   recovery/sl-session-link.c    liveness and the link's health
+ *                                 (SlSessionLink)
+ *   guide/sl-session-guide.c      the guidance channels (SlSessionGuide)
+ *
+ * The published snapshot (SlSession.stats, under stats_lock) is written
+ * by each concern for its own fields only and read only by
+ * sl_session_get_stats: it is a window, not a blackboard.
+ *
+ * Each concern's debug category: sl-session, sl-media, sl-stats,
+ * sl-control, sl-rate, sl-recovery, sl-fec, sl-link, sl-guide
+ * (GST_DEBUG=sl-rate:5, say).
  */
 #pragma once
 
 #include "sl-session.h"
 #include "sl-media.h"
-#include "sl-jitter.h"
-#include "sl-stage.h"
-#include "sl-degrade.h"
-#include "sl-h264-gap.h"
-#include "sl-fec-policy.h"
-#include "sl-link.h"
 
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 G_BEGIN_DECLS
@@ -33,148 +52,209 @@ GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
 #define SL_TWCC_URI                                                            \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
+typedef struct _SlSessionMedia SlSessionMedia;
+typedef struct _SlSessionMeasure SlSessionMeasure;
+typedef struct _SlSessionChannel SlSessionChannel;
+typedef struct _SlSessionRate SlSessionRate;
+typedef struct _SlSessionRecovery SlSessionRecovery;
+typedef struct _SlSessionFec SlSessionFec;
+typedef struct _SlSessionLink SlSessionLink;
 typedef struct _SlSessionGuide SlSessionGuide;
+
+/* The elements inside webrtcbin the concerns work on, found by one walk a
+ * tick (sl-session.c).  Each array holds references, dropped with the
+ * tick. */
+typedef struct
+{
+  GPtrArray *jitterbuffers; /* rtpjitterbuffer */
+  GPtrArray *rtx_senders;   /* rtprtxsend */
+  GPtrArray *fec_encoders;  /* rtpulpfecenc, one per transceiver */
+} SlWebrtcElements;
+
+/* What the concerns tell each other once a second.  Filled first, by
+ * each concern's *_tick_input() with what it measured (each fills only
+ * its own fields); then each concern's *_tick() acts on it and on its own
+ * state alone.  Unknown values are < 0. */
+typedef struct
+{
+  gint64 now_us;
+  const SlWebrtcElements *elements;
+
+  /* measure: webrtcbin's last report, the stage medians of the second,
+   * the decoded picture's rhythm. */
+  gdouble rtcp_rtt_ms;
+  gdouble jitter_ms;
+  guint video_ssrc;           /* VIEWER: the received video, 0: unknown */
+  guint64 video_packets_sent; /* SENDER, as RTCP counts them */
+  gint64 video_packets_lost;  /* SENDER: as the viewer reports */
+  gdouble stage_capture_ms, stage_encode_ms; /* SENDER */
+  gdouble stage_decode_ms, stage_output_ms;  /* VIEWER */
+  gdouble frame_interval_ms; /* VIEWER: mean between decoded frames */
+  guint64 freezes;           /* VIEWER: total */
+
+  /* control: the ping's round trip and the sender's send time. */
+  gdouble dc_rtt_ms;
+  gdouble peer_send_ms; /* VIEWER: what the township's ping said */
+
+  /* Both round trips together: the one to show and size buffers with
+   * (sl_stats_pick_rtt_ms). */
+  gdouble rtt_ms;
+
+  /* rate, as of its last decision. */
+  gboolean has_controller;
+  gdouble controller_loss_pct; /* < 0 without a controller */
+  gboolean rate_constrained;
+  gboolean below_floor;
+
+  /* fec. */
+  guint fec_percent;     /* SENDER: the FEC share in force */
+  gboolean fec_arriving; /* VIEWER: FEC packets arrive */
+
+  /* recovery: the second's loss figures. */
+  gdouble residual_loss_pct; /* VIEWER: after NACK/RTX and FEC */
+  gdouble rtcp_loss_pct;     /* SENDER: RTCP's, smoothed */
+} SlSessionTick;
 
 struct _SlSession
 {
   GObject parent;
 
+  /* Set by sl_session_new and not changed after: any thread. */
   SlSessionRole role;
   gchar *peer_id;
-  guint video_bitrate_kbps;
-  gchar *x264_options;
-  guint jitter_ms;
-  SlJitterPolicy jitter_policy;       /* control thread: voice */
-  SlJitterPolicy video_jitter_policy; /* control thread */
-  gboolean send_audio;
-  gboolean recv_audio;
-  gboolean paced_display;
-  GstElement *display; /* VIEWER: the display sink (or its bin), owned */
   SlSessionCallbacks callbacks;
   gpointer user_data;
-
-  GstElement *pipeline;
-  GstElement *webrtc;
-  GstElement *video_sink; /* VIEWER, owned until added to the pipeline */
-  GstElement *audio_sink; /* owned until added to the pipeline */
-  GstAppSrc *video_src;   /* SENDER */
-  GstAppSrc *audio_src;
-  GstElement *encoder;
-  GstWebRTCRTPTransceiver *video_trans; /* SENDER, owned */
-  GstElement *scale_caps;               /* SENDER: the size the encoder gets */
-
-  /* SENDER rate control (sl-session-rate.c), control thread unless said. */
-  GstElement *bwe;     /* the aux sender, owned; NULL: none */
-  gboolean fixed_rate; /* no controller: the configured rate only */
-  guint min_kbps, floor_kbps;
-  SlDegrade degrade;
-  gboolean degrade_ready;      /* once the source size is known */
-  guint encoder_kbps;          /* the bitrate x264 has now */
-  guint applied_target;        /* the controller's target last applied */
-  gint64 last_keyframe_us;     /* streaming thread: last keyframe allowed */
-  guint keyframe_timer;        /* a deferred keyframe request */
-  GstElement *audio_send_tail; /* last element of the voice branch */
-  guint bus_watch;
-  guint stats_timer;
-  guint ping_timer;
-
-  SlSessionState state; /* control thread only */
-  gboolean closed;      /* atomic: set once by sl_session_close */
-  gboolean audio_send_linked;
-  gboolean video_flowing; /* atomic: SENDER, encoded video goes out */
   GMainContext *context;
+  GstElement *pipeline; /* owned */
+  GstElement *webrtc;   /* in the pipeline */
 
-  GstWebRTCDataChannel *channel; /* control thread only */
-  SlSessionGuide *guide;         /* control thread only (sl-session-guide.c) */
-  guint64 ping_seq;
-  GArray *pings; /* element-type Ping (sl-session-channel.c) */
+  /* Control thread. */
+  SlSessionState state;
+  guint bus_watch;
+  guint tick_timer;
+  gboolean closed; /* atomic: set once by sl_session_close */
 
-  /* Guards stats: the stats promise and the pad probes update it from
-   * streaming threads; sl_session_get_stats reads it. */
+  /* Guards stats, the snapshot sl_session_get_stats copies; each concern
+   * writes its own fields of it, from any thread, and reads none. */
   GMutex stats_lock;
   SlSessionStats stats;
-  /* Per-frame stage timers (sl-stage.h), under stats_lock too. */
-  SlStage stage_capture; /* SENDER: capture to encoder input */
-  SlStage stage_encode;
-  gint64 encode_begin_us;    /* input time of the frame being encoded */
-  gdouble peer_send_ms;      /* VIEWER, control thread: the sender's capture
-                             to encoder output, < 0 until it says */
-  SlStage stage_decode;      /* VIEWER */
-  SlStage stage_output;      /* VIEWER: decoder output to the picture */
-  gint64 last_frame_us;      /* VIEWER, under stats_lock: last decoded */
-  gdouble frame_interval_ms; /* VIEWER, under stats_lock: mean interval */
-  SlH264Gap video_gap; /* VIEWER: the depayloader's streaming thread only */
 
-  SlLinkMonitor link;           /* control thread */
-  gdouble send_loss_pct;        /* SENDER, control thread: smoothed RTCP loss */
-  guint64 prev_sent, prev_lost; /* SENDER: last second's counters */
-  gint64 last_rx_us;            /* atomic: last packet from the peer, 0: none */
-
-  /* ULPFEC (sl-session-fec.c). */
-  SlFecPolicy fec_policy; /* SENDER, control thread */
-  gboolean no_fec;        /* SENDER: the policy is never asked */
-  gint fec_pt;            /* VIEWER, atomic: ULPFEC's payload type, < 0: none */
-  guint64 fec_recovered;  /* VIEWER, atomic: packets rebuilt from FEC */
-  guint64 fec_received;   /* VIEWER, atomic: FEC packets received */
-  guint64 fec_received_seen; /* VIEWER, control thread: at the last poll */
-  gint64 fec_last_us;     /* VIEWER, control thread: FEC last seen, 0: never */
-  guint video_ceiling_ms; /* the video jitter buffer's ceiling without FEC */
+  /* One per concern; see the file index above. */
+  SlSessionMedia *media;
+  SlSessionMeasure *measure;
+  SlSessionChannel *channel;
+  SlSessionRate *rate;
+  SlSessionRecovery *recovery;
+  SlSessionFec *fec;
+  SlSessionLink *link;
+  SlSessionGuide *guide;
 };
 
-/* sl-session.c */
+/* ---- session/sl-session.c ---- */
 void sl_session_set_state (SlSession *self, SlSessionState state);
 /* Runs @func(self, data) on the control thread, unless the session has
- * closed by then.  @data is freed with @destroy either way. */
+ * closed by then.  @data is freed with @destroy either way.  Any thread;
+ * always queued, so hand-offs keep their order. */
 void sl_session_invoke (SlSession *self, void (*func) (SlSession *, gpointer),
                         gpointer data, GDestroyNotify destroy);
 gboolean sl_session_is_closed (SlSession *self);
+/* Whether @element's src pad carries the stream @ssrc (0: never). */
+gboolean sl_session_element_has_ssrc (GstElement *element, guint ssrc);
+/* The name of @element's factory, "" if it has none.  Any thread. */
+const gchar *sl_session_factory_name (GstElement *element);
 
-/* sl-session-media.c */
+/* ---- session/sl-session-media.c: control thread unless said ---- */
+gboolean sl_session_media_new (SlSession *self, const SlSessionConfig *config,
+                               GError **error);
 gboolean sl_session_media_build_send (SlSession *self, GError **error);
+/* VIEWER: links the voice to the offered audio transceiver, once. */
 gboolean sl_session_media_link_audio_send (SlSession *self, GError **error);
 void sl_session_media_start_video (SlSession *self);
+/* webrtcbin's thread: a new stream to receive. */
 void sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad,
                                     SlSession *self);
+GstAppSrc *sl_session_media_video_source (SlSession *self);
+GstAppSrc *sl_session_media_audio_source (SlSession *self);
+/* VIEWER: the display sink (transfer none; NULL before the video). */
+GstElement *sl_session_media_display (SlSession *self);
+void sl_session_media_free (SlSession *self);
 
-/* sl-session-stats.c */
-void sl_session_stats_poll (SlSession *self);
-void sl_session_stats_adapt_jitter (SlSession *self);
-void sl_session_stats_on_element_message (SlSession *self,
-                                          const GstStructure *s);
+/* ---- measure/sl-session-stats.c ---- */
+void sl_session_measure_new (SlSession *self);
+void sl_session_measure_request_report (SlSession *self);
+void sl_session_measure_tick_input (SlSession *self, SlSessionTick *tick);
+void sl_session_measure_tick (SlSession *self, const SlSessionTick *tick);
+/* Fills the live fields (frame counters, picture size, freezes) of a
+ * copy of the snapshot.  Any thread. */
+void sl_session_measure_live (SlSession *self, SlSessionStats *stats);
+/* Control thread: level and spectrum messages of the voice branch. */
+void sl_session_measure_on_element_message (SlSession *self,
+                                            const GstStructure *s);
+/* Streaming threads: the probes on the codecs (see the file). */
+void sl_session_measure_encoder_input (SlSession *self, GstClockTime pts);
+gboolean sl_session_measure_encoder_output (SlSession *self);
+void sl_session_measure_decoder_input (SlSession *self, GstClockTime pts);
+void sl_session_measure_decoder_output (SlSession *self, GstClockTime pts);
+void sl_session_measure_decoded_size (SlSession *self, guint width,
+                                      guint height);
+void sl_session_measure_picture_out (SlSession *self, GstClockTime pts);
+void sl_session_measure_free (SlSession *self);
 
-/* sl-session-rate.c */
-void sl_session_rate_init (SlSession *self);
-void sl_session_rate_attach_encoder (SlSession *self);
-void sl_session_rate_poll (SlSession *self);
-void sl_session_rate_close (SlSession *self);
-void sl_session_rate_clear (SlSession *self);
-
-/* sl-session-fec.c */
-gboolean sl_session_fec_watch_element (SlSession *self, GstElement *element,
-                                       const gchar *factory);
-void sl_session_fec_watch_rtpbin (SlSession *self, GstElement *rtpbin);
-void sl_session_fec_attach_jitterbuffer (SlSession *self,
-                                         GstElement *jitterbuffer);
-gint sl_session_fec_pt_from_sdp (const GstSDPMessage *sdp);
-void sl_session_fec_poll (SlSession *self);
-guint sl_session_fec_video_ceiling_ms (SlSession *self);
-
-/* sl-session-link.c */
-void sl_session_link_init (SlSession *self, guint restart_after_ms,
-                           gboolean resumed);
-void sl_session_link_watch_webrtc (SlSession *self);
-gboolean sl_session_element_has_ssrc (GstElement *element, guint ssrc);
-void sl_session_link_on_frame (SlSession *self, gint64 now_us);
-void sl_session_link_poll (SlSession *self);
-
-/* sl-session-channel.c */
+/* ---- control/sl-session-channel.c: control thread ---- */
+void sl_session_channel_new (SlSession *self);
 void sl_session_channel_attach (SlSession *self, GstWebRTCDataChannel *ch);
 void sl_session_channel_create (SlSession *self);
-void sl_session_channel_ping (SlSession *self);
+void sl_session_channel_tick_input (SlSession *self, SlSessionTick *tick);
+void sl_session_channel_tick (SlSession *self, const SlSessionTick *tick);
 void sl_session_channel_detach (SlSession *self);
+void sl_session_channel_free (SlSession *self);
 
-/* sl-session-guide.c: create (SENDER) or take up (VIEWER, by label; FALSE
- * for another label) the guidance channels; close drops them. */
+/* ---- rate/sl-session-rate.c: control thread unless said ---- */
+void sl_session_rate_new (SlSession *self, const SlSessionConfig *config);
+/* SENDER: the encoder and the scaler's caps filter in front of it. */
+void sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
+                                     GstElement *scale_caps);
+/* A keyframe now, for the sender's own reasons (a new connection). */
+void sl_session_rate_force_keyframe (SlSession *self);
+void sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick);
+void sl_session_rate_tick (SlSession *self, const SlSessionTick *tick);
+void sl_session_rate_close (SlSession *self);
+void sl_session_rate_free (SlSession *self);
+
+/* ---- recovery/sl-session-recovery.c ---- */
+void sl_session_recovery_new (SlSession *self, const SlSessionConfig *config);
+/* Any thread: an element appeared inside the pipeline; TRUE if taken. */
+gboolean sl_session_recovery_element_added (SlSession *self,
+                                            GstElement *element);
+void sl_session_recovery_watch_rtpbin (SlSession *self, GstElement *rtpbin);
+/* VIEWER: the depayloader of the received video. */
+void sl_session_recovery_watch_depayloader (SlSession *self, GstElement *depay);
+void sl_session_recovery_tick_input (SlSession *self, SlSessionTick *tick);
+void sl_session_recovery_tick (SlSession *self, const SlSessionTick *tick);
+void sl_session_recovery_free (SlSession *self);
+
+/* ---- recovery/sl-session-fec.c ---- */
+void sl_session_fec_new (SlSession *self, const SlSessionConfig *config);
+gboolean sl_session_fec_element_added (SlSession *self, GstElement *element);
+void sl_session_fec_watch_rtpbin (SlSession *self, GstElement *rtpbin);
+/* VIEWER, streaming thread: a jitter buffer rtpbin made. */
+void sl_session_fec_attach_jitterbuffer (SlSession *self,
+                                         GstElement *jitterbuffer);
+/* VIEWER: the offer's ULPFEC payload type (sl-fec-sdp.h). */
+void sl_session_fec_remote_offer (SlSession *self, const GstSDPMessage *sdp);
+void sl_session_fec_tick_input (SlSession *self, SlSessionTick *tick);
+void sl_session_fec_tick (SlSession *self, const SlSessionTick *tick);
+void sl_session_fec_free (SlSession *self);
+
+/* ---- recovery/sl-session-link.c ---- */
+void sl_session_link_new (SlSession *self, const SlSessionConfig *config);
+gboolean sl_session_link_element_added (SlSession *self, GstElement *element);
+void sl_session_link_tick (SlSession *self, const SlSessionTick *tick);
+void sl_session_link_free (SlSession *self);
+
+/* ---- guide/sl-session-guide.c: control thread unless said ---- */
+/* Create (SENDER) or take up (VIEWER, by label; FALSE for another label)
+ * the guidance channels; close drops them. */
 void sl_session_guide_create (SlSession *self);
 gboolean sl_session_guide_attach (SlSession *self, GstWebRTCDataChannel *ch);
 /* Any thread: connects the message handlers of a guidance channel the

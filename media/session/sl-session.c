@@ -9,9 +9,16 @@
  * Negotiation follows JSEP (RFC 8829): the SENDER makes the offer once its
  * pipeline runs (webrtcbin's on-negotiation-needed); the VIEWER applies the
  * offer, links its own voice to the offered audio transceiver, and answers.
+ *
+ * Once a second the session ticks: one walk of webrtcbin's elements, an
+ * SlSessionTick filled by every concern with what it measured, then every
+ * concern acting on it (sl-session-private.h says why in two phases).
+ * Elements that appear inside the pipeline are offered to the concerns
+ * that set them up, from one "deep-element-added" handler.
  */
 #include "sl-session-private.h"
 #include "sl-session-state.h"
+#include "sl-stats.h"
 
 #include <gst/sdp/sdp.h>
 #include <nice/agent.h>
@@ -279,21 +286,27 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, SlSession *self)
   sl_session_invoke (self, apply_connection_state, GINT_TO_POINTER (pc), NULL);
 }
 
-/* Restricts ICE to the given local addresses.  libnice otherwise gathers
- * every interface but loopback; a station on a multi-homed capture box, or a
- * test that must stay on loopback, names its addresses instead. */
+/* Sets libnice up: UDP only, no UPnP, and, when given, only the named
+ * local addresses.  libnice otherwise gathers every interface but
+ * loopback; a station on a multi-homed capture box, or a test that must
+ * stay on loopback, names its addresses instead.  UPnP would have every
+ * session multicast SSDP searches on the hospital's network and ask its
+ * routers to open ports: nothing a clinical station should do unasked. */
 static gboolean
-restrict_ice_addresses (SlSession *self, const gchar *const *addresses,
-                        GError **error)
+set_up_ice (SlSession *self, const gchar *const *addresses, GError **error)
 {
   g_autoptr (GObject) ice = NULL;
-  NiceAgent *agent = NULL;
+  g_autoptr (GObject) agent = NULL;
 
   g_object_get (self->webrtc, "ice-agent", &ice, NULL);
   g_object_set (ice, "ice-tcp", FALSE, NULL);
+  g_object_get (ice, "agent", &agent, NULL);
+  if (agent != NULL
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp")
+             != NULL)
+    g_object_set (agent, "upnp", FALSE, NULL);
   if (addresses == NULL || addresses[0] == NULL)
     return TRUE;
-  g_object_get (ice, "agent", &agent, NULL);
   for (gsize i = 0; addresses[i] != NULL; i++)
     {
       NiceAddress addr;
@@ -303,12 +316,10 @@ restrict_ice_addresses (SlSession *self, const gchar *const *addresses,
           g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
                        "'%s' is not an IP address (--ice-address)",
                        addresses[i]);
-          g_object_unref (agent);
           return FALSE;
         }
-      nice_agent_add_local_address (agent, &addr);
+      nice_agent_add_local_address (NICE_AGENT (agent), &addr);
     }
-  g_object_unref (agent);
   return TRUE;
 }
 
@@ -334,8 +345,8 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
         break;
       }
     case GST_MESSAGE_ELEMENT:
-      sl_session_stats_on_element_message (self,
-                                           gst_message_get_structure (message));
+      sl_session_measure_on_element_message (
+          self, gst_message_get_structure (message));
       break;
     default:
       break;
@@ -343,22 +354,108 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_stats_timer (gpointer user_data)
+/* ---- the tick ---- */
+
+const gchar *
+sl_session_factory_name (GstElement *element)
 {
-  sl_session_stats_poll (user_data);
-  sl_session_stats_adapt_jitter (user_data);
-  sl_session_link_poll (user_data);
-  sl_session_fec_poll (user_data);
-  sl_session_rate_poll (user_data);
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  return factory != NULL ? GST_OBJECT_NAME (factory) : "";
+}
+
+gboolean
+sl_session_element_has_ssrc (GstElement *element, guint ssrc)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "src");
+  g_autoptr (GstCaps) caps = pad ? gst_pad_get_current_caps (pad) : NULL;
+  guint found;
+
+  /* A jitter buffer's caps name only the SSRC, not the media; the stats
+   * say which SSRC is the video. */
+  if (ssrc == 0 || caps == NULL || gst_caps_is_empty (caps))
+    return FALSE;
+  return gst_structure_get_uint (gst_caps_get_structure (caps, 0), "ssrc",
+                                 &found)
+         && found == ssrc;
+}
+
+/* The one walk of webrtcbin's elements a tick. */
+static void
+walk_webrtc (SlSession *self, SlWebrtcElements *out)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+
+  out->jitterbuffers = g_ptr_array_new_with_free_func (gst_object_unref);
+  out->rtx_senders = g_ptr_array_new_with_free_func (gst_object_unref);
+  out->fec_encoders = g_ptr_array_new_with_free_func (gst_object_unref);
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+      const gchar *name = sl_session_factory_name (e);
+
+      if (g_str_equal (name, "rtpjitterbuffer"))
+        g_ptr_array_add (out->jitterbuffers, gst_object_ref (e));
+      else if (g_str_equal (name, "rtprtxsend"))
+        g_ptr_array_add (out->rtx_senders, gst_object_ref (e));
+      else if (g_str_equal (name, "rtpulpfecenc"))
+        g_ptr_array_add (out->fec_encoders, gst_object_ref (e));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+static void
+clear_elements (SlWebrtcElements *e)
+{
+  g_clear_pointer (&e->jitterbuffers, g_ptr_array_unref);
+  g_clear_pointer (&e->rtx_senders, g_ptr_array_unref);
+  g_clear_pointer (&e->fec_encoders, g_ptr_array_unref);
+}
+
+/* Control thread, once a second. */
+static gboolean
+on_tick (gpointer user_data)
+{
+  SlSession *self = user_data;
+  SlWebrtcElements elements = { 0 };
+  SlSessionTick tick = { 0 };
+
+  walk_webrtc (self, &elements);
+  tick.now_us = sl_media_now_us ();
+  tick.elements = &elements;
+  /* What each concern measured; each fills its own fields. */
+  sl_session_measure_tick_input (self, &tick);
+  sl_session_channel_tick_input (self, &tick);
+  sl_session_rate_tick_input (self, &tick);
+  sl_session_fec_tick_input (self, &tick);
+  sl_session_recovery_tick_input (self, &tick);
+  tick.rtt_ms = sl_stats_pick_rtt_ms (tick.rtcp_rtt_ms, tick.dc_rtt_ms);
+  /* What each does about it, from the tick and its own state alone. */
+  sl_session_measure_tick (self, &tick);
+  sl_session_channel_tick (self, &tick);
+  sl_session_recovery_tick (self, &tick);
+  sl_session_link_tick (self, &tick);
+  sl_session_fec_tick (self, &tick);
+  sl_session_rate_tick (self, &tick);
+  clear_elements (&elements);
+  /* The next report, for the next tick. */
+  sl_session_measure_request_report (self);
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_ping_timer (gpointer user_data)
+/* Any thread: an element appeared anywhere inside the pipeline; the
+ * concern that sets such elements up takes it. */
+static void
+on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element,
+                       SlSession *self)
 {
-  sl_session_channel_ping (user_data);
-  return G_SOURCE_CONTINUE;
+  if (sl_session_fec_element_added (self, element))
+    return;
+  if (sl_session_recovery_element_added (self, element))
+    return;
+  sl_session_link_element_added (self, element);
 }
 
 /* ---- public API ---- */
@@ -370,59 +467,45 @@ sl_session_new (const SlSessionConfig *config,
 {
   g_autoptr (SlSession) self = g_object_new (SL_TYPE_SESSION, NULL);
   g_autofree gchar *name = NULL;
+  SlSessionConfig c = *config;
 
+  /* The defaults every concern sees. */
+  if (c.video_bitrate_kbps == 0)
+    c.video_bitrate_kbps = 4000;
+  config = &c;
   if (sl_session_debug == NULL)
     GST_DEBUG_CATEGORY_INIT (sl_session_debug, "sl-session", 0,
                              "sonolink peer connection");
 
   self->role = config->role;
   self->peer_id = g_strdup (config->peer_id ? config->peer_id : "peer");
-  self->video_bitrate_kbps
-      = config->video_bitrate_kbps ? config->video_bitrate_kbps : 4000;
-  self->min_kbps
-      = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps : 300,
-             self->video_bitrate_kbps);
-  self->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
-  self->fixed_rate = config->fixed_rate;
-  self->x264_options = g_strdup (config->x264_options);
-  self->jitter_ms = config->jitter_ms;
-  sl_jitter_policy_init (&self->jitter_policy, self->jitter_ms);
-  sl_jitter_policy_init (&self->video_jitter_policy, self->jitter_ms);
-  /* One frame at 30 fps; a slower source only waits a little less than
-   * it could. */
-  self->video_jitter_policy.frame_ms = 33;
-  self->video_jitter_policy.round_trips = 2;
-  self->video_ceiling_ms = self->video_jitter_policy.ceiling_ms;
-  self->jitter_ms = self->jitter_policy.current_ms;
-  sl_fec_policy_init (&self->fec_policy);
-  self->no_fec = config->no_fec;
-  self->fec_pt = -1;
-  self->paced_display = config->paced_display;
-  self->send_audio = config->send_audio;
-  self->recv_audio = config->recv_audio;
   self->callbacks = *callbacks;
   self->user_data = user_data;
   self->context = g_main_context_ref_thread_default ();
-  if (config->video_sink != NULL)
-    self->video_sink = gst_object_ref_sink (config->video_sink);
-  if (config->audio_sink != NULL)
-    self->audio_sink = gst_object_ref_sink (config->audio_sink);
 
   name = g_strdup_printf ("session-%s", self->peer_id);
   self->pipeline = gst_pipeline_new (name);
   sl_media_use_system_clock (self->pipeline);
-  sl_session_link_init (self, config->restart_after_ms, config->resumed);
+  g_signal_connect (self->pipeline, "deep-element-added",
+                    G_CALLBACK (on_deep_element_added), self);
   self->webrtc = sl_media_make_element ("webrtcbin", "webrtc", error);
   if (self->webrtc == NULL)
     return NULL;
   g_object_set (self->webrtc, "bundle-policy",
-                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", self->jitter_ms,
-                NULL);
+                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
-  if (!restrict_ice_addresses (self, config->ice_addresses, error))
+  if (!set_up_ice (self, config->ice_addresses, error))
     return NULL;
-  sl_session_rate_init (self);
-  sl_session_link_watch_webrtc (self);
+
+  /* The concerns, each with its own state (sl-session-private.h). */
+  sl_session_measure_new (self);
+  sl_session_channel_new (self);
+  sl_session_link_new (self, config);
+  sl_session_fec_new (self, config);
+  sl_session_recovery_new (self, config);
+  sl_session_rate_new (self, config);
+  if (!sl_session_media_new (self, config, error))
+    return NULL;
 
   g_signal_connect (self->webrtc, "on-negotiation-needed",
                     G_CALLBACK (on_negotiation_needed), self);
@@ -470,8 +553,7 @@ sl_session_start (SlSession *self, GError **error)
   if (self->role == SL_SESSION_SENDER)
     sl_session_channel_create (self);
 
-  self->stats_timer = g_timeout_add_seconds (1, on_stats_timer, self);
-  self->ping_timer = g_timeout_add_seconds (1, on_ping_timer, self);
+  self->tick_timer = g_timeout_add_seconds (1, on_tick, self);
   return TRUE;
 }
 
@@ -482,8 +564,7 @@ answer_on_control_thread (SlSession *self, gpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (self->send_audio && !self->audio_send_linked
-      && !sl_session_media_link_audio_send (self, &error))
+  if (!sl_session_media_link_audio_send (self, &error))
     GST_WARNING_OBJECT (self->pipeline, "not sending voice: %s",
                         error->message);
   create_description (self);
@@ -530,17 +611,7 @@ sl_session_set_remote_description (SlSession *self, const gchar *type,
     }
   /* The township sends FEC with the payload type it offered. */
   if (sdp_type == GST_WEBRTC_SDP_TYPE_OFFER)
-    {
-      gint fec_pt = sl_session_fec_pt_from_sdp (msg);
-
-      __atomic_store_n (&self->fec_pt, fec_pt, __ATOMIC_RELAXED);
-      if (fec_pt < 0)
-        GST_INFO_OBJECT (self->pipeline, "the offer has no ULPFEC: lost "
-                                         "video is only asked for again");
-      else
-        GST_INFO_OBJECT (self->pipeline, "ULPFEC offered as payload type %d",
-                         fec_pt);
-    }
+    sl_session_fec_remote_offer (self, msg);
   desc = gst_webrtc_session_description_new (sdp_type, msg);
   if (sdp_type == GST_WEBRTC_SDP_TYPE_OFFER)
     {
@@ -571,13 +642,13 @@ sl_session_add_remote_candidate (SlSession *self, guint mline,
 GstAppSrc *
 sl_session_get_video_source (SlSession *self)
 {
-  return self->video_src;
+  return sl_session_media_video_source (self);
 }
 
 GstAppSrc *
 sl_session_get_audio_source (SlSession *self)
 {
-  return self->audio_src;
+  return sl_session_media_audio_source (self);
 }
 
 SlSessionState
@@ -592,6 +663,12 @@ sl_session_get_peer_id (SlSession *self)
   return self->peer_id;
 }
 
+GstElement *
+sl_session_get_pipeline (SlSession *self)
+{
+  return self->pipeline;
+}
+
 SlSessionRole
 sl_session_get_role (SlSession *self)
 {
@@ -604,6 +681,7 @@ sl_session_get_stats (SlSession *self, SlSessionStats *stats)
   g_mutex_lock (&self->stats_lock);
   *stats = self->stats;
   g_mutex_unlock (&self->stats_lock);
+  sl_session_measure_live (self, stats);
   /* The frame counters are live and the RTP ones are as of the last
    * report: the one time that fits both is now.  Stamping the webrtcbin
    * report's arrival instead made the first interval a few milliseconds
@@ -618,8 +696,7 @@ sl_session_close (SlSession *self)
     return;
   sl_session_set_state (self, SL_SESSION_STATE_CLOSED);
   g_atomic_int_set (&self->closed, TRUE);
-  g_clear_handle_id (&self->stats_timer, g_source_remove);
-  g_clear_handle_id (&self->ping_timer, g_source_remove);
+  g_clear_handle_id (&self->tick_timer, g_source_remove);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   sl_session_rate_close (self);
   sl_session_channel_detach (self);
@@ -634,18 +711,20 @@ sl_session_finalize (GObject *object)
   SlSession *self = SL_SESSION (object);
 
   sl_session_close (self);
-  g_clear_pointer (&self->x264_options, g_free);
-  gst_clear_object (&self->video_sink);
-  gst_clear_object (&self->audio_sink);
-  gst_clear_object (&self->video_src);
-  gst_clear_object (&self->audio_src);
-  gst_clear_object (&self->video_trans);
-  gst_clear_object (&self->display);
-  sl_session_rate_clear (self);
+  /* The pipeline first: no streaming thread may touch a concern's state
+   * once it is freed. */
+  if (self->pipeline != NULL)
+    g_signal_handlers_disconnect_by_data (self->pipeline, self);
   gst_clear_object (&self->pipeline);
+  sl_session_media_free (self);
+  sl_session_rate_free (self);
+  sl_session_recovery_free (self);
+  sl_session_fec_free (self);
+  sl_session_link_free (self);
+  sl_session_channel_free (self);
+  sl_session_measure_free (self);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->stats_lock);
-  g_array_unref (self->pings);
   g_free (self->peer_id);
   G_OBJECT_CLASS (sl_session_parent_class)->finalize (object);
 }
@@ -660,7 +739,6 @@ static void
 sl_session_init (SlSession *self)
 {
   g_mutex_init (&self->stats_lock);
-  self->pings = g_array_new (FALSE, FALSE, 2 * sizeof (gint64));
   self->stats.rtt_ms = -1;
   self->stats.jitter_ms = -1;
   self->stats.dc_rtt_ms = -1;
@@ -668,9 +746,4 @@ sl_session_init (SlSession *self)
   self->stats.stage_capture_ms = self->stats.stage_encode_ms = -1;
   self->stats.stage_decode_ms = self->stats.stage_output_ms = -1;
   self->stats.latency_estimate_ms = -1;
-  self->peer_send_ms = -1;
-  sl_stage_init (&self->stage_capture);
-  sl_stage_init (&self->stage_encode);
-  sl_stage_init (&self->stage_decode);
-  sl_stage_init (&self->stage_output);
 }

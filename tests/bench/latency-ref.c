@@ -374,7 +374,7 @@ on_ice_candidate (GstElement *webrtc, guint mline, gchar *candidate, Bench *b)
     g_signal_emit_by_name (peer, "add-ice-candidate", mline, candidate);
 }
 
-/* As restrict_ice_addresses in media/session/sl-session.c, with 127.0.0.1. */
+/* As set_up_ice in media/session/sl-session.c, with 127.0.0.1. */
 static void
 setup_webrtc (Bench *b, GstElement *webrtc)
 {

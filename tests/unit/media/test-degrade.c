@@ -275,6 +275,27 @@ test_fit_rate (void)
   g_assert_cmpfloat (config.bpp_down, ==, 0.05);
 }
 
+/* FEC's packets are paid for from the controller's target, and do not by
+ * themselves make the link look full. */
+static void
+test_fec_share (void)
+{
+  g_assert_cmpuint (sl_degrade_share_after_fec (1000000, 0), ==, 1000000);
+  /* 25 FEC packets per 100 video: the video gets 100/125 of it. */
+  g_assert_cmpuint (sl_degrade_share_after_fec (1000000, 25), ==, 800000);
+  g_assert_cmpuint (sl_degrade_share_after_fec (4000000000u, 50), ==,
+                    2666666666u);
+
+  /* 4000 configured: constrained below 2800 kbit/s on the link. */
+  g_assert_false (sl_degrade_is_constrained (4000, 0, 4000));
+  g_assert_false (sl_degrade_is_constrained (2800, 0, 4000));
+  g_assert_true (sl_degrade_is_constrained (2799, 0, 4000));
+  /* 2400 of video with 20 % FEC is 2880 on the link: not constrained,
+   * though the encoder alone is below 70 %. */
+  g_assert_false (sl_degrade_is_constrained (2400, 20, 4000));
+  g_assert_true (sl_degrade_is_constrained (2000, 20, 4000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -288,5 +309,6 @@ main (int argc, char **argv)
   g_test_add_func ("/degrade/reserve", test_reserve);
   g_test_add_func ("/degrade/bad-config", test_bad_config);
   g_test_add_func ("/degrade/fit-rate", test_fit_rate);
+  g_test_add_func ("/degrade/fec-share", test_fec_share);
   return g_test_run ();
 }

@@ -136,6 +136,119 @@ test_unknown_changes_nothing (void)
   g_assert_cmpuint (sl_fec_policy_update (&p, 1.0 / 0.0, 2, FALSE), ==, 30);
 }
 
+static SlFecInput
+input (gdouble rtcp, gdouble dc, gdouble loss)
+{
+  SlFecInput in = { rtcp, dc, loss, -1, FALSE };
+  return in;
+}
+
+/* The round trip is the smaller of RTCP's and the ping's. */
+static void
+test_round_trip_smaller_of_two (void)
+{
+  SlFecPolicy p;
+  SlFecInput in;
+
+  sl_fec_policy_init (&p);
+  g_assert_cmpfloat (p.rtt_ms, <, 0);
+  in = input (250, 30, 2);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+  g_assert_cmpfloat (p.rtt_ms, ==, 30);
+  /* Either alone does. */
+  sl_fec_policy_init (&p);
+  in = input (-1, 250, 2);
+  sl_fec_policy_tick (&p, &in);
+  g_assert_cmpfloat (p.rtt_ms, ==, 250);
+  in = input (240, -1, 2);
+  sl_fec_policy_tick (&p, &in);
+  g_assert_cmpfloat (p.rtt_ms, ==, 240);
+}
+
+/* A stale outlier of both measurements, repeated for seconds, must not
+ * switch FEC on for a 30 ms path (a 1079 ms RTCP figure and a 98 ms ping
+ * stayed three seconds in a uplink-loss run and did). */
+static void
+test_stale_outlier_is_not_a_long_path (void)
+{
+  SlFecPolicy p;
+  SlFecInput in;
+
+  sl_fec_policy_init (&p);
+  for (guint i = 0; i < 20; i++)
+    {
+      in = input (31, 32, 2);
+      g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+    }
+  for (guint i = 0; i < 4; i++)
+    {
+      in = input (1078.8, 140, 2);
+      g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+    }
+  in = input (33, 31, 2);
+  g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+}
+
+/* A path that becomes long does get FEC, a window's worth later. */
+static void
+test_path_becomes_long (void)
+{
+  SlFecPolicy p;
+  SlFecInput in;
+  guint on_at = 0;
+
+  sl_fec_policy_init (&p);
+  for (guint i = 0; i < 10; i++)
+    {
+      in = input (30, 30, 2);
+      sl_fec_policy_tick (&p, &in);
+    }
+  for (guint i = 1; i <= 20 && on_at == 0; i++)
+    {
+      in = input (250, 251, 2);
+      if (sl_fec_policy_tick (&p, &in) > 0)
+        on_at = i;
+    }
+  /* The window forgets the short samples after SL_FEC_RTT_WINDOW_S
+   * seconds, then on_after_s seconds in a row. */
+  g_assert_cmpuint (on_at, ==, SL_FEC_RTT_WINDOW_S + p.on_after_s - 1);
+}
+
+/* The controller's loss when there is a controller, RTCP's when the rate
+ * is fixed. */
+static void
+test_loss_source (void)
+{
+  SlFecPolicy p;
+  SlFecInput in = { 250, 250, 0, 5, FALSE };
+
+  sl_fec_policy_init (&p);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+  in.controller_loss_pct = -1;
+  for (guint i = 0; i < 3; i++)
+    sl_fec_policy_tick (&p, &in);
+  g_assert_cmpuint (p.percent, >, 0);
+  /* A full link gets none, whatever the rest says. */
+  in.link_full = TRUE;
+  g_assert_cmpuint (sl_fec_policy_tick (&p, &in), ==, 0);
+}
+
+/* The viewer counts FEC as arriving for five seconds after the last. */
+static void
+test_arrival (void)
+{
+  SlFecArrival a = { 0 };
+  gint64 s = G_USEC_PER_SEC;
+
+  g_assert_false (sl_fec_arrival_update (&a, 0, 1 * s));
+  g_assert_true (sl_fec_arrival_update (&a, 3, 2 * s));
+  g_assert_true (sl_fec_arrival_update (&a, 3, 6 * s));
+  g_assert_false (sl_fec_arrival_update (&a, 3, 7 * s));
+  g_assert_true (sl_fec_arrival_update (&a, 4, 8 * s));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -154,5 +267,12 @@ main (int argc, char **argv)
                    test_full_link_gets_no_fec);
   g_test_add_func ("/fec-policy/unknown-changes-nothing",
                    test_unknown_changes_nothing);
+  g_test_add_func ("/fec-policy/round-trip-smaller-of-two",
+                   test_round_trip_smaller_of_two);
+  g_test_add_func ("/fec-policy/stale-outlier-is-not-a-long-path",
+                   test_stale_outlier_is_not_a_long_path);
+  g_test_add_func ("/fec-policy/path-becomes-long", test_path_becomes_long);
+  g_test_add_func ("/fec-policy/loss-source", test_loss_source);
+  g_test_add_func ("/fec-policy/arrival", test_arrival);
   return g_test_run ();
 }

@@ -91,6 +91,64 @@ test_frame_interval (void)
   g_assert_cmpuint (p.current_ms, ==, 30 + 4 + 10);
 }
 
+/* The video waits one measured frame interval more, not 33 ms whatever
+ * the source's rate. */
+static void
+test_video_frame_interval (void)
+{
+  SlJitterPolicy p;
+
+  sl_jitter_policy_init_video (&p, 80);
+  g_assert_cmpuint (p.frame_ms, ==, SL_JITTER_DEFAULT_FRAME_MS);
+  g_assert_cmpuint (p.round_trips, ==, 2);
+  /* 2 x 30 + 4 x 2 + 33 + 10 */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 2), ==, 111);
+
+  /* 120 fps: 8.3 ms a frame. */
+  sl_jitter_policy_init_video (&p, 20);
+  sl_jitter_policy_set_frame_interval (&p, 1000.0 / 120);
+  g_assert_cmpuint (p.frame_ms, ==, 9);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 2), ==, 87);
+
+  /* 5 fps (the rate controller slowed the source down). */
+  sl_jitter_policy_set_frame_interval (&p, 200);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 30, 2), ==, 278);
+
+  /* Unknown keeps what is in force; nonsense is clamped. */
+  sl_jitter_policy_set_frame_interval (&p, -1);
+  g_assert_cmpuint (p.frame_ms, ==, 200);
+  sl_jitter_policy_set_frame_interval (&p, 1.0 / 0.0);
+  g_assert_cmpuint (p.frame_ms, ==, 200);
+  sl_jitter_policy_set_frame_interval (&p, 0.5);
+  g_assert_cmpuint (p.frame_ms, ==, SL_JITTER_MIN_FRAME_MS);
+  sl_jitter_policy_set_frame_interval (&p, 60000);
+  g_assert_cmpuint (p.frame_ms, ==, SL_JITTER_MAX_FRAME_MS);
+}
+
+/* While FEC arrives the video may wait up to 800 ms, and no longer when
+ * it stops. */
+static void
+test_fec_ceiling (void)
+{
+  SlJitterPolicy p;
+
+  sl_jitter_policy_init_video (&p, 80);
+  /* A 250 ms round trip: 2 x 250 + 4 x 5 + 33 + 10 = 563. */
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 250, 5), ==, 400);
+  sl_jitter_policy_set_fec (&p, TRUE);
+  g_assert_cmpuint (p.ceiling_ms, ==, SL_JITTER_FEC_CEILING_MS);
+  g_assert_cmpuint (sl_jitter_policy_update (&p, 250, 5), ==, 563);
+  sl_jitter_policy_set_fec (&p, FALSE);
+  g_assert_cmpuint (p.ceiling_ms, ==, 400);
+
+  /* A user's larger ceiling stays, with or without FEC. */
+  sl_jitter_policy_init_video (&p, 1000);
+  sl_jitter_policy_set_fec (&p, TRUE);
+  g_assert_cmpuint (p.ceiling_ms, ==, 1000);
+  sl_jitter_policy_set_fec (&p, FALSE);
+  g_assert_cmpuint (p.ceiling_ms, ==, 1000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -100,5 +158,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jitter/worse-link", test_worse_link_rises_at_once);
   g_test_add_func ("/jitter/bad-values", test_bad_values);
   g_test_add_func ("/jitter/frame-interval", test_frame_interval);
+  g_test_add_func ("/jitter/video-frame-interval", test_video_frame_interval);
+  g_test_add_func ("/jitter/fec-ceiling", test_fec_ceiling);
   return g_test_run ();
 }

@@ -1,0 +1,39 @@
+/* sl-loss.c — loss over one second, from GStreamer's counters.
+ * See sl-loss.h.
+ */
+#include "sl-loss.h"
+
+#include <math.h>
+
+gdouble
+sl_loss_meter_sent (SlLossMeter *meter, guint64 sent, guint64 lost)
+{
+  gdouble loss = 0;
+
+  if (sent > meter->prev_total && lost >= meter->prev_lost)
+    loss = 100.0 * (lost - meter->prev_lost) / (sent - meter->prev_total);
+  meter->prev_total = sent;
+  meter->prev_lost = lost;
+  meter->smoothed_pct = 0.7 * meter->smoothed_pct + 0.3 * MIN (loss, 100.0);
+  return meter->smoothed_pct;
+}
+
+gint
+sl_loss_opus_percentage (gdouble loss_pct)
+{
+  if (!isfinite (loss_pct))
+    return SL_LOSS_OPUS_MIN_PCT;
+  return (gint)CLAMP (ceil (loss_pct), SL_LOSS_OPUS_MIN_PCT,
+                      SL_LOSS_OPUS_MAX_PCT);
+}
+
+gdouble
+sl_loss_meter_residual (SlLossMeter *meter, guint64 passed, guint64 lost)
+{
+  guint64 p = passed - MIN (passed, meter->prev_total);
+  guint64 l = lost - MIN (lost, meter->prev_lost);
+
+  meter->prev_total = passed;
+  meter->prev_lost = lost;
+  return p + l > 0 ? 100.0 * l / (p + l) : -1;
+}
