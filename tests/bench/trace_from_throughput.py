@@ -2,21 +2,23 @@
 """Turn a throughput log (Mbit/s per interval) into a mahimahi delivery trace.
 
 sl-linkem and mahimahi take the capacity of a link as a delivery trace:
-one line per opportunity to deliver a packet of up to 1500 bytes, each
-line a whole number of milliseconds from the start (docs/sl-linkem.md,
-TRACES).  Some measurement data sets publish throughput instead: one
-figure in Mbit/s per fixed interval.  This converts one into the other.
+one line per opportunity to deliver 1504 bytes of the queue, each line a
+whole number of milliseconds from the start (docs/sl-linkem.md, TRACES).
+A packet costs its IP length and a 4-byte header, so a line carries one
+full-size 1500-byte IP packet, or its worth of smaller ones.  Some
+measurement data sets publish throughput instead: one figure in Mbit/s
+per fixed interval.  This converts one into the other.
 
 Each interval of T ms at R Mbit/s holds R * T * 1000 / 8 bytes of
 capacity, spread evenly over its milliseconds: a credit grows by R * 125
 bytes every millisecond, and each time it reaches 1500 bytes one
 opportunity is written for that millisecond.  The remainder carries over
-to the next interval, so the trace carries the log's bytes to within one
-packet whatever the rates.  An interval of 0 Mbit/s gives no opportunity
-(an outage of the radio link, as in the log).  A trace repeats with a
-period equal to its last timestamp; so that the period is the log's
-length even when the log ends in silence, a last opportunity is added at
-the end when none falls there.
+to the next interval, so the trace carries the log's bytes (of full-size
+packets) to within one opportunity whatever the rates.  An interval of
+0 Mbit/s gives no opportunity (an outage of the radio link, as in the
+log).  A trace repeats with a period equal to its last timestamp; so that
+the period is the log's length even when the log ends in silence, a last
+opportunity is added at the end when none falls there.
 
 Input format: the NUWiNS 5G mmWave uplink data set's `.list` files
 (Ghoshal et al., 5G-MeMU'22): for each run a line `Run N`, then one line
@@ -40,7 +42,7 @@ import argparse
 import re
 import sys
 
-PACKET_BYTES = 1500
+PACKET_BYTES = 1500  # IP bytes of the full-size packet a line carries
 
 
 def read_runs(path):

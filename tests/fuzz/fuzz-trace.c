@@ -4,7 +4,10 @@
  * Beyond "does not crash": a rejection must come with an SL_LINKEM_ERROR;
  * an accepted trace must be non-empty, non-decreasing, within the limits
  * and repeat with its last timestamp; and a link driven by it must let
- * packets out only at its opportunities, in order, one per opportunity.
+ * packets out only at its opportunities, in order, and never more bytes
+ * by a time than its opportunities up to then carry (1504 bytes each,
+ * shared by small packets, spanned by large ones; a packet costs its
+ * length and a 4-byte header).
  */
 #include <stdlib.h>
 
@@ -41,15 +44,34 @@ is_opportunity (const SlLinkemTrace *trace, gint64 ms)
   return FALSE;
 }
 
-/* Offers 64 packets, spaced by the input's first bytes, and checks when
- * they leave. */
+/* How many opportunities @trace has at or before @ms (from the start):
+ * every line of each whole repetition before, and the lines of the
+ * current one up to its offset. */
+static guint64
+opportunities_by (const SlLinkemTrace *trace, gint64 ms)
+{
+  guint n;
+  const guint32 *times = sl_linkem_trace_get_times (trace, &n);
+  guint32 period = times[n - 1];
+  guint64 count = (guint64)(ms / period) * n;
+
+  for (guint i = 0; i < n && times[i] <= ms % period; i++)
+    count++;
+  return count;
+}
+
+/* Offers 64 packets of 1 to 3316 bytes, spaced and sized by the input's
+ * bytes, and checks when they leave. */
 static void
 drive (SlLinkemTrace *trace, const uint8_t *data, size_t size)
 {
   SlLinkemConfig config;
   g_autoptr (SlLinkemCore) core = NULL;
   gint64 now = 0, last = -1;
+  guint64 bytes_out = 0;
+  guint expect = 1;
   gsize len;
+  gpointer p;
 
   sl_linkem_config_init (&config);
   config.trace = trace;
@@ -59,12 +81,18 @@ drive (SlLinkemTrace *trace, const uint8_t *data, size_t size)
   for (guint i = 0; i < 64; i++)
     {
       now += (size > 0 ? data[i % size] : 1) * 997;
-      sl_linkem_core_push (core, now, GUINT_TO_POINTER (i + 1), 100);
+      len = 1 + (size > 0 ? data[(i * 7 + 3) % size] : 0) * 13;
+      sl_linkem_core_push (core, now, GUINT_TO_POINTER (i + 1), len);
     }
   while ((now = sl_linkem_core_next_us (core)) != G_MAXINT64)
     {
-      if (sl_linkem_core_pop (core, now, &len) == NULL || now < last
+      p = sl_linkem_core_pop (core, now, &len);
+      if (p == NULL || GPOINTER_TO_UINT (p) != expect++ || now < last
           || now % 1000 != 0 || !is_opportunity (trace, now / 1000))
+        abort ();
+      bytes_out += len + SL_LINKEM_TRACE_HEADER_BYTES;
+      if (bytes_out
+          > opportunities_by (trace, now / 1000) * SL_LINKEM_TRACE_PACKET_BYTES)
         abort ();
       last = now;
     }

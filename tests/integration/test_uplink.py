@@ -317,14 +317,15 @@ def run_outage(build, procs, linkem_exe, outage_len, remade, resume_ms):
 def step_trace(path, seconds, step_at, before_kbps, after_kbps):
     """A mahimahi trace of before_kbps, then after_kbps from step_at.
 
-    Each line of a trace lets one packet through whatever its size; the
-    township's video packets are about 1200 bytes (its payloader's MTU),
-    so opportunities are counted in those for the rates to hold."""
+    Each line of a trace carries 1504 bytes of the queue, a packet costing
+    its IP length and 4 (docs/sl-linkem.md, TRACES): 1500 IP bytes of
+    full-size packets, about 1499 of the township's 1200-byte video ones.
+    Lines are counted in 1500 IP bytes for the rates to hold."""
     lines = []
     credit = 0.0
     for ms in range(int(seconds * 1000)):
         kbps = before_kbps if ms < step_at * 1000 else after_kbps
-        credit += kbps / 8.0 / 1200.0  # packet opportunities per ms
+        credit += kbps / 8.0 / 1500.0  # opportunities per ms
         while credit >= 1.0:
             lines.append(str(ms))
             credit -= 1.0

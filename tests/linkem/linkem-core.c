@@ -2,12 +2,12 @@
  *
  * Everything about a packet is decided when it is offered: the bottleneck
  * gives it the time it would leave (the end of its serialisation on a
- * rate-limited link, or the delivery opportunity it would use on a trace),
- * the loss model and the jitter draw follow, and the packet is filed by
- * the time it is due.  Deciding early is equivalent to simulating the
- * queue step by step, because the queue is first-in first-out and its
- * service does not depend on later arrivals; it keeps the core a pure
- * function of its inputs.  The bottleneck keeps, for the queue limits, a
+ * rate-limited link, or the delivery opportunity that carries its last
+ * byte on a trace), the loss model and the jitter draw follow, and the
+ * packet is filed by the time it is due.  Deciding early is equivalent to
+ * simulating the queue step by step, because the queue is first-in
+ * first-out and its service does not depend on later arrivals; it keeps
+ * the core a pure function of its inputs.  The bottleneck keeps, for the queue limits, a
  * record of the bytes that have not left it yet.
  *
  * The three random streams (random loss, bursts, jitter) are separate
@@ -306,10 +306,16 @@ struct _SlLinkemCore
 
   /* The bottleneck.  Rate: when the link is done with the last packet
    * accepted, in ns from the epoch (ns so that rounding does not add up).
-   * Trace: the first opportunity not yet given to a packet. */
+   * Trace: the first opportunity no packet has used yet, and the bytes
+   * that the one before it (the one the last packet accepted left on)
+   * still has for a packet queued by its time. */
   gint64 free_at_ns;
   guint64 free_at_rem; /* the fraction of a ns below it, in 1/rate_kbps */
-  guint64 next_opportunity;
+  guint64 trace_next;
+  guint32 trace_left; /* 0 when trace_next is 0 */
+  /* Packets that arrive before this time (from the epoch) would queue
+   * behind one that an outage flushed, so they are flushed too. */
+  gint64 flushed_before_us;
   GArray *slots; /* Slot, in departure order, from slot_head on */
   guint slot_head;
   guint64 queued_bytes; /* sum of the slots' lengths */
@@ -350,6 +356,7 @@ sl_linkem_core_new (const SlLinkemConfig *config, guint64 seed, gint64 now_us,
   core->slots = g_array_new (FALSE, FALSE, sizeof (Slot));
   g_queue_init (&core->deliveries);
   core->last_due_us = G_MININT64;
+  core->flushed_before_us = G_MININT64;
   return core;
 }
 
@@ -396,6 +403,24 @@ in_outage (const SlLinkemCore *core, gint64 rel_us)
   return FALSE;
 }
 
+/* The earliest start of an outage that begins while a packet is in the
+ * bottleneck, from after its arrival at @from_us to its departure at
+ * @to_us, or G_MAXINT64 if none does. */
+static gint64
+outage_start_within (const SlLinkemCore *core, gint64 from_us, gint64 to_us)
+{
+  gint64 first = G_MAXINT64;
+
+  for (guint i = 0; i < core->config.n_outages; i++)
+    {
+      gint64 start = core->config.outages[i].start_us;
+
+      if (start > from_us && start <= to_us)
+        first = MIN (first, start);
+    }
+  return first;
+}
+
 /* Forgets the slots of packets that have left the bottleneck by @now_us
  * and compacts the array now and then. */
 static void
@@ -430,24 +455,52 @@ typedef struct
   gint64 depart_us;
   gint64 free_at_ns;
   guint64 free_at_rem;
-  guint64 next_opportunity;
+  guint64 trace_next;
+  guint32 trace_left;
 } Plan;
 
+/* A trace carries bytes, as mahimahi's link queue does (LinkQueue::
+ * rationalize in src/frontend/link_queue.cc): each opportunity carries up
+ * to SL_LINKEM_TRACE_PACKET_BYTES of the queue, spent on the packets in
+ * line in order, each costing its length and the TUN header mahimahi
+ * counts with it; a packet that does not fit in what is left takes it and
+ * goes on in the next opportunities, and leaves with the one that carries
+ * its last byte.  What an opportunity has left when the queue is empty is
+ * lost.  So a packet queued by the time of the opportunity the last packet
+ * left on starts in that opportunity's remaining bytes, and any other
+ * starts with the first opportunity at or after its arrival that no packet
+ * has used.  The arithmetic is O(1) whatever the idle time: no
+ * opportunity is visited one by one. */
 static void
 plan_trace (const SlLinkemCore *core, gint64 rel_us, gsize len, Plan *plan)
 {
   const SlLinkemTrace *trace = core->config.trace;
-  guint64 k = trace_first_at (trace, (guint64)(rel_us + 999) / 1000);
-  guint64 needed = MAX ((len + SL_LINKEM_TRACE_PACKET_BYTES - 1)
-                            / SL_LINKEM_TRACE_PACKET_BYTES,
-                        1);
+  const guint64 size = SL_LINKEM_TRACE_PACKET_BYTES;
+  guint64 cost = (guint64)len + SL_LINKEM_TRACE_HEADER_BYTES;
+  guint64 first = trace_first_at (trace, (guint64)(rel_us + 999) / 1000);
+  guint64 k, room, more = 0;
 
-  /* Opportunities before the first free one are taken by packets ahead;
-   * the ones that passed while the queue was empty are lost. */
-  k = MAX (k, core->next_opportunity);
+  if (core->trace_left > 0 && core->trace_next - 1 >= first)
+    {
+      k = core->trace_next - 1;
+      room = core->trace_left;
+    }
+  else
+    {
+      k = MAX (first, core->trace_next);
+      room = size;
+    }
+  if (cost > room)
+    {
+      /* The bytes beyond the first opportunity's, in whole opportunities;
+       * the last one keeps what the packet leaves of it. */
+      more = (cost - room + size - 1) / size;
+      room += more * size;
+    }
   plan->start_us = (gint64)trace_time_ms (trace, k) * 1000;
-  plan->depart_us = (gint64)trace_time_ms (trace, k + needed - 1) * 1000;
-  plan->next_opportunity = k + needed;
+  plan->depart_us = (gint64)trace_time_ms (trace, k + more) * 1000;
+  plan->trace_next = k + more + 1;
+  plan->trace_left = (guint32)(room - cost);
 }
 
 static void
@@ -457,7 +510,8 @@ plan_bottleneck (const SlLinkemCore *core, gint64 rel_us, gsize len, Plan *plan)
 
   plan->free_at_ns = core->free_at_ns;
   plan->free_at_rem = core->free_at_rem;
-  plan->next_opportunity = core->next_opportunity;
+  plan->trace_next = core->trace_next;
+  plan->trace_left = core->trace_left;
   if (core->config.trace != NULL)
     plan_trace (core, rel_us, len, plan);
   else if (kbps > 0)
@@ -560,6 +614,7 @@ sl_linkem_core_push (SlLinkemCore *core, gint64 now_us, gpointer packet,
 {
   SlLinkemCounters *c = &core->counters;
   gint64 rel_us = CLAMP (now_us - core->epoch_us, 0, SL_LINKEM_MAX_RUN_US);
+  gint64 cut_us;
   Slot slot;
   Plan plan;
   Held *h;
@@ -567,19 +622,27 @@ sl_linkem_core_push (SlLinkemCore *core, gint64 now_us, gpointer packet,
   g_return_val_if_fail (packet != NULL, SL_LINKEM_DROP_FAILED);
 
   count (&c->in, len);
-  if (in_outage (core, rel_us))
+  if (in_outage (core, rel_us) || rel_us < core->flushed_before_us)
     return drop (&c->outage, len, SL_LINKEM_DROP_OUTAGE);
   release_slots (core, rel_us);
   plan_bottleneck (core, rel_us, len, &plan);
   if (!queue_has_room (core, rel_us, len, &plan))
     return drop (&c->overflow, len, SL_LINKEM_DROP_OVERFLOW);
-  if (in_outage (core, plan.depart_us))
-    return drop (&c->outage, len, SL_LINKEM_DROP_OUTAGE);
+  /* A packet still in the bottleneck when an outage begins is flushed,
+   * even if some of its bytes were carried; it takes no link time, and
+   * nothing that arrived before the outage may pass it. */
+  cut_us = outage_start_within (core, rel_us, plan.depart_us);
+  if (cut_us != G_MAXINT64)
+    {
+      core->flushed_before_us = MAX (core->flushed_before_us, cut_us);
+      return drop (&c->outage, len, SL_LINKEM_DROP_OUTAGE);
+    }
 
   /* The bottleneck takes it. */
   core->free_at_ns = plan.free_at_ns;
   core->free_at_rem = plan.free_at_rem;
-  core->next_opportunity = plan.next_opportunity;
+  core->trace_next = plan.trace_next;
+  core->trace_left = plan.trace_left;
   if (plan.depart_us > rel_us)
     {
       slot.depart_us = plan.depart_us;

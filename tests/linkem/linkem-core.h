@@ -7,13 +7,22 @@
  *   1. A bottleneck: a drop-tail queue (bounded in bytes or in waiting
  *      time) in front of a link that is either unlimited, rate-limited
  *      (a serialisation-time model: a packet of B bytes occupies a link of
- *      R kbit/s for 8B/R ms) or driven by a mahimahi delivery trace.
- *      Scheduled outages drop every packet that arrives during a window or
- *      would leave the bottleneck during it: the link carries nothing then,
- *      and what was queued is flushed (a dropped packet takes no link
- *      time, so the ones behind it come up during the window too).
- *      Dropping rather than holding is what a handover gap does to the
- *      packets of a real-time stream, and keeps the model simple.
+ *      R kbit/s for 8B/R ms) or driven by a mahimahi delivery trace, read
+ *      as mahimahi reads it: each line is an opportunity to carry
+ *      SL_LINKEM_TRACE_PACKET_BYTES of the queue (a packet costs its
+ *      length and SL_LINKEM_TRACE_HEADER_BYTES), shared by as many packets
+ *      as fit, a packet that does not fit going on in the next
+ *      opportunities and leaving with its last byte; bytes that find the
+ *      queue empty are lost.  A packet's wait, for the time bound, is to
+ *      the moment the link starts carrying it: the end of the packets
+ *      ahead on a rate, the opportunity that carries its first byte on a
+ *      trace.  Scheduled outages drop every packet that arrives during a
+ *      window or is still in the bottleneck when one begins: the link
+ *      carries nothing then, and what was queued is flushed (a dropped
+ *      packet takes no link time, and a packet that arrived behind it
+ *      before the window is dropped too).  Dropping rather than holding
+ *      is what a handover gap does to the packets of a real-time stream,
+ *      and keeps the model simple.
  *   2. Loss, decided as the packet leaves the bottleneck, so that a lost
  *      packet has used its share of the capacity as on a radio link:
  *      independent random loss and a Gilbert–Elliott two-state chain
@@ -53,8 +62,16 @@ typedef enum
 #define SL_LINKEM_TRACE_MAX_BYTES (128 * 1024 * 1024)
 #define SL_LINKEM_TRACE_MAX_OPPORTUNITIES (10 * 1000 * 1000)
 #define SL_LINKEM_TRACE_MAX_MS (24 * 3600 * 1000)
-/* What one delivery opportunity carries; a larger packet uses several. */
-#define SL_LINKEM_TRACE_PACKET_BYTES 1500
+/* What one delivery opportunity carries, in bytes of the queue: several
+ * small packets share one, a larger packet spans several.  These are
+ * mahimahi's figures, so that its traces carry here what they carry
+ * there: its TUN device hands it each packet behind a 4-byte
+ * packet-information header (struct tun_pi), which counts in what the
+ * packet costs, and an opportunity carries its largest read, 1504 bytes
+ * (PACKET_SIZE in src/frontend/link_queue.hh).  A packet of L IP bytes
+ * costs L + 4, and a full 1500-byte one exactly one opportunity. */
+#define SL_LINKEM_TRACE_PACKET_BYTES 1504
+#define SL_LINKEM_TRACE_HEADER_BYTES 4
 
 /* Limits of the configuration. */
 #define SL_LINKEM_MAX_DELAY_US (60 * G_USEC_PER_SEC)
@@ -74,10 +91,11 @@ typedef struct _SlLinkemTrace SlLinkemTrace;
 
 /* Parses @len bytes of mahimahi trace text (not necessarily
  * NUL-terminated): one whole number of milliseconds per line, never
- * decreasing, each line one delivery opportunity; blank lines, spaces and
- * CR are ignored.  The trace repeats with a period equal to its last
- * timestamp, which must be above 0.  Returns (transfer full) the trace, or
- * NULL with @error in SL_LINKEM_ERROR saying which line is wrong. */
+ * decreasing, each line one delivery opportunity of
+ * SL_LINKEM_TRACE_PACKET_BYTES; blank lines, spaces and CR are ignored.
+ * The trace repeats with a period equal to its last timestamp, which must
+ * be above 0.  Returns (transfer full) the trace, or NULL with @error in
+ * SL_LINKEM_ERROR saying which line is wrong. */
 SlLinkemTrace *sl_linkem_trace_parse (const gchar *text, gsize len,
                                       GError **error);
 SlLinkemTrace *sl_linkem_trace_ref (SlLinkemTrace *trace);

@@ -513,14 +513,15 @@ Options take their value as --option VALUE or --option=VALUE.\n\
   --trace FILE          capacity from a mahimahi delivery trace (see\n\
                         TRACES); instead of --rate\n\
   --queue MS            drop-tail queue in front of the link: a packet\n\
-                        that would wait more than MS ms is dropped\n\
+                        that would wait more than MS ms before the link\n\
+                        starts carrying it is dropped\n\
   --queue-bytes N       drop-tail queue of N bytes, the packet being sent\n\
                         included.  Default: no limit, up to 64 MiB held\n\
                         per direction.  Only meaningful with a capacity.\n\
   --outage AT+LEN       the link is down for LEN s from AT s after the\n\
                         start (decimals allowed; repeatable, up to 64):\n\
-                        packets that arrive then, or that are queued and\n\
-                        would be sent then, are dropped, not held\n\
+                        packets that arrive then, or that are still\n\
+                        queued when it begins, are dropped, not held\n\
 \n\
 Other options:\n\
   --path-change AT      at AT s after the start, CMD's address changes\n\
@@ -545,9 +546,11 @@ has used its share of the capacity, as on a radio link.\n\
 TRACES\n\
   One line per delivery opportunity, each a whole number of milliseconds\n\
   from the start, never decreasing (mahimahi's format).  Each opportunity\n\
-  lets one packet of up to 1500 bytes through (a larger one uses several);\n\
-  opportunities nobody uses are lost, nothing is banked.  The trace\n\
-  repeats with a period of its last timestamp, which must be above 0.\n\
+  carries up to 1504 bytes of the queue, as in mahimahi: several small\n\
+  packets share one, a packet that does not fit goes on in the next ones\n\
+  and leaves with its last byte.  Bytes that find the queue empty are\n\
+  lost, nothing is banked.  The trace repeats with a period of its last\n\
+  timestamp, which must be above 0.\n\
 \n\
 CMD'S ENVIRONMENT\n\
   SL_LINKEM_HOST      the host's address, e.g. 10.201.7.1\n\

@@ -350,55 +350,291 @@ parse (const gchar *text)
   return trace;
 }
 
-static void
-test_trace_replay (void)
+/* What a packet of @len IP bytes costs of a trace's opportunities. */
+#define COST(len) ((len) + SL_LINKEM_TRACE_HEADER_BYTES)
+
+/* A core whose capacity is @trace and whose queue holds at most
+ * @queue_bytes (0: unbounded). */
+static SlLinkemCore *
+new_trace_core (SlLinkemTrace *trace, guint64 queue_bytes)
 {
-  /* A 0 ms line, two opportunities at 5 ms, the period 10 ms. */
-  g_autoptr (SlLinkemTrace) trace = parse ("0\n5\n5\n10\n");
-  static const gint64 expect[] = { 0, 5, 5, 10, 10, 15, 15, 20, 20, 25, 25 };
   SlLinkemConfig config;
-  g_autoptr (SlLinkemCore) core = NULL;
-  gint64 due[32];
 
   sl_linkem_config_init (&config);
   config.trace = trace;
-  core = new_core (&config, 1);
-  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
-    sl_linkem_core_push (core, T0, tag (i), 1500);
-  g_assert_cmpuint (drain (core, due, NULL), ==, G_N_ELEMENTS (expect));
-  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
-    g_assert_cmpint (due[i], ==, expect[i] * MS);
+  config.queue_bytes = queue_bytes;
+  return new_core (&config, 1);
+}
 
-  /* Unused opportunities are lost: a packet at 100.5 ms takes the one at
-   * 105 ms; after an hour of silence, the repetition is still in step. */
-  sl_linkem_core_push (core, T0 + 100500, tag (20), 100);
-  sl_linkem_core_push (core, T0 + HOUR + 3 * MS, tag (21), 100);
-  /* Larger than 1500 bytes: two opportunities, it leaves on the second. */
-  sl_linkem_core_push (core, T0 + HOUR + 3 * MS, tag (22), 2000);
-  g_assert_cmpuint (drain (core, due, NULL), ==, 3);
-  g_assert_cmpint (due[20], ==, 105 * MS);
-  g_assert_cmpint (due[21], ==, HOUR + 5 * MS);
-  g_assert_cmpint (due[22], ==, HOUR + 10 * MS);
+/* Offers packets of @sizes at @t (from T0), tagged @first on, and checks
+ * that each is accepted. */
+static void
+push_sizes (SlLinkemCore *core, gint64 t, guint first, const gsize *sizes,
+            guint n)
+{
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (
+        sl_linkem_core_push (core, T0 + t, tag (first + i), sizes[i]), ==,
+        SL_LINKEM_ACCEPTED);
+}
+
+/* Drains @core and checks that packets @first on left at @expect_ms. */
+static void
+check_due_ms (SlLinkemCore *core, guint first, const gint64 *expect_ms, guint n)
+{
+  g_autofree gint64 *due = g_new0 (gint64, first + n);
+
+  g_assert_cmpuint (drain (core, due, NULL), ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (due[first + i], ==, expect_ms[i] * MS);
 }
 
 static void
-test_trace_rate (void)
+test_trace_shared (void)
 {
-  /* 7 opportunities per 20 ms: 350 packets a second when saturated. */
-  g_autoptr (SlLinkemTrace) trace = parse ("1\n2\n3\n4\n12\n13\n20\n");
-  SlLinkemConfig config;
-  g_autoptr (SlLinkemCore) core = NULL;
-  g_autofree gint64 *due = g_new (gint64, 7000);
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  gsize small[15];
+  gint64 expect[15];
+  static const gsize exact[] = { 1000, 496, 1 };
+  static const gint64 exact_ms[] = { 30, 30, 40 };
 
-  sl_linkem_config_init (&config);
-  config.trace = trace;
-  core = new_core (&config, 1);
-  for (guint i = 0; i < 7000; i++)
-    sl_linkem_core_push (core, T0 + i * MS, tag (i), 1200);
-  g_assert_cmpuint (drain (core, due, NULL), ==, 7000);
-  /* 7000 packets in 1000 repetitions: the last at the 1000th period end. */
-  g_assert_cmpint (due[6999], ==, 1000 * 20 * MS);
-  g_assert_cmpint (due[7], ==, 21 * MS);
+  /* Fourteen packets of 100 bytes (104 with the header) share the
+   * opportunity at 10 ms, 1456 of its 1504 bytes; the fifteenth gets its
+   * 48 last bytes and leaves with the next opportunity, which carries its
+   * other 56. */
+  g_assert_cmpuint (14 * COST (100) + 48, ==, SL_LINKEM_TRACE_PACKET_BYTES);
+  for (guint i = 0; i < 15; i++)
+    {
+      small[i] = 100;
+      expect[i] = i < 14 ? 10 : 20;
+    }
+  push_sizes (core, 0, 0, small, 15);
+  check_due_ms (core, 0, expect, 15);
+
+  /* 1000 and 496 bytes, 1004 + 500 with their headers, fill the
+   * opportunity at 30 ms exactly: both leave with it, and the next packet
+   * waits for the one at 40 ms. */
+  push_sizes (core, 25 * MS, 20, exact, 3);
+  check_due_ms (core, 20, exact_ms, 3);
+  check_balance (core);
+}
+
+static void
+test_trace_large (void)
+{
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  static const gsize sizes[] = { 3000, 100, 3000, 1404, 1, 9000 };
+  /* Each costs 4 bytes more.  3000 bytes from an empty queue: 1504 +
+   * 1500, two opportunities, leaving 4 bytes of the second to the next
+   * packet (104: 4 + 100, it leaves at 30 ms).  After it, 3000 bytes span
+   * three: 1404 + 1504 + 96, leaving 1408, which carry the next packet
+   * whole.  A 9000-byte packet (the MTU's limit) after a 1-byte one:
+   * 1499 + 4 × 1504 + 1489, six opportunities. */
+  static const gint64 expect[] = { 20, 30, 50, 50, 60, 110 };
+
+  push_sizes (core, 0, 0, sizes, G_N_ELEMENTS (sizes));
+  check_due_ms (core, 0, expect, G_N_ELEMENTS (expect));
+  check_balance (core);
+}
+
+static void
+test_trace_example (void)
+{
+  /* The worked example of docs/sl-linkem.md, TRACES. */
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  static const gsize ab[] = { 100, 3000 }, c[] = { 1000 }, d[] = { 300 };
+  static const gint64 expect[] = { 10, 30, 30, 40 };
+
+  push_sizes (core, 0, 0, ab, 2);
+  push_sizes (core, 24 * MS, 2, c, 1);
+  push_sizes (core, 35 * MS, 3, d, 1);
+  check_due_ms (core, 0, expect, 4);
+}
+
+static void
+test_trace_idle_lost (void)
+{
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  static const gsize two_small[] = { 100, 100 }, one_big[] = { 2796 },
+                     one_double[] = { 3004 };
+  static const gint64 small_ms[] = { 10, 10 }, big_ms[] = { 30 },
+                      double_ms[] = { 110 };
+
+  /* Two 100-byte packets queued before the opportunity at 10 ms share
+   * it; the 1296 bytes it has left find the queue empty and are lost:
+   * 2796 bytes (2800 with the header) offered just after it need the
+   * opportunities at 20 and 30 ms (banked, they would leave at 20). */
+  push_sizes (core, 0, 0, two_small, 2);
+  check_due_ms (core, 0, small_ms, 2);
+  push_sizes (core, 10 * MS + 1, 2, one_big, 1);
+  check_due_ms (core, 2, big_ms, 1);
+  /* Nor are the opportunities of an idle stretch banked: 3004 bytes at
+   * 95 ms take the ones at 100 and 110 ms, 1504 bytes each. */
+  push_sizes (core, 95 * MS, 3, one_double, 1);
+  check_due_ms (core, 3, double_ms, 1);
+}
+
+static void
+test_trace_carry (void)
+{
+  /* 7 opportunities per 20 ms. */
+  g_autoptr (SlLinkemTrace) trace = parse ("1\n2\n3\n4\n12\n13\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  enum
+  {
+    N = 10528
+  };
+  g_autofree gint64 *due = g_new (gint64, N + 1);
+  /* 996-byte packets (1000 with the header), remainders carried from one
+   * opportunity to the next: 1000 (504 left) | 504 + 496 (1008) | 1000
+   * (8) | 8 + 992 (512) | 512 + 488 (1016) | 1000 (16) | 16 + 984 (520). */
+  static const gint64 expect[] = { 1, 2, 2, 3, 4, 4, 12 };
+
+  for (guint i = 0; i < N; i++)
+    sl_linkem_core_push (core, T0, tag (i), 996);
+  /* One more after they are all gone: the last one left no byte. */
+  sl_linkem_core_push (core, T0 + 20000 * MS, tag (N), 1);
+  g_assert_cmpuint (drain (core, due, NULL), ==, N + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    g_assert_cmpint (due[i], ==, expect[i] * MS);
+  /* 1000 repetitions carry 7000 × 1504 bytes: exactly N packets of 1000,
+   * the last with the 1000th period's last opportunity. */
+  g_assert_cmpuint (N * COST (996), ==, 7000 * SL_LINKEM_TRACE_PACKET_BYTES);
+  g_assert_cmpint (due[N - 1], ==, 1000 * 20 * MS);
+  g_assert_cmpint (due[N], ==, 20001 * MS);
+  for (guint i = 1; i < N; i++)
+    g_assert_cmpint (due[i], >=, due[i - 1]);
+}
+
+static void
+test_trace_wrap (void)
+{
+  /* A 0 ms line, two opportunities at 5 ms, the period 10 ms: the line at
+   * the period's end and the next repetition's 0 ms line are two
+   * opportunities at the same instant. */
+  g_autoptr (SlLinkemTrace) trace = parse ("0\n5\n5\n10\n");
+  g_autoptr (SlLinkemTrace) sparse = parse ("3\n10\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 0);
+  static const gint64 full_ms[] = { 0, 5, 5, 10, 10, 15, 15, 20, 20, 25, 25 };
+  gsize full[G_N_ELEMENTS (full_ms)];
+  static const gsize across[] = { 2000, 1000 }, later[] = { 100, 3004 };
+  static const gint64 across_ms[] = { 13, 13 };
+  static const gint64 later_ms[] = { HOUR / MS + 3, HOUR / MS + 13 };
+
+  /* Full-size 1500-byte packets, one per opportunity. */
+  for (guint i = 0; i < G_N_ELEMENTS (full); i++)
+    full[i] = 1500;
+  push_sizes (core, 0, 0, full, G_N_ELEMENTS (full));
+  check_due_ms (core, 0, full_ms, G_N_ELEMENTS (full_ms));
+  g_clear_pointer (&core, sl_linkem_core_free);
+
+  /* Opportunities at 3, 10, 13, 20, ... ms.  2000 bytes (2004 with the
+   * header) at 9 ms span the repetition's end (1504 at 10 ms, 500 at
+   * 13 ms) and leave 1004 bytes there for a packet offered at 12 ms. */
+  core = new_trace_core (sparse, 0);
+  push_sizes (core, 9 * MS, 0, across, 1);
+  push_sizes (core, 12 * MS, 1, across + 1, 1);
+  check_due_ms (core, 0, across_ms, 2);
+  /* After an hour of silence the repetition is still in step, and a
+   * packet offered at an opportunity's instant takes it. */
+  push_sizes (core, HOUR + 3 * MS, 10, later, 2);
+  check_due_ms (core, 10, later_ms, 2);
+}
+
+/* The trace link as mahimahi runs it, one opportunity after the other:
+ * the packets that have arrived by an opportunity's time join the queue,
+ * and its bytes are spent on the head of the queue until they run out or
+ * the queue is empty; a packet leaves when its last byte is carried.
+ * Fills @depart_us (from T0) for @count packets. */
+static void
+reference_trace (const SlLinkemTrace *trace, const gint64 *arrive_us,
+                 const gsize *len, guint count, gint64 *depart_us)
+{
+  guint n;
+  const guint32 *times = sl_linkem_trace_get_times (trace, &n);
+  guint head = 0, queued = 0; /* the queue: packets [head, queued) */
+  gsize carried = 0;          /* bytes of the head already carried */
+
+  for (guint64 k = 0; head < count; k++)
+    {
+      gint64 t = ((gint64)(k / n) * times[n - 1] + times[k % n]) * MS;
+      gsize bytes = SL_LINKEM_TRACE_PACKET_BYTES;
+
+      while (queued < count && arrive_us[queued] <= t)
+        queued++;
+      while (bytes > 0 && head < queued)
+        {
+          gsize need = COST (len[head]) - carried;
+
+          if (need > bytes)
+            {
+              carried += bytes;
+              break;
+            }
+          bytes -= need;
+          carried = 0;
+          depart_us[head++] = t;
+        }
+    }
+}
+
+static void
+test_trace_reference (void)
+{
+  enum
+  {
+    N = 4000
+  };
+  g_autofree gint64 *arrive = g_new (gint64, N);
+  g_autofree gint64 *expect = g_new (gint64, N);
+  g_autofree gint64 *due = g_new (gint64, N);
+  g_autofree gsize *len = g_new (gsize, N);
+
+  /* Random traces (repeated opportunities, gaps) and random traffic
+   * (small and large packets, bursts and idle stretches): deciding each
+   * packet's departure when it is offered gives what the step-by-step
+   * link gives. */
+  for (guint32 seed = 1; seed <= 20; seed++)
+    {
+      g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+      g_autoptr (GString) text = g_string_new (NULL);
+      g_autoptr (SlLinkemTrace) trace = NULL;
+      g_autoptr (SlLinkemCore) core = NULL;
+      guint32 t = 0;
+      gint64 now = 0;
+
+      for (gint i = g_rand_int_range (rand, 1, 30); i > 0; i--)
+        {
+          t += g_rand_int_range (rand, 0, 3) == 0
+                   ? 0
+                   : g_rand_int_range (rand, 1, 9);
+          g_string_append_printf (text, "%u\n", t);
+        }
+      g_string_append_printf (text, "%u\n", t + 1);
+      trace = parse (text->str);
+      core = new_trace_core (trace, 0);
+      for (guint i = 0; i < N; i++)
+        {
+          now += g_rand_int_range (rand, 0, 50) == 0
+                     ? g_rand_int_range (rand, 0, 300 * MS)
+                     : g_rand_int_range (rand, 0, 2 * MS);
+          arrive[i] = now;
+          len[i] = g_rand_boolean (rand)
+                       ? (gsize)g_rand_int_range (rand, 1, 200)
+                       : (gsize)g_rand_int_range (rand, 1, 3200);
+          g_assert_cmpint (
+              sl_linkem_core_push (core, T0 + now, tag (i), len[i]), ==,
+              SL_LINKEM_ACCEPTED);
+        }
+      reference_trace (trace, arrive, len, N, expect);
+      g_assert_cmpuint (drain (core, due, NULL), ==, N);
+      for (guint i = 0; i < N; i++)
+        g_assert_cmpint (due[i], ==, expect[i]);
+    }
 }
 
 static void
@@ -469,6 +705,32 @@ test_queue_bytes (void)
 }
 
 static void
+test_queue_trace_bytes (void)
+{
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
+  g_autoptr (SlLinkemCore) core = new_trace_core (trace, 3000);
+  guint accepted = 0;
+
+  /* Room for 30 packets of 100 bytes: the bound counts IP bytes. */
+  for (guint i = 0; i < 31; i++)
+    accepted
+        += sl_linkem_core_push (core, T0, tag (i), 100) == SL_LINKEM_ACCEPTED;
+  g_assert_cmpuint (accepted, ==, 30);
+  /* At 10 ms one opportunity has carried 14 of them (104 bytes each with
+   * the header) and 48 bytes of the 15th, which still takes its room
+   * until its last byte leaves: room for 14 more, not 15. */
+  accepted = 0;
+  for (guint i = 31; i < 51; i++)
+    accepted += sl_linkem_core_push (core, T0 + 10 * MS, tag (i), 100)
+                == SL_LINKEM_ACCEPTED;
+  g_assert_cmpuint (accepted, ==, 14);
+  g_assert_cmpuint (sl_linkem_core_get_counters (core)->overflow.packets, ==,
+                    7);
+  drain (core, NULL, NULL);
+  check_balance (core);
+}
+
+static void
 test_queue_time (void)
 {
   g_autoptr (SlLinkemTrace) trace = parse ("10\n20\n");
@@ -487,15 +749,19 @@ test_queue_time (void)
   g_assert_cmpuint (accepted, ==, 3);
   g_clear_pointer (&core, sl_linkem_core_free);
 
-  /* On a trace the wait is to the opportunity: at 10, 20, 30 ms. */
+  /* On a trace the wait is to the opportunity that carries a packet's
+   * first byte.  100-byte packets (104 with the header): 14 and the first
+   * 48 bytes of the 15th at 10 ms, then the 15th's 56 others, 13 more
+   * and the first 96 bytes of the 29th at 20 ms; the 30th would start at
+   * 30 ms, beyond 25. */
   config.rate_kbps = 0;
   config.trace = trace;
   core = new_core (&config, 1);
   accepted = 0;
-  for (guint i = 0; i < 4; i++)
+  for (guint i = 0; i < 40; i++)
     accepted += sl_linkem_core_push (core, T0 + 1, tag (i), 100)
                 == SL_LINKEM_ACCEPTED;
-  g_assert_cmpuint (accepted, ==, 2);
+  g_assert_cmpuint (accepted, ==, 29);
 }
 
 static void
@@ -549,6 +815,42 @@ test_outage_queued (void)
   g_assert_cmpint (due[0], ==, 10 * MS);
   g_assert_cmpint (due[1], ==, 20 * MS);
   g_assert_cmpint (due[5], ==, 55 * MS);
+}
+
+static void
+test_outage_trace (void)
+{
+  /* Opportunities at 10, 40, 50, 80, ... ms; down in [15, 25) ms. */
+  g_autoptr (SlLinkemTrace) trace = parse ("10\n40\n");
+  SlLinkemConfig config;
+  g_autoptr (SlLinkemCore) core = NULL;
+  gint64 due[4];
+
+  sl_linkem_config_init (&config);
+  config.trace = trace;
+  config.n_outages = 1;
+  config.outages[0] = (SlLinkemOutage){ 15 * MS, 10 * MS };
+  core = new_core (&config, 1);
+  /* The first leaves at 10 ms.  The second gets 500 bytes there and
+   * would wait for the opportunity at 40 ms for the rest: it is in the
+   * queue when the outage begins, so it is flushed, although no
+   * opportunity falls in the window.  The third, 100 bytes offered
+   * before the window, would fit in what is left at 10 ms, but it is
+   * behind the second: flushed too. */
+  g_assert_cmpint (sl_linkem_core_push (core, T0, tag (0), 1000), ==,
+                   SL_LINKEM_ACCEPTED);
+  g_assert_cmpint (sl_linkem_core_push (core, T0, tag (1), 1000), ==,
+                   SL_LINKEM_DROP_OUTAGE);
+  g_assert_cmpint (sl_linkem_core_push (core, T0 + 1 * MS, tag (2), 100), ==,
+                   SL_LINKEM_DROP_OUTAGE);
+  /* After the window a packet gets a whole opportunity's bytes. */
+  g_assert_cmpint (sl_linkem_core_push (core, T0 + 25 * MS, tag (3), 1500), ==,
+                   SL_LINKEM_ACCEPTED);
+  g_assert_cmpuint (drain (core, due, NULL), ==, 2);
+  g_assert_cmpint (due[0], ==, 10 * MS);
+  g_assert_cmpint (due[3], ==, 40 * MS);
+  g_assert_cmpuint (sl_linkem_core_get_counters (core)->outage.packets, ==, 2);
+  check_balance (core);
 }
 
 static void
@@ -661,13 +963,20 @@ main (int argc, char **argv)
   g_test_add_func ("/linkem/loss/burst", test_burst_loss);
   g_test_add_func ("/linkem/rate/serialisation", test_rate);
   g_test_add_func ("/linkem/rate/no-drift", test_rate_no_drift);
-  g_test_add_func ("/linkem/trace/replay", test_trace_replay);
-  g_test_add_func ("/linkem/trace/rate", test_trace_rate);
+  g_test_add_func ("/linkem/trace/shared", test_trace_shared);
+  g_test_add_func ("/linkem/trace/large", test_trace_large);
+  g_test_add_func ("/linkem/trace/example", test_trace_example);
+  g_test_add_func ("/linkem/trace/idle-lost", test_trace_idle_lost);
+  g_test_add_func ("/linkem/trace/carry", test_trace_carry);
+  g_test_add_func ("/linkem/trace/wrap", test_trace_wrap);
+  g_test_add_func ("/linkem/trace/reference", test_trace_reference);
   g_test_add_func ("/linkem/trace/parse-errors", test_trace_parse_errors);
   g_test_add_func ("/linkem/queue/bytes", test_queue_bytes);
+  g_test_add_func ("/linkem/queue/trace-bytes", test_queue_trace_bytes);
   g_test_add_func ("/linkem/queue/time", test_queue_time);
   g_test_add_func ("/linkem/outage/arrivals", test_outage);
   g_test_add_func ("/linkem/outage/queued", test_outage_queued);
+  g_test_add_func ("/linkem/outage/trace", test_outage_trace);
   g_test_add_func ("/linkem/counters", test_counters);
   g_test_add_func ("/linkem/config-check", test_config_check);
   g_test_add_func ("/linkem/free-held", test_free_held);
