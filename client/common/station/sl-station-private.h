@@ -1,7 +1,7 @@
 /* sl-station-private.h — what the station's files share.
  *
- * station/sl-station.c          hub, sessions, run loop
- * station/sl-station-setup.c    options, token, capture
+ * station/sl-station.c          main, hub, sessions, run loop
+ * station/sl-station-setup.c    start-up checks, token, capture
  * station/sl-station-report.c   status lines, --stats JSON lines, snapshots
  * station/sl-station-preview.c  the township's window on its own picture
  * guide/sl-station-guide.c      guidance: states, script, window input,

@@ -1,8 +1,9 @@
 /* sl-station-setup.c — from the command line to a ready station.
  *
- * Everything that can be wrong with the user's input is checked here,
- * before the station touches the network, so a typo fails in a second with
- * a message naming the option instead of minutes later in a call.
+ * Everything that can be wrong with the user's input is checked here
+ * (the values of the options by sl-station-options.c), before the station
+ * touches the network, so a typo fails in a second with a message naming
+ * the option instead of minutes later in a call.
  */
 #include "sl-station-private.h"
 #include "sl-probe.h"
@@ -15,132 +16,6 @@
  * tell the other's voice from an echo of its own. */
 #define SL_TOWNSHIP_TONE_HZ 700
 #define SL_EXPERT_TONE_HZ 1300
-
-GOptionGroup *
-sl_station_common_options (SlStationOptions *o)
-{
-  const GOptionEntry entries[] = {
-    { "hub", 0, 0, G_OPTION_ARG_STRING, &o->hub_url,
-      "The hub's address, e.g. ws://127.0.0.1:8443 or "
-      "wss://hub.example:8443 (required)",
-      "URL" },
-    { "token", 0, 0, G_OPTION_ARG_STRING, &o->token,
-      "The room token from `sonolink-hub token` (or use --token-file or the "
-      "SONOLINK_TOKEN environment variable, which other users of this "
-      "machine cannot read in the process list)",
-      "TOKEN" },
-    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &o->token_file,
-      "Read the token from FILE", "FILE" },
-    { "peer-id", 0, 0, G_OPTION_ARG_STRING, &o->peer_id,
-      "This station's id in the room (default: random per run)", "ID" },
-    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
-      "Trust the hub certificate authority in FILE (PEM) for wss://", "FILE" },
-    { "stats", 0, 0, G_OPTION_ARG_FILENAME, &o->stats_path,
-      "Append one JSON object per second per session to FILE "
-      "(docs/stats.md)",
-      "FILE" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration_s,
-      "Run for SECONDS, then stop cleanly (default: until Ctrl-C)", "SECONDS" },
-    { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &o->connect_timeout_s,
-      "Give up if the hub cannot be reached at start within SECONDS "
-      "(default 30; once joined, reconnection never gives up)",
-      "SECONDS" },
-    { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ice_addresses,
-      "Use only this local IP address for media (repeatable; default: "
-      "every interface but loopback)",
-      "ADDR" },
-    { "jitter-ms", 0, 0, G_OPTION_ARG_INT, &o->jitter_ms,
-      "Starting receive jitter-buffer latency in milliseconds (default "
-      "80); adapted each second to the measured round trip and jitter",
-      "MS" },
-    { "restart-after", 0, 0, G_OPTION_ARG_DOUBLE, &o->restart_after_s,
-      "When nothing has arrived from the other station for SECONDS, give "
-      "the connection up and make it again through the hub (default 4; "
-      "shorter gaps, such as a handover, are ridden through)",
-      "SECONDS" },
-    { "audio-in", 0, 0, G_OPTION_ARG_STRING, &o->audio_in,
-      "Voice input: auto (microphone if present, else a test tone), none, "
-      "test, test:HZ or gst:DESC (default auto)",
-      "SPEC" },
-    { "audio-out", 0, 0, G_OPTION_ARG_STRING, &o->audio_out,
-      "Voice output: auto (speaker if present), none or gst:DESC", "SPEC" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
-      "Print only errors (the --stats file is still written)", NULL },
-    { NULL },
-  };
-  GOptionGroup *group = g_option_group_new (
-      "station", "Options of every station:", "Show the station options", o,
-      NULL);
-
-  g_option_group_add_entries (group, entries);
-  return group;
-}
-
-static gboolean
-read_token (SlStationOptions *opt, gchar **token, GError **error)
-{
-  g_autofree gchar *contents = NULL;
-
-  if (opt->token != NULL)
-    *token = g_strstrip (g_strdup (opt->token));
-  else if (opt->token_file != NULL)
-    {
-      if (!g_file_get_contents (opt->token_file, &contents, NULL, error))
-        return FALSE;
-      *token = g_strstrip (g_steal_pointer (&contents));
-    }
-  else if (g_getenv ("SONOLINK_TOKEN") != NULL)
-    *token = g_strstrip (g_strdup (g_getenv ("SONOLINK_TOKEN")));
-  if (*token == NULL || (*token)[0] == '\0')
-    {
-      g_set_error (
-          error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-          "no token: give --token, --token-file or SONOLINK_TOKEN (mint one "
-          "with `sonolink-hub token`)");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-check_numbers (SlStationOptions *opt, GError **error)
-{
-  const struct
-  {
-    const gchar *name;
-    gint value, min, max;
-  } checks[] = {
-    { "--duration", opt->duration_s, 0, 7 * 24 * 3600 },
-    { "--connect-timeout", opt->connect_timeout_s, 0, 3600 },
-    { "--jitter-ms", opt->jitter_ms, 0, 2000 },
-    { "--bitrate", opt->bitrate_kbps, 0, 50000 },
-    { "--min-bitrate", opt->min_bitrate_kbps, 0, 50000 },
-    { "--floor-bitrate", opt->floor_kbps, 0, 50000 },
-    { "--width", opt->width, 0, SL_PROBE_MAX_WIDTH },
-    { "--height", opt->height, 0, SL_PROBE_MAX_HEIGHT },
-    { "--fps", opt->fps, 0, 60 },
-    { "--seed", opt->seed, 0, G_MAXINT },
-    { "--phantom-seed", opt->phantom_seed, 0, G_MAXINT },
-  };
-
-  if (opt->restart_after_s != 0
-      && !(opt->restart_after_s >= 1.5 && opt->restart_after_s <= 600))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--restart-after must be between 1.5 and 600 seconds");
-      return FALSE;
-    }
-  opt->restart_after_ms = (guint)(opt->restart_after_s * 1000);
-  for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
-    if (checks[i].value < checks[i].min || checks[i].value > checks[i].max)
-      {
-        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "%s must be between %d and %d", checks[i].name,
-                     checks[i].min, checks[i].max);
-        return FALSE;
-      }
-  return TRUE;
-}
 
 static SlExitStatus
 setup_capture (SlStation *st)
@@ -211,11 +86,8 @@ sl_station_prepare (SlStation *st, gchar **token)
   g_autofree gchar *ws_url = NULL;
   SlExitStatus status;
 
-  /* Until the first round trip is measured: enough for a retransmission
-   * on a cellular path, and free while no packet is missing. */
-  if (opt->jitter_ms == 0)
-    opt->jitter_ms = 80;
-  if (!check_numbers (opt, &error) || !read_token (opt, token, &error)
+  if (!sl_station_options_check (opt, &error)
+      || !sl_station_options_read_token (opt, token, &error)
       || (ws_url = sl_hub_client_websocket_url (opt->hub_url, &error)) == NULL)
     {
       g_printerr ("%s: %s\n", st->name, error->message);
