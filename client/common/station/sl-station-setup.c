@@ -78,6 +78,24 @@ setup_capture (SlStation *st)
   return SL_EXIT_OK;
 }
 
+/* Opens @path (nullable: nothing to open) for appending into @file, or
+ * says why not, naming @option. */
+static gboolean
+open_for_append (SlStation *st, const gchar *option, const gchar *path,
+                 FILE **file)
+{
+  if (path == NULL)
+    return TRUE;
+  *file = fopen (path, "a");
+  if (*file == NULL)
+    {
+      g_printerr ("%s: cannot open %s %s: %s\n", st->name, option, path,
+                  g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 SlExitStatus
 sl_station_prepare (SlStation *st, gchar **token)
 {
@@ -93,17 +111,10 @@ sl_station_prepare (SlStation *st, gchar **token)
       g_printerr ("%s: %s\n", st->name, error->message);
       return SL_EXIT_USAGE;
     }
-  if (opt->stats_path != NULL)
-    {
-      st->stats_file = fopen (opt->stats_path, "a");
-      if (st->stats_file == NULL)
-        {
-          g_printerr ("%s: cannot open --stats %s: %s\n", st->name,
-                      opt->stats_path, g_strerror (errno));
-          return SL_EXIT_USAGE;
-        }
-      setvbuf (st->stats_file, NULL, _IOLBF, 0);
-    }
+  if (!open_for_append (st, "--stats", opt->stats_path, &st->stats_file))
+    return SL_EXIT_USAGE;
+  if (st->stats_file != NULL)
+    setvbuf (st->stats_file, NULL, _IOLBF, 0);
   if (!sl_media_check_plugins (&error))
     {
       g_printerr ("%s: %s\n", st->name, error->message);
@@ -112,16 +123,9 @@ sl_station_prepare (SlStation *st, gchar **token)
   sl_media_prepare ();
   if (opt->verify_phantom)
     st->verifier = sl_verifier_new (opt->phantom_seed ? opt->phantom_seed : 1);
-  if (opt->latency_log != NULL)
-    {
-      st->latency_log = fopen (opt->latency_log, "a");
-      if (st->latency_log == NULL)
-        {
-          g_printerr ("%s: cannot open --latency-log %s: %s\n", st->name,
-                      opt->latency_log, g_strerror (errno));
-          return SL_EXIT_USAGE;
-        }
-    }
+  if (!open_for_append (st, "--latency-log", opt->latency_log,
+                        &st->latency_log))
+    return SL_EXIT_USAGE;
   if (opt->kind == SL_STATION_EXPERT)
     {
       st->latency = sl_latency_meter_new (st->latency_log);
