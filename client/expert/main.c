@@ -4,11 +4,7 @@
  * voice back.  With a display it shows the picture in a window; headless,
  * --snapshot writes what it would show.  A thin front end over sl-station.c.
  */
-#include "sl-config.h"
-#include "sl-media.h"
 #include "sl-station.h"
-
-#include <locale.h>
 
 static const gchar description[]
     = "Joins the consultation room named in the token as its expert (or, with\n"
@@ -34,7 +30,6 @@ int
 main (int argc, char **argv)
 {
   SlStationOptions opt = { .kind = SL_STATION_EXPERT };
-  gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "sink", 0, 0, G_OPTION_ARG_STRING, &opt.sink,
       "Where the decoded picture goes: auto, none or gst:DESC", "SPEC" },
@@ -72,35 +67,8 @@ main (int argc, char **argv)
       "Append one line per guidance message sent: \"sent TYPE ID "
       "MONOTONIC_US\" (for benchmarks)",
       "FILE" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
-      "Print the version and exit", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context
-      = g_option_context_new ("- sonolink expert station");
-  g_autoptr (GError) error = NULL;
 
-  setlocale (LC_ALL, "");
-  g_option_context_set_description (context, description);
-  g_option_context_set_main_group (context, sl_station_common_options (&opt));
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("sonolink-expert: %s (try --help)\n", error->message);
-      return SL_EXIT_USAGE;
-    }
-  if (version)
-    {
-      g_print ("sonolink-expert %s\n", SL_VERSION);
-      return SL_EXIT_OK;
-    }
-  if (argc > 1)
-    {
-      g_printerr ("sonolink-expert: unexpected argument '%s' (try --help)\n",
-                  argv[1]);
-      return SL_EXIT_USAGE;
-    }
-  sl_media_init (NULL, NULL);
-  return sl_station_run (&opt);
+  return sl_station_main (&opt, entries, description, argc, argv);
 }

@@ -2,14 +2,10 @@
  *
  * Streams the probe picture and the room's voice to the experts and
  * trainees of a consultation room and plays the expert's voice.  A thin
- * front end: options here, everything else in sl-station.c.
+ * front end: the township's own options here, those of every station in
+ * sl-station-options.c, everything else in sl-station.c.
  */
-#include "sl-config.h"
-#include "sl-media.h"
-#include "sl-probe.h"
 #include "sl-station.h"
-
-#include <locale.h>
 
 static const gchar description[]
     = "Joins the consultation room named in the token as its township\n"
@@ -34,7 +30,6 @@ int
 main (int argc, char **argv)
 {
   SlStationOptions opt = { .kind = SL_STATION_TOWNSHIP };
-  gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "probe", 0, 0, G_OPTION_ARG_STRING, &opt.probe,
       "Where the picture comes from: synthetic, file:PATH or gst:DESC "
@@ -97,37 +92,8 @@ main (int argc, char **argv)
       "Append one line per guidance message applied: \"applied TYPE ID "
       "MONOTONIC_US\" (for benchmarks)",
       "FILE" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
-      "Print the version and exit", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context
-      = g_option_context_new ("- sonolink township station");
-  g_autoptr (GError) error = NULL;
 
-  setlocale (LC_ALL, "");
-  g_option_context_set_description (context, description);
-  g_option_context_set_main_group (context, sl_station_common_options (&opt));
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("sonolink-township: %s (try --help)\n", error->message);
-      return SL_EXIT_USAGE;
-    }
-  if (version)
-    {
-      g_print ("sonolink-township %s\n", SL_VERSION);
-      return SL_EXIT_OK;
-    }
-  if (argc > 1)
-    {
-      g_printerr ("sonolink-township: unexpected argument '%s' (try --help)"
-                  "\n",
-                  argv[1]);
-      return SL_EXIT_USAGE;
-    }
-  sl_media_init (NULL, NULL);
-  sl_probe_register_elements ();
-  return sl_station_run (&opt);
+  return sl_station_main (&opt, entries, description, argc, argv);
 }

@@ -35,8 +35,8 @@ Then the ratios adaptive / fixed.  Note on what the stamp-based figures
 cover: the frame-index and latency stamps are drawn at the source size,
 with blocks sized from the picture's width, so a picture the rate
 controller has scaled down (3/4, 1/2, 3/8) carries stamps that no longer
-read (client/common/sl-verify.c counts it in verify_stamp_errors, the
-latency meter in latency_unreadable).  Latency and SSIM are therefore
+read (client/common/measure/sl-verify.c counts it in verify_stamp_errors,
+the latency meter in latency_unreadable).  Latency and SSIM are therefore
 over the pictures decoded at full size; the count of pictures at reduced
 size is printed beside them, and the JSON also has the per-second
 estimate (latency_estimate_ms) that covers every second.

@@ -14,7 +14,10 @@
  */
 #include "sl-station-private.h"
 
+#include "sl-probe.h"
+
 #include <glib-unix.h>
+#include <locale.h>
 #include <stdio.h>
 
 static gboolean
@@ -581,8 +584,8 @@ station_clear (SlStation *st)
   g_mutex_clear (&st->sample_lock);
 }
 
-SlExitStatus
-sl_station_run (SlStationOptions *opt)
+static SlExitStatus
+run (SlStationOptions *opt)
 {
   SlStation station = { 0 };
   SlStation *st = &station;
@@ -642,4 +645,20 @@ sl_station_run (SlStationOptions *opt)
   status = st->exit_status;
   station_clear (st);
   return status;
+}
+
+SlExitStatus
+sl_station_main (SlStationOptions *opt, const GOptionEntry *role_entries,
+                 const gchar *description, int argc, char **argv)
+{
+  SlExitStatus status;
+
+  setlocale (LC_ALL, "");
+  if (!sl_station_options_parse (opt, role_entries, description, &argc, &argv,
+                                 &status))
+    return status;
+  sl_media_init (NULL, NULL);
+  if (opt->kind == SL_STATION_TOWNSHIP)
+    sl_probe_register_elements ();
+  return run (opt);
 }

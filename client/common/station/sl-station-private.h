@@ -1,11 +1,15 @@
 /* sl-station-private.h — what the station's files share.
  *
- * sl-station.c         hub, sessions, run loop
- * sl-station-setup.c   options, token, capture
- * sl-station-report.c  status lines, --stats JSON lines, snapshots
- * sl-station-guide.c   guidance: states, script, window input, media time,
- *                      drawing
- * sl-station-still.c   guidance stills: sending (township), saving (expert)
+ * station/sl-station.c          main, hub, sessions, run loop
+ * station/sl-station-setup.c    start-up checks, token, capture
+ * station/sl-station-report.c   status lines, --stats JSON lines, snapshots
+ * station/sl-station-preview.c  the township's window on its own picture
+ * guide/sl-station-guide.c      guidance: states, script, window input,
+ *                               media time, drawing
+ * guide/sl-station-still.c      guidance stills: sending (township), saving
+ *                               (expert)
+ *
+ * (Paths under client/common.)
  */
 #pragma once
 

@@ -7,7 +7,6 @@
  * never stalls on it.
  */
 #include "sl-station-private.h"
-#include "sl-snapshot.h"
 #include "sl-stats.h"
 
 #include <json-glib/json-glib.h>

@@ -122,6 +122,23 @@ make_silent_sink (gchar **description, GError **error)
   return sink;
 }
 
+/* The sink specs of @option other than "auto": "none" and "gst:DESC". */
+static GstElement *
+make_sink (const gchar *spec, const gchar *option, gchar **description,
+           GError **error)
+{
+  if (g_str_equal (spec, "none"))
+    return make_silent_sink (description, error);
+  if (g_str_has_prefix (spec, "gst:"))
+    {
+      *description = g_strdup (spec);
+      return parse_gst (spec + 4, option, error);
+    }
+  g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
+               "%s '%s' is not one of auto, none, gst:DESC", option, spec);
+  return NULL;
+}
+
 GstElement *
 sl_sources_make_audio_out (const gchar *spec, gchar **description,
                            GError **error)
@@ -135,16 +152,7 @@ sl_sources_make_audio_out (const gchar *spec, gchar **description,
         }
       return make_silent_sink (description, error);
     }
-  if (g_str_equal (spec, "none"))
-    return make_silent_sink (description, error);
-  if (g_str_has_prefix (spec, "gst:"))
-    {
-      *description = g_strdup (spec);
-      return parse_gst (spec + 4, "--audio-out", error);
-    }
-  g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
-               "--audio-out '%s' is not one of auto, none, gst:DESC", spec);
-  return NULL;
+  return make_sink (spec, "--audio-out", description, error);
 }
 
 GstElement *
@@ -165,14 +173,5 @@ sl_sources_make_video_sink (const gchar *spec, gchar **description,
         }
       return make_silent_sink (description, error);
     }
-  if (g_str_equal (spec, "none"))
-    return make_silent_sink (description, error);
-  if (g_str_has_prefix (spec, "gst:"))
-    {
-      *description = g_strdup (spec);
-      return parse_gst (spec + 4, "--sink", error);
-    }
-  g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
-               "--sink '%s' is not one of auto, none, gst:DESC", spec);
-  return NULL;
+  return make_sink (spec, "--sink", description, error);
 }
