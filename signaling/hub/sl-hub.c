@@ -623,6 +623,21 @@ sl_hub_conn_hello_timeout (SlHubConn *conn)
 }
 
 void
+sl_hub_conn_slow_reader (SlHubConn *conn, guint64 queued)
+{
+  g_autoptr (SlHubConn) hold = conn_ref (conn);
+
+  if (conn->state == CONN_CLOSED)
+    return;
+  /* No error message: it would only join the queue nobody reads. */
+  g_warning ("slow-reader: %" G_GUINT64_FORMAT " bytes queued toward %s%s%s "
+             "that does not read them; closing it with %d",
+             queued, conn->remote, conn->peer_id ? " peer " : "",
+             conn->peer_id ? conn->peer_id : "", SL_HUB_CLOSE_SLOW_READER);
+  close_conn (conn, SL_HUB_CLOSE_SLOW_READER, "slow-reader", -1, NULL, TRUE);
+}
+
+void
 sl_hub_conn_closed (SlHubConn *conn)
 {
   SlHub *hub = conn->hub;
