@@ -281,17 +281,17 @@ static void
 on_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
             GHashTable *query, gpointer user_data)
 {
-  SlHubServer *server = user_data;
   SoupMessageHeaders *headers;
   gchar *body;
 
   if (!method_is_get_or_head (msg))
     return;
+  /* Anyone can ask, so it says only that the hub runs and what it
+   * speaks: how many rooms and stations it holds would tell an outsider
+   * when consultations take place. */
   body = g_strdup_printf ("{\"status\":\"ok\",\"version\":\"%s\","
-                          "\"protocol\":%d,\"rooms\":%u,\"peers\":%u}\n",
-                          SL_VERSION, SL_PROTO_VERSION,
-                          sl_hub_get_n_rooms (server->hub),
-                          sl_hub_get_n_peers (server->hub));
+                          "\"protocol\":%d}\n",
+                          SL_VERSION, SL_PROTO_VERSION);
   headers = soup_server_message_get_response_headers (msg);
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -361,7 +361,7 @@ sl_hub_server_new (const SlHubServerConfig *config)
    * never from cookies, so a foreign page gains nothing by connecting. */
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL,
                                      on_websocket, server, NULL);
-  soup_server_add_handler (server->soup, "/healthz", on_healthz, server, NULL);
+  soup_server_add_handler (server->soup, "/healthz", on_healthz, NULL, NULL);
   soup_server_add_handler (server->soup, "/", on_web, server, NULL);
   server->sweep_timer
       = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep, server);
