@@ -26,10 +26,20 @@
 G_DECLARE_FINAL_TYPE (SlHubStreamIn, sl_hub_stream_in, SL, HUB_STREAM_IN,
                       GInputStream)
 
+/* Pong bytes a client may leave unread before its reads are refused:
+ * libsoup answers every ping at once and queues the pong whether or not
+ * the client reads, so pings from a client that does not read would grow
+ * the queue as fast as it can send them, below anything the hub sends. */
+#define MAX_PONG_BACKLOG (64 * 1024)
+
+typedef struct _SlHubStreamOut SlHubStreamOut;
+static guint64 out_written (SlHubStreamOut *out);
+
 struct _SlHubStreamIn
 {
   GInputStream parent;
   GInputStream *base;
+  SlHubStreamOut *out; /* its sibling, for the bytes written (referenced) */
   SlWsScan scan;
   gboolean websocket; /* frames are judged: set_websocket() was called */
   gboolean refused;   /* a bound was enforced: every read fails */
@@ -67,6 +77,15 @@ inspect (SlHubStreamIn *in, const void *buffer, gssize n, GError **error)
   if (!had_head && sl_ws_scan_head_done (&in->scan) && in->callbacks
       && in->callbacks->head_done)
     in->callbacks->head_done (in->user_data);
+  /* Pongs never written count against the client: written bytes include
+   * everything else the hub sent, so this errs on the client's side. */
+  if (ok && in->websocket
+      && in->owed > out_written (in->out) + MAX_PONG_BACKLOG)
+    {
+      in->scan.phase = SL_WS_SCAN_FAILED;
+      in->scan.reason = "pings sent faster than their pongs are read";
+      ok = FALSE;
+    }
   /* Past the head, frames count only once the request was an upgrade:
    * until then, the failure is kept for set_websocket() to find. */
   if (ok || (sl_ws_scan_head_done (&in->scan) && !in->websocket))
@@ -159,6 +178,7 @@ sl_hub_stream_in_finalize (GObject *object)
   SlHubStreamIn *in = SL_HUB_STREAM_IN (object);
 
   g_clear_object (&in->base);
+  g_clear_object (&in->out);
   G_OBJECT_CLASS (sl_hub_stream_in_parent_class)->finalize (object);
 }
 
@@ -178,8 +198,13 @@ sl_hub_stream_in_init (SlHubStreamIn *in)
 /* ---- output ---- */
 
 #define SL_TYPE_HUB_STREAM_OUT (sl_hub_stream_out_get_type ())
-G_DECLARE_FINAL_TYPE (SlHubStreamOut, sl_hub_stream_out, SL, HUB_STREAM_OUT,
-                      GOutputStream)
+GType sl_hub_stream_out_get_type (void);
+#define SL_HUB_STREAM_OUT(obj)                                                 \
+  (G_TYPE_CHECK_INSTANCE_CAST ((obj), SL_TYPE_HUB_STREAM_OUT, SlHubStreamOut))
+typedef struct
+{
+  GOutputStreamClass parent_class;
+} SlHubStreamOutClass;
 
 struct _SlHubStreamOut
 {
@@ -190,6 +215,12 @@ struct _SlHubStreamOut
 
 static void
 sl_hub_stream_out_pollable_init (GPollableOutputStreamInterface *iface);
+
+static guint64
+out_written (SlHubStreamOut *out)
+{
+  return out->written;
+}
 
 G_DEFINE_TYPE_WITH_CODE (
     SlHubStreamOut, sl_hub_stream_out, G_TYPE_OUTPUT_STREAM,
@@ -410,6 +441,7 @@ sl_hub_stream_new (GIOStream *base, GSocket *socket,
   self->in->user_data = user_data;
   self->out = g_object_new (SL_TYPE_HUB_STREAM_OUT, NULL);
   self->out->base = g_object_ref (g_io_stream_get_output_stream (base));
+  self->in->out = g_object_ref (self->out);
   return self;
 }
 

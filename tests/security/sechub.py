@@ -204,15 +204,16 @@ def drain(ws, timeout=0.3):
 
 
 def relay_works(a, b, marker):
-    """a sends b a candidate; b must receive it next, skipping presence."""
+    """a sends b a candidate; b must receive it next, skipping presence
+    and relays from other members."""
     a.send_json({"type": "ice", "to": b.peer, "mline": 0,
                  "candidate": marker})
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        msg = b.recv_json(10)
-        if msg.get("type") == "ice":
-            return msg.get("candidate") == marker and msg.get("from") == a.peer
-        if msg.get("type") not in ("peer-joined", "peer-left"):
+        msg = b.recv_json(max(0.1, deadline - time.monotonic()))
+        if msg.get("type") == "ice" and msg.get("from") == a.peer:
+            return msg.get("candidate") == marker
+        if msg.get("type") not in ("peer-joined", "peer-left", "ice", "sdp"):
             return False
     return False
 
