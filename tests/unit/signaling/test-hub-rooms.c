@@ -638,6 +638,28 @@ test_rate (Fixture *fx, gconstpointer data)
   assert_quiet (town);
 }
 
+/* Issue 14, finding 5: the adapter reports a station that does not read;
+ * the core closes it with 4507, sends it nothing (it would not be read),
+ * tells the room, and logs it. */
+static void
+test_slow_reader (Fixture *fx, gconstpointer data)
+{
+  Peer *town, *exp;
+  g_autoptr (SlMsg) left = NULL;
+
+  join_pair (fx, &town, &exp);
+  sl_hub_conn_slow_reader (exp->conn, 2000000);
+  g_assert_cmpint (exp->close_code, ==, SL_HUB_CLOSE_SLOW_READER);
+  g_assert_cmpstr (exp->close_reason, ==, "slow-reader");
+  g_assert_cmpuint (exp->inbox->len, ==, 0);
+  left = take (town, SL_MSG_PEER_LEFT);
+  g_assert_cmpstr (left->peer_id, ==, "exp");
+  g_assert_nonnull (strstr (fx->log->str, "slow-reader: 2000000 bytes"));
+  /* Once closed, a second report changes nothing. */
+  sl_hub_conn_slow_reader (exp->conn, 3000000);
+  assert_quiet (town);
+}
+
 static void
 test_hello_timeout (Fixture *fx, gconstpointer data)
 {
@@ -884,6 +906,7 @@ main (int argc, char **argv)
   ADD ("/hub/relay-too-large", test_relay_too_large, setup_full_size);
   ADD ("/hub/rate", test_rate, setup_slow);
   ADD ("/hub/hello-timeout", test_hello_timeout, setup);
+  ADD ("/hub/slow-reader", test_slow_reader, setup);
   ADD ("/hub/room-full", test_room_full, setup);
   ADD ("/hub/relay-pairs", test_relay_pairs, setup);
   ADD ("/hub/relay-rule", test_relay_rule, setup);
