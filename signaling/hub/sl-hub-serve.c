@@ -11,9 +11,12 @@
 #include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "sl-config.h"
+#include "sl-hub-accept.h"
 #include "sl-hub-cli.h"
+#include "sl-hub-limits.h"
 #include "sl-hub-listen.h"
 #include "sl-hub-server.h"
 #include "sl-hub.h"
@@ -27,6 +30,10 @@
 #define MIN_MESSAGE_SIZE 1024
 #define MAX_RATE 100000.0
 #define MAX_HELLO_TIMEOUT_S 3600
+#define MAX_CONNECTIONS 1000000
+/* A queue must hold at least a few messages of the largest size. */
+#define MIN_QUEUED_KIB 256
+#define MAX_QUEUED_KIB (1024 * 1024)
 
 typedef struct
 {
@@ -41,6 +48,12 @@ typedef struct
   gdouble rate;
   gint burst;
   gint hello_timeout;
+  gint max_connections;
+  gint max_per_source;
+  gint tls_timeout;
+  gint request_timeout;
+  gint idle_timeout;
+  gint max_queued_kib;
   gboolean verbose;
   gboolean version;
 } ServeOptions;
@@ -94,6 +107,30 @@ serve_context (ServeOptions *opt)
       "N" },
     { "hello-timeout", 0, 0, G_OPTION_ARG_INT, &opt->hello_timeout,
       "Seconds a new connection has to send its hello (default 10)", "S" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt->max_connections,
+      "Connections held at once, in all (default 512); more are closed "
+      "at once",
+      "N" },
+    { "max-connections-per-source", 0, 0, G_OPTION_ARG_INT,
+      &opt->max_per_source,
+      "Connections held at once from one IPv4 address or IPv6 /64 "
+      "(default 64)",
+      "N" },
+    { "tls-timeout", 0, 0, G_OPTION_ARG_INT, &opt->tls_timeout,
+      "Seconds a connection has to finish its TLS handshake (default 10)",
+      "S" },
+    { "request-timeout", 0, 0, G_OPTION_ARG_INT, &opt->request_timeout,
+      "Seconds a connection has to send a complete HTTP request head "
+      "(default 10)",
+      "S" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt->idle_timeout,
+      "Seconds a plain HTTP exchange may last after its request (default "
+      "30; WebSockets are kept alive by pings instead)",
+      "S" },
+    { "max-queued", 0, 0, G_OPTION_ARG_INT, &opt->max_queued_kib,
+      "KiB the hub queues toward a station that does not read before "
+      "closing it with 4507 (default 1024)",
+      "KIB" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt->verbose,
       "Log debug messages too", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &opt->version,
@@ -121,6 +158,34 @@ serve_context (ServeOptions *opt)
   return context;
 }
 
+/* The connection limits and deadlines (sl-hub-accept.h). */
+static gboolean
+check_connection_limits (const ServeOptions *opt, GError **error)
+{
+  const struct
+  {
+    const gchar *name;
+    gint value, min, max;
+  } checks[] = {
+    { "--max-connections", opt->max_connections, 1, MAX_CONNECTIONS },
+    { "--max-connections-per-source", opt->max_per_source, 1, MAX_CONNECTIONS },
+    { "--tls-timeout", opt->tls_timeout, 1, MAX_HELLO_TIMEOUT_S },
+    { "--request-timeout", opt->request_timeout, 1, MAX_HELLO_TIMEOUT_S },
+    { "--idle-timeout", opt->idle_timeout, 1, MAX_HELLO_TIMEOUT_S },
+    { "--max-queued", opt->max_queued_kib, MIN_QUEUED_KIB, MAX_QUEUED_KIB },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
+    if (checks[i].value < checks[i].min || checks[i].value > checks[i].max)
+      {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "%s must be between %d and %d", checks[i].name,
+                     checks[i].min, checks[i].max);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* Checks the numeric options; FALSE with an explanation if one is out of
  * range. */
 static gboolean
@@ -143,7 +208,7 @@ check_limits (const ServeOptions *opt, GError **error)
                  "--hello-timeout must be between 1 and %d seconds",
                  MAX_HELLO_TIMEOUT_S);
   else
-    return TRUE;
+    return check_connection_limits (opt, error);
   return FALSE;
 }
 
@@ -224,6 +289,30 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Descriptors the hub needs besides its client connections: standard
+ * streams, listening sockets, the main loop's own, a web file. */
+#define FD_RESERVE 32
+
+/* A limit of descriptors below --max-connections makes accept() fail
+ * before the hub's own limit applies.  The hub recovers from that, but an
+ * operator should know. */
+static void
+warn_about_fd_limit (const ServeOptions *opt)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+      && limit.rlim_cur < (rlim_t)opt->max_connections + FD_RESERVE)
+    g_warning ("the limit of open files (%lu) is below --max-connections "
+               "(%d) + %d: beyond about %lu connections accept() will fail "
+               "until some close; raise it (ulimit -n) or lower "
+               "--max-connections",
+               (gulong)limit.rlim_cur, opt->max_connections, FD_RESERVE,
+               (gulong)(limit.rlim_cur > FD_RESERVE
+                            ? limit.rlim_cur - FD_RESERVE
+                            : 0));
+}
+
 /* Listens, announces, and runs until a signal arrives. */
 static int
 run (SlHubServer *server, const SlHubListen *listen, gboolean tls,
@@ -250,6 +339,7 @@ run (SlHubServer *server, const SlHubListen *listen, gboolean tls,
     }
   g_message ("sonolink-hub %s listening on %s (protocol %d)", SL_VERSION, url,
              SL_PROTO_VERSION);
+  warn_about_fd_limit (opt);
 
   sigint = g_unix_signal_add (SIGINT, on_signal, loop);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, loop);
@@ -268,6 +358,12 @@ sl_hub_cmd_serve (int argc, char **argv)
     .rate = SL_HUB_DEFAULT_RATE,
     .burst = SL_HUB_DEFAULT_BURST,
     .hello_timeout = SL_HUB_SERVER_HELLO_TIMEOUT_S,
+    .max_connections = SL_HUB_DEFAULT_MAX_CONNECTIONS,
+    .max_per_source = SL_HUB_DEFAULT_MAX_PER_SOURCE,
+    .tls_timeout = SL_HUB_DEFAULT_TLS_TIMEOUT_S,
+    .request_timeout = SL_HUB_DEFAULT_REQUEST_TIMEOUT_S,
+    .idle_timeout = SL_HUB_DEFAULT_IDLE_TIMEOUT_S,
+    .max_queued_kib = SL_HUB_SERVER_DEFAULT_MAX_QUEUED / 1024,
   };
   g_autoptr (GOptionContext) context = serve_context (&opt);
   g_auto (SlHubListen) listen = { 0 };
@@ -304,6 +400,12 @@ sl_hub_cmd_serve (int argc, char **argv)
       .rate = opt.rate,
       .burst = (guint)opt.burst,
       .hello_timeout_s = (guint)opt.hello_timeout,
+      .max_connections = (guint)opt.max_connections,
+      .max_per_source = (guint)opt.max_per_source,
+      .tls_timeout_s = (guint)opt.tls_timeout,
+      .request_timeout_s = (guint)opt.request_timeout,
+      .idle_timeout_s = (guint)opt.idle_timeout,
+      .max_queued = (gsize)opt.max_queued_kib * 1024,
   });
   return run (server, &listen, certificate != NULL, &opt);
 }

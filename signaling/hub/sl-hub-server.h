@@ -2,7 +2,8 @@
  *
  * Adapts libsoup 3 to the core in sl-hub.h: one SoupServer serving the
  * WebSocket endpoint /ws, the health check /healthz and, optionally, a
- * directory of static files at /.  Everything runs on the thread-default
+ * directory of static files at /, fed with connections by the hub's own
+ * listener (sl-hub-accept.h).  Everything runs on the thread-default
  * main context of the thread that created the server; nothing here is
  * thread-safe.
  */
@@ -25,7 +26,20 @@ typedef struct
   gdouble rate;                 /* 0: SL_HUB_DEFAULT_RATE */
   guint burst;                  /* 0: SL_HUB_DEFAULT_BURST */
   guint hello_timeout_s;        /* 0: SL_HUB_SERVER_HELLO_TIMEOUT_S */
+  /* Connection limits and deadlines (sl-hub-accept.h, sl-hub-limits.h);
+   * 0 means the default. */
+  guint max_connections;
+  guint max_per_source;
+  guint tls_timeout_s;
+  guint request_timeout_s;
+  guint idle_timeout_s;
+  gsize max_queued; /* bytes queued toward one station; 0: default */
 } SlHubServerConfig;
+
+/* Bytes the hub queues toward one station that does not read before it
+ * closes the connection (SL_HUB_CLOSE_SLOW_READER): sixteen messages of
+ * the largest size.  A station that reads keeps this near zero. */
+#define SL_HUB_SERVER_DEFAULT_MAX_QUEUED (1024 * 1024)
 
 #define SL_HUB_SERVER_HELLO_TIMEOUT_S 10
 

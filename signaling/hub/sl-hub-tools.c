@@ -89,7 +89,7 @@ token_context (TokenOptions *opt)
     { "role", 0, 0, G_OPTION_ARG_STRING, &opt->role,
       "township, expert, trainee or recorder (required)", "ROLE" },
     { "ttl", 't', 0, G_OPTION_ARG_STRING, &opt->ttl,
-      "Lifetime: 90, 90s, 15m, 2h or 1d (default " DEFAULT_TTL ")",
+      "Lifetime: 90, 90s, 15m, 2h or 1d, at most 7d (default " DEFAULT_TTL ")",
       "DURATION" },
     { NULL },
   };
@@ -121,7 +121,7 @@ check_token_options (const TokenOptions *opt, SlRole *role, gint64 *ttl)
                 "trainee or recorder\n");
   else if (!sl_token_parse_ttl (opt->ttl ? opt->ttl : DEFAULT_TTL, ttl))
     g_printerr ("sonolink-hub token: --ttl must be a positive duration "
-                "such as 90, 90s, 15m, 2h or 1d\n");
+                "of at most 7 days, such as 90, 90s, 15m, 2h or 1d\n");
   else
     return TRUE;
   return FALSE;

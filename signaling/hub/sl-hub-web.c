@@ -4,13 +4,25 @@
  * segments, the candidate is resolved with realpath() and must still lie
  * inside the root, which also stops a symlink placed in the web root from
  * exposing the rest of the disk.
+ *
+ * What was checked is not what is read unless the read checks again: the
+ * file can be swapped between the two.  So the resolved path is opened
+ * beneath the root with symbolic links refused (openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or O_NOFOLLOW on kernels before
+ * 5.6), non-blocking — opening a FIFO with no writer would otherwise block
+ * the hub's one thread, signals included — and served only if the
+ * descriptor obtained is a regular file of acceptable size.
  */
 #include "sl-hub-web.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sl-config.h"
 #include "sl-proto.h"
@@ -139,6 +151,72 @@ sl_hub_web_resolve (const gchar *root_real, const gchar *path)
   return g_steal_pointer (&real);
 }
 
+/* Opens @rel beneath the directory @dir_fd, refusing symbolic links. */
+static int
+open_beneath (int dir_fd, const gchar *rel)
+{
+  const int flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+  struct open_how how = {
+    .flags = (guint64)flags,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+  };
+  int fd = (int)syscall (SYS_openat2, dir_fd, rel, &how, sizeof how);
+
+  if (fd < 0 && errno == ENOSYS)
+    fd = openat (dir_fd, rel, flags);
+  return fd;
+}
+
+/* Reads all of @fd (a regular file of @size bytes) into a new buffer. */
+static gboolean
+read_all (int fd, gsize size, gchar **contents, gsize *len)
+{
+  gchar *buf = g_malloc (size + 1);
+  gsize done = 0;
+
+  while (done < size)
+    {
+      ssize_t n = read (fd, buf + done, size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (gsize)n;
+    }
+  buf[done] = '\0';
+  *contents = buf;
+  *len = done;
+  return TRUE;
+}
+
+gboolean
+sl_hub_web_read_file (const gchar *root_real, const gchar *file,
+                      gchar **contents, gsize *len)
+{
+  gsize root_len = strlen (root_real);
+  const gchar *rel = file + root_len;
+  int dir_fd, fd;
+  struct stat st;
+  gboolean ok = FALSE;
+
+  if (strncmp (file, root_real, root_len) != 0 || (*rel != '/' && *rel != 0))
+    return FALSE;
+  while (*rel == '/')
+    rel++;
+  dir_fd = open (root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    return FALSE;
+  fd = open_beneath (dir_fd, *rel ? rel : ".");
+  close (dir_fd);
+  if (fd < 0)
+    return FALSE;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size >= 0
+      && st.st_size <= MAX_FILE_SIZE)
+    ok = read_all (fd, (gsize)st.st_size, contents, len);
+  close (fd);
+  return ok;
+}
+
 static void
 respond_text (SoupServerMessage *msg, guint status, const gchar *text)
 {
@@ -172,7 +250,8 @@ sl_hub_web_respond (SlHubWeb *web, SoupServerMessage *msg, const gchar *path)
       return;
     }
   file = sl_hub_web_resolve (web->root_real, path);
-  if (file == NULL || !g_file_get_contents (file, &contents, &len, NULL))
+  if (file == NULL
+      || !sl_hub_web_read_file (web->root_real, file, &contents, &len))
     {
       respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found\n");
       return;

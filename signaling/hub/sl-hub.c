@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "sl-hub-rights.h"
 #include "sl-ratelimit.h"
 #include "sl-token.h"
 
@@ -37,6 +38,10 @@ static const gchar *const conn_state_names[]
 
 typedef struct _SlHubRoom SlHubRoom;
 
+/* Relays refused by the pair rule that are logged as warnings on one
+ * connection; later ones go to the debug log. */
+#define MAX_LOGGED_REFUSED_RELAYS 3
+
 struct _SlHubConn
 {
   gint ref_count;
@@ -50,6 +55,7 @@ struct _SlHubConn
   gchar *peer_id;
   SlRole role;
   SlHubRoom *room;
+  guint refused_relays; /* relays refused by the pair rule */
 };
 
 struct _SlHubRoom
@@ -117,16 +123,15 @@ room_find (SlHubRoom *room, const gchar *peer_id)
   return NULL;
 }
 
-static SlHubConn *
-room_find_township (SlHubRoom *room)
+static guint
+room_count_role (SlHubRoom *room, SlRole role)
 {
+  guint n = 0;
+
   for (guint i = 0; room != NULL && i < room->members->len; i++)
-    {
-      SlHubConn *member = room->members->pdata[i];
-      if (member->role == SL_ROLE_TOWNSHIP)
-        return member;
-    }
-  return NULL;
+    if (((SlHubConn *)room->members->pdata[i])->role == role)
+      n++;
+  return n;
 }
 
 /* ---- connections ---- */
@@ -342,10 +347,11 @@ static SlHubConn *
 check_room_rules (SlHubConn *conn, SlHubRoom *room, gboolean *refused)
 {
   SlHubConn *same_id = room_find (room, conn->peer_id);
-  SlHubConn *township = room_find_township (room);
+  guint same_role = room_count_role (room, conn->role);
   g_autofree gchar *where
       = g_strdup_printf ("room %s", room ? room->digest : "-");
   g_autofree gchar *detail = NULL;
+  g_autofree gchar *message = NULL;
 
   *refused = TRUE;
   if (same_id != NULL && same_id->role != conn->role)
@@ -356,19 +362,24 @@ check_room_rules (SlHubConn *conn, SlHubRoom *room, gboolean *refused)
               "this peer id is in use in the room with another role; choose "
               "another peer id");
     }
-  else if (same_id == NULL && conn->role == SL_ROLE_TOWNSHIP
-           && township != NULL)
+  else if (same_id == NULL && conn->role == SL_ROLE_TOWNSHIP && same_role > 0)
     {
       detail = g_strconcat ("second township for ", where, NULL);
       refuse (conn, SL_HUB_CLOSE_CONFLICT, SL_PROTO_ERROR_ROOM_OCCUPIED, detail,
               "another township station is already in this room");
     }
-  else if (same_id == NULL && room != NULL
-           && room->members->len >= SL_PROTO_MAX_PEERS)
+  else if (same_id == NULL && same_role >= sl_hub_role_places (conn->role))
     {
-      detail = g_strconcat (where, " is full", NULL);
+      /* Places are counted per role (sl-hub-rights.h), so one role's
+       * tokens never fill the places of another. */
+      detail = g_strdup_printf ("%s has no %s place left", where,
+                                sl_role_name (conn->role));
+      message = g_strdup_printf ("the room is full: all %u places for a "
+                                 "%s are taken",
+                                 sl_hub_role_places (conn->role),
+                                 sl_role_name (conn->role));
       refuse (conn, SL_HUB_CLOSE_CONFLICT, SL_PROTO_ERROR_ROOM_OCCUPIED, detail,
-              "the room is full");
+              message);
     }
   else
     *refused = FALSE;
@@ -423,6 +434,36 @@ handle_hello (SlHubConn *conn, SlMsg *hello)
 
 /* ---- relay and the rest ---- */
 
+/* A relay the room's pairs do not allow (sl-hub-rights.h): the sender is
+ * told, the target never sees it.  The first few are logged as warnings,
+ * the rest at debug level, so a station looping on a refused offer cannot
+ * fill the log; the SDP itself is never logged. */
+static void
+refuse_relay (SlHubConn *conn, SlHubConn *target, const SlMsg *msg)
+{
+  g_autofree gchar *message = NULL;
+  const gchar *what = msg->type == SL_MSG_ICE                   ? "a candidate"
+                      : g_strcmp0 (msg->sdp_type, "offer") == 0 ? "an offer"
+                                                                : "an answer";
+
+  if (++conn->refused_relays <= MAX_LOGGED_REFUSED_RELAYS)
+    g_warning ("%s: %s %s from %s sent %s to %s %s in room %s%s",
+               sl_proto_error_code_name (SL_PROTO_ERROR_ROLE),
+               sl_role_name (conn->role), conn->peer_id, conn->remote, what,
+               sl_role_name (target->role), target->peer_id, conn->room->digest,
+               conn->refused_relays == MAX_LOGGED_REFUSED_RELAYS
+                   ? "; further refusals on this connection are logged at "
+                     "debug level"
+                   : "");
+  else
+    g_debug ("role-refused: %s from %s to %s", what, conn->peer_id,
+             target->peer_id);
+  message = g_strdup_printf ("the %s role may not send %s to the %s role",
+                             sl_role_name (conn->role), what,
+                             sl_role_name (target->role));
+  send_error (conn, SL_PROTO_ERROR_ROLE, message);
+}
+
 static void
 handle_relay (SlHubConn *conn, SlMsg *msg)
 {
@@ -441,6 +482,12 @@ handle_relay (SlHubConn *conn, SlMsg *msg)
       message = g_strdup_printf ("no other peer '%s' in this room",
                                  msg->to ? msg->to : "");
       send_error (conn, SL_PROTO_ERROR_UNKNOWN_PEER, message);
+      return;
+    }
+  if (!sl_hub_relay_allowed (conn->role, target->role, msg->type,
+                             msg->sdp_type))
+    {
+      refuse_relay (conn, target, msg);
       return;
     }
   /* The sender's own "from" is never trusted: the hub names the sender. */
@@ -573,6 +620,21 @@ sl_hub_conn_hello_timeout (SlHubConn *conn)
   if (conn->state == CONN_AWAITING_HELLO)
     refuse (conn, SL_HUB_CLOSE_HELLO_TIMEOUT, SL_PROTO_ERROR_STATE,
             "no hello in time", "no hello received in time");
+}
+
+void
+sl_hub_conn_slow_reader (SlHubConn *conn, guint64 queued)
+{
+  g_autoptr (SlHubConn) hold = conn_ref (conn);
+
+  if (conn->state == CONN_CLOSED)
+    return;
+  /* No error message: it would only join the queue nobody reads. */
+  g_warning ("slow-reader: %" G_GUINT64_FORMAT " bytes queued toward %s%s%s "
+             "that does not read them; closing it with %d",
+             queued, conn->remote, conn->peer_id ? " peer " : "",
+             conn->peer_id ? conn->peer_id : "", SL_HUB_CLOSE_SLOW_READER);
+  close_conn (conn, SL_HUB_CLOSE_SLOW_READER, "slow-reader", -1, NULL, TRUE);
 }
 
 void

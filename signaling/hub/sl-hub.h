@@ -34,6 +34,7 @@ typedef enum
   SL_HUB_CLOSE_TOO_LARGE = 4413,     /* message over the size limit */
   SL_HUB_CLOSE_VERSION = 4426,       /* protocol version unsupported */
   SL_HUB_CLOSE_RATE = 4429,          /* message rate exceeded */
+  SL_HUB_CLOSE_SLOW_READER = 4507,   /* too much queued toward the station */
 } SlHubCloseCode;
 
 /* Malformed messages tolerated on one connection; the last one closes it
@@ -109,6 +110,11 @@ void sl_hub_conn_receive_binary (SlHubConn *conn);
 /* The adapter's hello timer fired: closes @conn with
  * SL_HUB_CLOSE_HELLO_TIMEOUT unless it has joined. */
 void sl_hub_conn_hello_timeout (SlHubConn *conn);
+
+/* The adapter has @queued bytes waiting toward @conn and will not queue
+ * more: closes it with SL_HUB_CLOSE_SLOW_READER (and peer-left to the
+ * others).  Not to be called from inside a transport callback. */
+void sl_hub_conn_slow_reader (SlHubConn *conn, guint64 queued);
 
 /* The socket is gone.  Tells the others in the room (peer-left) if @conn
  * was still a member, and releases @conn: do not use it afterwards. */

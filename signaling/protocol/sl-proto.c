@@ -1,9 +1,11 @@
 /* sl-proto.c — the sonolink signalling message codec.
  *
  * Parsing treats every frame as hostile: the size is checked before anything
- * else, then UTF-8 validity, then the nesting depth (json-glib's parser is
- * recursive, so a 64 kB frame of "[[[[" could otherwise exhaust the stack),
- * and only then json-glib builds a tree.  Each field is read through one
+ * else, then the raw text must be strict JSON (sl-json-check.h: UTF-8, no
+ * escapes json-glib reads its own way, no repeated member names, and a
+ * bounded depth, since json-glib's parser is recursive and a 64 kB frame
+ * of "[[[[" could otherwise exhaust the stack), and only then json-glib
+ * builds a tree.  Each field is read through one
  * helper that checks its JSON type and its length, so no value reaches the
  * caller unchecked.  Error messages name fields, never their values: a
  * rejected hello must not copy its token into a log.
@@ -14,6 +16,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "sl-json-check.h"
 
 /* Signalling messages are flat; peers[] is the deepest part, at depth 3.
  * Anything much deeper is an attack on the parser, not a message. */
@@ -413,72 +417,16 @@ parse_fields (JsonObject *obj, SlMsg *msg, GError **error)
 
 /* ---- parse ---- */
 
-/* TRUE for the characters strict JSON allows outside strings.  json-glib
- * 1.6 also accepts single-quoted strings, which would hide brackets from
- * the depth scan below; refusing every other character closes that door. */
-static gboolean
-outside_char_is_json (gchar c)
-{
-  return g_ascii_isalnum (c) || g_ascii_isspace (c)
-         || (c != '\0' && strchr ("{}[],:-+.", c) != NULL);
-}
-
-/* Checks the outline of a frame before json-glib sees it: one object,
- * nothing but whitespace after it, and brackets nested at most
- * @max_depth deep outside strings.  json-glib 1.6 would otherwise accept
- * trailing data after the object, and its recursive parser could be made
- * to exhaust the stack.  The input is known to be valid UTF-8; this scan
- * does not judge the JSON, which is json-glib's job. */
-static gboolean
-check_outline (const gchar *data, gsize len, guint max_depth, GError **error)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-  gsize i = 0;
-
-  while (i < len && g_ascii_isspace (data[i]))
-    i++;
-  if (i == len || data[i] != '{')
-    return bad (error, "message is not a JSON object");
-  for (; i < len; i++)
-    {
-      gchar c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (!outside_char_is_json (c))
-        return bad (error,
-                    "message is not strict JSON (character 0x%02x "
-                    "outside a string)",
-                    (guint)(guchar)c);
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > max_depth)
-            return bad (error, "message nests deeper than %u levels",
-                        max_depth);
-        }
-      else if ((c == ']' || c == '}') && depth > 0 && --depth == 0)
-        break;
-    }
-  /* Past the object's closing brace (or the end, if it never closed:
-   * json-glib will report that). */
-  for (i++; i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      return bad (error, "message has data after its JSON object");
-  return TRUE;
-}
-
-/* Checks what can be checked on the raw bytes. */
+/* Checks what can be checked on the raw bytes: the size, then strict
+ * JSON (sl-json-check.h), which also bounds the nesting before json-glib's
+ * recursive parser sees the text and refuses what json-glib would read
+ * its own way (octal and unknown escapes, NUL, duplicate member names). */
 static gboolean
 check_frame (const gchar *data, gsize len, GError **error)
 {
+  g_autoptr (GError) json_error = NULL;
+  gsize i = 0;
+
   if (len > SL_PROTO_MAX_MESSAGE_SIZE)
     {
       g_set_error (error, SL_PROTO_ERROR, SL_PROTO_ERROR_TOO_LARGE,
@@ -490,14 +438,14 @@ check_frame (const gchar *data, gsize len, GError **error)
     }
   if (data == NULL || len == 0)
     return bad (error, "message is empty");
-  if (!g_utf8_validate_len (data, len, NULL))
-    return bad (error, "message is not valid UTF-8 (or contains NUL)");
-  /* json-glib hands strings back NUL-terminated: an escaped NUL would cut
-   * "a\u0000b" to "a" after it was checked whole.  No field of the
-   * protocol needs one (nor the text "\u0000", refused alike). */
-  if (g_strstr_len (data, len, "\\u0000") != NULL)
-    return bad (error, "message contains an escaped NUL (\\u0000)");
-  return check_outline (data, len, MAX_JSON_DEPTH, error);
+  while (i < len && g_ascii_isspace (data[i]))
+    i++;
+  if (i == len || data[i] != '{')
+    return bad (error, "message is not a JSON object");
+  if (!sl_json_check (data, len, MAX_JSON_DEPTH, &json_error))
+    /* The check's message gives an offset and a rule, never content. */
+    return bad (error, "message is %s", json_error->message);
+  return TRUE;
 }
 
 static JsonObject *

@@ -17,6 +17,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "sl-json-check.h"
+
 #define TOKEN_PREFIX "sl1."
 #define TOKEN_CLAIMS_VERSION 1
 #define MAC_LEN 32
@@ -25,8 +27,11 @@
  * (a certificate, a log) and is refused rather than silently used. */
 #define MAX_SECRET_FILE_SIZE 4096
 
-/* Longest accepted lifetime: keeps exp = iat + ttl far from overflow. */
-#define MAX_TTL_SECONDS ((gint64)G_MAXINT32)
+/* Longest lifetime minted; far from overflow in exp = iat + ttl. */
+#define MAX_TTL_SECONDS ((gint64)SL_TOKEN_MAX_LIFETIME_S)
+
+/* Claims are a flat object. */
+#define MAX_CLAIMS_DEPTH 4
 
 /* G_DEFINE_QUARK makes its first argument the domain's name. */
 /* clang-format off */
@@ -269,7 +274,7 @@ sl_token_mint (GBytes *secret, const gchar *room, SlRole role, gint64 now,
     {
       fail (error, SL_TOKEN_ERROR_MALFORMED,
             "the lifetime must be between 1 second and %" G_GINT64_FORMAT
-            " seconds",
+            " seconds (7 days)",
             MAX_TTL_SECONDS);
       return NULL;
     }
@@ -362,7 +367,9 @@ parse_claims (GBytes *json, GError **error)
   gint64 version = 0;
   const gchar *room, *role;
 
-  if (len == 0 || !g_utf8_validate_len (data, len, NULL)
+  /* Strict JSON first: json-glib alone would let a repeated "role" or
+   * "room" decide by its last occurrence. */
+  if (len == 0 || !sl_json_check (data, len, MAX_CLAIMS_DEPTH, NULL)
       || !json_parser_load_from_data (parser, data, (gssize)len, NULL)
       || (root = json_parser_get_root (parser)) == NULL
       || !JSON_NODE_HOLDS_OBJECT (root))
@@ -392,6 +399,30 @@ parse_claims (GBytes *json, GError **error)
     }
   claims->room = g_strdup (room);
   return g_steal_pointer (&claims);
+}
+
+/* The MAC proves who minted a token, not that its times are sane: a
+ * secret holder's script, or a clock far off, could mint one for a year
+ * ahead or for ever.  Refused here so a leaked token's use is bounded. */
+static gboolean
+check_times (const SlTokenClaims *claims, gint64 now, GError **error)
+{
+  /* iat >= 0 and exp > iat (parse_claims) keep exp - iat from
+   * overflowing. */
+  if (claims->issued_at < 0
+      || claims->expires_at - claims->issued_at > SL_TOKEN_MAX_LIFETIME_S)
+    return fail (error, SL_TOKEN_ERROR_MALFORMED,
+                 "the token's lifetime is longer than %d seconds (7 days); "
+                 "mint a shorter one with `sonolink-hub token --ttl`",
+                 SL_TOKEN_MAX_LIFETIME_S);
+  if (now < G_MAXINT64 - SL_TOKEN_MAX_SKEW_S
+      && claims->issued_at > now + SL_TOKEN_MAX_SKEW_S)
+    return fail (error, SL_TOKEN_ERROR_NOT_YET_VALID,
+                 "the token is issued more than %d seconds in the future; "
+                 "check the clocks of the hub and of the machine that "
+                 "minted it",
+                 SL_TOKEN_MAX_SKEW_S);
+  return TRUE;
 }
 
 SlTokenClaims *
@@ -426,7 +457,7 @@ sl_token_verify (GBytes *secret, const gchar *token, gint64 now, GError **error)
       return NULL;
     }
   claims = parse_claims (claims_json, error);
-  if (claims == NULL)
+  if (claims == NULL || !check_times (claims, now, error))
     return NULL;
   if (claims->expires_at <= now)
     {

@@ -22,7 +22,18 @@ typedef enum
   SL_TOKEN_ERROR_SIGNATURE, /* HMAC does not match: forged or other secret */
   SL_TOKEN_ERROR_EXPIRED,   /* exp <= now */
   SL_TOKEN_ERROR_SECRET,    /* secret file missing, unreadable, too short */
+  SL_TOKEN_ERROR_NOT_YET_VALID, /* iat further ahead than the clock skew */
 } SlTokenError;
+
+/* The longest lifetime (exp - iat) a token may have, minted or verified:
+ * a week covers any consultation or teaching day, while a token that
+ * leaks stays useful for a bounded time whatever its claims say. */
+#define SL_TOKEN_MAX_LIFETIME_S (7 * 24 * 3600)
+
+/* How far a token's iat may lie ahead of the verifier's clock: room for
+ * the minting machine's clock to run a little fast, not for tokens that
+ * become valid in a year. */
+#define SL_TOKEN_MAX_SKEW_S 300
 
 /* A secret must hold at least this many bytes (256 bits). */
 #define SL_TOKEN_MIN_SECRET_LEN 32
@@ -43,19 +54,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlTokenClaims, sl_token_claims_free)
  * SL_TOKEN_MIN_SECRET_LEN.  Returns (transfer full) bytes. */
 GBytes *sl_token_load_secret (const gchar *path, GError **error);
 
-/* Mints a token for @room/@role valid from @now for @ttl_seconds (> 0).
+/* Mints a token for @room/@role valid from @now for @ttl_seconds (1 to
+ * SL_TOKEN_MAX_LIFETIME_S).
  * @room must satisfy sl_proto_id_is_valid.  Returns (transfer full). */
 gchar *sl_token_mint (GBytes *secret, const gchar *room, SlRole role,
                       gint64 now, gint64 ttl_seconds, GError **error);
 
 /* Verifies @token against @secret at time @now (unix seconds), comparing the
- * MAC in constant time.  Returns (transfer full) the claims, or NULL with
+ * MAC in constant time.  Refuses claims that are not strict JSON (repeated
+ * names included), a lifetime over SL_TOKEN_MAX_LIFETIME_S (MALFORMED), an
+ * iat more than SL_TOKEN_MAX_SKEW_S ahead of @now (NOT_YET_VALID) and an
+ * exp at or before @now (EXPIRED).  Returns (transfer full) the claims, or NULL with
  * @error set in SL_TOKEN_ERROR.  Error messages never contain the token. */
 SlTokenClaims *sl_token_verify (GBytes *secret, const gchar *token, gint64 now,
                                 GError **error);
 
 /* Parses a duration like "90", "90s", "15m", "2h", "1d" into seconds.
- * Returns FALSE for anything else or a non-positive value. */
+ * Returns FALSE for anything else, a non-positive value, or one over
+ * SL_TOKEN_MAX_LIFETIME_S. */
 gboolean sl_token_parse_ttl (const gchar *text, gint64 *seconds);
 
 G_END_DECLS

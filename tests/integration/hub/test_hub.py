@@ -186,8 +186,9 @@ def expect_refusal(ws, code_name, close_code, what):
 
 def check_http(hub):
     h = health(hub)
-    check(h["status"] == "ok" and h["protocol"] == 1 and h["rooms"] == 0
-          and h["peers"] == 0 and h["version"], "/healthz reports an idle hub")
+    check(h["status"] == "ok" and h["protocol"] == 1 and h["version"]
+          and "rooms" not in h and "peers" not in h,
+          "/healthz reports status and versions, no room or peer counts")
     status, ctype, body = http_get(hub.port, "/")
     check(status == 200 and ctype.startswith("text/html")
           and b"station" in body, "/ serves the web root's index.html")
@@ -218,8 +219,6 @@ def check_join_and_relay(hub):
           "the expert's welcome lists the township")
     expect(town, "peer-joined", "township told", peer_id="exp-1",
            role="expert")
-    h = health(hub)
-    check(h["rooms"] == 1 and h["peers"] == 2, "/healthz counts 1 room, 2 peers")
 
     exp.send_json({"type": "sdp", "to": "town-1", "from": "spoofed",
                    "sdp_type": "offer", "sdp": "v=0 SDP-MARKER-7f3a"})
@@ -304,7 +303,6 @@ def check_replacement(hub, town, exp):
     # The expert must see neither peer-left nor peer-joined: the next
     # message it receives is this relay.
     relay_still_works(town2, exp, "after-replace")
-    check(health(hub)["peers"] == 2, "the replacement counts once")
     return town2
 
 
@@ -445,7 +443,7 @@ def check_wss(exe, workdir):
         expect(ws, "welcome", "welcome over wss", room="tls")
         check(True, "a station joins over wss:// with a verified certificate")
         status, _, body = http_get(hub.port, "/healthz", context=context)
-        check(status == 200 and json.loads(body)["peers"] == 1,
+        check(status == 200 and json.loads(body)["status"] == "ok",
               "/healthz over https")
         idle = WebSocket("127.0.0.1", hub.port, tls_context=context)
         code, _, messages = idle.wait_closed(timeout=10)

@@ -54,8 +54,12 @@ def encode_frame(opcode, payload, fin=True):
 
 class WebSocket:
     def __init__(self, host, port, path="/ws", tls_context=None,
-                 server_hostname=None, timeout=10.0):
-        raw = socket.create_connection((host, port), timeout=timeout)
+                 server_hostname=None, timeout=10.0, source=None):
+        # source: a local address to connect from (e.g. another loopback
+        # address, to stand for another client machine).
+        raw = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         if tls_context is not None:
             raw = tls_context.wrap_socket(
                 raw, server_hostname=server_hostname or host)

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "sl-hub-rights.h"
 #include "sl-hub.h"
 #include "sl-token.h"
 
@@ -637,6 +638,28 @@ test_rate (Fixture *fx, gconstpointer data)
   assert_quiet (town);
 }
 
+/* Issue 14, finding 5: the adapter reports a station that does not read;
+ * the core closes it with 4507, sends it nothing (it would not be read),
+ * tells the room, and logs it. */
+static void
+test_slow_reader (Fixture *fx, gconstpointer data)
+{
+  Peer *town, *exp;
+  g_autoptr (SlMsg) left = NULL;
+
+  join_pair (fx, &town, &exp);
+  sl_hub_conn_slow_reader (exp->conn, 2000000);
+  g_assert_cmpint (exp->close_code, ==, SL_HUB_CLOSE_SLOW_READER);
+  g_assert_cmpstr (exp->close_reason, ==, "slow-reader");
+  g_assert_cmpuint (exp->inbox->len, ==, 0);
+  left = take (town, SL_MSG_PEER_LEFT);
+  g_assert_cmpstr (left->peer_id, ==, "exp");
+  g_assert_nonnull (strstr (fx->log->str, "slow-reader: 2000000 bytes"));
+  /* Once closed, a second report changes nothing. */
+  sl_hub_conn_slow_reader (exp->conn, 3000000);
+  assert_quiet (town);
+}
+
 static void
 test_hello_timeout (Fixture *fx, gconstpointer data)
 {
@@ -649,12 +672,14 @@ test_hello_timeout (Fixture *fx, gconstpointer data)
   assert_quiet (exp);
 }
 
+/* Issue 14, finding 9: places are divided by role, so trainee tokens
+ * cannot fill a room and lock out the township and the expert. */
 static void
 test_room_full (Fixture *fx, gconstpointer data)
 {
-  Peer *last;
+  Peer *last, *town, *exp, *rec;
 
-  for (guint i = 0; i < SL_PROTO_MAX_PEERS; i++)
+  for (guint i = 0; i < SL_HUB_PLACES_TRAINEE; i++)
     {
       g_autofree gchar *id = g_strdup_printf ("t%u", i);
       Peer *p = join (fx, "big", SL_ROLE_TRAINEE, id);
@@ -663,6 +688,160 @@ test_room_full (Fixture *fx, gconstpointer data)
   last = join (fx, "big", SL_ROLE_TRAINEE, "one-too-many");
   take_error (last, SL_PROTO_ERROR_ROOM_OCCUPIED);
   g_assert_cmpint (last->close_code, ==, SL_HUB_CLOSE_CONFLICT);
+
+  town = join (fx, "big", SL_ROLE_TOWNSHIP, "town");
+  g_assert_cmpint (town->close_code, ==, 0);
+  for (guint i = 0; i < SL_HUB_PLACES_EXPERT; i++)
+    {
+      g_autofree gchar *id = g_strdup_printf ("e%u", i);
+      exp = join (fx, "big", SL_ROLE_EXPERT, id);
+      g_assert_cmpint (exp->close_code, ==, 0);
+    }
+  exp = join (fx, "big", SL_ROLE_EXPERT, "e-too-many");
+  g_assert_cmpint (exp->close_code, ==, SL_HUB_CLOSE_CONFLICT);
+  for (guint i = 0; i < SL_HUB_PLACES_RECORDER; i++)
+    {
+      g_autofree gchar *id = g_strdup_printf ("r%u", i);
+      rec = join (fx, "big", SL_ROLE_RECORDER, id);
+      g_assert_cmpint (rec->close_code, ==, 0);
+    }
+  rec = join (fx, "big", SL_ROLE_RECORDER, "r-too-many");
+  g_assert_cmpint (rec->close_code, ==, SL_HUB_CLOSE_CONFLICT);
+  g_assert_cmpuint (sl_hub_get_n_peers (fx->hub), ==, SL_PROTO_MAX_PEERS);
+}
+
+static void
+send_sdp (Peer *from, const gchar *to, const gchar *sdp_type)
+{
+  g_autoptr (SlMsg) sdp = sl_msg_new (SL_MSG_SDP);
+
+  sdp->to = g_strdup (to);
+  sdp->sdp_type = g_strdup (sdp_type);
+  sdp->sdp = g_strdup ("v=0 pair-sdp");
+  send_msg (from, sdp);
+}
+
+static void
+send_ice (Peer *from, const gchar *to)
+{
+  g_autoptr (SlMsg) ice = sl_msg_new (SL_MSG_ICE);
+
+  ice->to = g_strdup (to);
+  ice->candidate = g_strdup ("candidate:1 1 UDP 1 192.0.2.9 9 typ host");
+  send_msg (from, ice);
+}
+
+static void
+assert_relayed (Peer *to, SlMsgType type)
+{
+  g_autoptr (SlMsg) got = take (to, type);
+
+  assert_quiet (to);
+}
+
+static void
+assert_refused_relay (Peer *from, Peer *to)
+{
+  take_error (from, SL_PROTO_ERROR_ROLE);
+  assert_quiet (from);
+  assert_quiet (to);
+}
+
+/* Issue 14, finding 1: relays only along the pairs a room allows. */
+static void
+test_relay_pairs (Fixture *fx, gconstpointer data)
+{
+  Peer *town, *exp, *tr, *tr2, *rec, *exp2;
+  g_autoptr (SlMsg) w1 = NULL, w2 = NULL, w3 = NULL, w4 = NULL;
+
+  join_pair (fx, &town, &exp);
+  tr = join (fx, "r1", SL_ROLE_TRAINEE, "tr");
+  tr2 = join (fx, "r1", SL_ROLE_TRAINEE, "tr2");
+  rec = join (fx, "r1", SL_ROLE_RECORDER, "rec");
+  exp2 = join (fx, "r1", SL_ROLE_EXPERT, "exp2");
+  w1 = take (tr, SL_MSG_WELCOME);
+  w2 = take (tr2, SL_MSG_WELCOME);
+  w3 = take (rec, SL_MSG_WELCOME);
+  w4 = take (exp2, SL_MSG_WELCOME);
+  for (guint i = 0; i < fx->peers->len; i++)
+    g_ptr_array_set_size (((Peer *)fx->peers->pdata[i])->inbox, 0);
+
+  /* Allowed: township <-> expert, township -> trainee / recorder. */
+  send_sdp (town, "exp", "offer");
+  assert_relayed (exp, SL_MSG_SDP);
+  send_sdp (exp, "town", "answer");
+  assert_relayed (town, SL_MSG_SDP);
+  send_sdp (exp, "town", "offer");
+  assert_relayed (town, SL_MSG_SDP);
+  send_ice (exp, "town");
+  assert_relayed (town, SL_MSG_ICE);
+  send_sdp (town, "tr", "offer");
+  assert_relayed (tr, SL_MSG_SDP);
+  send_sdp (tr, "town", "answer");
+  assert_relayed (town, SL_MSG_SDP);
+  send_ice (tr, "town");
+  assert_relayed (town, SL_MSG_ICE);
+  send_ice (town, "rec");
+  assert_relayed (rec, SL_MSG_ICE);
+
+  /* Refused: a receiver offering, anyone answering an offer it could not
+   * have had, and every pair without the township. */
+  send_sdp (tr, "town", "offer");
+  assert_refused_relay (tr, town);
+  send_sdp (rec, "town", "offer");
+  assert_refused_relay (rec, town);
+  send_sdp (town, "tr", "answer");
+  assert_refused_relay (town, tr);
+  send_sdp (tr, "exp", "answer");
+  assert_refused_relay (tr, exp);
+  send_ice (tr, "exp");
+  assert_refused_relay (tr, exp);
+  send_ice (exp, "tr");
+  assert_refused_relay (exp, tr);
+  send_sdp (exp, "exp2", "offer");
+  assert_refused_relay (exp, exp2);
+  send_ice (tr, "tr2");
+  assert_refused_relay (tr, tr2);
+  send_sdp (rec, "tr", "offer");
+  assert_refused_relay (rec, tr);
+  /* Refusals leave every connection open and log no SDP. */
+  for (guint i = 0; i < fx->peers->len; i++)
+    g_assert_cmpint (((Peer *)fx->peers->pdata[i])->close_code, ==, 0);
+  g_assert_nonnull (strstr (fx->log->str, "role-refused"));
+  g_assert_null (strstr (fx->log->str, "pair-sdp"));
+}
+
+/* The whole table of the relay rule. */
+static void
+test_relay_rule (Fixture *fx, gconstpointer data)
+{
+  /* [from][to]: may offer. */
+  static const gboolean offer[4][4] = {
+    /* to: township expert trainee recorder */
+    [SL_ROLE_TOWNSHIP] = { FALSE, TRUE, TRUE, TRUE },
+    [SL_ROLE_EXPERT] = { TRUE, FALSE, FALSE, FALSE },
+    [SL_ROLE_TRAINEE] = { FALSE, FALSE, FALSE, FALSE },
+    [SL_ROLE_RECORDER] = { FALSE, FALSE, FALSE, FALSE },
+  };
+  guint sum = 0;
+
+  for (SlRole a = SL_ROLE_TOWNSHIP; a <= SL_ROLE_RECORDER; a++)
+    {
+      sum += sl_hub_role_places (a);
+      for (SlRole b = SL_ROLE_TOWNSHIP; b <= SL_ROLE_RECORDER; b++)
+        {
+          g_assert_cmpint (sl_hub_relay_allowed (a, b, SL_MSG_SDP, "offer"), ==,
+                           offer[a][b]);
+          g_assert_cmpint (sl_hub_relay_allowed (a, b, SL_MSG_SDP, "answer"),
+                           ==, offer[b][a]);
+          g_assert_cmpint (sl_hub_relay_allowed (a, b, SL_MSG_ICE, NULL), ==,
+                           offer[a][b] || offer[b][a]);
+          g_assert_false (sl_hub_relay_allowed (a, b, SL_MSG_SDP, "pranswer"));
+          g_assert_false (sl_hub_relay_allowed (a, b, SL_MSG_HELLO, NULL));
+        }
+    }
+  g_assert_cmpuint (sum, ==, SL_PROTO_MAX_PEERS);
+  g_assert_cmpuint (sl_hub_role_places (SL_ROLE_TOWNSHIP), ==, 1);
 }
 
 static void
@@ -727,7 +906,10 @@ main (int argc, char **argv)
   ADD ("/hub/relay-too-large", test_relay_too_large, setup_full_size);
   ADD ("/hub/rate", test_rate, setup_slow);
   ADD ("/hub/hello-timeout", test_hello_timeout, setup);
+  ADD ("/hub/slow-reader", test_slow_reader, setup);
   ADD ("/hub/room-full", test_room_full, setup);
+  ADD ("/hub/relay-pairs", test_relay_pairs, setup);
+  ADD ("/hub/relay-rule", test_relay_rule, setup);
   ADD ("/hub/close-all", test_close_all, setup);
   ADD ("/hub/close-at-once", test_close_at_once, setup);
 #undef ADD

@@ -461,6 +461,31 @@ test_bad_bytes (void)
   g_assert_nonnull (msg);
 }
 
+/* Issue 14, finding 6: escapes strict JSON does not have, read by
+ * json-glib in its own way, and member names given twice (finding 9),
+ * of which json-glib kept the last. */
+static void
+test_strict_json (void)
+{
+  static const gchar *const refused[] = {
+    "{\"type\":\"sdp\",\"to\":\"a\",\"sdp_type\":\"offer\","
+    "\"sdp\":\"v=0\\377\"}",
+    "{\"type\":\"sdp\",\"to\":\"a\",\"sdp_type\":\"offer\","
+    "\"sdp\":\"v=0\\0HIDDEN\"}",
+    "{\"type\":\"sdp\",\"to\":\"a\",\"sdp_type\":\"offer\","
+    "\"sdp\":\"v=0\\q\"}",
+    "{\"type\":\"sdp\",\"to\":\"a\",\"sdp_type\":\"offer\","
+    "\"sdp\":\"v=0\",\"sdp\":\"v=1\"}",
+    "{\"type\":\"ice\",\"to\":\"a\",\"to\":\"b\",\"mline\":0,"
+    "\"candidate\":\"\"}",
+    "{\"type\":\"bye\",\"x\":\"tab\there\"}",
+    "{\"type\":\"bye\",\"x\":\"\\ud800\"}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    assert_parse_fails (refused[i], SL_PROTO_ERROR_BAD_MESSAGE);
+}
+
 static void
 test_names (void)
 {
@@ -511,6 +536,7 @@ main (int argc, char **argv)
   g_test_add_func ("/proto/parse/oversize", test_oversize);
   g_test_add_func ("/proto/parse/long-fields", test_long_fields);
   g_test_add_func ("/proto/parse/bad-bytes", test_bad_bytes);
+  g_test_add_func ("/proto/parse/strict-json", test_strict_json);
   g_test_add_func ("/proto/ids", test_ids);
   g_test_add_func ("/proto/new-peer-id", test_new_peer_id);
   g_test_add_func ("/proto/names", test_names);

@@ -277,8 +277,8 @@ test_malformed_claims (void)
   };
   g_autoptr (GBytes) secret = secret_a ();
   g_autofree gchar *extra = sign_claims (
-      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":1,\"exp\":"
-              "9999999999,\"future\":[1,2]}");
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1699999000,\"exp\":1700003600,\"future\":[1,2]}");
   g_autoptr (SlTokenClaims) ok = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (claims); i++)
@@ -289,6 +289,54 @@ test_malformed_claims (void)
   /* Unknown claims are ignored, for forward compatibility. */
   ok = sl_token_verify (secret, extra, NOW, NULL);
   g_assert_nonnull (ok);
+}
+
+/* Issue 14, finding 9: the MAC vouches for who minted a token, not for
+ * its times, and json-glib kept the last of two equal member names. */
+static void
+test_times_and_strict_claims (void)
+{
+  g_autoptr (GBytes) secret = secret_a ();
+  g_autofree gchar *future = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1731536000,\"exp\":1731539600}"); /* a year ahead */
+  g_autofree gchar *skewed = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1700000300,\"exp\":1700003600}"); /* 300 s ahead: allowed */
+  g_autofree gchar *forever = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1699999000,\"exp\":4611686018427387904}"); /* 2^62 */
+  g_autofree gchar *week = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1699999000,\"exp\":1700603800}"); /* 7 days: allowed */
+  g_autofree gchar *negative = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "-9223372036854775807,\"exp\":1700003600}");
+  g_autofree gchar *twice = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"trainee\",\"iat\":"
+              "1699999000,\"exp\":1700003600,\"role\":\"township\"}");
+  g_autofree gchar *escape = sign_claims (
+      secret, "{\"v\":1,\"room\":\"r1\",\"role\":\"expert\",\"iat\":"
+              "1699999000,\"exp\":1700003600,\"x\":\"\\q\"}");
+  g_autoptr (SlTokenClaims) ok1 = NULL;
+  g_autoptr (SlTokenClaims) ok2 = NULL;
+  g_autoptr (GError) error = NULL;
+  gchar *token;
+
+  assert_refused (secret, future, NOW, SL_TOKEN_ERROR_NOT_YET_VALID);
+  assert_refused (secret, forever, NOW, SL_TOKEN_ERROR_MALFORMED);
+  assert_refused (secret, negative, NOW, SL_TOKEN_ERROR_MALFORMED);
+  assert_refused (secret, twice, NOW, SL_TOKEN_ERROR_MALFORMED);
+  assert_refused (secret, escape, NOW, SL_TOKEN_ERROR_MALFORMED);
+  ok1 = sl_token_verify (secret, skewed, NOW, NULL);
+  g_assert_nonnull (ok1);
+  ok2 = sl_token_verify (secret, week, NOW, NULL);
+  g_assert_nonnull (ok2);
+
+  token = sl_token_mint (secret, "r1", SL_ROLE_EXPERT, NOW,
+                         SL_TOKEN_MAX_LIFETIME_S + 1, &error);
+  g_assert_null (token);
+  g_assert_error (error, SL_TOKEN_ERROR, SL_TOKEN_ERROR_MALFORMED);
 }
 
 static void
@@ -326,8 +374,8 @@ test_ttl (void)
     const gchar *text;
     gint64 seconds;
   } good[] = {
-    { "90", 90 },   { "90s", 90 },   { "15m", 900 },
-    { "2h", 7200 }, { "1d", 86400 }, { "007", 7 },
+    { "90", 90 },    { "90s", 90 }, { "15m", 900 },   { "2h", 7200 },
+    { "1d", 86400 }, { "007", 7 },  { "7d", 604800 },
   };
   static const gchar *bad[] = {
     "",
@@ -346,6 +394,8 @@ test_ttl (void)
     "3000000000",
     "25000d",
     "0x10",
+    "8d",
+    "604801",
   };
   gint64 seconds;
 
@@ -417,6 +467,8 @@ main (int argc, char **argv)
   g_test_add_func ("/token/noncanonical-base64", test_noncanonical_base64);
   g_test_add_func ("/token/malformed-claims", test_malformed_claims);
   g_test_add_func ("/token/mint-refusals", test_mint_refusals);
+  g_test_add_func ("/token/times-and-strict-claims",
+                   test_times_and_strict_claims);
   g_test_add_func ("/token/ttl", test_ttl);
   g_test_add_func ("/token/secret-file", test_secret_file);
   return g_test_run ();
