@@ -374,7 +374,16 @@ set_recover_state (SlBwe *bwe, RecoverState state, gint64 now_us)
     [RECOVER_BOOSTING] = { [RECOVER_IDLE] = TRUE },
   };
 
+  static const gchar *const names[3] = {
+    [RECOVER_IDLE] = "idle",
+    [RECOVER_ARMED] = "armed",
+    [RECOVER_BOOSTING] = "boosting",
+  };
+
   g_return_if_fail (allowed[bwe->recover_state][state]);
+  g_debug ("recovery %s -> %s (target %u, back to %.0f bit/s)",
+           names[bwe->recover_state], names[state], bwe->target_bps,
+           bwe->recover_to_bps);
   bwe->recover_state = state;
   bwe->recover_start_us = now_us;
   bwe->aimd.boost_to_bps = state == RECOVER_BOOSTING ? bwe->recover_to_bps : 0;

@@ -168,6 +168,9 @@ sl_degrade_update (SlDegrade *degrade, guint target_bps, gint64 now_us,
   guint bitrate = target_bps - MIN (c->reserve_bps, target_bps / 2);
   guint level = choose_level (degrade, bitrate, now_us);
 
+  if (level != degrade->level)
+    g_debug ("size level %u -> %u at %u bit/s", degrade->level, level,
+             target_bps);
   decision->size_changed = level != degrade->level;
   if (decision->size_changed)
     {

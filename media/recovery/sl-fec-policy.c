@@ -48,12 +48,15 @@ sl_fec_policy_update (SlFecPolicy *policy, gdouble rtt_ms, gdouble loss_pct,
         }
       if (++policy->hot_s < policy->on_after_s)
         return 0;
+      g_debug ("on: round trip %.0f ms, loss %.1f %% for %u s", rtt_ms, loss,
+               policy->hot_s);
       policy->hot_s = 0;
     }
   else if (rtt_ms < policy->off_rtt_ms || loss < policy->off_loss_pct)
     {
       if (++policy->calm_s >= policy->off_after_s)
         {
+          g_debug ("off after %u calm seconds", policy->calm_s);
           policy->calm_s = 0;
           policy->percent = 0;
         }
