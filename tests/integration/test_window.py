@@ -36,8 +36,14 @@ def start_display(procs, size="1600x900", tools=("Xvfb", "xwd")):
             print("SKIP: %s is not installed" % tool)
             sys.exit(SKIP)
     display = free_display()
+    # -noreset: by default Xvfb resets itself whenever its last client
+    # disconnects, and a window opened during a reset is refused ("Could not
+    # initialise X output"); between two screen grabs, before any window is
+    # up, that happened to one station start in four under load.  A
+    # desktop's X server never resets under a running session.
     xvfb = procs.start("xvfb", ["Xvfb", ":%d" % display, "-screen", "0",
-                                size + "x24", "-br", "-nolisten", "tcp"])
+                                size + "x24", "-br", "-nolisten", "tcp",
+                                "-noreset"])
     wait_for(lambda: os.path.exists("/tmp/.X11-unix/X%d" % display), 20,
              "the virtual display")
     return display, xvfb

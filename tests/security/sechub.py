@@ -29,25 +29,9 @@ from wsclient import (Closed, Timeout, WebSocket, encode_frame,  # noqa: E402,F4
                       OP_CONT, OP_TEXT, OP_CLOSE)
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
-    print("ok:", what, flush=True)
-
-
-def wait_for(predicate, timeout, what, interval=0.02):
-    """Polls predicate() until it is true or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
+# The integration tests' check and wait (a failed check raises Failure).
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from sltest import TestFailure as Failure, check, wait_for  # noqa: E402,F401
 
 
 def b64url(data):
