@@ -1,8 +1,10 @@
 /* sl-station.c — one station's life: hub, sessions, capture, reporting.
  *
  * Who offers: the township.  It opens a sending session for every expert
- * and trainee the hub reports in the room (at join and on peer-joined) and
- * closes it on peer-left.  A viewer station answers whatever the township
+ * and trainee the hub reports in the room (at join and on peer-joined).
+ * On peer-left a session that still carries media is kept while the peer
+ * reconnects to the hub (sl-presence.h), any other is closed at once.  A
+ * viewer station answers whatever the township
  * offers, replacing any session it had: a township that restarts simply
  * offers again.  A session that fails is dropped; the township offers
  * anew to a peer still in the room, so a broken path heals without anyone
@@ -14,6 +16,7 @@
  */
 #include "sl-station-private.h"
 
+#include "sl-presence.h"
 #include "sl-probe.h"
 
 #include <glib-unix.h>
@@ -156,6 +159,88 @@ drop_failed_session (gpointer data)
                           free_deferred);
     }
   return G_SOURCE_REMOVE;
+}
+
+/* Once a second while a peer the hub said left still has a session that
+ * carries media: {st, peer_id, session, since_us}; the session pointer is
+ * only compared. */
+static gboolean
+watch_absent_peer (gpointer data)
+{
+  gpointer *d = data;
+  SlStation *st = d[0];
+  const gchar *peer_id = d[1];
+  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
+  SlPresenceSample sample = { 0 };
+  SlSessionStats stats;
+
+  if (session == NULL || session != d[2])
+    return G_SOURCE_REMOVE;
+  sl_session_get_stats (session, &stats);
+  sample.peer_in_room = g_hash_table_contains (st->room_peers, peer_id);
+  sample.connected
+      = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
+  sample.link_lost = stats.link_state == SL_LINK_LOST;
+  sample.away_us = sl_media_now_us () - *(gint64 *)d[3];
+  switch (sl_presence_decide (&sample))
+    {
+    case SL_PRESENCE_KEEP:
+      return G_SOURCE_CONTINUE;
+    case SL_PRESENCE_BACK:
+      sl_station_log (st, "%s is back in the room; its session carried on",
+                      peer_id);
+      return G_SOURCE_REMOVE;
+    default:
+      sl_station_log (st, "closing the session with %s, which left the room",
+                      peer_id);
+      remove_session (st, peer_id);
+      return G_SOURCE_REMOVE;
+    }
+}
+
+static void
+free_absent_watch (gpointer data)
+{
+  gpointer *d = data;
+
+  g_free (d[1]);
+  g_free (d[3]);
+  g_free (d);
+}
+
+/* The hub says @peer_id left: its session is closed, unless it still
+ * carries media (sl-presence.h). */
+static void
+on_peer_left (SlStation *st, const gchar *peer_id)
+{
+  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
+  SlPresenceSample sample = { 0 };
+  SlSessionStats stats;
+  gpointer *d;
+
+  g_hash_table_remove (st->room_peers, peer_id);
+  if (session == NULL)
+    return;
+  sl_session_get_stats (session, &stats);
+  sample.connected
+      = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
+  sample.link_lost = stats.link_state == SL_LINK_LOST;
+  if (sl_presence_decide (&sample) != SL_PRESENCE_KEEP)
+    {
+      remove_session (st, peer_id);
+      return;
+    }
+  sl_station_log (st,
+                  "the session with %s still carries media: kept while "
+                  "it reconnects to the hub",
+                  peer_id);
+  d = g_new0 (gpointer, 4);
+  d[0] = st;
+  d[1] = g_strdup (peer_id);
+  d[2] = session;
+  d[3] = g_memdup2 (&(gint64){ sl_media_now_us () }, sizeof (gint64));
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, watch_absent_peer, d,
+                              free_absent_watch);
 }
 
 static void
@@ -408,8 +493,7 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
       break;
     case SL_MSG_PEER_LEFT:
       sl_station_log (st, "peer %s left", msg->peer_id);
-      g_hash_table_remove (st->room_peers, msg->peer_id);
-      remove_session (st, msg->peer_id);
+      on_peer_left (st, msg->peer_id);
       break;
     case SL_MSG_SDP:
       on_sdp (st, msg);

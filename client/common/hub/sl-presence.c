@@ -1,0 +1,15 @@
+/* sl-presence.c — a session through its peer's absence from the room.
+ * See sl-presence.h. */
+#include "sl-presence.h"
+
+SlPresenceVerdict
+sl_presence_decide (const SlPresenceSample *s)
+{
+  if (!s->connected || s->link_lost)
+    return SL_PRESENCE_DROP;
+  if (s->peer_in_room)
+    return SL_PRESENCE_BACK;
+  if (s->away_us >= (gint64)SL_PRESENCE_GRACE_S * G_USEC_PER_SEC)
+    return SL_PRESENCE_DROP;
+  return SL_PRESENCE_KEEP;
+}
