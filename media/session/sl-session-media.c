@@ -120,6 +120,30 @@ first_child (SlSession *self)
   return first;
 }
 
+/* Brings @element, new in the running pipeline, to the pipeline's state.
+ * One that cannot get there (a window the X server refused) has posted
+ * its error, which fails the session; it goes back to NULL and is locked
+ * there.  Left half started, it would be started again by the pipeline's
+ * own way down to NULL, since a bin sets each child bin to every state on
+ * the way (PAUSED first) whatever that child's own state: a display bin
+ * failed there a second time and closing the session left the pipeline
+ * PLAYING.  The element's state lock is held from the attempt to the
+ * lock, so that a close on the control thread meanwhile meets the element
+ * before the attempt or locked, never in between. */
+static void
+bring_up (SlSession *self, GstElement *element)
+{
+  GST_STATE_LOCK (element);
+  if (!gst_element_sync_state_with_parent (element))
+    {
+      GST_WARNING_OBJECT (self->pipeline, "%s could not start, left stopped",
+                          GST_OBJECT_NAME (element));
+      gst_element_set_locked_state (element, TRUE);
+      gst_element_set_state (element, GST_STATE_NULL);
+    }
+  GST_STATE_UNLOCK (element);
+}
+
 /* Sets the children added since @old_head was the newest to the pipeline's
  * state, newest (the sink) first.  Only those: syncing every child would
  * also send a running webrtcbin back through PAUSED whenever a new sink
@@ -136,7 +160,7 @@ sync_new_children (SlSession *self, GstElement *old_head)
     g_ptr_array_add (fresh, gst_object_ref (l->data));
   GST_OBJECT_UNLOCK (self->pipeline);
   for (guint i = 0; i < fresh->len; i++)
-    gst_element_sync_state_with_parent (fresh->pdata[i]);
+    bring_up (self, fresh->pdata[i]);
 }
 
 /* Makes @factories into elements, adds them to the pipeline and links them

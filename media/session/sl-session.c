@@ -701,8 +701,13 @@ sl_session_close (SlSession *self)
   sl_session_rate_close (self);
   sl_session_channel_detach (self);
   sl_session_guide_close (self);
-  if (self->pipeline != NULL)
-    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  /* A pipeline that fails its way down stays where it was, PLAYING, and
+   * is disposed so later with a critical for each element: the log says
+   * where that began. */
+  if (self->pipeline != NULL
+      && gst_element_set_state (self->pipeline, GST_STATE_NULL)
+             == GST_STATE_CHANGE_FAILURE)
+    GST_ERROR_OBJECT (self->pipeline, "the pipeline did not stop");
 }
 
 static void

@@ -117,8 +117,10 @@ feed_frame (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* @video_sink: the VIEWER's display (transfer floating; NULL: none). */
 static SlSession *
-make_session (Pair *p, SlSessionRole role, gboolean no_fec)
+make_session (Pair *p, SlSessionRole role, gboolean no_fec,
+              GstElement *video_sink)
 {
   static const gchar *const loopback[] = { "127.0.0.1", NULL };
   SlSessionConfig config = { 0 };
@@ -132,6 +134,7 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec)
   config.jitter_ms = 80;
   config.no_fec = no_fec;
   config.ice_addresses = loopback;
+  config.video_sink = video_sink;
   callbacks.local_description = on_local_description;
   callbacks.local_candidate = on_local_candidate;
   callbacks.guide_message = on_guide_message;
@@ -143,7 +146,7 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec)
 }
 
 static Pair *
-pair_new (gboolean sender_no_fec)
+pair_new_with_display (gboolean sender_no_fec, GstElement *viewer_display)
 {
   Pair *p = g_new0 (Pair, 1);
   g_autoptr (GError) error = NULL;
@@ -156,12 +159,18 @@ pair_new (gboolean sender_no_fec)
   g_mutex_init (&p->lock);
   p->lost_payloads
       = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref);
-  p->viewer = make_session (p, SL_SESSION_VIEWER, FALSE);
-  p->sender = make_session (p, SL_SESSION_SENDER, sender_no_fec);
+  p->viewer = make_session (p, SL_SESSION_VIEWER, FALSE, viewer_display);
+  p->sender = make_session (p, SL_SESSION_SENDER, sender_no_fec, NULL);
   g_assert_true (sl_session_start (p->viewer, &error));
   g_assert_true (sl_session_start (p->sender, &error));
   p->feed_timer = g_timeout_add (1000 / FPS, feed_frame, p);
   return p;
+}
+
+static Pair *
+pair_new (gboolean sender_no_fec)
+{
+  return pair_new_with_display (sender_no_fec, NULL);
 }
 
 static void
@@ -607,6 +616,52 @@ test_pli_reaches_sender (void)
 
 /* ---- teardown ---- */
 
+static gboolean
+viewer_failed (Pair *p)
+{
+  return sl_session_get_state (p->viewer) == SL_SESSION_STATE_FAILED;
+}
+
+/* A display that cannot start, as the expert's window when the X server
+ * refuses it: a bin (autovideosink is one, and the station wraps it in
+ * another for the guidance overlay) around a sink that posts an error and
+ * fails its change to READY, as ximagesink does; a file sink without a
+ * file name does just that. */
+static GstElement *
+failing_display (void)
+{
+  GstElement *bin = gst_bin_new ("failing-display");
+  GstElement *sink = gst_element_factory_make ("filesink", NULL);
+  g_autoptr (GstPad) pad = NULL;
+
+  g_assert_nonnull (sink);
+  gst_bin_add (GST_BIN (bin), sink);
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+/* The display fails as the first picture arrives: the session fails,
+ * and closing it brings its whole pipeline down to NULL.  A bin left
+ * half started in a running pipeline is set up again by the pipeline's
+ * own way down (GstBin sets child bins to each intermediate state), fails
+ * again there and used to leave the pipeline PLAYING, to be disposed so
+ * with a critical for every element. */
+static void
+test_display_fails (void)
+{
+  Pair *p = pair_new_with_display (FALSE, failing_display ());
+  GstState state = GST_STATE_VOID_PENDING;
+
+  g_assert_true (wait_for (p, viewer_failed, 20));
+  sl_session_close (p->viewer);
+  g_assert_cmpint (gst_element_get_state (sl_session_get_pipeline (p->viewer),
+                                          &state, NULL, 0),
+                   ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_cmpint (state, ==, GST_STATE_NULL);
+  pair_free (p, TRUE);
+}
+
 /* Closing at every point of a session's life, either side first, frees
  * both sessions and logs no critical. */
 static void
@@ -647,5 +702,6 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/keyframe-limit", test_keyframe_limit);
   g_test_add_func ("/session-pair/pli-reaches-sender", test_pli_reaches_sender);
   g_test_add_func ("/session-pair/teardown", test_teardown);
+  g_test_add_func ("/session-pair/display-fails", test_display_fails);
   return g_test_run ();
 }
