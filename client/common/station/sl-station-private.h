@@ -86,6 +86,14 @@ typedef struct
   gboolean sample_is_new;
 } SlStation;
 
+/* sl-station.c.  init: a station with no hub, capture or guidance yet;
+ * clear: undoes init and whatever the station made since.  The hub's
+ * messages other than the welcome go through handle_hub_message (the
+ * station's hub callback; tests feed it directly). */
+void sl_station_init (SlStation *st, SlStationOptions *opt);
+void sl_station_clear (SlStation *st);
+void sl_station_handle_hub_message (SlStation *st, const SlMsg *msg);
+
 /* Prints a timestamped line "[name] ..." on stderr unless --quiet. */
 void sl_station_log (SlStation *st, const gchar *format, ...)
     G_GNUC_PRINTF (2, 3);

@@ -383,10 +383,9 @@ on_sdp (SlStation *st, const SlMsg *msg)
     g_printerr ("%s: %s\n", st->name, error->message);
 }
 
-static void
-on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
+void
+sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
 {
-  SlStation *st = user_data;
   SlSession *session;
 
   switch (msg->type)
@@ -426,6 +425,12 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
     default:
       break;
     }
+}
+
+static void
+on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
+{
+  sl_station_handle_hub_message (user_data, msg);
 }
 
 static SlExitStatus
@@ -543,8 +548,8 @@ on_network_changed (GNetworkMonitor *monitor, gboolean available,
     st->netchange_timer = g_timeout_add (1000, after_network_change, st);
 }
 
-static void
-station_clear (SlStation *st)
+void
+sl_station_clear (SlStation *st)
 {
   g_clear_handle_id (&st->stats_timer, g_source_remove);
   g_clear_handle_id (&st->duration_timer, g_source_remove);
@@ -584,15 +589,9 @@ station_clear (SlStation *st)
   g_mutex_clear (&st->sample_lock);
 }
 
-static SlExitStatus
-run (SlStationOptions *opt)
+void
+sl_station_init (SlStation *st, SlStationOptions *opt)
 {
-  SlStation station = { 0 };
-  SlStation *st = &station;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *token = NULL;
-  SlExitStatus status;
-
   st->opt = opt;
   st->name = opt->kind == SL_STATION_TOWNSHIP ? "township" : "expert";
   g_mutex_init (&st->sample_lock);
@@ -603,13 +602,24 @@ run (SlStationOptions *opt)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   st->room_peers
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
 
+static SlExitStatus
+run (SlStationOptions *opt)
+{
+  SlStation station = { 0 };
+  SlStation *st = &station;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  SlExitStatus status;
+
+  sl_station_init (st, opt);
   status = sl_station_prepare (st, &token);
   if (status == SL_EXIT_OK)
     status = sl_station_preview_start (st);
   if (status != SL_EXIT_OK)
     {
-      station_clear (st);
+      sl_station_clear (st);
       return status;
     }
 
@@ -633,7 +643,7 @@ run (SlStationOptions *opt)
   if (st->hub == NULL)
     {
       g_printerr ("%s: %s\n", st->name, error->message);
-      station_clear (st);
+      sl_station_clear (st);
       return SL_EXIT_USAGE;
     }
   sl_hub_client_start (st->hub);
@@ -643,7 +653,7 @@ run (SlStationOptions *opt)
   g_main_loop_run (st->loop);
 
   status = st->exit_status;
-  station_clear (st);
+  sl_station_clear (st);
   return status;
 }
 
