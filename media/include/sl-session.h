@@ -70,6 +70,8 @@ typedef struct
   const gchar *x264_options;
   guint jitter_ms; /* receive jitter-buffer latency */
   gboolean send_audio;
+  /* Play the peer's voice.  FALSE: a sender offers its voice send-only,
+   * and voice that arrives anyway is dropped unplayed. */
   gboolean recv_audio;
   /* Local addresses ICE may use (NULL: all interfaces but loopback). */
   const gchar *const *ice_addresses;

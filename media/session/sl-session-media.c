@@ -374,7 +374,10 @@ build_audio_send (SlSession *self, GError **error)
 /* Links the voice branch to a new webrtcbin sink pad.  For a VIEWER this
  * runs after the offer is applied and before the answer is created:
  * webrtcbin then pairs the new, unassociated audio transceiver with the
- * offered audio m-line because their codecs match, and answers sendrecv. */
+ * offered audio m-line because their codecs match, and answers sendrecv.
+ * A session that does not take the peer's voice (recv_audio FALSE: the
+ * township's to a trainee) offers its own send-only, so the peer's stack
+ * is not asked for any; what arrives anyway goes to a fakesink. */
 gboolean
 sl_session_media_link_audio_send (SlSession *self, GError **error)
 {
@@ -391,7 +394,10 @@ sl_session_media_link_audio_send (SlSession *self, GError **error)
   if (trans == NULL)
     return FALSE;
   g_object_set (trans, "direction",
-                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
+                self->media->recv_audio
+                    ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+                    : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                NULL);
   sync_new_children (self, old_head);
   self->media->audio_send_linked = TRUE;
   return TRUE;

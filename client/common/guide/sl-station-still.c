@@ -332,9 +332,20 @@ serve_request (SlStation *st, SlSession *session, const SlGuideMsg *msg)
 {
   SlStationStills *s = stills (st);
   g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
   GstSample *frame;
   gint64 *frame_ms;
 
+  /* An expert asks for stills; a trainee does not (docs/guidance.md). */
+  if (!sl_peer_may_request_still (sl_station_session_peer (st, session)))
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "only an expert asks for stills");
+      g_info ("still %s refused: %s", msg->req, error->message);
+      sl_session_send_guide_nack (session, error, msg->media_ms,
+                                  "still_request", msg->req);
+      return;
+    }
   if (s->tx_session != NULL)
     {
       nack_request (session, msg, SL_GUIDE_REASON_BUSY);

@@ -261,6 +261,7 @@ static SlSession *
 create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
                 SlSessionRole role, gboolean send_audio, gboolean resumed)
 {
+  const SlPeerRole peer = { TRUE, peer_role };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *video_desc = NULL, *audio_desc = NULL;
   SlSessionConfig config = { 0 };
@@ -276,7 +277,8 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
   config.x264_options = st->opt->x264_options;
   config.jitter_ms = st->opt->jitter_ms;
   config.send_audio = send_audio;
-  config.recv_audio = TRUE;
+  /* A trainee's voice is not played, whatever its station sends. */
+  config.recv_audio = sl_peer_is_heard (peer);
   config.ice_addresses = (const gchar *const *)st->opt->ice_addresses;
   config.restart_after_ms = st->opt->restart_after_ms;
   config.resumed = resumed;

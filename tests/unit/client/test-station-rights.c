@@ -12,13 +12,19 @@
  *                      offer it
  *   township-signals   a township takes no offer, and no answer or
  *                      candidate from a peer it did not offer to or that
- *                      the roster does not know
+ *                      the roster does not know; its session to a trainee
+ *                      offers the voice send-only
+ *   township-guidance  marks from a trainee's session are refused, also
+ *                      once the roster no longer knows the trainee (after
+ *                      a hub restart it did not rejoin), and from a
+ *                      session whose peer was never known
  *
  * The station runs without a hub connection (its hub client is never
  * started, so what it would send is dropped) and without a capture.
  */
 #include "sl-station-private.h"
 
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #define DEADLINE_US (10 * G_USEC_PER_SEC)
@@ -269,6 +275,33 @@ webrtcbin_of (SlSession *session)
   return webrtc;
 }
 
+/* The direction the session's offer gives its voice: "sendrecv",
+ * "sendonly"... */
+static gchar *
+offered_voice (SlSession *session)
+{
+  g_autoptr (GstElement) webrtc = webrtcbin_of (session);
+  GstWebRTCSessionDescription *desc = NULL;
+  gchar *direction = NULL;
+
+  wait_until (has_local_description, webrtc, session, "the township's offer");
+  g_object_get (webrtc, "local-description", &desc, NULL);
+  for (guint i = 0; i < gst_sdp_message_medias_len (desc->sdp); i++)
+    {
+      const GstSDPMedia *m = gst_sdp_message_get_media (desc->sdp, i);
+      static const gchar *const directions[]
+          = { "sendrecv", "sendonly", "recvonly", "inactive" };
+
+      if (g_strcmp0 (gst_sdp_media_get_media (m), "audio") != 0)
+        continue;
+      for (guint d = 0; d < G_N_ELEMENTS (directions); d++)
+        if (gst_sdp_media_get_attribute_val (m, directions[d]) != NULL)
+          direction = g_strdup (directions[d]);
+    }
+  gst_webrtc_session_description_free (desc);
+  return direction;
+}
+
 static void
 wait_offer (SlSession *session)
 {
@@ -282,9 +315,11 @@ test_township_signals (void)
 {
   Fixture f;
   SlSession *expert, *trainee, *sender = NULL;
-  g_autofree gchar *offer = NULL;
+  g_autofree gchar *offer = NULL, *to_expert = NULL, *to_trainee = NULL;
 
   fixture_init (&f, SL_STATION_TOWNSHIP, SL_ROLE_TOWNSHIP);
+  /* Voice to send, as with a microphone; nothing feeds it here. */
+  f.st.capture_has_audio = TRUE;
   join (&f, "exp", SL_ROLE_EXPERT);
   join (&f, "trn", SL_ROLE_TRAINEE);
   expert = g_hash_table_lookup (f.st.sessions, "exp");
@@ -293,6 +328,12 @@ test_township_signals (void)
   g_assert_nonnull (trainee);
   wait_offer (expert);
   wait_offer (trainee);
+
+  /* The expert's voice is heard; a trainee is offered none to send. */
+  to_expert = offered_voice (expert);
+  to_trainee = offered_voice (trainee);
+  g_assert_cmpstr (to_expert, ==, "sendrecv");
+  g_assert_cmpstr (to_trainee, ==, "sendonly");
 
   /* The township makes every offer; answers and candidates come from
    * peers it offered to and the roster knows. */
@@ -320,6 +361,67 @@ test_township_signals (void)
   fixture_clear (&f);
 }
 
+/* ---- a township's guidance ---- */
+
+static gboolean
+marks_applied (Fixture *f, SlSession *session)
+{
+  g_autoptr (JsonObject) rec = json_object_new ();
+
+  sl_station_guide_add_stats (&f->st, session, rec);
+  return json_object_has_member (rec, "guide_marks")
+         && json_object_get_int_member (rec, "guide_marks") > 0;
+}
+
+static void
+draw (Fixture *f, SlSession *session, const gchar *id)
+{
+  SlGuideMsg msg = { .type = SL_GUIDE_MARK };
+
+  g_strlcpy (msg.mark.id, id, sizeof msg.mark.id);
+  msg.mark.kind = SL_GUIDE_KIND_ARROW;
+  msg.mark.n_points = 2;
+  msg.mark.points[1].x = msg.mark.points[1].y = 1;
+  msg.mark.width = 1;
+  sl_station_guide_on_message (&f->st, session, &msg);
+}
+
+static void
+test_township_guidance (void)
+{
+  Fixture f;
+  SlSession *expert, *trainee, *ghost;
+
+  fixture_init (&f, SL_STATION_TOWNSHIP, SL_ROLE_TOWNSHIP);
+  join (&f, "exp", SL_ROLE_EXPERT);
+  join (&f, "trn", SL_ROLE_TRAINEE);
+  join (&f, "gst", SL_ROLE_EXPERT);
+  expert = g_hash_table_lookup (f.st.sessions, "exp");
+  trainee = g_hash_table_lookup (f.st.sessions, "trn");
+  ghost = g_hash_table_lookup (f.st.sessions, "gst");
+
+  draw (&f, trainee, "t1");
+  g_assert_false (marks_applied (&f, trainee));
+  draw (&f, expert, "e1");
+  g_assert_true (marks_applied (&f, expert));
+
+  /* A hub restart: the new roster has only those who rejoined (here,
+   * nobody yet), while the sessions, which do not go through the hub,
+   * carry on.  The trainee's session keeps its trainee's rights. */
+  g_hash_table_remove_all (f.st.room_peers);
+  draw (&f, trainee, "t2");
+  g_assert_false (marks_applied (&f, trainee));
+  draw (&f, expert, "e2");
+  g_assert_true (marks_applied (&f, expert));
+
+  /* A peer whose role the station never learnt gets no rights at all. */
+  g_hash_table_remove (f.st.session_roles, "gst");
+  draw (&f, ghost, "g1");
+  g_assert_false (marks_applied (&f, ghost));
+
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,5 +429,6 @@ main (int argc, char **argv)
   sl_media_init (&argc, &argv);
   g_test_add_func ("/station-rights/viewer-offers", test_viewer_offers);
   g_test_add_func ("/station-rights/township-signals", test_township_signals);
+  g_test_add_func ("/station-rights/township-guidance", test_township_guidance);
   return g_test_run ();
 }
