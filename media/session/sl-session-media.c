@@ -376,8 +376,11 @@ build_audio_send (SlSession *self, GError **error)
  * webrtcbin then pairs the new, unassociated audio transceiver with the
  * offered audio m-line because their codecs match, and answers sendrecv.
  * A session that does not take the peer's voice (recv_audio FALSE: the
- * township's to a trainee) offers its own send-only, so the peer's stack
- * is not asked for any; what arrives anyway goes to a fakesink. */
+ * township's to a trainee) still offers sendrecv, and what arrives goes
+ * to a fakesink (sl_session_media_on_pad_added): offered send-only,
+ * webrtcbin 1.22 fails the whole transport ("not-linked" at its nicesrc)
+ * when a peer sends voice anyway, and a peer must not be able to break
+ * its session by what it sends. */
 gboolean
 sl_session_media_link_audio_send (SlSession *self, GError **error)
 {
@@ -394,10 +397,7 @@ sl_session_media_link_audio_send (SlSession *self, GError **error)
   if (trans == NULL)
     return FALSE;
   g_object_set (trans, "direction",
-                self->media->recv_audio
-                    ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
-                    : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                NULL);
+                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
   sync_new_children (self, old_head);
   self->media->audio_send_linked = TRUE;
   return TRUE;
