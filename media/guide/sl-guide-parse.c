@@ -2,16 +2,20 @@
  * docs/guidance.md.
  *
  * Parsing treats every message as hostile, in the order of sl-proto.c:
- * the size first, then NUL bytes, UTF-8 validity and an outline scan of
- * the raw text (nesting depth, strict JSON tokens, integer lengths), and
- * only then json-glib builds a tree.  The scan exists because json-glib
- * 1.6 is recursive (a message of "[[[[" could exhaust the stack), accepts
- * single quotes and hexadecimal, and wraps integers that overflow 64 bits
- * into small plausible values.  Each member is then read by one helper
- * that checks its JSON type, its length and its range, so no value
- * reaches the caller unchecked.
+ * the size first, then the strict JSON check of the raw text
+ * (sl-json-check.h: UTF-8, no NUL, only RFC 8259 escapes, no member twice,
+ * nesting at most MAX_DEPTH), then an outline scan (one object, integer
+ * lengths), and only then json-glib builds a tree.  The check exists
+ * because json-glib 1.6 is lenient where a peer could use it: "\377"
+ * becomes a raw byte, "\0" cuts a string short, "\q" passes, the last of
+ * two equal members wins, and it recurses without bound.  The outline
+ * scan catches what strict JSON allows and json-glib mishandles: integers
+ * that overflow 64 bits, which it wraps into small plausible values.
+ * Each member is then read by one helper that checks its JSON type, its
+ * length and its range, so no value reaches the caller unchecked.
  */
 #include "sl-guide-private.h"
+#include "sl-json-check.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -43,46 +47,28 @@ fail (GError **error, SlGuideError code, const gchar *format, ...)
 
 /* ---- the raw text ---- */
 
-/* Returns the index just past the string that opens at @i, or @len;
- * sets *@nul if the string holds an escaped NUL ("\u0000"). */
+/* Returns the index just past the string that opens at @i, or @len. */
 static gsize
-skip_string (const gchar *p, gsize len, gsize i, gboolean *nul)
+skip_string (const gchar *p, gsize len, gsize i)
 {
   for (i++; i < len; i++)
     {
       if (p[i] == '\\')
-        {
-          if (len - i >= 6 && memcmp (p + i + 1, "u0000", 5) == 0)
-            *nul = TRUE;
-          i++;
-        }
+        i++;
       else if (p[i] == '"')
         return i + 1;
     }
   return len;
 }
 
-/* Checks one number or literal token at @i; sets *@next past it. */
+/* Checks the number at @i; sets *@next past it. */
 static gboolean
-check_token (const gchar *p, gsize len, gsize i, gsize *next, GError **error)
+check_number (const gchar *p, gsize len, gsize i, gsize *next, GError **error)
 {
   gsize j = i, digits = 0;
   gboolean integer = TRUE;
 
-  if (g_ascii_isalpha (p[i]))
-    {
-      while (j < len && g_ascii_isalpha (p[j]))
-        j++;
-      if (!((j - i == 4 && memcmp (p + i, "true", 4) == 0)
-            || (j - i == 5 && memcmp (p + i, "false", 5) == 0)
-            || (j - i == 4 && memcmp (p + i, "null", 4) == 0)))
-        return fail (error, SL_GUIDE_ERROR_MALFORMED,
-                     "a word that is not true, false or null");
-      *next = j;
-      return TRUE;
-    }
-  for (; j < len && p[j] != '\0'
-         && (g_ascii_isdigit (p[j]) || strchr ("+-.eE", p[j]) != NULL);
+  for (; j < len && (g_ascii_isdigit (p[j]) || strchr ("+-.eE", p[j]) != NULL);
        j++)
     if (g_ascii_isdigit (p[j]))
       digits++;
@@ -95,14 +81,12 @@ check_token (const gchar *p, gsize len, gsize i, gsize *next, GError **error)
   return TRUE;
 }
 
-/* Checks the outline of a message before json-glib sees it: one object,
- * only strict JSON tokens outside strings, brackets nested at most
- * MAX_DEPTH deep, nothing but whitespace after the object.  Whether the
- * JSON is well formed is left to json-glib. */
+/* Checks what strict JSON allows and this protocol does not, on a text
+ * the strict check passed: it is one object, and no integer has more than
+ * MAX_INT_DIGITS digits. */
 static gboolean
 check_outline (const gchar *p, gsize len, GError **error)
 {
-  guint depth = 0;
   gsize i = 0;
 
   while (i < len && g_ascii_isspace (p[i]))
@@ -111,62 +95,33 @@ check_outline (const gchar *p, gsize len, GError **error)
     return fail (error, SL_GUIDE_ERROR_MALFORMED, "not a JSON object");
   while (i < len)
     {
-      gchar c = p[i];
-
-      if (c == '"')
+      if (p[i] == '"')
+        i = skip_string (p, len, i);
+      else if (g_ascii_isdigit (p[i]) || p[i] == '-')
         {
-          gboolean nul = FALSE;
-
-          i = skip_string (p, len, i, &nul);
-          /* json-glib hands strings back NUL-terminated, so "a\u0000b"
-           * would be checked whole and used cut; no member needs one. */
-          if (nul)
-            return fail (error, SL_GUIDE_ERROR_MALFORMED, "an escaped NUL");
-        }
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > MAX_DEPTH)
-            return fail (error, SL_GUIDE_ERROR_MALFORMED,
-                         "nested deeper than %d levels", MAX_DEPTH);
-          i++;
-        }
-      else if (c == '}' || c == ']')
-        {
-          i++;
-          if (--depth == 0)
-            break;
-        }
-      else if (g_ascii_isspace (c) || c == ',' || c == ':')
-        i++;
-      else if (g_ascii_isalnum (c) || c == '-')
-        {
-          if (!check_token (p, len, i, &i, error))
+          if (!check_number (p, len, i, &i, error))
             return FALSE;
         }
       else
-        return fail (error, SL_GUIDE_ERROR_MALFORMED,
-                     "character 0x%02x outside a string", (guint)(guchar)c);
+        i++;
     }
-  for (; i < len; i++)
-    if (!g_ascii_isspace (p[i]))
-      return fail (error, SL_GUIDE_ERROR_MALFORMED,
-                   "data after the JSON object");
   return TRUE;
 }
 
 static gboolean
 check_text (const gchar *text, gsize len, GError **error)
 {
+  g_autoptr (GError) json_error = NULL;
+
   if (len > SL_GUIDE_MAX_SIZE)
     return fail (error, SL_GUIDE_ERROR_TOO_LARGE,
                  "message of %" G_GSIZE_FORMAT " bytes (at most %d)", len,
                  SL_GUIDE_MAX_SIZE);
   if (text == NULL || len == 0)
     return fail (error, SL_GUIDE_ERROR_MALFORMED, "empty message");
-  if (memchr (text, '\0', len) != NULL)
-    return fail (error, SL_GUIDE_ERROR_MALFORMED, "a NUL byte");
-  if (!g_utf8_validate_len (text, len, NULL))
-    return fail (error, SL_GUIDE_ERROR_MALFORMED, "not valid UTF-8");
+  /* The check's message gives an offset and a rule, never content. */
+  if (!sl_json_check (text, len, MAX_DEPTH, &json_error))
+    return fail (error, SL_GUIDE_ERROR_MALFORMED, "%s", json_error->message);
   return check_outline (text, len, error);
 }
 

@@ -8,15 +8,28 @@
  * values are kept exactly.  CAIRO_FORMAT_A8 is written as 8-bit
  * greyscale, which is how a grey frame travels without tripling its size.
  *
- * The receiver trusts nothing in a transfer but what it checked: chunks
- * must come in order, each exactly as long as STILL_META implies, and
- * the bytes must hash to its SHA-256; the buffer grows with what arrived
- * rather than with what STILL_META announced.
+ * The receiver trusts nothing in a transfer but what it checked: a
+ * transfer begins only in answer to a request of its own and within its
+ * quota, chunks must come in order, each exactly as long as STILL_META
+ * implies, the bytes must hash to its SHA-256 and be the PNG it promised
+ * (signature, header, size in pixels); the buffer grows with what
+ * arrived rather than with what STILL_META announced.  A refused
+ * STILL_META leaves a transfer in progress alone, so that a peer cannot
+ * break the still the receiver is waiting for by sending another.
+ *
+ * Saving never replaces a file: the bytes go to a fresh temporary file
+ * in the folder (mkstemp, mode 0600), which is then hard-linked to the
+ * first free name; link() fails with EEXIST rather than replace, and
+ * follows no symbolic link at the name.
  */
 #include "sl-guide-still.h"
 
 #include <cairo.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* What a receiver reserves up front, whatever STILL_META says. */
 #define INITIAL_RESERVE (1024 * 1024)
@@ -215,15 +228,106 @@ sl_guide_sha256_hex (const guint8 *data, gsize len)
 }
 
 gchar *
-sl_guide_still_file_name (const gchar *session_id, gint64 media_ms)
+sl_guide_still_file_name_nth (const gchar *session_id, gint64 media_ms, guint n)
 {
   g_autofree gchar *safe = g_strdup (session_id ? session_id : "");
+  g_autofree gchar *suffix = n > 0 ? g_strdup_printf ("-%u", n + 1) : NULL;
 
   for (gchar *c = safe; *c != '\0'; c++)
     if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
       *c = '_';
-  return g_strdup_printf ("sonolink-%s-%" G_GINT64_FORMAT "ms.png",
-                          *safe ? safe : "session", media_ms);
+  return g_strdup_printf ("sonolink-%s-%" G_GINT64_FORMAT "ms%s.png",
+                          *safe ? safe : "session", media_ms,
+                          suffix ? suffix : "");
+}
+
+gchar *
+sl_guide_still_file_name (const gchar *session_id, gint64 media_ms)
+{
+  return sl_guide_still_file_name_nth (session_id, media_ms, 0);
+}
+
+/* Writes @png to a new temporary file in @dir; returns its path. */
+static gchar *
+write_temporary (const gchar *dir, GBytes *png, GError **error)
+{
+  g_autofree gchar *path
+      = g_build_filename (dir, ".sonolink-still-XXXXXX", NULL);
+  gsize len, done = 0;
+  const guint8 *data = g_bytes_get_data (png, &len);
+  gint fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
+  gint saved;
+
+  if (fd < 0)
+    goto fail;
+  while (done < len)
+    {
+      gssize n = write (fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        goto fail;
+      done += (gsize)n;
+    }
+  if (fsync (fd) != 0 || close (fd) != 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  return g_steal_pointer (&path);
+fail:
+  saved = errno;
+  if (fd >= 0)
+    {
+      close (fd);
+      g_unlink (path);
+    }
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+               "cannot write a still in %s: %s", dir, g_strerror (saved));
+  return NULL;
+}
+
+gboolean
+sl_guide_still_save (const gchar *dir, const gchar *session_id, gint64 media_ms,
+                     GBytes *png, gchar **path, GError **error)
+{
+  g_autofree gchar *tmp = NULL;
+  gint saved = EEXIST;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot make %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  tmp = write_temporary (dir, png, error);
+  if (tmp == NULL)
+    return FALSE;
+  for (guint n = 0; n < SL_GUIDE_STILL_MAX_NAMES && saved == EEXIST; n++)
+    {
+      g_autofree gchar *name
+          = sl_guide_still_file_name_nth (session_id, media_ms, n);
+      g_autofree gchar *target = g_build_filename (dir, name, NULL);
+
+      if (link (tmp, target) == 0)
+        {
+          g_unlink (tmp);
+          *path = g_steal_pointer (&target);
+          return TRUE;
+        }
+      saved = errno;
+    }
+  g_unlink (tmp);
+  if (saved == EEXIST)
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                 "cannot save a still in %s: its %d names are taken", dir,
+                 SL_GUIDE_STILL_MAX_NAMES);
+  else
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                 "cannot save a still in %s: %s", dir, g_strerror (saved));
+  return FALSE;
 }
 
 /* ---- sending ---- */
@@ -345,6 +449,12 @@ typedef enum
   RX_COMPLETE,
 } RxState;
 
+typedef struct
+{
+  gchar req[SL_GUIDE_MAX_ID_LEN + 1];
+  gint64 asked_ms;
+} Request;
+
 struct _SlGuideStillRx
 {
   RxState state;
@@ -353,12 +463,22 @@ struct _SlGuideStillRx
   GByteArray *buffer; /* RECEIVING, COMPLETE: the bytes so far */
   guint next;         /* RECEIVING: the index of the chunk expected */
   gint64 last_ms;     /* RECEIVING: when the last message came */
+  /* Requests waiting for their STILL_META, the oldest first. */
+  Request waiting[SL_GUIDE_STILL_MAX_OUTSTANDING];
+  guint n_waiting;
+  /* Stills completed, against the quota. */
+  guint taken, quota;
+  guint64 taken_bytes, quota_bytes;
 };
 
 SlGuideStillRx *
 sl_guide_still_rx_new (void)
 {
-  return g_new0 (SlGuideStillRx, 1);
+  SlGuideStillRx *rx = g_new0 (SlGuideStillRx, 1);
+
+  rx->quota = SL_GUIDE_STILL_QUOTA_COUNT;
+  rx->quota_bytes = SL_GUIDE_STILL_QUOTA_BYTES;
+  return rx;
 }
 
 static void
@@ -387,9 +507,99 @@ rx_fail (SlGuideStillRx *rx, GError **error, SlGuideError code,
   return SL_GUIDE_STILL_FAILED;
 }
 
-static SlGuideStillStatus
-rx_start (SlGuideStillRx *rx, const SlGuideMsg *msg, gint64 now_ms)
+/* ---- requests and quota ---- */
+
+static void
+forget_nth (SlGuideStillRx *rx, guint i)
 {
+  memmove (&rx->waiting[i], &rx->waiting[i + 1],
+           (rx->n_waiting - i - 1) * sizeof rx->waiting[0]);
+  rx->n_waiting--;
+}
+
+/* The index of the request @req waiting since less than the timeout
+ * before @now_ms, or -1; forgets the requests that timed out. */
+static gint
+find_waiting (SlGuideStillRx *rx, const gchar *req, gint64 now_ms)
+{
+  for (guint i = 0; i < rx->n_waiting;)
+    {
+      if (now_ms - rx->waiting[i].asked_ms >= SL_GUIDE_STILL_REQUEST_TIMEOUT_MS)
+        forget_nth (rx, i);
+      else if (strcmp (rx->waiting[i].req, req) == 0)
+        return (gint)i;
+      else
+        i++;
+    }
+  return -1;
+}
+
+void
+sl_guide_still_rx_expect (SlGuideStillRx *rx, const gchar *req, gint64 now_ms)
+{
+  gint i = find_waiting (rx, req, now_ms);
+
+  if (i >= 0)
+    forget_nth (rx, (guint)i);
+  if (rx->n_waiting == SL_GUIDE_STILL_MAX_OUTSTANDING)
+    forget_nth (rx, 0);
+  g_strlcpy (rx->waiting[rx->n_waiting].req, req, sizeof rx->waiting[0].req);
+  rx->waiting[rx->n_waiting].asked_ms = now_ms;
+  rx->n_waiting++;
+}
+
+gboolean
+sl_guide_still_rx_forget (SlGuideStillRx *rx, const gchar *req)
+{
+  for (guint i = 0; i < rx->n_waiting; i++)
+    if (strcmp (rx->waiting[i].req, req) == 0)
+      {
+        forget_nth (rx, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+sl_guide_still_rx_set_quota (SlGuideStillRx *rx, guint stills, guint64 bytes)
+{
+  rx->quota = stills;
+  rx->quota_bytes = bytes;
+}
+
+void
+sl_guide_still_rx_get_taken (const SlGuideStillRx *rx, guint *stills,
+                             guint64 *bytes)
+{
+  *stills = rx->taken;
+  *bytes = rx->taken_bytes;
+}
+
+/* Refuses a STILL_META without touching the transfer in progress. */
+static SlGuideStillStatus
+rx_refuse (GError **error, SlGuideError code, const gchar *req,
+           const gchar *why)
+{
+  g_set_error (error, SL_GUIDE_ERROR, code, "still \"%s\" refused: %s", req,
+               why);
+  return SL_GUIDE_STILL_FAILED;
+}
+
+static SlGuideStillStatus
+rx_start (SlGuideStillRx *rx, const SlGuideMsg *msg, gint64 now_ms,
+          GError **error)
+{
+  gint i = find_waiting (rx, msg->still.req, now_ms);
+
+  if (i < 0)
+    return rx_refuse (error, SL_GUIDE_ERROR_SEQUENCE, msg->still.req,
+                      "no request is waiting for it");
+  /* A request is answered once, whatever comes of it. */
+  forget_nth (rx, (guint)i);
+  if (rx->taken >= rx->quota || rx->taken_bytes > rx->quota_bytes
+      || msg->still.bytes > rx->quota_bytes - rx->taken_bytes)
+    return rx_refuse (error, SL_GUIDE_ERROR_LIMIT, msg->still.req,
+                      "the session's quota of stills is used up");
   rx_reset (rx);
   rx->meta = msg->still;
   rx->media_ms = msg->media_ms;
@@ -419,6 +629,48 @@ rx_chunk (SlGuideStillRx *rx, const SlGuideStillChunk *chunk, gint64 now_ms,
   return SL_GUIDE_STILL_PROGRESS;
 }
 
+/* PNG's CRC-32 (ISO 3309, as zlib's), bit by bit: it runs over the 17
+ * bytes of one header. */
+static guint32
+png_crc (const guint8 *data, gsize len)
+{
+  guint32 crc = 0xffffffffu;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= data[i];
+      for (guint k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1u));
+    }
+  return crc ^ 0xffffffffu;
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+}
+
+/* Whether @png is what @meta promised (docs/guidance.md, STILLS): a PNG
+ * (signature, then an intact IHDR) of the promised size in pixels, 8-bit
+ * grey or RGB, as a township makes them.  The pixels are not decoded:
+ * the SHA-256 already ties them to what the sender meant to send. */
+static gboolean
+check_promised_png (const guint8 *png, gsize len, const SlGuideStillMeta *meta)
+{
+  static const guint8 head[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+                                 0,    0,   0,   13,  'I',  'H',  'D',  'R' };
+  const guint8 *ihdr = png + 16;
+
+  /* Signature, IHDR's length and type, its 13 bytes and its CRC. */
+  if (len < 33 || memcmp (png, head, sizeof head) != 0
+      || read_be32 (png + 29) != png_crc (png + 12, 17))
+    return FALSE;
+  return read_be32 (ihdr) == meta->width && read_be32 (ihdr + 4) == meta->height
+         && ihdr[8] == 8 && (ihdr[9] == 0 || ihdr[9] == 2) && ihdr[10] == 0
+         && ihdr[11] == 0 && ihdr[12] <= 1;
+}
+
 static SlGuideStillStatus
 rx_end (SlGuideStillRx *rx, GError **error)
 {
@@ -431,6 +683,11 @@ rx_end (SlGuideStillRx *rx, GError **error)
   if (strcmp (sha, rx->meta.sha256) != 0)
     return rx_fail (rx, error, SL_GUIDE_ERROR_CHECKSUM,
                     "its SHA-256 does not match");
+  if (!check_promised_png (rx->buffer->data, rx->buffer->len, &rx->meta))
+    return rx_fail (rx, error, SL_GUIDE_ERROR_IMAGE,
+                    "it is not the PNG its STILL_META promised");
+  rx->taken++;
+  rx->taken_bytes += rx->buffer->len;
   rx->state = RX_COMPLETE;
   return SL_GUIDE_STILL_COMPLETE;
 }
@@ -442,7 +699,7 @@ sl_guide_still_rx_feed (SlGuideStillRx *rx, const SlGuideMsg *msg,
   gboolean mine;
 
   if (msg->type == SL_GUIDE_STILL_META)
-    return rx_start (rx, msg, now_ms);
+    return rx_start (rx, msg, now_ms, error);
   if (msg->type != SL_GUIDE_STILL_CHUNK && msg->type != SL_GUIDE_STILL_END)
     return SL_GUIDE_STILL_IGNORED;
   mine = rx->state == RX_RECEIVING

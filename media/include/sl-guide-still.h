@@ -10,6 +10,12 @@
  * order, count, size and checksum before it hands the PNG over.  Live
  * video is not involved: the still travels beside it.
  *
+ * A receiver takes only stills it asked for (sl_guide_still_rx_expect),
+ * only the PNG their STILL_META promised, and at most
+ * SL_GUIDE_STILL_QUOTA_COUNT stills and SL_GUIDE_STILL_QUOTA_BYTES bytes
+ * (one SlGuideStillRx per session); sl_guide_still_save() writes one
+ * without ever replacing a file.
+ *
  * Pure, not thread-safe: use each object from one thread.
  */
 #pragma once
@@ -21,6 +27,20 @@ G_BEGIN_DECLS
 /* A transfer whose next message does not come for this long is
  * abandoned (sl_guide_still_rx_check_timeout()). */
 #define SL_GUIDE_STILL_TIMEOUT_MS 10000
+
+/* What one receiver (one session) takes at most, in stills and in PNG
+ * bytes: a long consultation's stills for a report are a few dozen of a
+ * few MB, and the bound keeps a runaway script or key from filling a
+ * disk with patient images (docs/guidance.md, STILLS). */
+#define SL_GUIDE_STILL_QUOTA_COUNT 64
+#define SL_GUIDE_STILL_QUOTA_BYTES (256 * 1024 * 1024)
+/* Requests a receiver waits on at once; a new one beyond this forgets
+ * the oldest.  The township sends one still at a time and says "busy" to
+ * the others, so more than a few is a stuck link or a stuck key. */
+#define SL_GUIDE_STILL_MAX_OUTSTANDING 8
+/* A request whose STILL_META has not come after this long is forgotten:
+ * the township answers at once, so this covers a link that stalled. */
+#define SL_GUIDE_STILL_REQUEST_TIMEOUT_MS 60000
 
 /* Raw pixel layouts sl_guide_png_encode() takes.  GRAY8 is one byte a
  * pixel (the luma plane of an I420 frame whose chroma is neutral, as a
@@ -54,8 +74,28 @@ gchar *sl_guide_sha256_hex (const guint8 *data, gsize len);
 
 /* Returns (transfer full) a file name for a still: "sonolink-SESSION-
  * MEDIA_MSms.png", the session id reduced to letters, digits, "-" and
- * "_" so that it cannot leave the folder it is saved in. */
+ * "_" so that it cannot leave the folder it is saved in.  With @n > 0,
+ * the (n+1)th name for the same still: "sonolink-SESSION-MEDIA_MSms-
+ * (n+1).png", for a still of a media time already saved. */
 gchar *sl_guide_still_file_name (const gchar *session_id, gint64 media_ms);
+gchar *sl_guide_still_file_name_nth (const gchar *session_id, gint64 media_ms,
+                                     guint n);
+
+/* Names a still saved with sl_guide_still_save() takes at most: the
+ * plain name, then "-2" up to this. */
+#define SL_GUIDE_STILL_MAX_NAMES 100
+
+/* Saves @png in @dir (made, 0700, if missing) under the first of the
+ * still's names (sl_guide_still_file_name_nth) that no file has, as a
+ * file of mode 0600 (a patient image).  It never replaces or follows
+ * anything already there: the bytes go to a new temporary file, which is
+ * then linked to the name, and link() fails rather than replace.  A crash
+ * leaves no half-written still under a still's name.  Returns TRUE and
+ * (transfer full) the file's path in @path, or FALSE with a G_IO_ERROR
+ * or G_FILE_ERROR.  Blocking file I/O: not on a streaming thread. */
+gboolean sl_guide_still_save (const gchar *dir, const gchar *session_id,
+                              gint64 media_ms, GBytes *png, gchar **path,
+                              GError **error);
 
 /* ---- sending ---- */
 
@@ -103,10 +143,32 @@ typedef struct _SlGuideStillRx SlGuideStillRx;
 SlGuideStillRx *sl_guide_still_rx_new (void);
 void sl_guide_still_rx_free (SlGuideStillRx *rx);
 
-/* Feeds a parsed message at @now_ms.  A chunk out of order (missing,
- * repeated or early) fails the transfer with SL_GUIDE_ERROR_SEQUENCE, as
- * does STILL_END before every byte came; a chunk of the wrong length with
- * _MALFORMED; a checksum that does not match with _CHECKSUM.  After a
+/* The receiver asked for still @req at @now_ms: a STILL_META for it is
+ * taken once, within SL_GUIDE_STILL_REQUEST_TIMEOUT_MS.  At most
+ * SL_GUIDE_STILL_MAX_OUTSTANDING requests wait; a new one forgets the
+ * oldest. */
+void sl_guide_still_rx_expect (SlGuideStillRx *rx, const gchar *req,
+                               gint64 now_ms);
+/* The request @req will not be answered (the sender refused it): returns
+ * TRUE if it was waiting. */
+gboolean sl_guide_still_rx_forget (SlGuideStillRx *rx, const gchar *req);
+
+/* Changes the quota from SL_GUIDE_STILL_QUOTA_COUNT stills and
+ * SL_GUIDE_STILL_QUOTA_BYTES bytes. */
+void sl_guide_still_rx_set_quota (SlGuideStillRx *rx, guint stills,
+                                  guint64 bytes);
+/* Stills and PNG bytes taken so far, against the quota. */
+void sl_guide_still_rx_get_taken (const SlGuideStillRx *rx, guint *stills,
+                                  guint64 *bytes);
+
+/* Feeds a parsed message at @now_ms.  A STILL_META no request waits for
+ * is refused with SL_GUIDE_ERROR_SEQUENCE, one beyond the quota with
+ * _LIMIT; either leaves a transfer in progress alone.  A chunk out of
+ * order (missing, repeated or early) fails the transfer with _SEQUENCE,
+ * as does STILL_END before every byte came; a chunk of the wrong length
+ * with _MALFORMED; a checksum that does not match with _CHECKSUM; bytes
+ * that are not the PNG STILL_META promised (its signature, its header,
+ * its size in pixels, 8-bit grey or RGB) with _IMAGE.  After a refusal or
  * failure the rest of that transfer is IGNORED. */
 SlGuideStillStatus sl_guide_still_rx_feed (SlGuideStillRx *rx,
                                            const SlGuideMsg *msg, gint64 now_ms,

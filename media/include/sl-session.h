@@ -70,6 +70,8 @@ typedef struct
   const gchar *x264_options;
   guint jitter_ms; /* receive jitter-buffer latency */
   gboolean send_audio;
+  /* Play the peer's voice.  FALSE: voice that arrives is dropped
+   * unplayed (the offer stays sendrecv: sl-session-media.c says why). */
   gboolean recv_audio;
   /* Local addresses ICE may use (NULL: all interfaces but loopback). */
   const gchar *const *ice_addresses;

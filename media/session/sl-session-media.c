@@ -398,7 +398,13 @@ build_audio_send (SlSession *self, GError **error)
 /* Links the voice branch to a new webrtcbin sink pad.  For a VIEWER this
  * runs after the offer is applied and before the answer is created:
  * webrtcbin then pairs the new, unassociated audio transceiver with the
- * offered audio m-line because their codecs match, and answers sendrecv. */
+ * offered audio m-line because their codecs match, and answers sendrecv.
+ * A session that does not take the peer's voice (recv_audio FALSE: the
+ * township's to a trainee) still offers sendrecv, and what arrives goes
+ * to a fakesink (sl_session_media_on_pad_added): offered send-only,
+ * webrtcbin 1.22 fails the whole transport ("not-linked" at its nicesrc)
+ * when a peer sends voice anyway, and a peer must not be able to break
+ * its session by what it sends. */
 gboolean
 sl_session_media_link_audio_send (SlSession *self, GError **error)
 {

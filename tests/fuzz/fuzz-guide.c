@@ -9,7 +9,9 @@
  * same text.  Then each line of the input is parsed and applied in turn,
  * 40 ms apart, to one state and one reassembler, as a session would, so
  * that sequences (add, update, undo, clear, chunks out of order) are
- * explored too; the state's bounds must hold after each.
+ * explored too; the state's bounds must hold after each.  A
+ * still_request line stands for the receiver's own request, so that the
+ * reassembler takes the still that answers it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,8 @@ apply_lines (const gchar *data, gsize size)
               && !g_error_matches (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_LIMIT))
             abort ();
           g_clear_error (&error);
+          if (msg.type == SL_GUIDE_STILL_REQUEST)
+            sl_guide_still_rx_expect (rx, msg.req, now);
           if (sl_guide_still_rx_feed (rx, &msg, now, &error)
               == SL_GUIDE_STILL_COMPLETE)
             g_bytes_unref (sl_guide_still_rx_take (rx, NULL, NULL));

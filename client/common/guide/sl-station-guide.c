@@ -488,13 +488,13 @@ township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
   g_autoptr (GError) error = NULL;
   gboolean ok;
 
-  /* Rights by role: a trainee watches and does not draw on the picture. */
-  if (GPOINTER_TO_INT (g_hash_table_lookup (g->st->room_peers,
-                                            sl_session_get_peer_id (session)))
-      == SL_ROLE_TRAINEE)
+  /* Rights by the role the peer had when its session was opened: an
+   * expert draws, a trainee watches, and a peer whose role the station
+   * never learnt does nothing (not role 0, the township, as it was). */
+  if (!sl_peer_may_guide (sl_station_session_peer (g->st, session)))
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "a trainee does not draw");
+                   "only an expert draws on the picture");
       g_info ("guidance: refused a %s: %s", sl_guide_type_name (msg->type),
               error->message);
       sl_session_send_guide_nack (session, error, msg->media_ms,

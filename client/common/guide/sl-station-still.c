@@ -14,9 +14,14 @@
  * encoded, and with --stills-dir keeps a copy of the PNG, so a test can
  * prove that what the expert saved is bit for bit the probe's frame.
  *
- * Expert: every still message is fed to an SlGuideStillRx, which checks
- * order, size and checksum; a verified PNG is written to --stills-dir as
- * sonolink-ROOM-MEDIA_MSms.png (mode 0600: it is a patient image).
+ * Expert: every still message is fed to the session's SlGuideStillRx,
+ * which takes only stills the expert asked for on that session, within
+ * the session's quota, checks order, size and checksum and that the
+ * bytes are the PNG promised; a verified PNG is written to --stills-dir
+ * as sonolink-ROOM-MEDIA_MSms.png, or -2, -3... if that name is taken,
+ * never replacing a file (mode 0600: it is a patient image).  Refusals
+ * are logged, the first few in the station's log and the rest at debug
+ * level, since a peer decides how many there are.
  *
  * Threading: control thread; encode_thread on a GTask worker, which
  * touches only its task data.
@@ -24,9 +29,11 @@
 #include "sl-station-private.h"
 #include "sl-guide-still.h"
 
-#include <errno.h>
 #include <gst/video/video.h>
 #include <string.h>
+
+/* Refused stills logged in the station's log; the rest at debug level. */
+#define LOGGED_REFUSALS 10
 
 /* Chunks are sent while fewer than this many bytes wait in the channel:
  * about three chunks, a few milliseconds of a loopback link. */
@@ -46,10 +53,10 @@ struct _SlStationStills
   gchar last_sha[65];
 
   /* expert */
-  SlGuideStillRx *rx;
+  SlGuideStillRx *rx;    /* the requests and quota of rx_session */
   SlSession *rx_session; /* compared only */
   GHashTable *requested; /* req → request time (gint64 µs, boxed) */
-  guint64 n_requested, saved, rx_failed;
+  guint64 n_requested, saved, rx_failed, rx_refused;
   gdouble last_ms; /* request to saved, < 0: none yet */
   gchar *last_file;
 };
@@ -253,19 +260,13 @@ static void
 save_copy (SlStation *st, const gchar *dir, GBytes *png, gint64 media_ms,
            gchar **file)
 {
-  g_autofree gchar *name
-      = sl_guide_still_file_name (sl_station_guide_room (st), media_ms);
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  g_autofree gchar *path = NULL;
   g_autoptr (GError) error = NULL;
-  gsize len;
-  const gchar *data = g_bytes_get_data (png, &len);
 
-  if (g_mkdir_with_parents (dir, 0700) != 0
-      || !g_file_set_contents_full (
-          path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+  if (!sl_guide_still_save (dir, sl_station_guide_room (st), media_ms, png,
+                            &path, &error))
     {
-      g_printerr ("%s: cannot save the still in %s: %s\n", st->name, dir,
-                  error ? error->message : g_strerror (errno));
+      g_printerr ("%s: %s\n", st->name, error->message);
       return;
     }
   if (file != NULL)
@@ -332,9 +333,20 @@ serve_request (SlStation *st, SlSession *session, const SlGuideMsg *msg)
 {
   SlStationStills *s = stills (st);
   g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
   GstSample *frame;
   gint64 *frame_ms;
 
+  /* An expert asks for stills; a trainee does not (docs/guidance.md). */
+  if (!sl_peer_may_request_still (sl_station_session_peer (st, session)))
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "only an expert asks for stills");
+      g_info ("still %s refused: %s", msg->req, error->message);
+      sl_session_send_guide_nack (session, error, msg->media_ms,
+                                  "still_request", msg->req);
+      return;
+    }
   if (s->tx_session != NULL)
     {
       nack_request (session, msg, SL_GUIDE_REASON_BUSY);
@@ -416,28 +428,67 @@ save_still (SlStation *st, SlStationStills *s)
                   s->last_ms);
 }
 
-static void
-receive_piece (SlStation *st, SlSession *session, const SlGuideMsg *msg)
+/* The receiver of @session's stills: its requests and its quota.  A new
+ * session starts afresh. */
+static SlGuideStillRx *
+rx_for (SlStationStills *s, SlSession *session)
 {
-  SlStationStills *s = stills (st);
-  g_autoptr (GError) error = NULL;
-
   if (s->rx == NULL || s->rx_session != session)
     {
       g_clear_pointer (&s->rx, sl_guide_still_rx_free);
       s->rx = sl_guide_still_rx_new ();
       s->rx_session = session;
     }
+  return s->rx;
+}
+
+/* A still refused at its STILL_META (nobody asked for it, or over the
+ * quota: no byte of it is kept) or abandoned on the way. */
+static void
+refuse_piece (SlStation *st, SlSession *session, const SlGuideMsg *msg,
+              const GError *error)
+{
+  SlStationStills *s = stills (st);
+  gboolean at_start = msg->type == SL_GUIDE_STILL_META;
+  guint64 n = at_start ? ++s->rx_refused : ++s->rx_failed;
+
+  /* The error names the still and says what came of it. */
+  if (n <= LOGGED_REFUSALS)
+    sl_station_log (st, "%s%s", error->message,
+                    n == LOGGED_REFUSALS ? "; more are logged at debug level"
+                                         : "");
+  else
+    g_debug ("%s", error->message);
+  sl_session_send_guide_nack (session, error, msg->media_ms,
+                              sl_guide_type_name (msg->type), still_req (msg));
+}
+
+static void
+receive_piece (SlStation *st, SlSession *session, const SlGuideMsg *msg)
+{
+  SlStationStills *s = stills (st);
+  g_autoptr (GError) error = NULL;
+
+  /* Only the session the expert asked on has requests waiting; another's
+   * pieces must not disturb that one's transfer. */
+  if (s->rx == NULL || s->rx_session != session)
+    {
+      if (msg->type == SL_GUIDE_STILL_META)
+        {
+          g_set_error (&error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_SEQUENCE,
+                       "still \"%s\" refused: no request is waiting for it",
+                       still_req (msg));
+          refuse_piece (st, session, msg, error);
+        }
+      return;
+    }
   switch (
       sl_guide_still_rx_feed (s->rx, msg, sl_media_now_us () / 1000, &error))
     {
     case SL_GUIDE_STILL_FAILED:
-      s->rx_failed++;
-      sl_station_log (st, "still %s refused: %s", still_req (msg),
-                      error->message);
-      sl_session_send_guide_nack (session, error, msg->media_ms,
-                                  sl_guide_type_name (msg->type),
-                                  still_req (msg));
+      if (msg->type == SL_GUIDE_STILL_META)
+        g_hash_table_remove (s->requested, still_req (msg));
+      refuse_piece (st, session, msg, error);
       break;
     case SL_GUIDE_STILL_COMPLETE:
       save_still (st, s);
@@ -460,10 +511,12 @@ sl_station_still_on_message (SlStation *st, SlSession *session,
     serve_request (st, session, msg);
   else if (msg->type == SL_GUIDE_STILL_REQUEST)
     {
-      /* The expert's own request, just sent: remember when. */
+      /* The expert's own request, just sent: the still that answers it
+       * may come, and when it does, we know how long it took. */
       gint64 *now = g_new (gint64, 1);
 
       *now = sl_media_now_us ();
+      sl_guide_still_rx_expect (rx_for (s, session), msg->req, *now / 1000);
       g_hash_table_replace (s->requested, g_strdup (msg->req), now);
       s->n_requested++;
     }
@@ -474,6 +527,8 @@ sl_station_still_on_message (SlStation *st, SlSession *session,
     }
   else if (msg->type == SL_GUIDE_NACK)
     {
+      if (s->rx != NULL && s->rx_session == session)
+        sl_guide_still_rx_forget (s->rx, msg->nack.ref_id);
       if (g_hash_table_remove (s->requested, msg->nack.ref_id))
         s->rx_failed++;
     }
@@ -531,6 +586,7 @@ sl_station_still_add_stats (SlStation *st, JsonObject *rec)
   json_object_set_int_member (rec, "stills_requested", s->n_requested);
   json_object_set_int_member (rec, "stills_saved", s->saved);
   json_object_set_int_member (rec, "stills_failed", s->rx_failed);
+  json_object_set_int_member (rec, "stills_refused", s->rx_refused);
   if (s->last_ms >= 0)
     json_object_set_double_member (rec, "still_last_ms", s->last_ms);
   if (s->last_file != NULL)

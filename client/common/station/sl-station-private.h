@@ -18,6 +18,7 @@
 #include "sl-hub-client.h"
 #include "sl-latency.h"
 #include "sl-media.h"
+#include "sl-peer-rights.h"
 #include "sl-session.h"
 #include "sl-sources.h"
 #include "sl-verify.h"
@@ -42,6 +43,11 @@ typedef struct
   SlHubClient *hub;
   SlRole my_role;
   GHashTable *room_peers; /* peer id → SlRole, as the hub reported */
+  /* Peer id → the SlRole its peer had when its session was opened, for
+   * every session in `sessions` (sl-peer-rights.h: the session's rights). */
+  GHashTable *session_roles;
+  /* Relayed SDP and candidates refused (sl_peer_judge_signal). */
+  guint64 signals_refused;
 
   SlCapture *capture;
   gboolean capture_has_audio;
@@ -85,6 +91,17 @@ typedef struct
   GstSample *last_sample;
   gboolean sample_is_new;
 } SlStation;
+
+/* sl-station.c.  init: a station with no hub, capture or guidance yet;
+ * clear: undoes init and whatever the station made since.  The hub's
+ * messages other than the welcome go through handle_hub_message (the
+ * station's hub callback; tests feed it directly). */
+void sl_station_init (SlStation *st, SlStationOptions *opt);
+void sl_station_clear (SlStation *st);
+void sl_station_handle_hub_message (SlStation *st, const SlMsg *msg);
+/* The peer of @session with the role it had when the session was opened;
+ * not known for a session the station does not hold. */
+SlPeerRole sl_station_session_peer (SlStation *st, SlSession *session);
 
 /* Prints a timestamped line "[name] ..." on stderr unless --quiet. */
 void sl_station_log (SlStation *st, const gchar *format, ...)

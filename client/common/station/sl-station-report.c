@@ -55,6 +55,9 @@ new_record (SlStation *st)
   if (st->capture != NULL)
     json_object_set_int_member (obj, "frames_captured",
                                 (gint64)sl_capture_get_frames (st->capture));
+  if (st->signals_refused > 0)
+    json_object_set_int_member (obj, "signals_refused",
+                                (gint64)st->signals_refused);
   return obj;
 }
 

@@ -4,11 +4,18 @@
  * and trainee the hub reports in the room (at join and on peer-joined).
  * On peer-left a session that still carries media is kept while the peer
  * reconnects to the hub (sl-presence.h), any other is closed at once.  A
- * viewer station answers whatever the township
- * offers, replacing any session it had: a township that restarts simply
- * offers again.  A session that fails is dropped; the township offers
- * anew to a peer still in the room, so a broken path heals without anyone
- * touching a key.
+ * viewer station answers what the room's township offers, replacing any
+ * session it had: a township that restarts simply offers again.  A
+ * session that fails is dropped; the township offers anew to a peer
+ * still in the room, so a broken path heals without anyone touching a
+ * key.
+ *
+ * Rights (sl-peer-rights.h, docs/security.md): every relayed SDP and
+ * candidate is judged by the sender's role in the hub's roster and the
+ * sessions we have before it touches a session; what is refused is
+ * counted and logged (never the SDP or the candidate).  Each session
+ * remembers the role its peer had when it was opened (session_roles),
+ * and what arrives over it is judged by that role.
  *
  * Everything here runs on the control thread, except the video_frame
  * callback (streaming thread), which only feeds the verifier and keeps the
@@ -27,6 +34,38 @@ static gboolean
 role_is_viewer (SlRole role)
 {
   return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE;
+}
+
+/* The peer as the hub's roster knows it. */
+static SlPeerRole
+roster_role (SlStation *st, const gchar *peer_id)
+{
+  SlPeerRole peer = { FALSE, SL_ROLE_TOWNSHIP };
+  gpointer role;
+
+  if (peer_id != NULL
+      && g_hash_table_lookup_extended (st->room_peers, peer_id, NULL, &role))
+    {
+      peer.known = TRUE;
+      peer.role = GPOINTER_TO_INT (role);
+    }
+  return peer;
+}
+
+SlPeerRole
+sl_station_session_peer (SlStation *st, SlSession *session)
+{
+  SlPeerRole peer = { FALSE, SL_ROLE_TOWNSHIP };
+  const gchar *peer_id = sl_session_get_peer_id (session);
+  gpointer role;
+
+  if (g_hash_table_lookup (st->sessions, peer_id) == session
+      && g_hash_table_lookup_extended (st->session_roles, peer_id, NULL, &role))
+    {
+      peer.known = TRUE;
+      peer.role = GPOINTER_TO_INT (role);
+    }
+  return peer;
 }
 
 void
@@ -116,7 +155,7 @@ on_guide_channel (SlSession *session, const gchar *label, gboolean open,
 
 static void remove_session (SlStation *st, const gchar *peer_id);
 static void ensure_sending_session (SlStation *st, const gchar *peer_id,
-                                    gboolean resumed);
+                                    SlRole role, gboolean resumed);
 
 /* Deferred work on a session, keyed by peer id: data is {st, peer_id,
  * session}; the session pointer is only compared, never dereferenced, so a
@@ -133,9 +172,10 @@ reoffer_later (gpointer data)
 {
   SlStation *st = ((gpointer *)data)[0];
   const gchar *peer_id = ((gpointer *)data)[1];
+  SlPeerRole peer = roster_role (st, peer_id);
 
-  if (g_hash_table_contains (st->room_peers, peer_id))
-    ensure_sending_session (st, peer_id, TRUE);
+  if (peer.known)
+    ensure_sending_session (st, peer_id, peer.role, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -295,14 +335,18 @@ remove_session (SlStation *st, const gchar *peer_id)
   sl_station_guide_session_removed (st, session);
   sl_session_close (session);
   g_hash_table_remove (st->prev_stats, peer_id);
+  g_hash_table_remove (st->session_roles, peer_id);
   /* Last: peer_id may point into the session. */
   g_hash_table_remove (st->sessions, peer_id);
 }
 
+/* Opens a session of @role with @peer_id, whose role was @peer_role when
+ * the session was asked for: the rights of what arrives over it. */
 static SlSession *
-create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
-                gboolean send_audio, gboolean resumed)
+create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
+                SlSessionRole role, gboolean send_audio, gboolean resumed)
 {
+  const SlPeerRole peer = { TRUE, peer_role };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *video_desc = NULL, *audio_desc = NULL;
   SlSessionConfig config = { 0 };
@@ -318,7 +362,8 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   config.x264_options = st->opt->x264_options;
   config.jitter_ms = st->opt->jitter_ms;
   config.send_audio = send_audio;
-  config.recv_audio = TRUE;
+  /* A trainee's voice is not played, whatever its station sends. */
+  config.recv_audio = sl_peer_is_heard (peer);
   config.ice_addresses = (const gchar *const *)st->opt->ice_addresses;
   config.restart_after_ms = st->opt->restart_after_ms;
   config.resumed = resumed;
@@ -350,6 +395,8 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
       return NULL;
     }
   g_hash_table_insert (st->sessions, g_strdup (peer_id), session);
+  g_hash_table_insert (st->session_roles, g_strdup (peer_id),
+                       GINT_TO_POINTER (peer_role));
   if (st->capture != NULL)
     {
       if (sl_session_get_video_source (session) != NULL)
@@ -371,26 +418,32 @@ create_session (SlStation *st, const gchar *peer_id, SlSessionRole role,
   return session;
 }
 
-/* Township: makes sure a session is offered to @peer_id.  A session that
- * failed is made again; with @resumed, so is one still negotiating, whose
- * offer or answer may have been lost with the hub connection. */
+/* Township: makes sure a session is offered to @peer_id, of @role in the
+ * roster.  A session that failed is made again; with @resumed, so is one
+ * still negotiating, whose offer or answer may have been lost with the
+ * hub connection; and so is one opened for a peer of another role (the
+ * peer id now names someone else, after a hub restart). */
 static void
-ensure_sending_session (SlStation *st, const gchar *peer_id, gboolean resumed)
+ensure_sending_session (SlStation *st, const gchar *peer_id, SlRole role,
+                        gboolean resumed)
 {
   SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
 
   if (session != NULL)
     {
       SlSessionState state = sl_session_get_state (session);
+      SlPeerRole was = sl_station_session_peer (st, session);
+      gboolean same = was.known && was.role == role;
 
-      if (state == SL_SESSION_STATE_CONNECTED
-          || state == SL_SESSION_STATE_DISCONNECTED
-          || (!resumed && state != SL_SESSION_STATE_FAILED))
+      if (same
+          && (state == SL_SESSION_STATE_CONNECTED
+              || state == SL_SESSION_STATE_DISCONNECTED
+              || (!resumed && state != SL_SESSION_STATE_FAILED)))
         return;
       sl_station_log (st, "offering %s a new session", peer_id);
     }
   remove_session (st, peer_id);
-  create_session (st, peer_id, SL_SESSION_SENDER, st->capture_has_audio,
+  create_session (st, peer_id, role, SL_SESSION_SENDER, st->capture_has_audio,
                   session != NULL);
 }
 
@@ -426,22 +479,67 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
       g_hash_table_insert (st->room_peers, g_strdup (p->peer_id),
                            GINT_TO_POINTER (p->role));
       if (township && role_is_viewer (p->role))
-        ensure_sending_session (st, p->peer_id, rejoin);
+        ensure_sending_session (st, p->peer_id, p->role, rejoin);
       if (!township && p->role == SL_ROLE_TOWNSHIP && st->together_us == 0)
         st->together_us = sl_media_now_us ();
     }
+}
+
+/* What we have with @peer_id, for sl_peer_judge_signal. */
+static SlPeerSession
+session_with (SlStation *st, const gchar *peer_id)
+{
+  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
+
+  if (session == NULL)
+    return SL_PEER_SESSION_NONE;
+  return sl_session_get_role (session) == SL_SESSION_SENDER
+             ? SL_PEER_SESSION_OFFERED
+             : SL_PEER_SESSION_ANSWERED;
+}
+
+/* Whether a relayed SDP or candidate may touch our sessions; a refusal
+ * is counted and logged, the first few in the station's log, the rest at
+ * debug level, so that a flood does not become a flood of lines. */
+static gboolean
+signal_allowed (SlStation *st, const SlMsg *msg, SlPeerAsk ask)
+{
+  static const gchar *const asks[] = { "SDP offer", "SDP answer", "candidate" };
+  SlPeerRole peer = roster_role (st, msg->from);
+  SlPeerVerdict verdict = sl_peer_judge_signal (st->my_role, peer, ask,
+                                                session_with (st, msg->from));
+  const gchar *role = peer.known ? sl_role_name (peer.role) : "not in the room";
+
+  if (verdict == SL_PEER_ALLOW)
+    return TRUE;
+  st->signals_refused++;
+  if (st->signals_refused <= 10)
+    sl_station_log (st, "refused a%s %s from %s (%s): %s%s",
+                    ask == SL_PEER_ASK_OFFER ? "n" : "", asks[ask], msg->from,
+                    role, sl_peer_verdict_reason (verdict),
+                    st->signals_refused == 10 ? "; further refusals are "
+                                                "logged at debug level"
+                                              : "");
+  else
+    g_debug ("refused a %s from %s (%s): %s", asks[ask], msg->from, role,
+             sl_peer_verdict_reason (verdict));
+  return FALSE;
 }
 
 static void
 on_sdp (SlStation *st, const SlMsg *msg)
 {
   g_autoptr (GError) error = NULL;
-  SlSession *session = g_hash_table_lookup (st->sessions, msg->from);
+  gboolean offer = g_strcmp0 (msg->sdp_type, "offer") == 0;
+  SlSession *session;
 
-  if (st->opt->kind == SL_STATION_EXPERT
-      && g_strcmp0 (msg->sdp_type, "offer") == 0)
+  if (!signal_allowed (st, msg, offer ? SL_PEER_ASK_OFFER : SL_PEER_ASK_ANSWER))
+    return;
+  session = g_hash_table_lookup (st->sessions, msg->from);
+  if (offer)
     {
-      /* A new offer replaces whatever we had: one township per room.  An
+      /* The room's township offers again: it restarted, or lost its
+       * session.  One township per room, so whatever we had goes; an
        * offer from the township we had a session with resumes it. */
       gboolean resumed = session != NULL;
 
@@ -455,23 +553,19 @@ on_sdp (SlStation *st, const SlMsg *msg)
           remove_session (st, key);
         }
       session = create_session (
-          st, msg->from, SL_SESSION_VIEWER,
+          st, msg->from, SL_ROLE_TOWNSHIP, SL_SESSION_VIEWER,
           st->capture_has_audio && st->my_role == SL_ROLE_EXPERT, resumed);
     }
   if (session == NULL)
-    {
-      g_debug ("ignoring SDP %s from %s: no session", msg->sdp_type, msg->from);
-      return;
-    }
+    return;
   if (!sl_session_set_remote_description (session, msg->sdp_type, msg->sdp,
                                           &error))
     g_printerr ("%s: %s\n", st->name, error->message);
 }
 
-static void
-on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
+void
+sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
 {
-  SlStation *st = user_data;
   SlSession *session;
 
   switch (msg->type)
@@ -486,7 +580,7 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
        * down never reached it: anything short of connected is offered
        * again. */
       if (st->opt->kind == SL_STATION_TOWNSHIP && role_is_viewer (msg->role))
-        ensure_sending_session (st, msg->peer_id, TRUE);
+        ensure_sending_session (st, msg->peer_id, msg->role, TRUE);
       if (st->opt->kind == SL_STATION_EXPERT && msg->role == SL_ROLE_TOWNSHIP
           && st->together_us == 0)
         st->together_us = sl_media_now_us ();
@@ -499,9 +593,10 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
       on_sdp (st, msg);
       break;
     case SL_MSG_ICE:
+      if (!signal_allowed (st, msg, SL_PEER_ASK_CANDIDATE))
+        break;
       session = g_hash_table_lookup (st->sessions, msg->from);
-      if (session != NULL)
-        sl_session_add_remote_candidate (session, msg->mline, msg->candidate);
+      sl_session_add_remote_candidate (session, msg->mline, msg->candidate);
       break;
     case SL_MSG_ERROR:
       g_printerr ("%s: hub: %s (%s)\n", st->name, msg->message,
@@ -510,6 +605,12 @@ on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
     default:
       break;
     }
+}
+
+static void
+on_hub_message (SlHubClient *hub, const SlMsg *msg, gpointer user_data)
+{
+  sl_station_handle_hub_message (user_data, msg);
 }
 
 static SlExitStatus
@@ -609,9 +710,11 @@ after_network_change (gpointer user_data)
   sl_hub_client_reconnect (st->hub, "the network changed");
   for (guint i = 0; st->opt->kind == SL_STATION_TOWNSHIP && i < lost->len; i++)
     {
+      SlPeerRole peer = roster_role (st, lost->pdata[i]);
+
       remove_session (st, lost->pdata[i]);
-      if (g_hash_table_contains (st->room_peers, lost->pdata[i]))
-        create_session (st, lost->pdata[i], SL_SESSION_SENDER,
+      if (peer.known)
+        create_session (st, lost->pdata[i], peer.role, SL_SESSION_SENDER,
                         st->capture_has_audio, TRUE);
     }
   return G_SOURCE_REMOVE;
@@ -627,8 +730,8 @@ on_network_changed (GNetworkMonitor *monitor, gboolean available,
     st->netchange_timer = g_timeout_add (1000, after_network_change, st);
 }
 
-static void
-station_clear (SlStation *st)
+void
+sl_station_clear (SlStation *st)
 {
   g_clear_handle_id (&st->stats_timer, g_source_remove);
   g_clear_handle_id (&st->duration_timer, g_source_remove);
@@ -658,6 +761,7 @@ station_clear (SlStation *st)
   g_clear_pointer (&st->sessions, g_hash_table_unref);
   g_clear_pointer (&st->prev_stats, g_hash_table_unref);
   g_clear_pointer (&st->room_peers, g_hash_table_unref);
+  g_clear_pointer (&st->session_roles, g_hash_table_unref);
   g_clear_pointer (&st->verifier, sl_verifier_free);
   g_clear_pointer (&st->latency, sl_latency_meter_free);
   g_clear_pointer (&st->clicks, sl_click_meter_free);
@@ -666,6 +770,23 @@ station_clear (SlStation *st)
   g_clear_pointer (&st->loop, g_main_loop_unref);
   g_clear_pointer (&st->last_sample, gst_sample_unref);
   g_mutex_clear (&st->sample_lock);
+}
+
+void
+sl_station_init (SlStation *st, SlStationOptions *opt)
+{
+  st->opt = opt;
+  st->name = opt->kind == SL_STATION_TOWNSHIP ? "township" : "expert";
+  g_mutex_init (&st->sample_lock);
+  st->loop = g_main_loop_new (NULL, FALSE);
+  st->sessions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  st->prev_stats
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  st->room_peers
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  st->session_roles
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static SlExitStatus
@@ -677,23 +798,13 @@ run (SlStationOptions *opt)
   g_autofree gchar *token = NULL;
   SlExitStatus status;
 
-  st->opt = opt;
-  st->name = opt->kind == SL_STATION_TOWNSHIP ? "township" : "expert";
-  g_mutex_init (&st->sample_lock);
-  st->loop = g_main_loop_new (NULL, FALSE);
-  st->sessions
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  st->prev_stats
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  st->room_peers
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
+  sl_station_init (st, opt);
   status = sl_station_prepare (st, &token);
   if (status == SL_EXIT_OK)
     status = sl_station_preview_start (st);
   if (status != SL_EXIT_OK)
     {
-      station_clear (st);
+      sl_station_clear (st);
       return status;
     }
 
@@ -717,7 +828,7 @@ run (SlStationOptions *opt)
   if (st->hub == NULL)
     {
       g_printerr ("%s: %s\n", st->name, error->message);
-      station_clear (st);
+      sl_station_clear (st);
       return SL_EXIT_USAGE;
     }
   sl_hub_client_start (st->hub);
@@ -727,7 +838,7 @@ run (SlStationOptions *opt)
   g_main_loop_run (st->loop);
 
   status = st->exit_status;
-  station_clear (st);
+  sl_station_clear (st);
   return status;
 }
 

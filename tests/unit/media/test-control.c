@@ -93,6 +93,31 @@ test_limits (void)
   g_assert_cmpfloat (msg.send_ms, <, 0);
 }
 
+/* Strict JSON (RFC 8259) before json-glib: before the check, "\377" came
+ * through as a raw byte, "\0" cut a string short, "\q" read as "q", and
+ * of two "seq" members the last won. */
+static void
+test_strict_json (void)
+{
+  static const gchar *const refused[] = {
+    "{\"type\":\"ping\",\"seq\":1,\"x\":\"a\\377b\"}",
+    "{\"type\":\"pi\\0ng\",\"seq\":1}",
+    "{\"type\":\"ping\",\"seq\":1,\"x\":\"a\\qb\"}",
+    "{\"type\":\"ping\",\"seq\":1,\"seq\":2}",
+    "{\"type\":\"ping\",\"type\":\"pong\",\"seq\":1}",
+    "{\"type\":\"ping\",\"seq\":1,\"x\":[[[[[[[[[1]]]]]]]]]}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      SlControlMsg msg;
+
+      g_assert_false (parse (refused[i], &msg, &error));
+      g_assert_error (error, SL_CONTROL_ERROR, SL_CONTROL_ERROR_MALFORMED);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -100,5 +125,6 @@ main (int argc, char **argv)
   g_test_add_func ("/control/round-trip", test_round_trip);
   g_test_add_func ("/control/rejects", test_rejects);
   g_test_add_func ("/control/limits", test_limits);
+  g_test_add_func ("/control/strict-json", test_strict_json);
   return g_test_run ();
 }

@@ -1,11 +1,17 @@
 /* test-guide-still.c — stills (sl-guide-still.h): PNG is lossless for
  * every raw layout; a still split into messages, sent through the codec
  * and reassembled is bit-exact; a corrupted, incomplete, repeated or
- * reordered transfer is refused as docs/guidance.md says; sizes are
- * bounded. */
+ * reordered transfer is refused as docs/guidance.md says; a still nobody
+ * asked for, one beyond the quota and one that is not the PNG promised
+ * are refused; saving never replaces a file; sizes are bounded. */
 #include "sl-guide-still.h"
 
+#include <cairo.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Noise, so that the PNG does not compress to a single chunk. */
 static guint8 *
@@ -106,16 +112,17 @@ noise_png (guint w, guint h)
   return sl_guide_png_encode (raw, SL_GUIDE_PIXEL_RGB, w, h, w * 3, NULL);
 }
 
-/* The transfer of @png as parsed messages, each gone through the wire. */
+/* The transfer of @png as parsed messages, each gone through the wire,
+ * its STILL_META saying the picture is @w × @h. */
 static GPtrArray *
-transfer (GBytes *png, const gchar *req)
+transfer_sized (GBytes *png, const gchar *req, guint w, guint h)
 {
   g_autoptr (SlGuideStillTx) tx = NULL;
   g_autoptr (GError) error = NULL;
   GPtrArray *msgs = g_ptr_array_new ();
   SlGuideMsg msg;
 
-  tx = sl_guide_still_tx_new (req, 123456, 200, 150, 0.258, 0.258, png, &error);
+  tx = sl_guide_still_tx_new (req, 123456, w, h, 0.258, 0.258, png, &error);
   g_assert_no_error (error);
   while (sl_guide_still_tx_next (tx, &msg))
     {
@@ -130,6 +137,25 @@ transfer (GBytes *png, const gchar *req)
     }
   g_assert_cmpuint (msgs->len, ==, sl_guide_still_tx_n_chunks (tx) + 2);
   return msgs;
+}
+
+/* A transfer of a 200 × 150 picture, as noise_png (200, 150) makes. */
+static GPtrArray *
+transfer (GBytes *png, const gchar *req)
+{
+  return transfer_sized (png, req, 200, 150);
+}
+
+/* A receiver that asked for @req (and @req2, if not NULL) at time 0. */
+static SlGuideStillRx *
+rx_asking (const gchar *req, const gchar *req2)
+{
+  SlGuideStillRx *rx = sl_guide_still_rx_new ();
+
+  sl_guide_still_rx_expect (rx, req, 0);
+  if (req2 != NULL)
+    sl_guide_still_rx_expect (rx, req2, 0);
+  return rx;
 }
 
 static void
@@ -158,7 +184,7 @@ test_round_trip (void)
 {
   g_autoptr (GBytes) png = noise_png (200, 150);
   g_autoptr (GPtrArrayTransfer) msgs = transfer (png, "s1");
-  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("s1", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) got = NULL;
   SlGuideStillMeta meta;
@@ -191,7 +217,7 @@ test_round_trip (void)
 static SlGuideStillStatus
 feed_order (GPtrArray *msgs, const gint *order, GError **error)
 {
-  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("s1", NULL);
   SlGuideStillStatus status = SL_GUIDE_STILL_IGNORED;
 
   for (; *order >= 0; order++)
@@ -249,7 +275,7 @@ test_corruption (void)
 {
   g_autoptr (GBytes) png = noise_png (200, 150);
   g_autoptr (GPtrArrayTransfer) msgs = transfer (png, "s1");
-  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("s1", NULL);
   g_autoptr (GError) error = NULL;
   SlGuideMsg *chunk = msgs->pdata[2];
   guint n = msgs->len - 2;
@@ -264,8 +290,10 @@ test_corruption (void)
   g_assert_null (sl_guide_still_rx_take (rx, NULL, NULL));
   chunk->chunk.data[100] ^= 0x10;
 
-  /* A chunk shorter than STILL_META implies. */
+  /* A chunk shorter than STILL_META implies (asked for again: a
+   * request is answered once). */
   chunk->chunk.len -= 1;
+  sl_guide_still_rx_expect (rx, "s1", 0);
   g_assert_cmpint (feed (rx, msgs, 0, NULL), ==, SL_GUIDE_STILL_STARTED);
   g_assert_cmpint (feed (rx, msgs, 1, NULL), ==, SL_GUIDE_STILL_PROGRESS);
   g_assert_cmpint (feed (rx, msgs, 2, &error), ==, SL_GUIDE_STILL_FAILED);
@@ -279,7 +307,7 @@ test_replaced_and_foreign (void)
   g_autoptr (GBytes) png = noise_png (200, 150);
   g_autoptr (GPtrArrayTransfer) one = transfer (png, "one");
   g_autoptr (GPtrArrayTransfer) two = transfer (png, "two");
-  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("one", "two");
   g_autoptr (GBytes) got = NULL;
   SlGuideMsg unrelated = { .type = SL_GUIDE_UNDO };
   SlGuideStillMeta meta;
@@ -308,7 +336,7 @@ test_timeout (void)
 {
   g_autoptr (GBytes) png = noise_png (200, 150);
   g_autoptr (GPtrArrayTransfer) msgs = transfer (png, "s1");
-  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("s1", NULL);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (sl_guide_still_rx_check_timeout (rx, 0, &error));
@@ -361,6 +389,307 @@ test_sizes (void)
 
   name = sl_guide_still_file_name ("../3f9a 1c2e", 4200);
   g_assert_cmpstr (name, ==, "sonolink-___3f9a_1c2e-4200ms.png");
+  g_free (name);
+  name = sl_guide_still_file_name_nth ("../3f9a 1c2e", 4200, 1);
+  g_assert_cmpstr (name, ==, "sonolink-___3f9a_1c2e-4200ms-2.png");
+}
+
+static cairo_status_t
+append_png (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* Feeds a whole transfer; returns the last status. */
+static SlGuideStillStatus
+feed_all (SlGuideStillRx *rx, GPtrArray *msgs, gint64 now_ms, GError **error)
+{
+  SlGuideStillStatus status = SL_GUIDE_STILL_IGNORED;
+
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      status = sl_guide_still_rx_feed (rx, msgs->pdata[i], now_ms, error);
+      if (status == SL_GUIDE_STILL_FAILED)
+        break;
+    }
+  return status;
+}
+
+/* Issue 14, finding 7: stills nobody asked for were saved. */
+static void
+test_unrequested (void)
+{
+  g_autoptr (GBytes) png = noise_png (200, 150);
+  g_autoptr (GPtrArrayTransfer) asked = transfer (png, "asked");
+  g_autoptr (GPtrArrayTransfer) other = transfer (png, "other");
+  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) got = NULL;
+
+  /* Nothing asked: refused, and its chunks ignored. */
+  g_assert_cmpint (feed_all (rx, asked, 0, &error), ==, SL_GUIDE_STILL_FAILED);
+  g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_SEQUENCE);
+  g_clear_error (&error);
+  g_assert_cmpint (feed (rx, asked, 1, NULL), ==, SL_GUIDE_STILL_IGNORED);
+
+  /* An unasked STILL_META in the middle of an asked transfer leaves it
+   * alone. */
+  sl_guide_still_rx_expect (rx, "asked", 0);
+  g_assert_cmpint (feed (rx, asked, 0, NULL), ==, SL_GUIDE_STILL_STARTED);
+  g_assert_cmpint (feed (rx, asked, 1, NULL), ==, SL_GUIDE_STILL_PROGRESS);
+  g_assert_cmpint (feed (rx, other, 0, &error), ==, SL_GUIDE_STILL_FAILED);
+  g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_SEQUENCE);
+  g_clear_error (&error);
+  for (guint i = 2; i < asked->len - 1; i++)
+    g_assert_cmpint (feed (rx, asked, i, NULL), ==, SL_GUIDE_STILL_PROGRESS);
+  g_assert_cmpint (feed (rx, asked, asked->len - 1, NULL), ==,
+                   SL_GUIDE_STILL_COMPLETE);
+  got = sl_guide_still_rx_take (rx, NULL, NULL);
+  g_assert_true (g_bytes_equal (got, png));
+
+  /* A request is answered once: the same transfer again is refused. */
+  g_assert_cmpint (feed_all (rx, asked, 0, &error), ==, SL_GUIDE_STILL_FAILED);
+  g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_SEQUENCE);
+  g_clear_error (&error);
+
+  /* A request the sender refused, or that waited too long, is gone. */
+  sl_guide_still_rx_expect (rx, "asked", 0);
+  g_assert_true (sl_guide_still_rx_forget (rx, "asked"));
+  g_assert_false (sl_guide_still_rx_forget (rx, "asked"));
+  g_assert_cmpint (feed (rx, asked, 0, NULL), ==, SL_GUIDE_STILL_FAILED);
+  sl_guide_still_rx_expect (rx, "asked", 1000);
+  g_assert_cmpint (
+      sl_guide_still_rx_feed (rx, asked->pdata[0],
+                              1000 + SL_GUIDE_STILL_REQUEST_TIMEOUT_MS, NULL),
+      ==, SL_GUIDE_STILL_FAILED);
+  sl_guide_still_rx_expect (rx, "asked", 1000);
+  g_assert_cmpint (
+      sl_guide_still_rx_feed (rx, asked->pdata[0],
+                              999 + SL_GUIDE_STILL_REQUEST_TIMEOUT_MS, NULL),
+      ==, SL_GUIDE_STILL_STARTED);
+
+  /* At most SL_GUIDE_STILL_MAX_OUTSTANDING wait: one more forgets the
+   * oldest. */
+  for (guint i = 0; i <= SL_GUIDE_STILL_MAX_OUTSTANDING; i++)
+    {
+      g_autofree gchar *req = g_strdup_printf ("r%u", i);
+
+      sl_guide_still_rx_expect (rx, req, 0);
+    }
+  g_assert_false (sl_guide_still_rx_forget (rx, "r0"));
+  g_assert_true (sl_guide_still_rx_forget (rx, "r1"));
+  g_assert_true (sl_guide_still_rx_forget (
+      rx, "r" G_STRINGIFY (SL_GUIDE_STILL_MAX_OUTSTANDING)));
+}
+
+static void
+test_quota (void)
+{
+  g_autoptr (GBytes) png = noise_png (200, 150);
+  g_autoptr (SlGuideStillRx) rx = sl_guide_still_rx_new ();
+  gsize size = g_bytes_get_size (png);
+  g_autoptr (GError) error = NULL;
+  guint stills;
+  guint64 bytes;
+
+  /* Three stills, and room for two and a half in bytes. */
+  sl_guide_still_rx_set_quota (rx, 3, 2 * size + size / 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree gchar *req = g_strdup_printf ("q%u", i);
+      g_autoptr (GPtrArrayTransfer) msgs = transfer (png, req);
+      SlGuideStillStatus expected
+          = i < 2 ? SL_GUIDE_STILL_COMPLETE : SL_GUIDE_STILL_FAILED;
+
+      sl_guide_still_rx_expect (rx, req, 0);
+      g_assert_cmpint (feed_all (rx, msgs, 0, &error), ==, expected);
+      if (i < 2)
+        g_bytes_unref (sl_guide_still_rx_take (rx, NULL, NULL));
+    }
+  g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_LIMIT);
+  g_clear_error (&error);
+  sl_guide_still_rx_get_taken (rx, &stills, &bytes);
+  g_assert_cmpuint (stills, ==, 2);
+  g_assert_cmpuint (bytes, ==, 2 * size);
+
+  /* Three stills in count: the fourth is refused however small. */
+  sl_guide_still_rx_set_quota (rx, 3, G_MAXUINT64);
+  {
+    g_autoptr (GPtrArrayTransfer) third = transfer (png, "q3");
+    g_autoptr (GPtrArrayTransfer) fourth = transfer (png, "q4");
+
+    sl_guide_still_rx_expect (rx, "q3", 0);
+    g_assert_cmpint (feed_all (rx, third, 0, NULL), ==,
+                     SL_GUIDE_STILL_COMPLETE);
+    g_bytes_unref (sl_guide_still_rx_take (rx, NULL, NULL));
+    sl_guide_still_rx_expect (rx, "q4", 0);
+    g_assert_cmpint (feed_all (rx, fourth, 0, &error), ==,
+                     SL_GUIDE_STILL_FAILED);
+    g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_LIMIT);
+  }
+  /* The defaults, as documented. */
+  g_assert_cmpuint (SL_GUIDE_STILL_QUOTA_COUNT, ==, 64);
+  g_assert_cmpuint (SL_GUIDE_STILL_QUOTA_BYTES, ==, 256u * 1024 * 1024);
+}
+
+/* Feeds the transfer of @bytes, promised as a @w × @h PNG, to a receiver
+ * that asked for it; returns the error code, or -1 if it completed. */
+static gint
+promised (GBytes *bytes, guint w, guint h)
+{
+  g_autoptr (GPtrArrayTransfer) msgs = transfer_sized (bytes, "p", w, h);
+  g_autoptr (SlGuideStillRx) rx = rx_asking ("p", NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (feed_all (rx, msgs, 0, &error) == SL_GUIDE_STILL_COMPLETE)
+    return -1;
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == SL_GUIDE_ERROR);
+  return error->code;
+}
+
+/* Issue 14, finding 7: 4 MiB of random bytes were saved as a PNG. */
+static void
+test_promised_png (void)
+{
+  g_autoptr (GBytes) png = noise_png (200, 150);
+  g_autoptr (GBytes) junk = NULL, bad_crc = NULL, alpha = NULL;
+  g_autofree guint8 *raw = noise (100000, 3);
+  gsize len;
+  guint8 *copy;
+  cairo_surface_t *surface;
+
+  g_assert_cmpint (promised (png, 200, 150), ==, -1);
+  /* Not a PNG at all, with a matching size and SHA-256. */
+  junk = g_bytes_new (raw, sizeof raw[0] * 100000);
+  g_assert_cmpint (promised (junk, 200, 150), ==, SL_GUIDE_ERROR_IMAGE);
+  /* A PNG of another size than promised. */
+  g_assert_cmpint (promised (png, 201, 150), ==, SL_GUIDE_ERROR_IMAGE);
+  g_assert_cmpint (promised (png, 200, 1), ==, SL_GUIDE_ERROR_IMAGE);
+  /* A header whose CRC does not match (the size patched afterwards). */
+  copy = g_bytes_unref_to_data (g_bytes_ref (png), &len);
+  copy[19] ^= 1;
+  bad_crc = g_bytes_new_take (copy, len);
+  g_assert_cmpint (promised (bad_crc, 200, 150 ^ 1), ==, SL_GUIDE_ERROR_IMAGE);
+  /* A PNG with alpha (colour type 6): not what a township sends. */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 200, 150);
+  {
+    GByteArray *out = g_byte_array_new ();
+
+    cairo_surface_write_to_png_stream (surface, append_png, out);
+    alpha = g_byte_array_free_to_bytes (out);
+  }
+  cairo_surface_destroy (surface);
+  g_assert_cmpint (((const guint8 *)g_bytes_get_data (alpha, NULL))[25], ==, 6);
+  g_assert_cmpint (promised (alpha, 200, 150), ==, SL_GUIDE_ERROR_IMAGE);
+}
+
+/* Removes @dir, its files and the folders in it (no links followed). */
+static void
+remove_tree (const gchar *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const gchar *entry;
+
+  while (listing && (entry = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (dir, entry, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR)
+          && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static gchar *
+read_text (const gchar *dir, const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  gchar *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text;
+}
+
+static guint
+mode_of (const gchar *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_lstat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+/* Issue 14, finding 7: a saved patient PNG was overwritten with junk. */
+static void
+test_save (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("sl-still-XXXXXX", NULL);
+  g_autofree gchar *sub = g_build_filename (dir, "stills", NULL);
+  g_autofree gchar *first = NULL, *second = NULL, *outside = NULL;
+  g_autofree gchar *link_path = NULL, *third = NULL, *precious = NULL;
+  g_autoptr (GBytes) png = g_bytes_new_static ("png bytes", 9);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+  const gchar *entry;
+  guint files = 0;
+
+  /* The folder is made, private; the file is the user's only. */
+  g_assert_true (sl_guide_still_save (sub, "r1", 500, png, &first, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (strrchr (first, '/') + 1, ==, "sonolink-r1-500ms.png");
+  g_assert_cmpuint (mode_of (sub), ==, 0700);
+  g_assert_cmpuint (mode_of (first), ==, 0600);
+
+  /* A still of the same media time takes the next name. */
+  g_assert_true (sl_guide_still_save (sub, "r1", 500, png, &second, &error));
+  g_assert_cmpstr (strrchr (second, '/') + 1, ==, "sonolink-r1-500ms-2.png");
+
+  /* A file already there is never replaced, nor a link followed. */
+  precious = g_build_filename (sub, "sonolink-r1-700ms.png", NULL);
+  g_assert_true (g_file_set_contents (precious, "precious", -1, NULL));
+  g_clear_pointer (&precious, g_free);
+  outside = g_build_filename (dir, "outside", NULL);
+  g_assert_true (g_file_set_contents (outside, "outside", -1, NULL));
+  link_path = g_build_filename (sub, "sonolink-r1-700ms-2.png", NULL);
+  g_assert_cmpint (symlink (outside, link_path), ==, 0);
+  g_assert_true (sl_guide_still_save (sub, "r1", 700, png, &third, &error));
+  g_assert_cmpstr (strrchr (third, '/') + 1, ==, "sonolink-r1-700ms-3.png");
+  precious = read_text (sub, "sonolink-r1-700ms.png");
+  g_assert_cmpstr (precious, ==, "precious");
+  g_free (precious);
+  precious = read_text (dir, "outside");
+  g_assert_cmpstr (precious, ==, "outside");
+
+  /* No temporary file is left behind. */
+  listing = g_dir_open (sub, 0, NULL);
+  while ((entry = g_dir_read_name (listing)) != NULL)
+    {
+      g_assert_false (g_str_has_prefix (entry, "."));
+      files++;
+    }
+  g_assert_cmpuint (files, ==, 5);
+
+  /* Every name taken: an error, nothing written. */
+  for (guint n = 0; n < SL_GUIDE_STILL_MAX_NAMES; n++)
+    {
+      g_autofree gchar *name = sl_guide_still_file_name_nth ("r1", 900, n);
+      g_autofree gchar *path = g_build_filename (sub, name, NULL);
+
+      g_assert_true (g_file_set_contents (path, "x", -1, NULL));
+    }
+  {
+    g_autofree gchar *none = NULL;
+
+    g_assert_false (sl_guide_still_save (sub, "r1", 900, png, &none, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST);
+    g_assert_null (none);
+  }
+  remove_tree (dir);
 }
 
 int
@@ -376,5 +705,9 @@ main (int argc, char **argv)
                    test_replaced_and_foreign);
   g_test_add_func ("/guide-still/timeout", test_timeout);
   g_test_add_func ("/guide-still/sizes", test_sizes);
+  g_test_add_func ("/guide-still/unrequested", test_unrequested);
+  g_test_add_func ("/guide-still/quota", test_quota);
+  g_test_add_func ("/guide-still/promised-png", test_promised_png);
+  g_test_add_func ("/guide-still/save", test_save);
   return g_test_run ();
 }

@@ -419,6 +419,36 @@ test_tolerance (void)
   g_assert_cmpint (msg.cue.duration_ms, ==, SL_GUIDE_DEFAULT_DURATION_MS);
 }
 
+/* What json-glib reads leniently and strict JSON (RFC 8259) refuses:
+ * before the check, "\377" came through as a raw 0xff byte, "\0" cut a
+ * label short ("v=0\0HIDDEN" read as "v=0"), "\q" read as "q", and of two
+ * "type" members the last won. */
+static void
+test_strict_json (void)
+{
+  static const gchar *const refused[] = {
+    MARK ("\"kind\":\"text\",\"points\":[[0,0]],\"text\":\"a\\377b\""),
+    MARK ("\"kind\":\"text\",\"points\":[[0,0]],"
+          "\"text\":\"v=0\\0HIDDEN\""),
+    MARK ("\"kind\":\"text\",\"points\":[[0,0]],\"text\":\"a\\qb\""),
+    "{" ENV "\"type\":\"undo\",\"type\":\"clear\"}",
+    "{" ENV "\"type\":\"delete\",\"id\":\"a\",\"i\\u0064\":\"b\"}",
+    MARK ("\"kind\":\"text\",\"points\":[[0,0]],\"text\":\"a\tb\""),
+    MARK ("\"kind\":\"text\",\"points\":[[0,0]],\"text\":\"\\ud800\""),
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_auto (SlGuideMsg) msg = { 0 };
+
+      if (g_test_verbose ())
+        g_printerr ("%s\n", refused[i]);
+      g_assert_false (parse (refused[i], &msg, &error));
+      g_assert_error (error, SL_GUIDE_ERROR, SL_GUIDE_ERROR_MALFORMED);
+    }
+}
+
 static void
 test_error_names_no_value (void)
 {
@@ -457,6 +487,7 @@ main (int argc, char **argv)
   g_test_add_func ("/guide/rejects", test_rejects);
   g_test_add_func ("/guide/limits", test_limits);
   g_test_add_func ("/guide/tolerance", test_tolerance);
+  g_test_add_func ("/guide/strict-json", test_strict_json);
   g_test_add_func ("/guide/error-names-no-value", test_error_names_no_value);
   g_test_add_func ("/guide/helpers", test_helpers);
   return g_test_run ();
