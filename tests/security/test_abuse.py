@@ -21,11 +21,20 @@ again.  After: a new member joins.  Throughout, every honest relay must
 arrive and the hub's resident memory must stay under its idle size plus
 RSS_BOUND_MIB.
 
+Beside the relaying pair, a real consultation runs in a room of its own:
+sonolink-township and sonolink-expert (640x360) over the same hub.  Its
+picture must keep being decoded through both phases, and a trainee
+station that joins during the floods, and another after the exhaustion,
+must each decode the township's picture.
+
 Prints the load held and the memory figures.  Usage: test_abuse.py
-SONOLINK_HUB
+SONOLINK_HUB SONOLINK_TOWNSHIP SONOLINK_EXPERT
 """
 import json
+import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -33,6 +42,7 @@ import time
 from sechub import (Closed, Failure, Hub, OP_CONT, OP_TEXT, Timeout, check,
                     encode_frame, expect, frame_header, healthz, join,
                     raw_websocket, relay_works, run, wait_for)
+from sltest import session_records  # noqa: E402 (sechub sets the path)
 
 PHASE_S = 12
 RSS_BOUND_MIB = 64
@@ -154,6 +164,53 @@ class Honest:
             self.error = e
 
 
+class Consultation:
+    """Real stations in room "consult" on the hub: a township, an expert,
+    and trainees joining later; each writes --stats."""
+
+    def __init__(self, hub, township, expert, workdir):
+        self.hub, self.dir, self.exes = hub, workdir, (township, expert)
+        self.procs = []
+        self.start("township", "township", township, [
+            "--audio-in", "none", "--width", "640", "--height", "360"])
+        self.start("expert", "expert", expert, ["--sink", "none",
+                                                "--audio-in", "none"])
+
+    def start(self, name, role, exe, extra):
+        token = os.path.join(self.dir, name + ".tok")
+        with open(token, "w") as f:
+            f.write(self.hub.token("consult", role))
+        log = open(os.path.join(self.dir, name + ".station.log"), "wb")
+        self.procs.append(subprocess.Popen(
+            [exe, "--hub", "ws://127.0.0.1:%d" % self.hub.port,
+             "--token-file", token, "--stats", self.stats(name),
+             "--ice-address", "127.0.0.1", "--audio-out", "none",
+             "--connect-timeout", "20"] + extra,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+
+    def trainee(self, name):
+        self.start(name, "trainee", self.exes[1], ["--sink", "none",
+                                                   "--audio-in", "none"])
+
+    def stats(self, name):
+        return os.path.join(self.dir, name + ".jsonl")
+
+    def decoded(self, name):
+        records = session_records(self.stats(name))
+        return records[-1].get("frames_decoded", 0) if records else 0
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 class RssSampler(threading.Thread):
     def __init__(self, hub):
         super().__init__(daemon=True)
@@ -169,7 +226,7 @@ class RssSampler(threading.Thread):
                 return
 
 
-def phase_floods(hub, honest, load):
+def phase_floods(hub, honest, load, consult):
     stop = threading.Event()
     attackers = [threading.Thread(target=f, args=(hub, stop, load),
                                   daemon=True)
@@ -191,6 +248,10 @@ def phase_floods(hub, honest, load):
     check(relay_works(town2, exp2, "during") and relay_works(
         exp2, town2, "during-back"),
         "new members join and relay during the floods")
+    consult.trainee("trainee-during")
+    wait_for(lambda: consult.decoded("trainee-during") > 30, PHASE_S + 20,
+             "a trainee station joining during the floods to decode")
+    check(True, "a trainee station joins during the floods and decodes")
     wait_for(lambda: time.monotonic() > deadline, PHASE_S + 1,
              "the end of the flood phase", interval=0.2)
     stop.set()
@@ -237,15 +298,31 @@ def main(exe, workdir, hubs):
     honest = Honest(hub)
     check(relay_works(honest.town, honest.exp, "warm-up"),
           "the honest pair relays")
+    consult = Consultation(hub, sys.argv[2], sys.argv[3], workdir)
+    wait_for(lambda: consult.decoded("expert") > 30, 30,
+             "the consultation's first pictures")
     idle_kib = hub.rss_kib()
     sampler = RssSampler(hub)
     sampler.start()
     honest.thread.start()
     load = Load()
     try:
-        phase_floods(hub, honest, load)
+        before = consult.decoded("expert")
+        phase_floods(hub, honest, load, consult)
+        during = consult.decoded("expert")
+        check(during > before + 10 * PHASE_S,
+              "the consultation kept decoding through the floods (%d -> %d "
+              "pictures)" % (before, during))
         phase_exhaustion(hub, load)
+        wait_for(lambda: consult.decoded("expert") > during + 60, 20,
+                 "pictures after the exhaustion")
+        check(True, "the consultation kept decoding through the exhaustion")
+        consult.trainee("trainee-after")
+        wait_for(lambda: consult.decoded("trainee-after") > 30, 30,
+                 "a trainee station joining after the attacks to decode")
+        check(True, "a trainee station joins after the attacks and decodes")
     finally:
+        consult.stop()
         honest.stop.set()
         honest.thread.join(15)
         sampler.stop.set()
