@@ -131,6 +131,10 @@ typedef struct
   guint64 video_packets_received;
   gint64 video_packets_lost; /* as reported (receiver, or RTCP RR) */
   guint64 audio_bytes_received;
+  /* Voice packets with content handed to the Opus decoder (not the
+   * decoder's concealment of lost ones): a second in which this does not
+   * grow had no voice from the peer. */
+  guint64 audio_packets_decoded;
   guint video_width, video_height; /* VIEWER: decoded size */
   gdouble rtt_ms;                  /* RTCP round trip, < 0 if unknown */
   gdouble jitter_ms;               /* receive jitter, < 0 if unknown */

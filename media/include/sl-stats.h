@@ -29,6 +29,7 @@ typedef struct
   guint width, height;         /* VIEWER: decoded picture size */
   gdouble audio_level_db;      /* received voice, -G_MAXDOUBLE: none */
   gdouble audio_peak_hz;       /* strongest received frequency, 0: none */
+  guint64 audio_packets;       /* voice packets decoded, total */
   gdouble dc_rtt_ms;           /* < 0: unknown */
   guint64 dc_roundtrips;
   /* VIEWER, over the interval: video packets the link lost, and those

@@ -120,6 +120,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->height = cur->video_height;
   out->audio_level_db = cur->audio_level_db;
   out->audio_peak_hz = cur->audio_peak_hz;
+  out->audio_packets = cur->audio_packets_decoded;
   out->dc_rtt_ms = cur->dc_rtt_ms;
   out->dc_roundtrips = cur->dc_roundtrips;
   recovery_rates (prev, cur, out);
@@ -198,6 +199,8 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "audio_level_db", r->audio_level_db,
                        r->audio_level_db > -200);
   set_optional_double (obj, "audio_peak_hz", r->audio_peak_hz, TRUE);
+  json_object_set_int_member (obj, "audio_packets_decoded",
+                              (gint64)r->audio_packets);
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
   json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
   if (sender)

@@ -198,6 +198,8 @@ void sl_session_measure_decoder_output (SlSession *self, GstClockTime pts);
 void sl_session_measure_decoded_size (SlSession *self, guint width,
                                       guint height);
 void sl_session_measure_picture_out (SlSession *self, GstClockTime pts);
+/* A voice packet with content reaches the Opus decoder. */
+void sl_session_measure_audio_packet (SlSession *self);
 void sl_session_measure_free (SlSession *self);
 
 /* ---- control/sl-session-channel.c: control thread ---- */

@@ -169,6 +169,7 @@ test_json_fields (void)
   r.audio_level_db = -G_MAXDOUBLE;
   r.width = 1280;
   r.height = 720;
+  r.audio_packets = 7;
   obj = sl_stats_to_json (&r);
   g_assert_cmpint (json_object_get_int_member (obj, "frames_decoded"), ==, 42);
   g_assert_false (json_object_has_member (obj, "frames_sent"));
@@ -179,6 +180,8 @@ test_json_fields (void)
   g_assert_cmpstr (json_object_get_string_member (obj, "state"), ==,
                    "connected");
   g_assert_cmpint (json_object_get_int_member (obj, "width"), ==, 1280);
+  g_assert_cmpint (json_object_get_int_member (obj, "audio_packets_decoded"),
+                   ==, 7);
 }
 
 int
