@@ -56,7 +56,7 @@ typedef struct
   guint video_bitrate_kbps; /* SENDER: encoder target, and the most the
                                rate controller gives the video */
   /* SENDER rate control (docs/rate-control.md): the least the controller
-   * gives the video (0: 300), the diagnostic floor below which both users
+   * gives the video (0: 40), the diagnostic floor below which both users
    * are told the picture is not of diagnostic quality (0: 500), or no
    * controller at all (the configured rate whatever the link does). */
   guint min_bitrate_kbps;
@@ -167,11 +167,12 @@ typedef struct
   guint fec_percent;
   /* SENDER rate control: the controller's target for the transport and
    * its delay-based estimate, what the viewer acknowledged, the loss it
-   * reported; the encoder's bitrate and picture size now (0: not yet);
-   * keyframe requests received from the viewer (PLI/FIR). */
+   * reported; the encoder's bitrate, picture size and frame rate now (0:
+   * not yet); keyframe requests received from the viewer (PLI/FIR). */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps;
   gdouble bwe_loss_pct;
   guint encoder_kbps, send_width, send_height;
+  gdouble send_fps;
   guint64 keyframe_requests;
   /* VIEWER: picture freezes (W3C webrtc-stats rule), their total and
    * longest duration. */

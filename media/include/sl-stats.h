@@ -42,6 +42,7 @@ typedef struct
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
   gdouble bwe_loss_pct;
   guint send_width, send_height;
+  gdouble send_fps;
   gboolean below_floor;
   guint64 keyframe_requests;
   guint64 freezes;                      /* VIEWER, total */

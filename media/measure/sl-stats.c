@@ -136,6 +136,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->bwe_loss_pct = cur->bwe_loss_pct;
   out->send_width = cur->send_width;
   out->send_height = cur->send_height;
+  out->send_fps = cur->send_fps;
   out->below_floor = cur->below_floor;
   out->keyframe_requests = cur->keyframe_requests;
   out->freezes = cur->freezes;
@@ -226,6 +227,8 @@ sl_stats_to_json (const SlStatsReport *r)
           json_object_set_int_member (obj, "send_width", r->send_width);
           json_object_set_int_member (obj, "send_height", r->send_height);
         }
+      if (r->send_fps > 0)
+        set_optional_double (obj, "send_fps", r->send_fps, TRUE);
     }
   else
     {

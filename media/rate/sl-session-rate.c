@@ -4,11 +4,18 @@
  * with an SlBweSender (sl-bwe-sender.h), which reads the transport-wide
  * congestion-control feedback of that transport and says how many bits a
  * second the link takes.  Each new target goes, on the control thread,
- * through the degradation policy (sl-degrade.h): it keeps the frame rate,
- * gives the encoder its share of the target, and when the bits per pixel
- * run short, asks for a smaller picture from the scaler in front of the
- * encoder.  x264 takes a new bitrate between two frames without a
- * keyframe; a new size costs one, which the policy's dwell time bounds.
+ * through the degradation policy (sl-degrade.h): it gives the encoder its
+ * share of the target, and when the bits per pixel run short, asks for a
+ * smaller picture from the scaler in front of the encoder, then, at the
+ * smallest size, for fewer frames: a probe on the scaler's input drops
+ * frames by their capture times (sl-frame-gate.h), and x264, which
+ * budgets each frame at the caps' rate, is told the bitrate and VBV that
+ * make the frames it does get add up to the share
+ * (sl_degrade_x264_setting).  x264 takes a new bitrate between two frames
+ * without a keyframe; a new size costs one, which the policy's dwell time
+ * bounds; a new frame rate costs nothing.  The expert's jitter buffer
+ * learns the new frame interval from the pictures it decodes
+ * (sl_jitter_policy_set_frame_interval).
  *
  * Keyframe requests (PLI and FIR from the viewer, through rtpsession, as
  * force-key-unit events) go through the limiter of sl-keyframe.h: at most
@@ -20,12 +27,15 @@
  *
  * Threads: SlSessionRate is the control thread's, except the keyframe
  * limiter, which the encoder's streaming thread also uses, under
- * keyframe_lock.
+ * keyframe_lock, and the frame gate, which is the video's streaming
+ * thread's alone and reads the intervals the control thread publishes
+ * atomically.
  */
 #include "sl-session-private.h"
 
 #include "sl-bwe-sender.h"
 #include "sl-degrade.h"
+#include "sl-frame-gate.h"
 #include "sl-keyframe.h"
 
 #include <gst/video/video.h>
@@ -53,6 +63,13 @@ struct _SlSessionRate
   gdouble loss_pct;                  /* the controller's loss, as last polled */
   gboolean constrained, below_floor; /* as of the last decision */
   guint keyframe_timer;              /* a deferred keyframe request */
+  gdouble send_fps;                  /* the frame rate in force */
+
+  /* Atomic, written by the control thread: how far apart the frames
+   * sent and captured are (0: every frame, unknown). */
+  gint64 gate_interval_us, source_interval_us;
+  /* The video's streaming thread's alone. */
+  SlFrameGate gate;
 
   /* Guards keyframes: the encoder's event probe (streaming thread) and
    * the control thread. */
@@ -155,17 +172,44 @@ on_encoder_upstream_event (GstPad *pad, GstPadProbeInfo *info,
     }
 }
 
+/* The video's streaming thread, each captured frame in front of the
+ * scaler: dropped when the policy's frame rate has no room for it. */
+static GstPadProbeReturn
+gate_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSessionRate *r = user_data;
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  gint64 interval = __atomic_load_n (&r->gate_interval_us, __ATOMIC_RELAXED);
+
+  if (interval == 0 && r->gate.interval_us == 0)
+    return GST_PAD_PROBE_OK;
+  return sl_frame_gate_pass (
+             &r->gate,
+             GST_CLOCK_TIME_IS_VALID (pts) ? (gint64)(pts / GST_USECOND) : -1,
+             interval,
+             __atomic_load_n (&r->source_interval_us, __ATOMIC_RELAXED))
+             ? GST_PAD_PROBE_OK
+             : GST_PAD_PROBE_DROP;
+}
+
 void
 sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                 GstElement *scale_caps)
 {
   SlSessionRate *r = self->rate;
   g_autoptr (GstPad) src = gst_element_get_static_pad (encoder, "src");
+  g_autoptr (GstElement) scale
+      = gst_bin_get_by_name (GST_BIN (self->pipeline), "video-scale");
+  g_autoptr (GstPad) scale_sink
+      = scale ? gst_element_get_static_pad (scale, "sink") : NULL;
 
   r->encoder = gst_object_ref (encoder);
   r->scale_caps = gst_object_ref (scale_caps);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_encoder_upstream_event, self, NULL);
+  if (scale_sink != NULL)
+    gst_pad_add_probe (scale_sink, GST_PAD_PROBE_TYPE_BUFFER, gate_frame, r,
+                       NULL);
 }
 
 /* The source picture's size and rate, from the caps the scaler takes in;
@@ -228,7 +272,42 @@ ensure_degrade (SlSession *self)
   sl_degrade_config_fit_rate (&config, r->video_kbps * 1000);
   sl_degrade_init (&r->degrade, &config);
   r->degrade_ready = TRUE;
+  r->send_fps = fps;
+  __atomic_store_n (&r->source_interval_us, (gint64)(G_USEC_PER_SEC / fps),
+                    __ATOMIC_RELAXED);
   return TRUE;
+}
+
+/* The encoder's bitrate, and the frame gate's interval and x264's VBV
+ * when the frame rate changed. */
+static void
+apply_encoder_rate (SlSession *self, guint kbps, const SlDegradeDecision *d)
+{
+  SlSessionRate *r = self->rate;
+  gdouble src_fps = r->degrade.config.fps;
+  guint x264_kbps, vbv_ms;
+
+  sl_degrade_x264_setting (kbps, d->fps, src_fps, SL_MEDIA_VBV_MS, &x264_kbps,
+                           &vbv_ms);
+  if (d->fps != r->send_fps)
+    {
+      GST_INFO_OBJECT (self->pipeline, "frame rate %.1f -> %.1f fps",
+                       r->send_fps, d->fps);
+      __atomic_store_n (&r->gate_interval_us,
+                        d->fps < src_fps ? (gint64)(G_USEC_PER_SEC / d->fps)
+                                         : 0,
+                        __ATOMIC_RELAXED);
+      g_object_set (r->encoder, "vbv-buf-capacity", vbv_ms, NULL);
+      r->send_fps = d->fps;
+      r->encoder_kbps = 0; /* the bitrate follows the new scale */
+    }
+  if (kbps != r->encoder_kbps)
+    {
+      GST_LOG_OBJECT (self->pipeline, "encoder %u -> %u kbit/s (x264 told %u)",
+                      r->encoder_kbps, kbps, x264_kbps);
+      g_object_set (r->encoder, "bitrate", x264_kbps, NULL);
+      r->encoder_kbps = kbps;
+    }
 }
 
 /* Control thread: the controller's new target, in bit/s. */
@@ -250,13 +329,7 @@ apply_target (SlSession *self, gpointer data)
                      sl_degrade_share_after_fec (target, r->fec_percent),
                      sl_media_now_us (), &d);
   kbps = CLAMP (d.bitrate_bps / 1000, 1, r->video_kbps);
-  if (kbps != r->encoder_kbps)
-    {
-      GST_LOG_OBJECT (self->pipeline, "encoder %u -> %u kbit/s (target %u)",
-                      r->encoder_kbps, kbps, target / 1000);
-      g_object_set (r->encoder, "bitrate", kbps, NULL);
-      r->encoder_kbps = kbps;
-    }
+  apply_encoder_rate (self, kbps, &d);
   if (d.size_changed)
     apply_size (self, &d, r->degrade.config.src_width,
                 r->degrade.config.src_height);
@@ -268,6 +341,7 @@ apply_target (SlSession *self, gpointer data)
   self->stats.encoder_kbps = kbps;
   self->stats.send_width = d.width;
   self->stats.send_height = d.height;
+  self->stats.send_fps = d.fps;
   self->stats.below_floor = d.below_floor;
   self->stats.rate_constrained = r->constrained;
   g_mutex_unlock (&self->stats_lock);
@@ -314,7 +388,8 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
     GST_DEBUG_CATEGORY_INIT (sl_rate_debug, "sl-rate", 0,
                              "sonolink rate control");
   r->video_kbps = config->video_bitrate_kbps;
-  r->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps : 300,
+  r->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps
+                                              : SL_DEGRADE_MIN_VIDEO_BPS / 1000,
                      r->video_kbps);
   r->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
   r->fixed_rate = config->fixed_rate;
