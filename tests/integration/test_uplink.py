@@ -16,7 +16,7 @@ emulated link.  One scenario per run, named on the command line:
   outage       the link goes dead for 1 s: the picture resumes within
                500 ms of the link coming back, the voice too, and the
                session is not made again
-  long-outage  dead for 6 s: the township gives the connection up, makes
+  long-outage  dead for 8 s: the township gives the connection up, makes
                the session (and its hub connection) again by itself, and
                the picture is back within 3 s of the link
   step         uplink capacity 8 -> 2 Mbit/s: the township sends below the
@@ -262,15 +262,18 @@ def scenario_outage(build, procs, linkem_exe):
 
 
 def scenario_long_outage(build, procs, linkem_exe):
-    # Longer than --restart-after (4 s): the township gives the connection
-    # up and offers a new session through the hub, whose own connection it
-    # also makes again; nobody does anything.
-    run_outage(build, procs, linkem_exe, 6.0, remade=True, resume_ms=3000)
+    # Longer than --restart-after (6 s; an outage under 6 s rides
+    # through): the township gives the connection up and offers a new
+    # session through the hub, whose own connection it also makes again;
+    # nobody does anything.
+    run_outage(build, procs, linkem_exe, 8.0, remade=True, resume_ms=3000)
 
 
 def run_outage(build, procs, linkem_exe, outage_len, remade, resume_ms):
     outage_at = 12
-    c = Consultation(build, procs, linkem_exe, 24,
+    # Ten seconds after the link is back, at least.
+    c = Consultation(build, procs, linkem_exe,
+                     max(24, int(outage_at + outage_len + 10)),
                      dict(delay=10, outage=(outage_at, outage_len)),
                      township=["--latency-stamp", "--audio-in",
                                "test:%d" % TOWNSHIP_HZ],
