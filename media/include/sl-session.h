@@ -173,6 +173,10 @@ typedef struct
   gdouble bwe_loss_pct;
   guint encoder_kbps, send_width, send_height;
   gdouble send_fps;
+  /* SENDER: the voice's Opus frames now (ms, 0: no voice), and what the
+   * voice, the data channels and RTCP cost on the link, the share the
+   * video leaves free (kbit/s). */
+  guint voice_frame_ms, voice_cost_kbps;
   guint64 keyframe_requests;
   /* VIEWER: picture freezes (W3C webrtc-stats rule), their total and
    * longest duration. */

@@ -43,6 +43,7 @@ typedef struct
   gdouble bwe_loss_pct;
   guint send_width, send_height;
   gdouble send_fps;
+  guint voice_frame_ms, voice_cost_kbps;
   gboolean below_floor;
   guint64 keyframe_requests;
   guint64 freezes;                      /* VIEWER, total */

@@ -137,6 +137,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->send_width = cur->send_width;
   out->send_height = cur->send_height;
   out->send_fps = cur->send_fps;
+  out->voice_frame_ms = cur->voice_frame_ms;
+  out->voice_cost_kbps = cur->voice_cost_kbps;
   out->below_floor = cur->below_floor;
   out->keyframe_requests = cur->keyframe_requests;
   out->freezes = cur->freezes;
@@ -229,6 +231,10 @@ sl_stats_to_json (const SlStatsReport *r)
         }
       if (r->send_fps > 0)
         set_optional_double (obj, "send_fps", r->send_fps, TRUE);
+      if (r->voice_frame_ms > 0)
+        json_object_set_int_member (obj, "voice_frame_ms", r->voice_frame_ms);
+      if (r->voice_cost_kbps > 0)
+        json_object_set_int_member (obj, "voice_cost_kbps", r->voice_cost_kbps);
     }
   else
     {

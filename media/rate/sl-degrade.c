@@ -115,6 +115,12 @@ sl_degrade_init (SlDegrade *degrade, const SlDegradeConfig *config)
   build_rates (degrade);
 }
 
+void
+sl_degrade_set_reserve (SlDegrade *degrade, guint reserve_bps)
+{
+  degrade->config.reserve_bps = reserve_bps;
+}
+
 guint
 sl_degrade_get_ladder (const SlDegrade *degrade, const SlDegradeSize **ladder)
 {

@@ -45,10 +45,6 @@ G_BEGIN_DECLS
 /* Frame rates below the source's: at most this many rungs. */
 #define SL_DEGRADE_MAX_RATES 3
 
-/* The voice and the control channel, with their packet overhead: taken
- * off the controller's target before the video gets its share, and added
- * to the video's configured rate to make the controller's ceiling. */
-#define SL_DEGRADE_RESERVE_BPS 80000
 /* The least the controller gives the video unless configured otherwise:
  * the smallest rung (3/8 of a 720p source at 5 fps) at about the "down"
  * threshold.  The floor follows the link down to it; a higher one (300
@@ -124,6 +120,10 @@ void sl_degrade_config_fit_rate (SlDegradeConfig *config, guint video_bps);
  * replaced by sane ones (an "up" threshold not above "down" is raised to
  * 1.5 × "down"). */
 void sl_degrade_init (SlDegrade *degrade, const SlDegradeConfig *config);
+
+/* What the voice and the data channels cost now (sl-voice-policy.h):
+ * taken off the next targets first, never more than half of one. */
+void sl_degrade_set_reserve (SlDegrade *degrade, guint reserve_bps);
 
 /* The ladder, for display or tests: returns the number of sizes. */
 guint sl_degrade_get_ladder (const SlDegrade *degrade,

@@ -22,6 +22,12 @@
  * one per SL_KEYFRAME_GAP_MS, the rest kept and served when the gap has
  * passed.
  *
+ * The voice is packed for the same target (sl-voice-policy.h): 10 ms
+ * Opus frames while the link has room, 20 ms, then 60 ms with DTX when
+ * it is tight; what the packing costs on the wire is the reserve the
+ * video leaves free (sl_degrade_set_reserve), and the controller's bounds
+ * count the voice at its widest (ceiling) and narrowest (floor).
+ *
  * The FEC share (recovery/sl-session-fec.c) comes in the tick: when it
  * changes, the encoder's share of the target is applied again.
  *
@@ -37,6 +43,7 @@
 #include "sl-degrade.h"
 #include "sl-frame-gate.h"
 #include "sl-keyframe.h"
+#include "sl-voice-policy.h"
 
 #include <gst/video/video.h>
 
@@ -55,6 +62,9 @@ struct _SlSessionRate
   GstElement *bwe;        /* the aux sender, owned; NULL: none */
   GstElement *encoder;    /* SENDER, owned */
   GstElement *scale_caps; /* the size the encoder gets, owned */
+  GstElement *voice;      /* the Opus encoder, owned; NULL: no voice */
+  SlVoicePolicy voice_policy;
+  SlVoiceDecision voice_now; /* the packing in force */
   SlDegrade degrade;
   gboolean degrade_ready;            /* once the source size is known */
   guint encoder_kbps;                /* the bitrate x264 has now */
@@ -253,6 +263,51 @@ apply_size (SlSession *self, const SlDegradeDecision *d, guint src_w,
   g_object_set (self->rate->scale_caps, "caps", caps, NULL);
 }
 
+void
+sl_session_rate_attach_voice (SlSession *self, GstElement *opusenc)
+{
+  g_clear_object (&self->rate->voice);
+  self->rate->voice = gst_object_ref (opusenc);
+}
+
+/* What the voice and the data channels cost with @packing: nothing of
+ * the voice when none is sent. */
+static guint
+voice_cost (SlSessionRate *r, SlVoicePacking packing)
+{
+  SlVoiceDecision d;
+
+  sl_voice_policy_describe (packing, &d);
+  return r->voice != NULL ? d.cost_bps : SL_VOICE_DATA_BPS;
+}
+
+/* Control thread: the voice's packing for @target; on a change, the
+ * encoder's settings and the video's reserve. */
+static void
+apply_voice (SlSession *self, guint target)
+{
+  SlSessionRate *r = self->rate;
+  SlVoiceDecision d;
+
+  sl_voice_policy_update (&r->voice_policy, target, sl_media_now_us (), &d);
+  if (!d.changed)
+    return;
+  r->voice_now = d;
+  if (r->voice != NULL)
+    {
+      GST_INFO_OBJECT (self->pipeline,
+                       "voice %s: %u ms frames at %u kbit/s%s, %u kbit/s on "
+                       "the wire",
+                       sl_voice_packing_name (d.packing), d.frame_ms,
+                       d.bitrate_bps / 1000, d.dtx ? ", DTX" : "",
+                       d.cost_bps / 1000);
+      g_object_set (r->voice, "frame-size", d.frame_ms, "bitrate",
+                    d.bitrate_bps, "dtx", d.dtx, NULL);
+    }
+  if (r->degrade_ready)
+    sl_degrade_set_reserve (&r->degrade, voice_cost (r, d.packing));
+}
+
 /* Sets the degradation policy up once the source's size is known. */
 static gboolean
 ensure_degrade (SlSession *self)
@@ -268,7 +323,7 @@ ensure_degrade (SlSession *self)
     return FALSE;
   sl_degrade_config_init (&config, w, h, fps);
   config.floor_bps = r->floor_kbps * 1000;
-  config.reserve_bps = SL_DEGRADE_RESERVE_BPS;
+  config.reserve_bps = voice_cost (r, r->voice_now.packing);
   sl_degrade_config_fit_rate (&config, r->video_kbps * 1000);
   sl_degrade_init (&r->degrade, &config);
   r->degrade_ready = TRUE;
@@ -321,6 +376,7 @@ apply_target (SlSession *self, gpointer data)
   if (r->encoder == NULL)
     return;
   r->applied_target = target;
+  apply_voice (self, target);
   if (!ensure_degrade (self))
     return;
   /* The controller's target is for everything sent; FEC packets take
@@ -342,6 +398,8 @@ apply_target (SlSession *self, gpointer data)
   self->stats.send_width = d.width;
   self->stats.send_height = d.height;
   self->stats.send_fps = d.fps;
+  self->stats.voice_frame_ms = r->voice != NULL ? r->voice_now.frame_ms : 0;
+  self->stats.voice_cost_kbps = voice_cost (r, r->voice_now.packing) / 1000;
   self->stats.below_floor = d.below_floor;
   self->stats.rate_constrained = r->constrained;
   g_mutex_unlock (&self->stats_lock);
@@ -364,15 +422,15 @@ on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
 {
   SlSessionRate *r = self->rate;
   GstElement *bwe;
-  guint max_bps = r->video_kbps * 1000 + SL_DEGRADE_RESERVE_BPS;
+  guint max_bps = r->video_kbps * 1000 + voice_cost (r, SL_VOICE_WIDE);
 
   if (r->bwe != NULL)
     return NULL;
   /* Full rate from the first frame: the controller comes down if the link
    * cannot take it, which costs less than a slow climb from thumbnail
    * quality on a link that can. */
-  bwe = sl_bwe_sender_new (r->min_kbps * 1000 + SL_DEGRADE_RESERVE_BPS, max_bps,
-                           max_bps);
+  bwe = sl_bwe_sender_new (r->min_kbps * 1000 + voice_cost (r, SL_VOICE_TIGHT),
+                           max_bps, max_bps);
   r->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
@@ -394,6 +452,8 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
   r->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
   r->fixed_rate = config->fixed_rate;
   r->encoder_kbps = r->video_kbps;
+  sl_voice_policy_init (&r->voice_policy);
+  sl_voice_policy_describe (SL_VOICE_WIDE, &r->voice_now);
   g_mutex_init (&r->keyframe_lock);
   sl_keyframe_limit_init (&r->keyframes, 0);
   self->rate = r;
@@ -422,6 +482,7 @@ sl_session_rate_free (SlSession *self)
   gst_clear_object (&r->bwe);
   gst_clear_object (&r->encoder);
   gst_clear_object (&r->scale_caps);
+  gst_clear_object (&r->voice);
   g_mutex_clear (&r->keyframe_lock);
   g_free (r);
 }

@@ -351,6 +351,8 @@ add_audio_branch (SlSession *self, GError **error)
                   10, NULL);
   if (elements[3] != NULL)
     g_object_set (elements[3], "pt", SL_PT_OPUS, NULL);
+  if (elements[2] != NULL)
+    sl_session_rate_attach_voice (self, elements[2]);
   last = add_chain (self, GST_ELEMENT (self->media->audio_src), elements, 5,
                     error);
   if (last == NULL)

@@ -216,6 +216,8 @@ void sl_session_rate_new (SlSession *self, const SlSessionConfig *config);
 /* SENDER: the encoder and the scaler's caps filter in front of it. */
 void sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                      GstElement *scale_caps);
+/* The voice's Opus encoder, whose packing follows the link. */
+void sl_session_rate_attach_voice (SlSession *self, GstElement *opusenc);
 /* A keyframe now, for the sender's own reasons (a new connection). */
 void sl_session_rate_force_keyframe (SlSession *self);
 void sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick);

@@ -363,6 +363,11 @@ test_reserve (void)
   g_assert_cmpuint (out.bitrate_bps, ==, 50000);
   sl_degrade_update (&d, 0, 2 * SEC, &out);
   g_assert_cmpuint (out.bitrate_bps, ==, 0);
+  /* The voice's packing changed: a smaller reserve from the next target
+   * on. */
+  sl_degrade_set_reserve (&d, 24000);
+  sl_degrade_update (&d, 3000000, 3 * SEC, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 3000000 - 24000);
 }
 
 static void
