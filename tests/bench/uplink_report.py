@@ -330,6 +330,23 @@ def analyse(e_stats, t_stats, lat_log, window):
     return result
 
 
+def restart_causes(d):
+    """Why sessions were made again, from the stations' logs: silence
+    beyond --restart-after, a change of a station's network (GLib's
+    network monitor also sees other programs' interfaces come and go on
+    a shared machine), a hub connection given up."""
+    text = ""
+    for name in ("expert.log", "linkem.log"):
+        try:
+            with open(os.path.join(d, name), errors="replace") as f:
+                text += f.read()
+        except FileNotFoundError:
+            pass
+    return {"silence": text.count("giving up on this connection"),
+            "network": text.count("the network changed"),
+            "hub": text.count("reconnecting to the hub: no word")}
+
+
 def analyse_dir(d):
     """The result of one run from what it left in its directory."""
     with open(os.path.join(d, "window.json")) as f:
@@ -339,6 +356,7 @@ def analyse_dir(d):
                      os.path.join(d, "latency.txt"), window)
     result.update(window)
     result["link"] = linkem.read_stats(os.path.join(d, "linkem-stats.json"))
+    result["restart_causes"] = restart_causes(d)
     return result
 
 
@@ -414,6 +432,12 @@ def print_table(results):
                   fmt(r["township_repaired_pct"]),
                   fmt(r["expert_loss_pct"]), fmt(r["expert_before_pct"]),
                   fmt(r["expert_after_pct"])))
+        causes = r.get("restart_causes") or {}
+        if any(causes.values()):
+            print("restarts %s %s: %d given up after silence, %d network "
+                  "changes seen, %d hub connections given up" % (
+                      r["trace"], label(r), causes.get("silence", 0),
+                      causes.get("network", 0), causes.get("hub", 0)))
         for p in r.get("problems") or ():
             print("problem: %s %s: %s" % (r["trace"], label(r), p))
 
