@@ -19,8 +19,9 @@
  *
  * Keyframe requests (PLI and FIR from the viewer, through rtpsession, as
  * force-key-unit events) go through the limiter of sl-keyframe.h: at most
- * one per SL_KEYFRAME_GAP_MS, the rest kept and served when the gap has
- * passed.
+ * one per gap, the rest kept and served when the gap has passed; the gap
+ * is SL_KEYFRAME_GAP_MS or, when the last keyframe would take more than
+ * a third of the video's rate at that pace, longer.
  *
  * The voice is packed for the same target (sl-voice-policy.h): 10 ms
  * Opus frames while the link has room, 20 ms, then 60 ms with DTX when
@@ -78,6 +79,8 @@ struct _SlSessionRate
   /* Atomic, written by the control thread: how far apart the frames
    * sent and captured are (0: every frame, unknown). */
   gint64 gate_interval_us, source_interval_us;
+  /* Atomic, written by the encoder's thread: the last keyframe's bytes. */
+  guint64 keyframe_bytes;
   /* The video's streaming thread's alone. */
   SlFrameGate gate;
 
@@ -182,6 +185,19 @@ on_encoder_upstream_event (GstPad *pad, GstPadProbeInfo *info,
     }
 }
 
+/* The encoder's thread: the size of each keyframe it makes. */
+static GstPadProbeReturn
+on_encoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSessionRate *r = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    __atomic_store_n (&r->keyframe_bytes, (guint64)gst_buffer_get_size (buffer),
+                      __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
 /* The video's streaming thread, each captured frame in front of the
  * scaler: dropped when the policy's frame rate has no room for it. */
 static GstPadProbeReturn
@@ -217,6 +233,7 @@ sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
   r->scale_caps = gst_object_ref (scale_caps);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_encoder_upstream_event, self, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_encoded, r, NULL);
   if (scale_sink != NULL)
     gst_pad_add_probe (scale_sink, GST_PAD_PROBE_TYPE_BUFFER, gate_frame, r,
                        NULL);
@@ -386,6 +403,11 @@ apply_target (SlSession *self, gpointer data)
                      sl_media_now_us (), &d);
   kbps = CLAMP (d.bitrate_bps / 1000, 1, r->video_kbps);
   apply_encoder_rate (self, kbps, &d);
+  g_mutex_lock (&r->keyframe_lock);
+  sl_keyframe_limit_set_cost (
+      &r->keyframes, __atomic_load_n (&r->keyframe_bytes, __ATOMIC_RELAXED) * 8,
+      kbps * 1000);
+  g_mutex_unlock (&r->keyframe_lock);
   if (d.size_changed)
     apply_size (self, &d, r->degrade.config.src_width,
                 r->degrade.config.src_height);

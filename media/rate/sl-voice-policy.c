@@ -38,9 +38,8 @@ sl_voice_policy_describe (SlVoicePacking packing, SlVoiceDecision *decision)
   decision->frame_ms = frame_ms;
   decision->bitrate_bps = packings[packing].bitrate_bps;
   decision->dtx = packings[packing].dtx;
-  decision->cost_bps
-      = packets * (voice_bytes + SL_VOICE_PACKET_OVERHEAD) * 8
-        + SL_VOICE_DATA_BPS;
+  decision->cost_bps = packets * (voice_bytes + SL_VOICE_PACKET_OVERHEAD) * 8
+                       + SL_VOICE_DATA_BPS;
   decision->changed = FALSE;
 }
 
