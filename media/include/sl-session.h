@@ -165,6 +165,11 @@ typedef struct
    * packets the township adds now, percent (0: none). */
   guint64 video_packets_fec_recovered;
   guint fec_percent;
+  /* The video the link lost over the viewer's last second, and the share
+   * NACK/RTX and FEC repaired, percent (< 0: unknown).  VIEWER: measured;
+   * SENDER: as the viewer's control-channel ping said, so both stations
+   * show the same figure (sl-loss.h says why not RTCP's). */
+  gdouble video_lost_pct, video_repaired_pct;
   /* SENDER rate control: the controller's target for the transport and
    * its delay-based estimate, what the viewer acknowledged, the loss it
    * reported; the encoder's bitrate, picture size and frame rate now (0:

@@ -37,7 +37,10 @@ typedef struct
   gdouble loss_before_recovery_pct, loss_after_recovery_pct;
   guint64 nacks, recovered, retransmitted; /* totals */
   guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
-  guint fec_percent;     /* SENDER: FEC packets added now, percent */
+  /* Both roles: the viewer's last second's video loss and repair, the
+   * figure both stations show (< 0: unknown). */
+  gdouble video_lost_pct, video_repaired_pct;
+  guint fec_percent; /* SENDER: FEC packets added now, percent */
   /* SENDER rate control (SlSessionStats has the meanings); 0: unknown. */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
   gdouble bwe_loss_pct;

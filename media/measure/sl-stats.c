@@ -128,6 +128,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->recovered = cur->video_packets_recovered;
   out->retransmitted = cur->video_packets_retransmitted;
   out->fec_recovered = cur->video_packets_fec_recovered;
+  out->video_lost_pct = cur->video_lost_pct;
+  out->video_repaired_pct = cur->video_repaired_pct;
   out->fec_percent = cur->fec_percent;
   out->bwe_target_kbps = cur->bwe_target_kbps;
   out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
@@ -175,6 +177,10 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "bitrate_kbps", r->bitrate_kbps, TRUE);
   set_optional_double (obj, "rtt_ms", r->rtt_ms, r->rtt_ms >= 0);
   set_optional_double (obj, "loss_pct", r->loss_pct, TRUE);
+  set_optional_double (obj, "video_lost_pct", r->video_lost_pct,
+                       r->video_lost_pct >= 0);
+  set_optional_double (obj, "video_repaired_pct", r->video_repaired_pct,
+                       r->video_lost_pct >= 0 && r->video_repaired_pct >= 0);
   set_optional_double (obj, "jitter_ms", r->jitter_ms, r->jitter_ms >= 0);
   if (r->role == SL_SESSION_SENDER)
     {
@@ -277,6 +283,12 @@ sl_stats_to_line (const SlStatsReport *r)
                                 ? g_strdup_printf ("%.0f dB", r->audio_level_db)
                                 : g_strdup ("-");
 
+  g_autofree gchar *loss
+      = r->video_lost_pct < 0 ? g_strdup ("-")
+        : r->video_repaired_pct >= 0
+            ? g_strdup_printf ("%.1f%% (%.1f%% repaired)", r->video_lost_pct,
+                               r->video_repaired_pct)
+            : g_strdup_printf ("%.1f%%", r->video_lost_pct);
   g_autofree gchar *link = NULL;
   g_autofree gchar *fec = sender && r->fec_percent > 0
                               ? g_strdup_printf ("  FEC %u%%", r->fec_percent)
@@ -288,9 +300,9 @@ sl_stats_to_line (const SlStatsReport *r)
                             r->link_reason && r->link_reason[0] ? ": " : "",
                             r->link_reason ? r->link_reason : "");
   return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "
-                          "%7.0f kb/s  rtt %s  loss %.1f%%%s  voice in %s%s",
+                          "%7.0f kb/s  rtt %s  loss %s%s  voice in %s%s",
                           sl_session_state_name (r->state),
                           sender ? "sent" : "decoded", r->frames, r->fps,
-                          r->bitrate_kbps, rtt, r->loss_pct, fec ? fec : "",
-                          voice, link ? link : "");
+                          r->bitrate_kbps, rtt, loss, fec ? fec : "", voice,
+                          link ? link : "");
 }

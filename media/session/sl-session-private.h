@@ -109,10 +109,14 @@ typedef struct
   /* fec. */
   guint fec_percent;     /* SENDER: the FEC share in force */
   gboolean fec_arriving; /* VIEWER: FEC packets arrive */
+  guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
 
   /* recovery: the second's loss figures. */
   gdouble residual_loss_pct; /* VIEWER: after NACK/RTX and FEC */
   gdouble rtcp_loss_pct;     /* SENDER: RTCP's, smoothed */
+  /* VIEWER: the video the link lost over the second and the share
+   * repaired (sl-loss.h, SlRepairMeter), the figure both stations show. */
+  gdouble video_lost_pct, video_repaired_pct;
 } SlSessionTick;
 
 struct _SlSession

@@ -493,8 +493,20 @@ recovered_by_rtx (Pair *p)
          && sent.video_packets_retransmitted >= 5;
 }
 
+/* The viewer's loss figure reached the sender through its ping: both
+ * show what the link lost and what was repaired. */
+static gboolean
+loss_shown_at_sender (Pair *p)
+{
+  SlSessionStats sent = stats_of (p->sender);
+
+  return sent.video_lost_pct > 0 && sent.video_repaired_pct > 0
+         && sent.video_repaired_pct <= sent.video_lost_pct;
+}
+
 /* NACK/RTX: the viewer's jitter buffers ask, the sender's rtprtxsend
- * answers, the counts reach both stations' stats. */
+ * answers, the counts reach both stations' stats, and the loss figure
+ * the viewer measures reaches the sender. */
 static void
 test_nack_rtx (void)
 {
@@ -504,6 +516,7 @@ test_nack_rtx (void)
   start_flowing (p);
   start_losing (p, 25);
   g_assert_true (wait_for (p, recovered_by_rtx, 20));
+  g_assert_true (wait_for (p, loss_shown_at_sender, 10));
   /* The picture goes on. */
   before = g_atomic_int_get (&p->frames_decoded);
   flush_main_context (1000);
