@@ -205,16 +205,20 @@ def back_after_outages(lat_rows, outages_mono, t1_mono):
 # ------------------------------------------------------------ one run
 
 def loss_figures(t_win, e_win):
-    """Mean over the window of what each station says was lost: the
-    township's loss_pct and bwe_loss_pct and the expert's loss before and
-    after recovery (and, when present, its own loss_pct)."""
+    """Mean over the window of what each station says was lost: each
+    one's loss_pct (RTP's count), video_lost_pct and video_repaired_pct
+    (the figure both show, where the build has it), the township's
+    bwe_loss_pct and the expert's loss before and after recovery."""
     def mean(records, key):
         v = [r[key] for r in records if r.get(key) is not None]
         return sum(v) / len(v) if v else None
     return {
         "township_loss_pct": mean(t_win, "loss_pct"),
         "township_bwe_loss_pct": mean(t_win, "bwe_loss_pct"),
-        "township_repaired_pct": mean(t_win, "repaired_pct"),
+        "township_lost_pct": mean(t_win, "video_lost_pct"),
+        "township_repaired_pct": mean(t_win, "video_repaired_pct"),
+        "expert_lost_pct": mean(e_win, "video_lost_pct"),
+        "expert_repaired_pct": mean(e_win, "video_repaired_pct"),
         "expert_loss_pct": mean(e_win, "loss_pct"),
         "expert_before_pct": mean(e_win, "loss_before_recovery_pct"),
         "expert_after_pct": mean(e_win, "loss_after_recovery_pct"),
@@ -425,13 +429,16 @@ def print_table(results):
     for r in results:
         if r.get("error"):
             continue
-        print("loss %s %s: township loss %s %%, bwe %s %%, repaired %s %%; "
-              "expert loss %s %%, before recovery %s %%, after %s %%" % (
-                  r["trace"], label(r), fmt(r["township_loss_pct"]),
+        print("loss %s %s: shown lost/repaired %%: township %s/%s, expert "
+              "%s/%s; RTP's loss_pct: township %s, expert %s; township "
+              "bwe %s; expert before/after recovery %s/%s" % (
+                  r["trace"], label(r), fmt(r.get("township_lost_pct")),
+                  fmt(r.get("township_repaired_pct")),
+                  fmt(r.get("expert_lost_pct")),
+                  fmt(r.get("expert_repaired_pct")),
+                  fmt(r["township_loss_pct"]), fmt(r["expert_loss_pct"]),
                   fmt(r["township_bwe_loss_pct"]),
-                  fmt(r["township_repaired_pct"]),
-                  fmt(r["expert_loss_pct"]), fmt(r["expert_before_pct"]),
-                  fmt(r["expert_after_pct"])))
+                  fmt(r["expert_before_pct"]), fmt(r["expert_after_pct"])))
         causes = r.get("restart_causes") or {}
         if any(causes.values()):
             print("restarts %s %s: %d given up after silence, %d network "
