@@ -176,6 +176,7 @@ typedef struct
    * not yet); keyframe requests received from the viewer (PLI/FIR). */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps;
   gdouble bwe_loss_pct;
+  gdouble bwe_queue_ms; /* the standing queue the controller sees, < 0 */
   guint encoder_kbps, send_width, send_height;
   gdouble send_fps;
   /* SENDER: the voice's Opus frames now (ms, 0: no voice), and what the

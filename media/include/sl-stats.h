@@ -44,6 +44,7 @@ typedef struct
   /* SENDER rate control (SlSessionStats has the meanings); 0: unknown. */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
   gdouble bwe_loss_pct;
+  gdouble bwe_queue_ms;
   guint send_width, send_height;
   gdouble send_fps;
   guint voice_frame_ms, voice_cost_kbps;

@@ -136,6 +136,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->acked_kbps = cur->acked_kbps;
   out->encoder_kbps = cur->encoder_kbps;
   out->bwe_loss_pct = cur->bwe_loss_pct;
+  out->bwe_queue_ms = cur->bwe_queue_ms;
   out->send_width = cur->send_width;
   out->send_height = cur->send_height;
   out->send_fps = cur->send_fps;
@@ -227,6 +228,8 @@ sl_stats_to_json (const SlStatsReport *r)
                                       r->bwe_estimate_kbps);
           json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
           set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
+          set_optional_double (obj, "bwe_queue_ms", r->bwe_queue_ms,
+                               r->bwe_queue_ms >= 0);
         }
       if (r->encoder_kbps > 0)
         json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);

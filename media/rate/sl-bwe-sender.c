@@ -362,6 +362,7 @@ sl_bwe_sender_get_stats (SlBweSender *self)
       "packets-received", G_TYPE_UINT64, s.packets_received,
       "packets-lost", G_TYPE_UINT64, s.packets_lost,
       "recovering", G_TYPE_BOOLEAN, s.recovering,
+      "queue-ms", G_TYPE_DOUBLE, s.queue_us >= 0 ? s.queue_us / 1000.0 : -1.0,
       NULL);
   /* clang-format on */
 }

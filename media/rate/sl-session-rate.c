@@ -528,7 +528,7 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
   SlSessionRate *r = self->rate;
   g_autoptr (GstStructure) s = NULL;
   guint delay_bps = 0, acked_bps = 0, target;
-  gdouble loss = 0;
+  gdouble loss = 0, queue_ms = -1;
 
   if (r->bwe == NULL)
     return;
@@ -546,11 +546,13 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
     return;
   gst_structure_get_uint (s, "delay-bitrate", &delay_bps);
   gst_structure_get_uint (s, "acked-bitrate", &acked_bps);
+  gst_structure_get_double (s, "queue-ms", &queue_ms);
   gst_structure_get_double (s, "loss-fraction", &loss);
   r->loss_pct = loss * 100;
   g_mutex_lock (&self->stats_lock);
   self->stats.bwe_estimate_kbps = delay_bps / 1000;
   self->stats.acked_kbps = acked_bps / 1000;
   self->stats.bwe_loss_pct = r->loss_pct;
+  self->stats.bwe_queue_ms = queue_ms;
   g_mutex_unlock (&self->stats_lock);
 }

@@ -476,6 +476,39 @@ test_weak_collapse (void)
   sim_clear (&sim);
 }
 
+/* The same collapse while the sender sends more than its target (on the
+ * weak trace: keyframes asked for by the losses, retransmissions, the
+ * voice): the queue was already full before the collapse, so its delay
+ * does not rise at all when the capacity falls, and only a standing
+ * queue tells. */
+static void
+test_weak_overshoot (void)
+{
+  Sim sim;
+  gint64 took;
+  gdouble p50;
+
+  sim_init (&sim, 2, 1500000, 60000, 4000000);
+  sim.queue_limit_us = 250000;
+  sim.app_fraction = 1.3;
+  sim_run (&sim, 20 * SEC);
+  sim.capacity_bps = 0.2 * MBPS;
+  took = sim_time_until (&sim, TRUE, 0.2 / 1.3 * MBPS, 10 * SEC);
+  g_test_message ("collapse 2 -> 0.2 Mbit/s, sending 1.3 x the target: "
+                  "target %.3f Mbit/s after %.1f s",
+                  sl_bwe_get_target (sim.bwe) / MBPS, took / 1e6);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 2 * SEC);
+  sim_run (&sim, 25 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 40 * SEC);
+  p50 = sim_queue_percentile (&sim, 0.5);
+  g_test_message ("then, 25-40 s: mean %.3f Mbit/s, queue p50 %.0f ms",
+                  sim_mean_target (&sim) / MBPS, p50 / 1e3);
+  g_assert_cmpfloat (p50, <, 150000);
+  sim_clear (&sim);
+}
+
 /* Random loss with no congestion behind it (a radio link): 2 % and even
  * 5 % loss with a flat delay must not hold the rate down. */
 static void
@@ -867,6 +900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bwe/step-up", test_step_up);
   g_test_add_func ("/bwe/bufferbloat", test_bufferbloat);
   g_test_add_func ("/bwe/weak-collapse", test_weak_collapse);
+  g_test_add_func ("/bwe/weak-overshoot", test_weak_overshoot);
   g_test_add_func ("/bwe/random-loss", test_random_loss);
   g_test_add_func ("/bwe/heavy-loss", test_heavy_loss);
   g_test_add_func ("/bwe/bounds", test_bounds);
