@@ -9,8 +9,10 @@
 static const guint step_num[SL_DEGRADE_MAX_STEPS] = { 1, 3, 1, 3 };
 static const guint step_den[SL_DEGRADE_MAX_STEPS] = { 1, 4, 2, 8 };
 
-/* Lower frame rates as divisors of the source's: 15, 10 and 5 at 30. */
-static const gdouble rate_div[SL_DEGRADE_MAX_RATES] = { 2, 3, 6 };
+/* Lower frame rates as divisors of the source's: 15, 10 and 6 at 30.  6,
+ * not 5: the goal is a moving picture, at least 5 new pictures in each
+ * second, and at exactly 5 fps a second's count is 4 as often as 6. */
+static const gdouble rate_div[SL_DEGRADE_MAX_RATES] = { 2, 3, 5 };
 
 /* The warning clears only 10 % above the floor. */
 #define FLOOR_CLEAR 1.1
@@ -34,8 +36,8 @@ sl_degrade_config_init (SlDegradeConfig *config, guint width, guint height,
   config->dwell_us = 4 * G_USEC_PER_SEC;
   config->rate_dwell_us = G_USEC_PER_SEC;
   config->min_height = 180;
-  /* 5 fps still shows a probe moving and a hand steering it; below, the
-   * expert sees stills. */
+  /* About 5 fps still shows a probe moving and a hand steering it;
+   * below, the expert sees stills. */
   config->min_fps = 5;
 }
 

@@ -8,9 +8,9 @@
  * source: full, 3/4, 1/2 and 3/8 of the width and height (about 56 %,
  * 25 % and 14 % of the area), even dimensions, none below a minimum
  * height.  Below the smallest size the frame rate gives way: a half, a
- * third and a sixth of the source's (15, 10 and 5 fps at 30), none below
+ * third and a fifth of the source's (15, 10 and 6 fps at 30), none below
  * a minimum rate.  On a link of a few hundred kbit/s a moving picture at
- * 5 fps is worth more than a full-rate one that the link's queue drops
+ * 6 fps is worth more than a full-rate one that the link's queue drops
  * (issue 13: 300 kbit/s held into a 200 kbit/s link froze the picture
  * for seconds at a time).
  *
@@ -46,7 +46,7 @@ G_BEGIN_DECLS
 #define SL_DEGRADE_MAX_RATES 3
 
 /* The least the controller gives the video unless configured otherwise:
- * the smallest rung (3/8 of a 720p source at 5 fps) at about the "down"
+ * the smallest rung (3/8 of a 720p source at 6 fps) at about the "down"
  * threshold.  The floor follows the link down to it; a higher one (300
  * kbit/s before) is sent into a link that does not carry it, and its
  * queue drops what the picture needs (issue 13). */

@@ -109,17 +109,17 @@ test_step_down (void)
   g_assert_cmpuint (out.height, ==, 270);
   g_assert_cmpfloat (out.fps, ==, 30);
 
-  /* No smaller size exists: the frame rate goes, down to 5 fps, and the
+  /* No smaller size exists: the frame rate goes, down to 6 fps, and the
    * size stays however low the target. */
   sl_degrade_update (&d, 10000, t += 10 * SEC, &out);
   g_assert_cmpuint (out.level, ==, 6);
   g_assert_false (out.size_changed);
   g_assert_true (out.fps_changed);
   g_assert_cmpuint (out.height, ==, 270);
-  g_assert_cmpfloat (out.fps, ==, 5);
+  g_assert_cmpfloat (out.fps, ==, 6);
 }
 
-/* Below the smallest size at the full rate, the rate: 15, 10, 5 fps at
+/* Below the smallest size at the full rate, the rate: 15, 10, 6 fps at
  * 480x270, each when the bits per pixel at the present rate fall below
  * 0.05, a second apart at least and without the size's dwell; back up
  * once the higher rate would get 0.08 for two seconds. */
@@ -140,7 +140,7 @@ test_frame_rate (void)
   sl_degrade_get_level (&d, 5, &size, &fps);
   g_assert_cmpfloat (fps, ==, 10);
   sl_degrade_get_level (&d, 99, &size, &fps);
-  g_assert_cmpfloat (fps, ==, 5);
+  g_assert_cmpfloat (fps, ==, 6);
 
   /* 0.05 at 480x270 and 30 fps is 194 kbit/s. */
   sl_degrade_update (&d, 200000, t, &out);
@@ -153,15 +153,15 @@ test_frame_rate (void)
   g_assert_true (out.fps_changed);
   g_assert_cmpfloat (out.fps, ==, 15);
   g_assert_cmpuint (out.bitrate_bps, ==, 150000);
-  /* 40 kbit/s: 5 fps (0.062), but not within a second of the last
+  /* 40 kbit/s: 6 fps (0.051), but not within a second of the last
    * change. */
   sl_degrade_update (&d, 40000, t += SEC / 2, &out);
   g_assert_cmpuint (out.level, ==, 4);
   sl_degrade_update (&d, 40000, t += SEC / 2, &out);
   g_assert_cmpuint (out.level, ==, 6);
-  g_assert_cmpfloat (out.fps, ==, 5);
+  g_assert_cmpfloat (out.fps, ==, 6);
 
-  /* 100 kbit/s: 10 fps gets 0.077, not 0.08: stay at 5. */
+  /* 100 kbit/s: 10 fps gets 0.077, not 0.08: stay at 6. */
   for (guint i = 0; i < 5; i++)
     sl_degrade_update (&d, 100000, t += SEC, &out);
   g_assert_cmpuint (out.level, ==, 6);
@@ -233,7 +233,7 @@ test_no_rates (void)
   g_assert_cmpuint (sl_degrade_get_levels (&d), ==, 4);
   sl_degrade_update (&d, 1000, 0, &out);
   g_assert_cmpfloat (out.fps, ==, 30);
-  /* 25 fps with a minimum of 5: 12.5, 8.3 and then 5, not 4.2. */
+  /* 25 fps with a minimum of 5: 12.5, 8.3 and 5. */
   sl_degrade_config_init (&c, 1280, 720, 25);
   sl_degrade_init (&d, &c);
   g_assert_cmpuint (d.n_rates, ==, 3);
