@@ -104,6 +104,12 @@
 #define QUEUE_HIGH_US 100000
 #define QUEUE_CUT_EXTRA_US 100000
 #define QUEUE_MAX_REPEATS 2
+/* Feedback after a silence this long means the link is back after an
+ * outage (the receiver reports only what it got): the sender serves the
+ * keyframe the viewer will need at once (SlBweSender's "resumptions").
+ * GStreamer's rtpsession holds feedback 600-900 ms now and then on a
+ * healthy link; those are not outages. */
+#define RESUME_GAP_US 1000000
 /* Feedback round trips outside this are garbage. */
 #define MAX_RTT_US 10000000
 /* Times beyond ±2^60 µs (36 000 years) are garbage too; refusing them
@@ -174,7 +180,7 @@ struct _SlBwe
   guint queue_repeats;
   gint64 last_queue_cut_us, queue_at_cut_us;
 
-  guint64 feedbacks, packets_received, packets_lost;
+  guint64 feedbacks, packets_received, packets_lost, resumptions;
 };
 
 void
@@ -611,6 +617,12 @@ sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
   if (!bwe->have_feedback)
     first_feedback (bwe, now_us);
   update_feedback_gap (bwe, now_us);
+  if (bwe->feedbacks > 0 && now_us - bwe->last_feedback_us >= RESUME_GAP_US)
+    {
+      bwe->resumptions++;
+      g_debug ("feedback again after %.1f s",
+               (now_us - bwe->last_feedback_us) / 1e6);
+    }
   bwe->feedbacks++;
   bwe->last_feedback_us = now_us;
   bwe->silence_floor_bps = -1;
@@ -730,6 +742,7 @@ sl_bwe_get_stats (const SlBwe *bwe, SlBweStats *stats)
   stats->packets_lost = bwe->packets_lost;
   stats->recovering = bwe->recover_state != RECOVER_IDLE;
   stats->queue_us = bwe->queue_us;
+  stats->resumptions = bwe->resumptions;
 }
 
 const gchar *

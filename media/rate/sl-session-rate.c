@@ -29,6 +29,13 @@
  * video leaves free (sl_degrade_set_reserve), and the controller's bounds
  * count the voice at its widest (ceiling) and narrowest (floor).
  *
+ * When transport-wide feedback comes back after a second or more without
+ * (the controller's "resumptions": the uplink back after an outage), a
+ * keyframe is made at once and the frame gate lets the next frame
+ * through: the viewer lost the frames the outage ate and needs one, and
+ * waiting for its request costs a round trip and the jitter buffer's
+ * wait for the missing packets.
+ *
  * The FEC share (recovery/sl-session-fec.c) comes in the tick: when it
  * changes, the encoder's share of the target is applied again.
  *
@@ -81,6 +88,8 @@ struct _SlSessionRate
   gint64 gate_interval_us, source_interval_us;
   /* Atomic, written by the encoder's thread: the last keyframe's bytes. */
   guint64 keyframe_bytes;
+  /* Atomic: the gate lets the next frame through whatever its time. */
+  gint gate_open;
   /* The video's streaming thread's alone. */
   SlFrameGate gate;
 
@@ -209,6 +218,9 @@ gate_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (interval == 0 && r->gate.interval_us == 0)
     return GST_PAD_PROBE_OK;
+  /* A keyframe is wanted now: the next frame, and the grid from it. */
+  if (g_atomic_int_compare_and_exchange (&r->gate_open, 1, 0))
+    sl_frame_gate_init (&r->gate);
   return sl_frame_gate_pass (
              &r->gate,
              GST_CLOCK_TIME_IS_VALID (pts) ? (gint64)(pts / GST_USECOND) : -1,
@@ -427,6 +439,23 @@ apply_target (SlSession *self, gpointer data)
   g_mutex_unlock (&self->stats_lock);
 }
 
+/* Control thread: the link is back after an outage. */
+static void
+link_back (SlSession *self, gpointer data)
+{
+  GST_INFO_OBJECT (self->pipeline, "feedback again after an outage: a "
+                                   "keyframe now");
+  g_atomic_int_set (&self->rate->gate_open, 1);
+  sl_session_rate_force_keyframe (self);
+}
+
+/* RTCP thread. */
+static void
+on_resumption (GObject *bwe, GParamSpec *pspec, SlSession *self)
+{
+  sl_session_invoke (self, link_back, NULL, NULL);
+}
+
 /* Streaming or RTCP thread. */
 static void
 on_target_notify (GObject *bwe, GParamSpec *pspec, SlSession *self)
@@ -456,6 +485,8 @@ on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
   r->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
+  g_signal_connect (bwe, "notify::resumptions", G_CALLBACK (on_resumption),
+                    self);
   return bwe;
 }
 
