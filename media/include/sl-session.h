@@ -188,6 +188,11 @@ typedef struct
    * longest duration. */
   guint64 freezes;
   gdouble freeze_ms, longest_freeze_ms;
+  /* VIEWER: when the last freeze ended (the monotonic clock of
+   * sl_media_now_us, µs; 0: none yet) and how long it was: the moment the
+   * picture came back, to the frame, for tests and benchmarks. */
+  gint64 last_freeze_end_us;
+  gdouble last_freeze_ms;
   /* Rate control: the controller holds the video well below its target,
    * or below the diagnostic floor. */
   gboolean rate_constrained, below_floor;

@@ -52,6 +52,8 @@ typedef struct
   guint64 keyframe_requests;
   guint64 freezes;                      /* VIEWER, total */
   gdouble freeze_ms, longest_freeze_ms; /* VIEWER, totals */
+  gint64 last_freeze_end_us;            /* VIEWER, 0: none */
+  gdouble last_freeze_ms;
   SlLinkState link_state;
   const gchar *link_reason; /* points into the snapshot; "" if none */
   gint64 silence_ms;

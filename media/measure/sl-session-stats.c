@@ -229,6 +229,8 @@ sl_session_measure_live (SlSession *self, SlSessionStats *stats)
   stats->freezes = m->freeze.freezes;
   stats->freeze_ms = m->freeze.freeze_ms;
   stats->longest_freeze_ms = m->freeze.longest_ms;
+  stats->last_freeze_end_us = m->freeze.last_end_us;
+  stats->last_freeze_ms = m->freeze.last_ms;
   g_mutex_unlock (&m->lock);
 }
 

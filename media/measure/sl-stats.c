@@ -147,6 +147,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->freezes = cur->freezes;
   out->freeze_ms = cur->freeze_ms;
   out->longest_freeze_ms = cur->longest_freeze_ms;
+  out->last_freeze_end_us = cur->last_freeze_end_us;
+  out->last_freeze_ms = cur->last_freeze_ms;
   out->link_state = cur->link_state;
   out->link_reason = cur->link_reason;
   out->silence_ms = cur->silence_ms;
@@ -265,6 +267,12 @@ sl_stats_to_json (const SlStatsReport *r)
       set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
       set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
                            TRUE);
+      if (r->last_freeze_end_us > 0)
+        {
+          json_object_set_int_member (obj, "last_freeze_end_us",
+                                      r->last_freeze_end_us);
+          set_optional_double (obj, "last_freeze_ms", r->last_freeze_ms, TRUE);
+        }
     }
   json_object_set_boolean_member (obj, "below_floor", r->below_floor);
   json_object_set_string_member (obj, "link",

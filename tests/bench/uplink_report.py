@@ -189,17 +189,32 @@ def session_records_all(path):
     return read_stats(path)
 
 
-def back_after_outages(lat_rows, outages_mono, t1_mono):
+def back_after_outages(times_us, outages_mono, t1_mono):
     """For each outage ending before the window's last second: ms from its
-    end (the link's capacity back) to the first stamped picture after."""
-    arrivals = sorted(r[2] for r in lat_rows if r[2] is not None)
+    end (the link's capacity back) to the first of times_us (monotonic
+    µs) after it, within 10 s."""
+    times = sorted(times_us)
     out = []
     for a, b in outages_mono:
         if b > t1_mono - 1e6:
             continue
-        nxt = next((t for t in arrivals if t >= b), None)
+        nxt = next((t for t in times if b <= t < b + 10e6), None)
         out.append(None if nxt is None else (nxt - b) / 1000.0)
     return out
+
+
+def picture_back(e_records, lat_rows, outages_mono, t1_mono):
+    """When the picture came back after each outage.  The expert's
+    last_freeze_end_us is the decoded frame that ended a freeze, whether
+    or not its stamps read (a keyframe made at a few tens of kbit/s often
+    smears the stamp's blocks); builds without it: the first stamped
+    picture.  Returns (ms per outage, which measure)."""
+    ends = {r["last_freeze_end_us"] for r in e_records
+            if r.get("last_freeze_end_us")}
+    if any("last_freeze_end_us" in r for r in e_records):
+        return back_after_outages(ends, outages_mono, t1_mono), "freeze"
+    stamped = [r[2] for r in lat_rows if r[2] is not None]
+    return back_after_outages(stamped, outages_mono, t1_mono), "stamp"
 
 
 # ------------------------------------------------------------ one run
@@ -276,8 +291,9 @@ def analyse(e_stats, t_stats, lat_log, window):
         i0, i1 = (t0 - cap0) * FPS, (t1 - cap0) * FPS
         lat = [us / 1000.0 for i, us, _ in pairs if i0 <= i < i1]
     t1_mono = window["epoch_us"] + (t1 - to_wall) * 1e6
-    arrivals = [p for p in pairs if p[2] is not None]
-    back = back_after_outages(arrivals, outages_mono, t1_mono)
+    back, back_by = picture_back(e, pairs, outages_mono, t1_mono)
+    back_stamped = back_after_outages([p[2] for p in pairs if p[2]],
+                                      outages_mono, t1_mono)
     # Pictures decoded below the source size.
     reduced = 0
     prev = at_or_before(e, t0)
@@ -316,6 +332,8 @@ def analyse(e_stats, t_stats, lat_log, window):
         "latency_ms": summary(lat),
         "latency_estimate_ms": summary(estimates),
         "back_ms": back,
+        "back_by": back_by,
+        "back_stamped_ms": back_stamped,
         "freezes": increase(e, "freezes", t0, t1),
         "freeze_ms": increase(e, "freeze_ms", t0, t1),
         "bitrate_kbps_received": (sum(rates) / len(rates)) if rates
@@ -413,7 +431,9 @@ def print_table(results):
                   fmt(r["moving_share"] and 100 * r["moving_share"],
                       "%.0f%%"),
                   fmt(r["bitrate_kbps_received"], "%.0f"),
-                  fmt_back(r["back_ms"]), r["voice_lost_tone"],
+                  fmt_back(r["back_ms"]) + ("*" if r.get("back_by") == "stamp"
+                                            else ""),
+                  r["voice_lost_tone"],
                   fmt(r["voice_lost_packets"], "%d"), r["restarts"],
                   fmt(drops, "%d"), fmt(share, "%.1f")))
     print("(lat n: pictures whose latency stamp was read, of dec decoded; "
@@ -421,7 +441,9 @@ def print_table(results):
           "per-second estimate, ms, outside outages; dark: seconds outside "
           "the trace's outages with no new picture / all seconds outside; "
           ">=5: share of those with at least %d new pictures; back ms: from "
-          "the end of each outage to the next stamped picture; vt: seconds "
+          "the end of each outage to the frame that ended the expert's "
+          "freeze (* : to the next stamped picture, for a build that does "
+          "not report it); vt: seconds "
           "outside outages without the township's tone; vp: without a "
           "voice packet decoded (- : not counted by this build); rst: "
           "sessions made again; drops, drop%%: uplink packets the queue "
