@@ -316,6 +316,12 @@ sl_degrade_config_fit_rate (SlDegradeConfig *config, guint video_bps)
     config->bpp_down = 0.75 * bpp;
 }
 
+guint
+sl_degrade_start_bps (guint min_bps, guint max_bps, gboolean resumed)
+{
+  return resumed ? MAX (max_bps / 4, min_bps) : max_bps;
+}
+
 void
 sl_degrade_x264_setting (guint kbps, gdouble fps, gdouble src_fps, guint vbv_ms,
                          guint *x264_kbps, guint *x264_vbv_ms)

@@ -139,6 +139,18 @@ void sl_degrade_get_level (const SlDegrade *degrade, guint level,
 void sl_degrade_update (SlDegrade *degrade, guint target_bps, gint64 now_us,
                         SlDegradeDecision *decision);
 
+/* Where the controller starts a session whose bounds are @min_bps ..
+ * @max_bps.  A new consultation starts at the full rate: the controller
+ * comes down within a few hundred milliseconds if the link cannot take
+ * it, which costs less than a slow climb from thumbnail quality on a
+ * link that can.  A session made again after its link failed (@resumed)
+ * starts at a quarter of it: that link has just shown trouble, and on
+ * the weak trace a remade session sent 4 Mbit/s into a few hundred
+ * kbit/s for two to four seconds, dark at the expert, before it came
+ * down; from a quarter, the start's fast climb (25 % a second) is back at
+ * the full rate within about 6 s on a good link. */
+guint sl_degrade_start_bps (guint min_bps, guint max_bps, gboolean resumed);
+
 /* What x264 must be told for @kbps at @fps frames a second from a source
  * at @src_fps, with a VBV of @vbv_ms at the full rate.  With
  * tune=zerolatency x264 budgets each frame as bitrate / the caps' frame

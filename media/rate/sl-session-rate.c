@@ -65,6 +65,7 @@ struct _SlSessionRate
   guint min_kbps;   /* the least the controller gives the video */
   guint floor_kbps; /* the diagnostic floor */
   gboolean fixed_rate;
+  gboolean resumed; /* this session replaces one whose link failed */
 
   /* Control thread. */
   GstElement *bwe;        /* the aux sender, owned; NULL: none */
@@ -474,14 +475,12 @@ on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
   SlSessionRate *r = self->rate;
   GstElement *bwe;
   guint max_bps = r->video_kbps * 1000 + voice_cost (r, SL_VOICE_WIDE);
+  guint min_bps = r->min_kbps * 1000 + voice_cost (r, SL_VOICE_TIGHT);
 
   if (r->bwe != NULL)
     return NULL;
-  /* Full rate from the first frame: the controller comes down if the link
-   * cannot take it, which costs less than a slow climb from thumbnail
-   * quality on a link that can. */
-  bwe = sl_bwe_sender_new (r->min_kbps * 1000 + voice_cost (r, SL_VOICE_TIGHT),
-                           max_bps, max_bps);
+  bwe = sl_bwe_sender_new (min_bps, max_bps,
+                           sl_degrade_start_bps (min_bps, max_bps, r->resumed));
   r->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
@@ -504,6 +503,7 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
                      r->video_kbps);
   r->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
   r->fixed_rate = config->fixed_rate;
+  r->resumed = config->resumed;
   r->encoder_kbps = r->video_kbps;
   sl_voice_policy_init (&r->voice_policy);
   sl_voice_policy_describe (SL_VOICE_WIDE, &r->voice_now);

@@ -429,6 +429,16 @@ test_fit_rate (void)
   g_assert_cmpfloat (config.bpp_down, ==, 0.05);
 }
 
+/* A new consultation starts at the full rate, a remade one at a quarter,
+ * never below the floor. */
+static void
+test_start (void)
+{
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 4086000, FALSE), ==, 4086000);
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 4086000, TRUE), ==, 1021500);
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 200000, TRUE), ==, 70000);
+}
+
 /* x264 budgets per frame at the caps' rate: told more at a lower rate,
  * with a VBV as long in time, two of its frames at least. */
 static void
@@ -493,5 +503,6 @@ main (int argc, char **argv)
   g_test_add_func ("/degrade/fit-rate", test_fit_rate);
   g_test_add_func ("/degrade/fec-share", test_fec_share);
   g_test_add_func ("/degrade/x264-setting", test_x264_setting);
+  g_test_add_func ("/degrade/start", test_start);
   return g_test_run ();
 }
