@@ -93,17 +93,23 @@
  * packet of each feedback, less the least one-way delay of the last 10 s
  * (kept as a minimum per 2 s), is the standing queue; above 100 ms it is
  * over-use.  The first cut goes to 0.85 of the acknowledged rate, as any
- * over-use; if the queue has not shrunk a round trip and 100 ms later,
- * the sender sends more than its target and the next cut goes to 0.85 of
- * the lower of that and the target, twice at most until the queue is
- * below 100 ms again; meanwhile the rate holds (a path whose base delay
- * grew is seen as a queue until the 10 s minimum forgets it: it costs at
- * most those cuts and that hold). */
+ * over-use.  300 ms later (not a round trip: the round trip is the
+ * queue), if the queue overflowed since (packets were lost) or has not
+ * shrunk, the sender sends more than its target and the next cut goes to
+ * 0.85 of the lower of that and the target: every 300 ms while the queue
+ * overflows, twice at most while it does not, until the queue is below
+ * 100 ms again; meanwhile the rate holds.  A path whose base delay grew is seen
+ * as a queue until the 10 s minimum forgets it; it loses nothing, so it
+ * costs at most three cuts and that hold.  (With the round trip as the
+ * spacing and two repeats at most, the weak trace's deepest collapse
+ * held the delay-based rate at 525 kbit/s for three seconds into a 0.2
+ * Mbit/s link losing half its packets.) */
 #define BASE_BUCKET_US 2000000
 #define BASE_BUCKETS 5
 #define QUEUE_HIGH_US 100000
-#define QUEUE_CUT_EXTRA_US 100000
+#define QUEUE_CUT_GAP_US 300000
 #define QUEUE_MAX_REPEATS 2
+#define QUEUE_NOISE_US 20000
 /* Feedback after a silence this long means the link is back after an
  * outage (the receiver reports only what it got): the sender serves the
  * keyframe the viewer will need at once (SlBweSender's "resumptions").
@@ -179,6 +185,7 @@ struct _SlBwe
   gboolean in_queue_episode;
   guint queue_repeats;
   gint64 last_queue_cut_us, queue_at_cut_us;
+  guint64 lost_at_cut; /* packets_lost at the last cut */
 
   guint64 feedbacks, packets_received, packets_lost, resumptions;
 };
@@ -545,9 +552,13 @@ queue_cut_due (SlBwe *bwe, gint64 now_us, gdouble *from_bps)
       *from_bps = bwe->acked_bps;
       return TRUE;
     }
-  if (bwe->queue_repeats >= QUEUE_MAX_REPEATS
-      || now_us - bwe->last_queue_cut_us < bwe->rtt_us + QUEUE_CUT_EXTRA_US
-      || bwe->queue_us < bwe->queue_at_cut_us)
+  if (now_us - bwe->last_queue_cut_us < QUEUE_CUT_GAP_US)
+    return FALSE;
+  /* Overflowing since the last cut: cut again.  Otherwise only if the
+   * queue has not shrunk (within a few ms of noise), and twice at most. */
+  if (bwe->packets_lost == bwe->lost_at_cut
+      && (bwe->queue_repeats >= QUEUE_MAX_REPEATS
+          || bwe->queue_us < bwe->queue_at_cut_us - QUEUE_NOISE_US))
     return FALSE;
   bwe->queue_repeats++;
   *from_bps = bwe->acked_bps >= 0 ? MIN (bwe->acked_bps, bwe->aimd.current_bps)
@@ -568,6 +579,7 @@ update_delay_based (SlBwe *bwe, gint64 now_us)
       on_overuse (bwe, now_us);
       bwe->last_queue_cut_us = now_us;
       bwe->queue_at_cut_us = bwe->queue_us;
+      bwe->lost_at_cut = bwe->packets_lost;
       sl_bwe_aimd_update (&bwe->aimd, SL_BWE_USAGE_OVERUSING, from_bps, now_us);
       return;
     }

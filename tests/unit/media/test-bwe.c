@@ -505,7 +505,7 @@ test_weak_overshoot (void)
   p50 = sim_queue_percentile (&sim, 0.5);
   g_test_message ("then, 25-40 s: mean %.3f Mbit/s, queue p50 %.0f ms",
                   sim_mean_target (&sim) / MBPS, p50 / 1e3);
-  g_assert_cmpfloat (p50, <, 150000);
+  g_assert_cmpfloat (p50, <, 100000);
   sim_clear (&sim);
 }
 
