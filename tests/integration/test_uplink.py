@@ -53,7 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "linkem"))
 import linkem  # noqa: E402
-from sltest import (Hub, TestFailure, check,  # noqa: E402
+from sltest import (Hub, Processes, TestFailure, check,  # noqa: E402
                     read_latency_log, read_stats, run, session_records,
                     wait_for)
 
@@ -515,11 +515,43 @@ def scenario_weak(build, procs, linkem_exe):
     2 Mbit/s, a weak stretch at 0.3 Mbit/s from 8 s, the link gone from
     16 to 19 s, then 1 Mbit/s; a 250 ms uplink queue, 20 ms each way, as
     the weak LTE trace is run in tests/bench/uplink.py.  The bounds are
-    generous: the bench measures how well (docs/PERFORMANCE.md)."""
-    weak_at, out_at, back_at = 8, 16, 19
+    generous: the bench measures how well (docs/PERFORMANCE.md).
+
+    A station that sees its machine's network change while the link is
+    silent makes the session again at once (docs/link-recovery.md, "A new
+    address"); on a machine where other programs add and remove network
+    interfaces (other link emulators) the expert sees that during the
+    outage, and the session is remade for a reason this test cannot
+    judge.  Then the scenario runs once more, and is skipped if it happens
+    again."""
+    for attempt in (1, 2):
+        workdir = os.path.join(procs.workdir, "attempt%d" % attempt)
+        os.makedirs(workdir)
+        sub = Processes(workdir)
+        try:
+            c = weak_consultation(build, sub, linkem_exe)
+            changed = [p.name for p in sub.procs
+                       if "the network changed" in sub.log(p)]
+            if not changed:
+                check_weak(c, sub)
+                sub.check_no_criticals()
+                return
+            print("info: the %s saw this machine's network change during "
+                  "the run and made the session again for it" %
+                  " and ".join(changed), flush=True)
+        except TestFailure:
+            sub.dump_logs()
+            raise
+        finally:
+            sub.cleanup()
+    print("SKIP: this machine's network kept changing under the test")
+    sys.exit(77)
+
+
+def weak_consultation(build, procs, linkem_exe):
     trace = os.path.join(procs.workdir, "weak.trace")
-    piecewise_trace(trace, 40, [(0, 2000), (weak_at, 300), (out_at, 0),
-                                (back_at, 1000)])
+    piecewise_trace(trace, 40, [(0, 2000), (WEAK_AT, 300), (OUT_AT, 0),
+                                (BACK_AT, 1000)])
     c = Consultation(build, procs, linkem_exe, 30,
                      dict(delay=20, up_trace=trace, up_queue=250),
                      township=["--latency-stamp", "--audio-in",
@@ -527,6 +559,26 @@ def scenario_weak(build, procs, linkem_exe):
                      expert=["--audio-in", "test:1300"])
     c.finish()
     dump(c)
+    return c
+
+
+def picture_back_ms(c, back_at):
+    """When the picture came back after the link: the frame that ended the
+    expert's freeze (last_freeze_end_us, whether or not its stamps read),
+    else the first stamped picture."""
+    back = c.at(back_at)
+    ends = sorted({r["last_freeze_end_us"] for r in session_records(c.e_stats)
+                   if r.get("last_freeze_end_us", 0) >= back})
+    after = c.pictures(back)
+    first = min(ends[:1] + [r[2] for r in after[:1]], default=None)
+    return None if first is None else (first - back) / 1000.0
+
+
+WEAK_AT, OUT_AT, BACK_AT = 8, 16, 19
+
+
+def check_weak(c, procs):
+    weak_at, out_at, back_at = WEAK_AT, OUT_AT, BACK_AT
     # The weak stretch, once the township has had 3 s to adapt: pictures
     # keep coming, fewer of them, and the voice in longer frames.
     weak = c.pictures(c.at(weak_at + 3), c.at(out_at))
@@ -544,9 +596,11 @@ def scenario_weak(build, procs, linkem_exe):
     # The outage: ridden through, and the picture back after it.
     after = c.pictures(c.at(back_at))
     check(len(after) > 60, "pictures flow after the outage (%d)" % len(after))
-    resumed_ms = (after[0][2] - c.at(back_at)) / 1000.0
-    check(resumed_ms <= 3000, "the picture resumed %.0f ms after the link "
-          "came back (at most 3000)" % resumed_ms)
+    resumed_ms = picture_back_ms(c, back_at)
+    check(resumed_ms is not None and resumed_ms <= 3000,
+          "the picture resumed %s ms after the link came back (at most "
+          "3000)" % (resumed_ms if resumed_ms is None
+                     else round(resumed_ms)))
     for p in (c.township, c.expert):
         check("giving up on this connection" not in procs.log(p),
               "the %s did not give the session up for a 3 s outage" % p.name)
