@@ -67,6 +67,23 @@ sl_stats_latency_estimate (gdouble send_ms, gdouble rtt_ms, gdouble decode_ms,
   return send_ms + rtt_ms / 2 + decode_ms + output_ms;
 }
 
+/* The rate controller's and the encoder's figures, as they are now. */
+static void
+copy_rate_fields (const SlSessionStats *cur, SlStatsReport *out)
+{
+  out->bwe_target_kbps = cur->bwe_target_kbps;
+  out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
+  out->acked_kbps = cur->acked_kbps;
+  out->encoder_kbps = cur->encoder_kbps;
+  out->bwe_loss_pct = cur->bwe_loss_pct;
+  out->bwe_queue_ms = cur->bwe_queue_ms;
+  out->send_width = cur->send_width;
+  out->send_height = cur->send_height;
+  out->send_fps = cur->send_fps;
+  out->voice_frame_ms = cur->voice_frame_ms;
+  out->voice_cost_kbps = cur->voice_cost_kbps;
+}
+
 void
 sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
                   SlSessionRole role, SlSessionState state, SlStatsReport *out)
@@ -131,17 +148,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->video_lost_pct = cur->video_lost_pct;
   out->video_repaired_pct = cur->video_repaired_pct;
   out->fec_percent = cur->fec_percent;
-  out->bwe_target_kbps = cur->bwe_target_kbps;
-  out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
-  out->acked_kbps = cur->acked_kbps;
-  out->encoder_kbps = cur->encoder_kbps;
-  out->bwe_loss_pct = cur->bwe_loss_pct;
-  out->bwe_queue_ms = cur->bwe_queue_ms;
-  out->send_width = cur->send_width;
-  out->send_height = cur->send_height;
-  out->send_fps = cur->send_fps;
-  out->voice_frame_ms = cur->voice_frame_ms;
-  out->voice_cost_kbps = cur->voice_cost_kbps;
+  copy_rate_fields (cur, out);
   out->below_floor = cur->below_floor;
   out->keyframe_requests = cur->keyframe_requests;
   out->freezes = cur->freezes;
@@ -164,6 +171,72 @@ set_optional_double (JsonObject *obj, const gchar *name, gdouble value,
     json_object_set_double_member (obj, name, round (value * 100) / 100);
   else
     json_object_set_null_member (obj, name);
+}
+
+/* A SENDER's own fields: retransmissions, keyframe requests, FEC, the
+ * rate controller and what the encoder and the voice get now. */
+static void
+sender_fields_to_json (JsonObject *obj, const SlStatsReport *r)
+{
+  json_object_set_int_member (obj, "retransmitted",
+                              (gint64)r->retransmitted);
+  json_object_set_int_member (obj, "keyframe_requests",
+                              (gint64)r->keyframe_requests);
+  json_object_set_int_member (obj, "fec_percent", r->fec_percent);
+  if (r->bwe_target_kbps > 0)
+    {
+      json_object_set_int_member (obj, "bwe_target_kbps",
+                                  r->bwe_target_kbps);
+      json_object_set_int_member (obj, "bwe_estimate_kbps",
+                                  r->bwe_estimate_kbps);
+      json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
+      set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
+      set_optional_double (obj, "bwe_queue_ms", r->bwe_queue_ms,
+                           r->bwe_queue_ms >= 0);
+    }
+  if (r->encoder_kbps > 0)
+    json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
+  if (r->send_width > 0)
+    {
+      json_object_set_int_member (obj, "send_width", r->send_width);
+      json_object_set_int_member (obj, "send_height", r->send_height);
+    }
+  if (r->send_fps > 0)
+    set_optional_double (obj, "send_fps", r->send_fps, TRUE);
+  if (r->voice_frame_ms > 0)
+    json_object_set_int_member (obj, "voice_frame_ms", r->voice_frame_ms);
+  if (r->voice_cost_kbps > 0)
+    json_object_set_int_member (obj, "voice_cost_kbps", r->voice_cost_kbps);
+}
+
+/* A VIEWER's own fields: recovery, freezes, the display. */
+static void
+viewer_fields_to_json (JsonObject *obj, const SlStatsReport *r)
+{
+  set_optional_double (obj, "loss_before_recovery_pct",
+                       r->loss_before_recovery_pct,
+                       r->loss_before_recovery_pct >= 0);
+  set_optional_double (obj, "loss_after_recovery_pct",
+                       r->loss_after_recovery_pct,
+                       r->loss_after_recovery_pct >= 0);
+  json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
+  json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
+  json_object_set_int_member (obj, "fec_recovered",
+                              (gint64)r->fec_recovered);
+  json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
+  json_object_set_int_member (obj, "display_rendered",
+                              (gint64)r->display_rendered);
+  json_object_set_int_member (obj, "display_dropped",
+                              (gint64)r->display_dropped);
+  set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
+  set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
+                       TRUE);
+  if (r->last_freeze_end_us > 0)
+    {
+      json_object_set_int_member (obj, "last_freeze_end_us",
+                                  r->last_freeze_end_us);
+      set_optional_double (obj, "last_freeze_ms", r->last_freeze_ms, TRUE);
+    }
 }
 
 JsonObject *
@@ -216,64 +289,9 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
   json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
   if (sender)
-    {
-      json_object_set_int_member (obj, "retransmitted",
-                                  (gint64)r->retransmitted);
-      json_object_set_int_member (obj, "keyframe_requests",
-                                  (gint64)r->keyframe_requests);
-      json_object_set_int_member (obj, "fec_percent", r->fec_percent);
-      if (r->bwe_target_kbps > 0)
-        {
-          json_object_set_int_member (obj, "bwe_target_kbps",
-                                      r->bwe_target_kbps);
-          json_object_set_int_member (obj, "bwe_estimate_kbps",
-                                      r->bwe_estimate_kbps);
-          json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
-          set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
-          set_optional_double (obj, "bwe_queue_ms", r->bwe_queue_ms,
-                               r->bwe_queue_ms >= 0);
-        }
-      if (r->encoder_kbps > 0)
-        json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
-      if (r->send_width > 0)
-        {
-          json_object_set_int_member (obj, "send_width", r->send_width);
-          json_object_set_int_member (obj, "send_height", r->send_height);
-        }
-      if (r->send_fps > 0)
-        set_optional_double (obj, "send_fps", r->send_fps, TRUE);
-      if (r->voice_frame_ms > 0)
-        json_object_set_int_member (obj, "voice_frame_ms", r->voice_frame_ms);
-      if (r->voice_cost_kbps > 0)
-        json_object_set_int_member (obj, "voice_cost_kbps", r->voice_cost_kbps);
-    }
+    sender_fields_to_json (obj, r);
   else
-    {
-      set_optional_double (obj, "loss_before_recovery_pct",
-                           r->loss_before_recovery_pct,
-                           r->loss_before_recovery_pct >= 0);
-      set_optional_double (obj, "loss_after_recovery_pct",
-                           r->loss_after_recovery_pct,
-                           r->loss_after_recovery_pct >= 0);
-      json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
-      json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
-      json_object_set_int_member (obj, "fec_recovered",
-                                  (gint64)r->fec_recovered);
-      json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
-      json_object_set_int_member (obj, "display_rendered",
-                                  (gint64)r->display_rendered);
-      json_object_set_int_member (obj, "display_dropped",
-                                  (gint64)r->display_dropped);
-      set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
-      set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
-                           TRUE);
-      if (r->last_freeze_end_us > 0)
-        {
-          json_object_set_int_member (obj, "last_freeze_end_us",
-                                      r->last_freeze_end_us);
-          set_optional_double (obj, "last_freeze_ms", r->last_freeze_ms, TRUE);
-        }
-    }
+    viewer_fields_to_json (obj, r);
   json_object_set_boolean_member (obj, "below_floor", r->below_floor);
   json_object_set_string_member (obj, "link",
                                  sl_link_state_name (r->link_state));
