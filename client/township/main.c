@@ -48,7 +48,8 @@ main (int argc, char **argv)
       "rate controller gives the video",
       "KBPS" },
     { "min-bitrate", 0, 0, G_OPTION_ARG_INT, &opt.min_bitrate_kbps,
-      "The least the rate controller gives the video, kbit/s (default 300)",
+      "The least the rate controller gives the video, kbit/s (default 40: "
+      "the picture follows the link down to 5 fps at 3/8 of its size)",
       "KBPS" },
     { "floor-bitrate", 0, 0, G_OPTION_ARG_INT, &opt.floor_kbps,
       "Diagnostic floor, kbit/s (default 500): below it both stations say "

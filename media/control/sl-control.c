@@ -55,6 +55,40 @@ get_number (JsonObject *obj, const gchar *name, gboolean *is_int, gint64 *i,
   return FALSE;
 }
 
+/* A percentage member of a ping, if present: FALSE if it is not a number
+ * from 0 to 100. */
+static gboolean
+read_pct (JsonObject *obj, const gchar *name, gdouble *out)
+{
+  gboolean is_int;
+  gint64 i;
+  gdouble d;
+
+  if (!json_object_has_member (obj, name))
+    return TRUE;
+  if (!get_number (obj, name, &is_int, &i, &d) || !isfinite (d) || d < 0
+      || d > 100)
+    return FALSE;
+  *out = d;
+  return TRUE;
+}
+
+static gboolean
+read_loss (JsonObject *obj, SlControlMsg *out, GError **error)
+{
+  if (out->type != SL_CONTROL_PING)
+    return TRUE;
+  if (!read_pct (obj, "lost_pct", &out->lost_pct)
+      || !read_pct (obj, "repaired_pct", &out->repaired_pct))
+    return malformed (error, "a loss figure is not a percentage");
+  /* A repair without a loss, or more repaired than lost, is not a
+   * figure to show. */
+  if (out->repaired_pct >= 0
+      && (out->lost_pct < 0 || out->repaired_pct > out->lost_pct))
+    return malformed (error, "\"repaired_pct\" does not fit \"lost_pct\"");
+  return TRUE;
+}
+
 static gboolean
 read_fields (JsonObject *obj, SlControlMsg *out, GError **error)
 {
@@ -81,7 +115,7 @@ read_fields (JsonObject *obj, SlControlMsg *out, GError **error)
   if (!get_number (obj, "seq", &is_int, &seq, &d) || !is_int || seq < 0)
     return malformed (error, "\"seq\" is not a non-negative integer");
   out->seq = (guint64)seq;
-  out->send_ms = -1;
+  out->send_ms = out->lost_pct = out->repaired_pct = -1;
   if (out->type == SL_CONTROL_PING && json_object_has_member (obj, "send_ms"))
     {
       if (!get_number (obj, "send_ms", &is_int, &seq, &d) || !isfinite (d)
@@ -89,7 +123,7 @@ read_fields (JsonObject *obj, SlControlMsg *out, GError **error)
         return malformed (error, "\"send_ms\" is not a number in range");
       out->send_ms = d;
     }
-  return TRUE;
+  return read_loss (obj, out, error);
 }
 
 gboolean
@@ -122,12 +156,21 @@ sl_control_parse (const gchar *text, gsize len, SlControlMsg *out,
 gchar *
 sl_control_serialize (const SlControlMsg *msg)
 {
-  const gchar *type = msg->type == SL_CONTROL_PING ? "ping" : "pong";
+  const gboolean ping = msg->type == SL_CONTROL_PING;
+  GString *s = g_string_new (NULL);
 
-  if (msg->type == SL_CONTROL_PING && msg->send_ms >= 0)
-    return g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT
-                            ",\"send_ms\":%.3f}",
-                            type, msg->seq, msg->send_ms);
-  return g_strdup_printf ("{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT "}",
-                          type, msg->seq);
+  g_string_append_printf (s, "{\"type\":\"%s\",\"seq\":%" G_GUINT64_FORMAT,
+                          ping ? "ping" : "pong", msg->seq);
+  if (ping && msg->send_ms >= 0)
+    g_string_append_printf (s, ",\"send_ms\":%.3f", msg->send_ms);
+  /* Rounded down, so that a repair never rounds above its loss. */
+  if (ping && msg->lost_pct >= 0)
+    g_string_append_printf (s, ",\"lost_pct\":%.2f",
+                            floor (MIN (msg->lost_pct, 100) * 100) / 100);
+  if (ping && msg->lost_pct >= 0 && msg->repaired_pct >= 0)
+    g_string_append_printf (s, ",\"repaired_pct\":%.2f",
+                            floor (MIN (msg->repaired_pct, msg->lost_pct) * 100)
+                                / 100);
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
 }

@@ -5,7 +5,10 @@
  * once a second each way, {"type":"ping","seq":N}, answered with
  * {"type":"pong","seq":N}; the township's ping may add "send_ms", its
  * capture-to-encoder-output time over the last second, from which the
- * expert estimates the glass-to-glass latency.  Guidance travels on its
+ * expert estimates the glass-to-glass latency; the expert's may add
+ * "lost_pct" and "repaired_pct", the video the link lost and the share
+ * NACK/RTX and FEC brought back over its last second, which the township
+ * shows as its own loss figure (sl-loss.h says why).  Guidance travels on its
  * own two channels (sl-guide.h), not here.  The bytes come from the peer, so this is a parser of
  * untrusted input: explicit type checks, bounded sizes, and a fuzz target
  * (tests/fuzz/fuzz-control.c).  Pure functions; any thread.
@@ -43,6 +46,9 @@ typedef struct
   SlControlType type;
   guint64 seq;     /* 0 .. G_MAXINT64 */
   gdouble send_ms; /* PING: 0 .. SL_CONTROL_MAX_SEND_MS, or < 0: absent */
+  /* PING: 0 .. 100, or < 0: absent; repaired_pct only with lost_pct, and
+   * never above it. */
+  gdouble lost_pct, repaired_pct;
 } SlControlMsg;
 
 /* Parses @len bytes of @text (not necessarily NUL-terminated).  Unknown

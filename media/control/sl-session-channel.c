@@ -7,7 +7,10 @@
  * also says how long its frames took from capture to the encoder's output
  * over the last second ("send_ms"), from which the VIEWER estimates the
  * glass-to-glass latency without any stamp in the picture
- * (sl_stats_latency_estimate).  The guidance layer (docs/guidance.md) has
+ * (sl_stats_latency_estimate).  The VIEWER's ping says what the link lost
+ * of the video over its last second and what was repaired (sl-loss.h),
+ * which the SENDER shows as its own loss figure, so that both stations
+ * say the same.  The guidance layer (docs/guidance.md) has
  * channels of its own (guide/sl-session-guide.c).  Data-channel
  * callbacks arrive on SCTP threads and are handed to the control thread;
  * SlSessionChannel is touched only there.  The ping goes out with the
@@ -41,19 +44,33 @@ struct _SlSessionChannel
   gdouble rtt_ms;       /* the last ping's round trip, < 0: none yet */
   gdouble peer_send_ms; /* VIEWER: the sender's capture to encoder output,
                             < 0 until it says */
+  /* SENDER: the viewer's last loss figures (< 0: unknown) and when they
+   * came. */
+  gdouble peer_lost_pct, peer_repaired_pct;
+  gint64 peer_loss_us;
 };
 
-/* @send_ms: the SENDER's capture to encoder output to put in a ping (< 0:
- * none). */
+/* The viewer's figures are shown for this long; then they are stale. */
+#define PEER_LOSS_FRESH_US (3 * G_USEC_PER_SEC)
+
+/* A pong, or a ping with what its sender adds (@tick, NULL for a pong):
+ * the SENDER's capture to encoder output, the VIEWER's loss figures. */
 static void
-send_json (SlSession *self, SlControlType type, guint64 seq, gdouble send_ms)
+send_json (SlSession *self, SlControlType type, guint64 seq,
+           const SlSessionTick *tick)
 {
-  SlControlMsg msg = { type, seq, -1 };
+  SlControlMsg msg = { type, seq, -1, -1, -1 };
   g_autofree gchar *text = NULL;
 
-  if (self->role == SL_SESSION_SENDER && type == SL_CONTROL_PING
-      && send_ms >= 0)
-    msg.send_ms = MIN (send_ms, SL_CONTROL_MAX_SEND_MS);
+  if (tick != NULL && self->role == SL_SESSION_SENDER
+      && tick->stage_capture_ms >= 0 && tick->stage_encode_ms >= 0)
+    msg.send_ms = MIN (tick->stage_capture_ms + tick->stage_encode_ms,
+                       SL_CONTROL_MAX_SEND_MS);
+  if (tick != NULL && self->role == SL_SESSION_VIEWER)
+    {
+      msg.lost_pct = tick->video_lost_pct;
+      msg.repaired_pct = tick->video_repaired_pct;
+    }
   text = sl_control_serialize (&msg);
   g_signal_emit_by_name (self->channel->channel, "send-string", text);
 }
@@ -98,10 +115,18 @@ handle_message (SlSession *self, gpointer data)
     }
   if (msg.type == SL_CONTROL_PING)
     {
-      /* A VIEWER keeps the SENDER's last capture-to-encoder time. */
+      /* A VIEWER keeps the SENDER's last capture-to-encoder time, a
+       * SENDER the VIEWER's loss figures (unknown ones too: a second
+       * without video has none to show). */
       if (self->role == SL_SESSION_VIEWER && msg.send_ms >= 0)
         self->channel->peer_send_ms = msg.send_ms;
-      send_json (self, SL_CONTROL_PONG, msg.seq, -1);
+      if (self->role == SL_SESSION_SENDER)
+        {
+          self->channel->peer_lost_pct = msg.lost_pct;
+          self->channel->peer_repaired_pct = msg.repaired_pct;
+          self->channel->peer_loss_us = sl_media_now_us ();
+        }
+      send_json (self, SL_CONTROL_PONG, msg.seq, NULL);
     }
   else
     on_pong (self, msg.seq);
@@ -163,15 +188,31 @@ sl_session_channel_tick_input (SlSession *self, SlSessionTick *tick)
   tick->peer_send_ms = self->channel->peer_send_ms;
 }
 
-/* Once a second: a ping, with the SENDER's capture to encoder output. */
+/* SENDER: the viewer's loss figures while fresh, as its own. */
+static void
+publish_peer_loss (SlSession *self, gint64 now_us)
+{
+  SlSessionChannel *c = self->channel;
+  gboolean fresh
+      = c->peer_loss_us > 0 && now_us - c->peer_loss_us < PEER_LOSS_FRESH_US;
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.video_lost_pct = fresh ? c->peer_lost_pct : -1;
+  self->stats.video_repaired_pct = fresh ? c->peer_repaired_pct : -1;
+  g_mutex_unlock (&self->stats_lock);
+}
+
+/* Once a second: a ping, with the SENDER's capture to encoder output or
+ * the VIEWER's loss figures. */
 void
 sl_session_channel_tick (SlSession *self, const SlSessionTick *tick)
 {
   SlSessionChannel *c = self->channel;
   GstWebRTCDataChannelState state;
-  gdouble send_ms = -1;
   Ping ping;
 
+  if (self->role == SL_SESSION_SENDER)
+    publish_peer_loss (self, tick->now_us);
   if (c->channel == NULL)
     return;
   g_object_get (c->channel, "ready-state", &state, NULL);
@@ -182,9 +223,7 @@ sl_session_channel_tick (SlSession *self, const SlSessionTick *tick)
   ping.seq = ++c->ping_seq;
   ping.sent_us = sl_media_now_us ();
   g_array_append_val (c->pings, ping);
-  if (tick->stage_capture_ms >= 0 && tick->stage_encode_ms >= 0)
-    send_ms = tick->stage_capture_ms + tick->stage_encode_ms;
-  send_json (self, SL_CONTROL_PING, ping.seq, send_ms);
+  send_json (self, SL_CONTROL_PING, ping.seq, tick);
 }
 
 void
@@ -209,6 +248,7 @@ sl_session_channel_new (SlSession *self)
   c->pings = g_array_new (FALSE, FALSE, sizeof (Ping));
   c->rtt_ms = -1;
   c->peer_send_ms = -1;
+  c->peer_lost_pct = c->peer_repaired_pct = -1;
   self->channel = c;
 }
 

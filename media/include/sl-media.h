@@ -61,6 +61,9 @@ void sl_media_use_system_clock (GstElement *pipeline);
  * product's encoder.  Any thread, before the element runs. */
 void sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps);
 
+/* The VBV that sets, in ms of the encoder's bitrate. */
+#define SL_MEDIA_VBV_MS 300
+
 /* Sets the engine's H.264 decoding on @avdec (an avdec_h264): slice
  * threads, no frame delay, corrupt pictures not shown. */
 void sl_media_configure_h264_decoder (GstElement *avdec);

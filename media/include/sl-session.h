@@ -56,7 +56,7 @@ typedef struct
   guint video_bitrate_kbps; /* SENDER: encoder target, and the most the
                                rate controller gives the video */
   /* SENDER rate control (docs/rate-control.md): the least the controller
-   * gives the video (0: 300), the diagnostic floor below which both users
+   * gives the video (0: 40), the diagnostic floor below which both users
    * are told the picture is not of diagnostic quality (0: 500), or no
    * controller at all (the configured rate whatever the link does). */
   guint min_bitrate_kbps;
@@ -133,6 +133,10 @@ typedef struct
   guint64 video_packets_received;
   gint64 video_packets_lost; /* as reported (receiver, or RTCP RR) */
   guint64 audio_bytes_received;
+  /* Voice packets with content handed to the Opus decoder (not the
+   * decoder's concealment of lost ones): a second in which this does not
+   * grow had no voice from the peer. */
+  guint64 audio_packets_decoded;
   guint video_width, video_height; /* VIEWER: decoded size */
   gdouble rtt_ms;                  /* RTCP round trip, < 0 if unknown */
   gdouble jitter_ms;               /* receive jitter, < 0 if unknown */
@@ -163,18 +167,34 @@ typedef struct
    * packets the township adds now, percent (0: none). */
   guint64 video_packets_fec_recovered;
   guint fec_percent;
+  /* The video the link lost over the viewer's last second, and the share
+   * NACK/RTX and FEC repaired, percent (< 0: unknown).  VIEWER: measured;
+   * SENDER: as the viewer's control-channel ping said, so both stations
+   * show the same figure (sl-loss.h says why not RTCP's). */
+  gdouble video_lost_pct, video_repaired_pct;
   /* SENDER rate control: the controller's target for the transport and
    * its delay-based estimate, what the viewer acknowledged, the loss it
-   * reported; the encoder's bitrate and picture size now (0: not yet);
-   * keyframe requests received from the viewer (PLI/FIR). */
+   * reported; the encoder's bitrate, picture size and frame rate now (0:
+   * not yet); keyframe requests received from the viewer (PLI/FIR). */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps;
   gdouble bwe_loss_pct;
+  gdouble bwe_queue_ms; /* the standing queue the controller sees, < 0 */
   guint encoder_kbps, send_width, send_height;
+  gdouble send_fps;
+  /* SENDER: the voice's Opus frames now (ms, 0: no voice), and what the
+   * voice, the data channels and RTCP cost on the link, the share the
+   * video leaves free (kbit/s). */
+  guint voice_frame_ms, voice_cost_kbps;
   guint64 keyframe_requests;
   /* VIEWER: picture freezes (W3C webrtc-stats rule), their total and
    * longest duration. */
   guint64 freezes;
   gdouble freeze_ms, longest_freeze_ms;
+  /* VIEWER: when the last freeze ended (the monotonic clock of
+   * sl_media_now_us, µs; 0: none yet) and how long it was: the moment the
+   * picture came back, to the frame, for tests and benchmarks. */
+  gint64 last_freeze_end_us;
+  gdouble last_freeze_ms;
   /* Rate control: the controller holds the video well below its target,
    * or below the diagnostic floor. */
   gboolean rate_constrained, below_floor;

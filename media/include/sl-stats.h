@@ -29,6 +29,7 @@ typedef struct
   guint width, height;         /* VIEWER: decoded picture size */
   gdouble audio_level_db;      /* received voice, -G_MAXDOUBLE: none */
   gdouble audio_peak_hz;       /* strongest received frequency, 0: none */
+  guint64 audio_packets;       /* voice packets decoded, total */
   gdouble dc_rtt_ms;           /* < 0: unknown */
   guint64 dc_roundtrips;
   /* VIEWER, over the interval: video packets the link lost, and those
@@ -36,15 +37,23 @@ typedef struct
   gdouble loss_before_recovery_pct, loss_after_recovery_pct;
   guint64 nacks, recovered, retransmitted; /* totals */
   guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
-  guint fec_percent;     /* SENDER: FEC packets added now, percent */
+  /* Both roles: the viewer's last second's video loss and repair, the
+   * figure both stations show (< 0: unknown). */
+  gdouble video_lost_pct, video_repaired_pct;
+  guint fec_percent; /* SENDER: FEC packets added now, percent */
   /* SENDER rate control (SlSessionStats has the meanings); 0: unknown. */
   guint bwe_target_kbps, bwe_estimate_kbps, acked_kbps, encoder_kbps;
   gdouble bwe_loss_pct;
+  gdouble bwe_queue_ms;
   guint send_width, send_height;
+  gdouble send_fps;
+  guint voice_frame_ms, voice_cost_kbps;
   gboolean below_floor;
   guint64 keyframe_requests;
   guint64 freezes;                      /* VIEWER, total */
   gdouble freeze_ms, longest_freeze_ms; /* VIEWER, totals */
+  gint64 last_freeze_end_us;            /* VIEWER, 0: none */
+  gdouble last_freeze_ms;
   SlLinkState link_state;
   const gchar *link_reason; /* points into the snapshot; "" if none */
   gint64 silence_ms;

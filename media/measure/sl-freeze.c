@@ -15,6 +15,8 @@ sl_freeze_frame (SlFreeze *freeze, gint64 now_us)
           freeze->freezes++;
           freeze->freeze_ms += interval_ms;
           freeze->longest_ms = MAX (freeze->longest_ms, interval_ms);
+          freeze->last_end_us = now_us;
+          freeze->last_ms = interval_ms;
           ended = TRUE;
         }
       else

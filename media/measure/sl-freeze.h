@@ -25,6 +25,10 @@ typedef struct
   guint64 freezes;
   gdouble freeze_ms; /* total */
   gdouble longest_ms;
+  /* The frame that ended the last freeze (0: none yet), and how long that
+   * freeze lasted: when the picture came back, to the frame. */
+  gint64 last_end_us;
+  gdouble last_ms;
 } SlFreeze;
 
 /* One decoded frame at @now_us.  Returns TRUE when it ended a freeze. */

@@ -47,6 +47,7 @@ struct _SlSessionMeasure
   guint video_width, video_height; /* VIEWER: decoded size */
   SlFreeze freeze;                 /* VIEWER */
   SlSessionStats report;           /* webrtcbin's last report: its RTP fields */
+  guint64 audio_packets; /* atomic: voice packets decoded, not under lock */
 };
 
 void
@@ -205,10 +206,20 @@ sl_session_measure_picture_out (SlSession *self, GstClockTime pts)
   g_mutex_unlock (&m->lock);
 }
 
+/* The voice's streaming thread, for every packet: an atomic, no lock. */
+void
+sl_session_measure_audio_packet (SlSession *self)
+{
+  __atomic_add_fetch (&self->measure->audio_packets, 1, __ATOMIC_RELAXED);
+}
+
 void
 sl_session_measure_live (SlSession *self, SlSessionStats *stats)
 {
   SlSessionMeasure *m = self->measure;
+
+  stats->audio_packets_decoded
+      = __atomic_load_n (&m->audio_packets, __ATOMIC_RELAXED);
 
   g_mutex_lock (&m->lock);
   stats->frames_sent = m->frames_sent;
@@ -218,6 +229,8 @@ sl_session_measure_live (SlSession *self, SlSessionStats *stats)
   stats->freezes = m->freeze.freezes;
   stats->freeze_ms = m->freeze.freeze_ms;
   stats->longest_freeze_ms = m->freeze.longest_ms;
+  stats->last_freeze_end_us = m->freeze.last_end_us;
+  stats->last_freeze_ms = m->freeze.last_ms;
   g_mutex_unlock (&m->lock);
 }
 

@@ -67,6 +67,23 @@ sl_stats_latency_estimate (gdouble send_ms, gdouble rtt_ms, gdouble decode_ms,
   return send_ms + rtt_ms / 2 + decode_ms + output_ms;
 }
 
+/* The rate controller's and the encoder's figures, as they are now. */
+static void
+copy_rate_fields (const SlSessionStats *cur, SlStatsReport *out)
+{
+  out->bwe_target_kbps = cur->bwe_target_kbps;
+  out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
+  out->acked_kbps = cur->acked_kbps;
+  out->encoder_kbps = cur->encoder_kbps;
+  out->bwe_loss_pct = cur->bwe_loss_pct;
+  out->bwe_queue_ms = cur->bwe_queue_ms;
+  out->send_width = cur->send_width;
+  out->send_height = cur->send_height;
+  out->send_fps = cur->send_fps;
+  out->voice_frame_ms = cur->voice_frame_ms;
+  out->voice_cost_kbps = cur->voice_cost_kbps;
+}
+
 void
 sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
                   SlSessionRole role, SlSessionState state, SlStatsReport *out)
@@ -120,6 +137,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->height = cur->video_height;
   out->audio_level_db = cur->audio_level_db;
   out->audio_peak_hz = cur->audio_peak_hz;
+  out->audio_packets = cur->audio_packets_decoded;
   out->dc_rtt_ms = cur->dc_rtt_ms;
   out->dc_roundtrips = cur->dc_roundtrips;
   recovery_rates (prev, cur, out);
@@ -127,19 +145,17 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->recovered = cur->video_packets_recovered;
   out->retransmitted = cur->video_packets_retransmitted;
   out->fec_recovered = cur->video_packets_fec_recovered;
+  out->video_lost_pct = cur->video_lost_pct;
+  out->video_repaired_pct = cur->video_repaired_pct;
   out->fec_percent = cur->fec_percent;
-  out->bwe_target_kbps = cur->bwe_target_kbps;
-  out->bwe_estimate_kbps = cur->bwe_estimate_kbps;
-  out->acked_kbps = cur->acked_kbps;
-  out->encoder_kbps = cur->encoder_kbps;
-  out->bwe_loss_pct = cur->bwe_loss_pct;
-  out->send_width = cur->send_width;
-  out->send_height = cur->send_height;
+  copy_rate_fields (cur, out);
   out->below_floor = cur->below_floor;
   out->keyframe_requests = cur->keyframe_requests;
   out->freezes = cur->freezes;
   out->freeze_ms = cur->freeze_ms;
   out->longest_freeze_ms = cur->longest_freeze_ms;
+  out->last_freeze_end_us = cur->last_freeze_end_us;
+  out->last_freeze_ms = cur->last_freeze_ms;
   out->link_state = cur->link_state;
   out->link_reason = cur->link_reason;
   out->silence_ms = cur->silence_ms;
@@ -157,6 +173,68 @@ set_optional_double (JsonObject *obj, const gchar *name, gdouble value,
     json_object_set_null_member (obj, name);
 }
 
+/* A SENDER's own fields: retransmissions, keyframe requests, FEC, the
+ * rate controller and what the encoder and the voice get now. */
+static void
+sender_fields_to_json (JsonObject *obj, const SlStatsReport *r)
+{
+  json_object_set_int_member (obj, "retransmitted", (gint64)r->retransmitted);
+  json_object_set_int_member (obj, "keyframe_requests",
+                              (gint64)r->keyframe_requests);
+  json_object_set_int_member (obj, "fec_percent", r->fec_percent);
+  if (r->bwe_target_kbps > 0)
+    {
+      json_object_set_int_member (obj, "bwe_target_kbps", r->bwe_target_kbps);
+      json_object_set_int_member (obj, "bwe_estimate_kbps",
+                                  r->bwe_estimate_kbps);
+      json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
+      set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
+      set_optional_double (obj, "bwe_queue_ms", r->bwe_queue_ms,
+                           r->bwe_queue_ms >= 0);
+    }
+  if (r->encoder_kbps > 0)
+    json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
+  if (r->send_width > 0)
+    {
+      json_object_set_int_member (obj, "send_width", r->send_width);
+      json_object_set_int_member (obj, "send_height", r->send_height);
+    }
+  if (r->send_fps > 0)
+    set_optional_double (obj, "send_fps", r->send_fps, TRUE);
+  if (r->voice_frame_ms > 0)
+    json_object_set_int_member (obj, "voice_frame_ms", r->voice_frame_ms);
+  if (r->voice_cost_kbps > 0)
+    json_object_set_int_member (obj, "voice_cost_kbps", r->voice_cost_kbps);
+}
+
+/* A VIEWER's own fields: recovery, freezes, the display. */
+static void
+viewer_fields_to_json (JsonObject *obj, const SlStatsReport *r)
+{
+  set_optional_double (obj, "loss_before_recovery_pct",
+                       r->loss_before_recovery_pct,
+                       r->loss_before_recovery_pct >= 0);
+  set_optional_double (obj, "loss_after_recovery_pct",
+                       r->loss_after_recovery_pct,
+                       r->loss_after_recovery_pct >= 0);
+  json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
+  json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
+  json_object_set_int_member (obj, "fec_recovered", (gint64)r->fec_recovered);
+  json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
+  json_object_set_int_member (obj, "display_rendered",
+                              (gint64)r->display_rendered);
+  json_object_set_int_member (obj, "display_dropped",
+                              (gint64)r->display_dropped);
+  set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
+  set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms, TRUE);
+  if (r->last_freeze_end_us > 0)
+    {
+      json_object_set_int_member (obj, "last_freeze_end_us",
+                                  r->last_freeze_end_us);
+      set_optional_double (obj, "last_freeze_ms", r->last_freeze_ms, TRUE);
+    }
+}
+
 JsonObject *
 sl_stats_to_json (const SlStatsReport *r)
 {
@@ -171,6 +249,10 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "bitrate_kbps", r->bitrate_kbps, TRUE);
   set_optional_double (obj, "rtt_ms", r->rtt_ms, r->rtt_ms >= 0);
   set_optional_double (obj, "loss_pct", r->loss_pct, TRUE);
+  set_optional_double (obj, "video_lost_pct", r->video_lost_pct,
+                       r->video_lost_pct >= 0);
+  set_optional_double (obj, "video_repaired_pct", r->video_repaired_pct,
+                       r->video_lost_pct >= 0 && r->video_repaired_pct >= 0);
   set_optional_double (obj, "jitter_ms", r->jitter_ms, r->jitter_ms >= 0);
   if (r->role == SL_SESSION_SENDER)
     {
@@ -198,53 +280,14 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "audio_level_db", r->audio_level_db,
                        r->audio_level_db > -200);
   set_optional_double (obj, "audio_peak_hz", r->audio_peak_hz, TRUE);
+  json_object_set_int_member (obj, "audio_packets_decoded",
+                              (gint64)r->audio_packets);
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);
   json_object_set_int_member (obj, "dc_roundtrips", (gint64)r->dc_roundtrips);
   if (sender)
-    {
-      json_object_set_int_member (obj, "retransmitted",
-                                  (gint64)r->retransmitted);
-      json_object_set_int_member (obj, "keyframe_requests",
-                                  (gint64)r->keyframe_requests);
-      json_object_set_int_member (obj, "fec_percent", r->fec_percent);
-      if (r->bwe_target_kbps > 0)
-        {
-          json_object_set_int_member (obj, "bwe_target_kbps",
-                                      r->bwe_target_kbps);
-          json_object_set_int_member (obj, "bwe_estimate_kbps",
-                                      r->bwe_estimate_kbps);
-          json_object_set_int_member (obj, "acked_kbps", r->acked_kbps);
-          set_optional_double (obj, "bwe_loss_pct", r->bwe_loss_pct, TRUE);
-        }
-      if (r->encoder_kbps > 0)
-        json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
-      if (r->send_width > 0)
-        {
-          json_object_set_int_member (obj, "send_width", r->send_width);
-          json_object_set_int_member (obj, "send_height", r->send_height);
-        }
-    }
+    sender_fields_to_json (obj, r);
   else
-    {
-      set_optional_double (obj, "loss_before_recovery_pct",
-                           r->loss_before_recovery_pct,
-                           r->loss_before_recovery_pct >= 0);
-      set_optional_double (obj, "loss_after_recovery_pct",
-                           r->loss_after_recovery_pct,
-                           r->loss_after_recovery_pct >= 0);
-      json_object_set_int_member (obj, "nacks", (gint64)r->nacks);
-      json_object_set_int_member (obj, "recovered", (gint64)r->recovered);
-      json_object_set_int_member (obj, "fec_recovered",
-                                  (gint64)r->fec_recovered);
-      json_object_set_int_member (obj, "freezes", (gint64)r->freezes);
-      json_object_set_int_member (obj, "display_rendered",
-                                  (gint64)r->display_rendered);
-      json_object_set_int_member (obj, "display_dropped",
-                                  (gint64)r->display_dropped);
-      set_optional_double (obj, "freeze_ms", r->freeze_ms, TRUE);
-      set_optional_double (obj, "longest_freeze_ms", r->longest_freeze_ms,
-                           TRUE);
-    }
+    viewer_fields_to_json (obj, r);
   json_object_set_boolean_member (obj, "below_floor", r->below_floor);
   json_object_set_string_member (obj, "link",
                                  sl_link_state_name (r->link_state));
@@ -265,6 +308,12 @@ sl_stats_to_line (const SlStatsReport *r)
                                 ? g_strdup_printf ("%.0f dB", r->audio_level_db)
                                 : g_strdup ("-");
 
+  g_autofree gchar *loss
+      = r->video_lost_pct < 0 ? g_strdup ("-")
+        : r->video_repaired_pct >= 0
+            ? g_strdup_printf ("%.1f%% (%.1f%% repaired)", r->video_lost_pct,
+                               r->video_repaired_pct)
+            : g_strdup_printf ("%.1f%%", r->video_lost_pct);
   g_autofree gchar *link = NULL;
   g_autofree gchar *fec = sender && r->fec_percent > 0
                               ? g_strdup_printf ("  FEC %u%%", r->fec_percent)
@@ -276,9 +325,9 @@ sl_stats_to_line (const SlStatsReport *r)
                             r->link_reason && r->link_reason[0] ? ": " : "",
                             r->link_reason ? r->link_reason : "");
   return g_strdup_printf ("%-12s %s %6" G_GUINT64_FORMAT "  %5.1f fps  "
-                          "%7.0f kb/s  rtt %s  loss %.1f%%%s  voice in %s%s",
+                          "%7.0f kb/s  rtt %s  loss %s%s  voice in %s%s",
                           sl_session_state_name (r->state),
                           sender ? "sent" : "decoded", r->frames, r->fps,
-                          r->bitrate_kbps, rtt, r->loss_pct, fec ? fec : "",
-                          voice, link ? link : "");
+                          r->bitrate_kbps, rtt, loss, fec ? fec : "", voice,
+                          link ? link : "");
 }

@@ -83,6 +83,7 @@ enum
   PROP_MAX_BITRATE,
   PROP_START_BITRATE,
   PROP_TARGET_BITRATE,
+  PROP_RESUMPTIONS,
   PROP_STATS,
   N_PROPS
 };
@@ -225,11 +226,13 @@ on_twcc_packets (SlBweSender *self, const GstStructure *s)
   gint64 now = now_us (self);
   guint before, after;
   SlBweUsage usage_before;
+  guint64 resumptions_before;
   SlBweStats stats;
 
   g_mutex_lock (&self->lock);
   sl_bwe_get_stats (self->bwe, &stats);
   usage_before = stats.usage;
+  resumptions_before = stats.resumptions;
   parse_reports_locked (self, s);
   sl_bwe_on_feedback (self->bwe, (const SlBwePacket *)self->reports->data,
                       self->reports->len, now);
@@ -251,6 +254,8 @@ on_twcc_packets (SlBweSender *self, const GstStructure *s)
                       sl_bwe_usage_to_string (stats.usage), after,
                       stats.acked_bps, stats.loss_fraction * 100);
   notify_target (self, before, after);
+  if (stats.resumptions != resumptions_before)
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESUMPTIONS]);
 }
 
 /* Data path: note the @bytes sent, and now and then look for silence. */
@@ -362,6 +367,8 @@ sl_bwe_sender_get_stats (SlBweSender *self)
       "packets-received", G_TYPE_UINT64, s.packets_received,
       "packets-lost", G_TYPE_UINT64, s.packets_lost,
       "recovering", G_TYPE_BOOLEAN, s.recovering,
+      "queue-ms", G_TYPE_DOUBLE, s.queue_us >= 0 ? s.queue_us / 1000.0 : -1.0,
+      "resumptions", G_TYPE_UINT64, s.resumptions,
       NULL);
   /* clang-format on */
 }
@@ -444,6 +451,16 @@ sl_bwe_sender_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_TARGET_BITRATE:
       g_value_set_uint (value, sl_bwe_sender_get_target_bitrate (self));
       break;
+    case PROP_RESUMPTIONS:
+      {
+        SlBweStats s;
+
+        g_mutex_lock (&self->lock);
+        sl_bwe_get_stats (self->bwe, &s);
+        g_mutex_unlock (&self->lock);
+        g_value_set_uint64 (value, s.resumptions);
+        break;
+      }
     case PROP_STATS:
       g_value_take_boxed (value, sl_bwe_sender_get_stats (self));
       break;
@@ -523,6 +540,11 @@ sl_bwe_sender_class_init (SlBweSenderClass *klass)
       "target-bitrate", "Target bitrate",
       "What the encoders may send in total, bit/s", 0, G_MAXUINT, 0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_RESUMPTIONS] = g_param_spec_uint64 (
+      "resumptions", "Resumptions",
+      "Times feedback came back after a second or more without any (the "
+      "link back after an outage); notified from the RTCP thread",
+      0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_STATS] = g_param_spec_boxed (
       "stats", "Statistics", "The controller's state (SlBweStats)",
       GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

@@ -12,8 +12,10 @@
  * remote-ts is GST_CLOCK_TIME_NONE when lost), payload-type (guchar),
  * size (uint, RTP payload bytes) and lost (boolean).  Each event feeds
  * the plain-C controller of sl-bwe.h; the result is the read-only
- * "target-bitrate" property (bit/s, notified when it changes) and a
- * "stats" structure.  The event is then passed on upstream unchanged.
+ * "target-bitrate" property (bit/s, notified when it changes), a
+ * "resumptions" count (notified when feedback comes back after a second
+ * or more without: the link back after an outage) and a "stats"
+ * structure.  The event is then passed on upstream unchanged.
  *
  * Feedback only exists when the transport-wide-cc RTP header extension
  * is negotiated: the caller adds "rtphdrexttwcc" to the payloader (see

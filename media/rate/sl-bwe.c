@@ -82,6 +82,40 @@
 #define RECOVER_TIMEOUT_US 5000000
 #define CALM_US 500000
 #define CALM_MIN_PACKETS 10
+/* A standing queue (issue 13).  The trend detector reacts to a delay
+ * that rises; a drop-tail queue that is already full has a delay that
+ * no longer rises, and then only loss spoke, by a ceiling cut at most
+ * once per loss interval (up to 2 s at a few hundred kbit/s): on the
+ * weak trace the queue stayed full at 250 ms for seconds, dropping 10-60
+ * % of the packets, while the detector said "normal" (the same in
+ * bwe/weak-overshoot, a sender sending 1.3 times its target).  So the
+ * queue's own delay counts too: the one-way delay of the least delayed
+ * packet of each feedback, less the least one-way delay of the last 10 s
+ * (kept as a minimum per 2 s), is the standing queue; above 100 ms it is
+ * over-use.  The first cut goes to 0.85 of the acknowledged rate, as any
+ * over-use.  300 ms later (not a round trip: the round trip is the
+ * queue), if the queue overflowed since (packets were lost) or has not
+ * shrunk, the sender sends more than its target and the next cut goes to
+ * 0.85 of the lower of that and the target: every 300 ms while the queue
+ * overflows, twice at most while it does not, until the queue is below
+ * 100 ms again; meanwhile the rate holds.  A path whose base delay grew is seen
+ * as a queue until the 10 s minimum forgets it; it loses nothing, so it
+ * costs at most three cuts and that hold.  (With the round trip as the
+ * spacing and two repeats at most, the weak trace's deepest collapse
+ * held the delay-based rate at 525 kbit/s for three seconds into a 0.2
+ * Mbit/s link losing half its packets.) */
+#define BASE_BUCKET_US 2000000
+#define BASE_BUCKETS 5
+#define QUEUE_HIGH_US 100000
+#define QUEUE_CUT_GAP_US 300000
+#define QUEUE_MAX_REPEATS 2
+#define QUEUE_NOISE_US 20000
+/* Feedback after a silence this long means the link is back after an
+ * outage (the receiver reports only what it got): the sender serves the
+ * keyframe the viewer will need at once (SlBweSender's "resumptions").
+ * GStreamer's rtpsession holds feedback 600-900 ms now and then on a
+ * healthy link; those are not outages. */
+#define RESUME_GAP_US 1000000
 /* Feedback round trips outside this are garbage. */
 #define MAX_RTT_US 10000000
 /* Times beyond ±2^60 µs (36 000 years) are garbage too; refusing them
@@ -144,7 +178,16 @@ struct _SlBwe
   gdouble silence_undo_bps;  /* the ceiling before the cuts; < 0: none */
   gint64 rtt_us;             /* 0: unknown */
 
-  guint64 feedbacks, packets_received, packets_lost;
+  /* Standing queue (see QUEUE_*): the least one-way delay per bucket of
+   * local time, the queue the last feedback showed, the last cut. */
+  gint64 base_bucket[BASE_BUCKETS], base_min_us[BASE_BUCKETS];
+  gint64 queue_us; /* < 0: unknown */
+  gboolean in_queue_episode;
+  guint queue_repeats;
+  gint64 last_queue_cut_us, queue_at_cut_us;
+  guint64 lost_at_cut; /* packets_lost at the last cut */
+
+  guint64 feedbacks, packets_received, packets_lost, resumptions;
 };
 
 void
@@ -183,6 +226,9 @@ sl_bwe_new (const SlBweConfig *config)
   bwe->acked_bps = -1;
   bwe->loss_bps = bwe->config.max_bps;
   bwe->silence_floor_bps = bwe->silence_undo_bps = -1;
+  bwe->queue_us = -1;
+  for (guint i = 0; i < BASE_BUCKETS; i++)
+    bwe->base_bucket[i] = G_MININT64;
   update_target (bwe);
   bwe->peak_bps = bwe->last_target_bps = bwe->target_bps;
   return bwe;
@@ -469,11 +515,77 @@ on_overuse (SlBwe *bwe, gint64 now_us)
     set_recover_state (bwe, RECOVER_IDLE, now_us);
 }
 
+/* One feedback's least one-way delay (@owd_us, remote minus local clock)
+ * at @now_us: the standing queue it shows against the last 10 s. */
+static void
+update_queue (SlBwe *bwe, gint64 owd_us, gint64 now_us)
+{
+  gint64 bucket = floor_div (now_us, BASE_BUCKET_US), base = G_MAXINT64;
+  guint slot = (guint)(((bucket % BASE_BUCKETS) + BASE_BUCKETS) % BASE_BUCKETS);
+
+  if (bwe->base_bucket[slot] != bucket)
+    {
+      bwe->base_bucket[slot] = bucket;
+      bwe->base_min_us[slot] = owd_us;
+    }
+  bwe->base_min_us[slot] = MIN (bwe->base_min_us[slot], owd_us);
+  for (guint i = 0; i < BASE_BUCKETS; i++)
+    if (bwe->base_bucket[i] > bucket - BASE_BUCKETS)
+      base = MIN (base, bwe->base_min_us[i]);
+  bwe->queue_us = owd_us - base;
+}
+
+/* A standing queue calls for a cut now (see QUEUE_*); the acknowledged
+ * rate to cut from in *@from_bps. */
+static gboolean
+queue_cut_due (SlBwe *bwe, gint64 now_us, gdouble *from_bps)
+{
+  if (bwe->queue_us < QUEUE_HIGH_US)
+    {
+      bwe->in_queue_episode = FALSE;
+      return FALSE;
+    }
+  if (!bwe->in_queue_episode)
+    {
+      bwe->in_queue_episode = TRUE;
+      bwe->queue_repeats = 0;
+      *from_bps = bwe->acked_bps;
+      return TRUE;
+    }
+  if (now_us - bwe->last_queue_cut_us < QUEUE_CUT_GAP_US)
+    return FALSE;
+  /* Overflowing since the last cut: cut again.  Otherwise only if the
+   * queue has not shrunk (within a few ms of noise), and twice at most. */
+  if (bwe->packets_lost == bwe->lost_at_cut
+      && (bwe->queue_repeats >= QUEUE_MAX_REPEATS
+          || bwe->queue_us < bwe->queue_at_cut_us - QUEUE_NOISE_US))
+    return FALSE;
+  bwe->queue_repeats++;
+  *from_bps = bwe->acked_bps >= 0 ? MIN (bwe->acked_bps, bwe->aimd.current_bps)
+                                  : bwe->aimd.current_bps;
+  return TRUE;
+}
+
 static void
 update_delay_based (SlBwe *bwe, gint64 now_us)
 {
   SlBweUsage usage = bwe->delay.usage;
+  gdouble from_bps;
 
+  if (usage != SL_BWE_USAGE_OVERUSING && queue_cut_due (bwe, now_us, &from_bps))
+    {
+      g_debug ("standing queue of %.0f ms: over-use (cut %u)",
+               bwe->queue_us / 1000.0, bwe->queue_repeats);
+      on_overuse (bwe, now_us);
+      bwe->last_queue_cut_us = now_us;
+      bwe->queue_at_cut_us = bwe->queue_us;
+      bwe->lost_at_cut = bwe->packets_lost;
+      sl_bwe_aimd_update (&bwe->aimd, SL_BWE_USAGE_OVERUSING, from_bps, now_us);
+      return;
+    }
+  /* A standing queue never lets the rate grow. */
+  if (usage == SL_BWE_USAGE_NORMAL && bwe->in_queue_episode)
+    usage = SL_BWE_USAGE_UNDERUSING;
   if (usage == SL_BWE_USAGE_OVERUSING)
     {
       on_overuse (bwe, now_us);
@@ -510,13 +622,19 @@ guint
 sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
                     gint64 now_us)
 {
-  gint64 latest_send_us = G_MININT64;
+  gint64 latest_send_us = G_MININT64, least_owd_us = G_MAXINT64;
 
   if (now_us <= -MAX_TIME_US || now_us >= MAX_TIME_US)
     return bwe->target_bps;
   if (!bwe->have_feedback)
     first_feedback (bwe, now_us);
   update_feedback_gap (bwe, now_us);
+  if (bwe->feedbacks > 0 && now_us - bwe->last_feedback_us >= RESUME_GAP_US)
+    {
+      bwe->resumptions++;
+      g_debug ("feedback again after %.1f s",
+               (now_us - bwe->last_feedback_us) / 1e6);
+    }
   bwe->feedbacks++;
   bwe->last_feedback_us = now_us;
   bwe->silence_floor_bps = -1;
@@ -541,11 +659,15 @@ sl_bwe_on_feedback (SlBwe *bwe, const SlBwePacket *packets, guint n_packets,
       bwe->calm_received++;
       bwe->packets_received++;
       latest_send_us = MAX (latest_send_us, p->send_us);
+      least_owd_us = MIN (least_owd_us, p->arrival_us - p->send_us);
       acked_add (bwe, p->arrival_us, p->size);
       sl_bwe_delay_add (&bwe->delay, p->send_us, p->arrival_us, now_us);
     }
   if (latest_send_us != G_MININT64)
-    update_rtt (bwe, latest_send_us, now_us);
+    {
+      update_rtt (bwe, latest_send_us, now_us);
+      update_queue (bwe, least_owd_us, now_us);
+    }
   bwe->acked_bps = acked_rate (bwe);
 
   update_delay_based (bwe, now_us);
@@ -631,6 +753,8 @@ sl_bwe_get_stats (const SlBwe *bwe, SlBweStats *stats)
   stats->packets_received = bwe->packets_received;
   stats->packets_lost = bwe->packets_lost;
   stats->recovering = bwe->recover_state != RECOVER_IDLE;
+  stats->queue_us = bwe->queue_us;
+  stats->resumptions = bwe->resumptions;
 }
 
 const gchar *

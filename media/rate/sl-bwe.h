@@ -90,6 +90,8 @@ typedef struct
   guint64 packets_received;
   guint64 packets_lost;
   gboolean recovering; /* after a sudden drop, see docs/rate-control.md */
+  gint64 queue_us;     /* standing queue at the last feedback; < 0: unknown */
+  guint64 resumptions; /* feedback came back after a second or more */
 } SlBweStats;
 
 typedef struct _SlBwe SlBwe;

@@ -7,7 +7,26 @@ void
 sl_keyframe_limit_init (SlKeyframeLimit *limit, guint gap_ms)
 {
   *limit = (SlKeyframeLimit){ 0 };
-  limit->gap_ms = gap_ms ? gap_ms : SL_KEYFRAME_GAP_MS;
+  limit->base_gap_ms = limit->gap_ms = gap_ms ? gap_ms : SL_KEYFRAME_GAP_MS;
+}
+
+/* A longer gap than this would leave a viewer that lost a keyframe
+ * frozen for longer than the link's own outages. */
+#define MAX_COST_GAP_MS 3000
+
+void
+sl_keyframe_limit_set_cost (SlKeyframeLimit *limit, guint64 keyframe_bits,
+                            guint video_bps)
+{
+  guint64 cost_ms;
+
+  limit->gap_ms = limit->base_gap_ms;
+  if (keyframe_bits == 0 || video_bps == 0)
+    return;
+  cost_ms = SL_KEYFRAME_RATE_SHARE * keyframe_bits * 1000 / video_bps;
+  limit->gap_ms
+      = (guint)CLAMP (cost_ms, limit->base_gap_ms,
+                      MAX ((guint64)MAX_COST_GAP_MS, limit->base_gap_ms));
 }
 
 SlKeyframeVerdict

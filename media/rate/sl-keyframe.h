@@ -8,6 +8,15 @@
  * when the gap has passed, never dropped, since the viewer is still
  * waiting for it.  The limiter also counts the requests it was asked.
  *
+ * The gap grows with what a keyframe costs the link: on a weak uplink a
+ * keyframe is a third of a second of the video's rate (its VBV) or more,
+ * and three a second, which a burst of loss asks for, took the whole
+ * link; the queue then dropped the keyframes' own packets, and the
+ * viewer asked again (issue 13).  So keyframes made on request take at
+ * most a third of the video's rate: the gap is at least three times the
+ * last keyframe's size over the rate.  The first request after a quiet
+ * spell is still served at once.
+ *
  * Pure: plain C, no clock of its own (times are passed in, microseconds
  * of any monotonic clock), no allocation.  Not thread-safe: the session
  * (rate/sl-session-rate.c) calls it under its own lock, since requests
@@ -23,9 +32,13 @@ G_BEGIN_DECLS
 /* Fewest milliseconds between two keyframes made on request. */
 #define SL_KEYFRAME_GAP_MS 300
 
+/* Keyframes made on request take at most 1/this of the video's rate. */
+#define SL_KEYFRAME_RATE_SHARE 3
+
 typedef struct
 {
-  guint gap_ms;
+  guint base_gap_ms; /* the least gap, whatever the cost */
+  guint gap_ms;      /* the gap in force */
   gint64 last_us;    /* the last keyframe let through; 0: none yet */
   gboolean deferred; /* a request waits for the gap to pass */
   guint64 requests;  /* requests received, total */
@@ -49,6 +62,13 @@ SlKeyframeVerdict sl_keyframe_limit_request (SlKeyframeLimit *limit,
 
 /* The kept request is served (a keyframe is made) at @now_us. */
 void sl_keyframe_limit_serve (SlKeyframeLimit *limit, gint64 now_us);
+
+/* The last keyframe was @keyframe_bits and the video now gets
+ * @video_bps: the gap becomes at least SL_KEYFRAME_RATE_SHARE times the
+ * time such a keyframe takes at that rate (and at most 3 s), never less
+ * than the base gap.  0 for either: the base gap. */
+void sl_keyframe_limit_set_cost (SlKeyframeLimit *limit, guint64 keyframe_bits,
+                                 guint video_bps);
 
 /* A keyframe the sender makes for its own reasons (a new connection, a
  * new picture size) at @now_us: the gap counts from it too. */

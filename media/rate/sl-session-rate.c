@@ -4,29 +4,54 @@
  * with an SlBweSender (sl-bwe-sender.h), which reads the transport-wide
  * congestion-control feedback of that transport and says how many bits a
  * second the link takes.  Each new target goes, on the control thread,
- * through the degradation policy (sl-degrade.h): it keeps the frame rate,
- * gives the encoder its share of the target, and when the bits per pixel
- * run short, asks for a smaller picture from the scaler in front of the
- * encoder.  x264 takes a new bitrate between two frames without a
- * keyframe; a new size costs one, which the policy's dwell time bounds.
+ * through the degradation policy (sl-degrade.h): it gives the encoder its
+ * share of the target, and when the bits per pixel run short, asks for a
+ * smaller picture from the scaler in front of the encoder, then, at the
+ * smallest size, for fewer frames: a probe on the scaler's input drops
+ * frames by their capture times (sl-frame-gate.h), and x264, which
+ * budgets each frame at the caps' rate, is told the bitrate and VBV that
+ * make the frames it does get add up to the share
+ * (sl_degrade_x264_setting).  x264 takes a new bitrate between two frames
+ * without a keyframe; a new size costs one, which the policy's dwell time
+ * bounds; a new frame rate costs nothing.  The expert's jitter buffer
+ * learns the new frame interval from the pictures it decodes
+ * (sl_jitter_policy_set_frame_interval).
  *
  * Keyframe requests (PLI and FIR from the viewer, through rtpsession, as
  * force-key-unit events) go through the limiter of sl-keyframe.h: at most
- * one per SL_KEYFRAME_GAP_MS, the rest kept and served when the gap has
- * passed.
+ * one per gap, the rest kept and served when the gap has passed; the gap
+ * is SL_KEYFRAME_GAP_MS or, when the last keyframe would take more than
+ * a third of the video's rate at that pace, longer.
+ *
+ * The voice is packed for the same target (sl-voice-policy.h): 10 ms
+ * Opus frames while the link has room, 20 ms, then 60 ms with DTX when
+ * it is tight; what the packing costs on the wire is the reserve the
+ * video leaves free (sl_degrade_set_reserve), and the controller's bounds
+ * count the voice at its widest (ceiling) and narrowest (floor).
+ *
+ * When transport-wide feedback comes back after a second or more without
+ * (the controller's "resumptions": the uplink back after an outage), a
+ * keyframe is made at once and the frame gate lets the next frame
+ * through: the viewer lost the frames the outage ate and needs one, and
+ * waiting for its request costs a round trip and the jitter buffer's
+ * wait for the missing packets.
  *
  * The FEC share (recovery/sl-session-fec.c) comes in the tick: when it
  * changes, the encoder's share of the target is applied again.
  *
  * Threads: SlSessionRate is the control thread's, except the keyframe
  * limiter, which the encoder's streaming thread also uses, under
- * keyframe_lock.
+ * keyframe_lock, and the frame gate, which is the video's streaming
+ * thread's alone and reads the intervals the control thread publishes
+ * atomically.
  */
 #include "sl-session-private.h"
 
 #include "sl-bwe-sender.h"
 #include "sl-degrade.h"
+#include "sl-frame-gate.h"
 #include "sl-keyframe.h"
+#include "sl-voice-policy.h"
 
 #include <gst/video/video.h>
 
@@ -40,11 +65,15 @@ struct _SlSessionRate
   guint min_kbps;   /* the least the controller gives the video */
   guint floor_kbps; /* the diagnostic floor */
   gboolean fixed_rate;
+  gboolean resumed; /* this session replaces one whose link failed */
 
   /* Control thread. */
   GstElement *bwe;        /* the aux sender, owned; NULL: none */
   GstElement *encoder;    /* SENDER, owned */
   GstElement *scale_caps; /* the size the encoder gets, owned */
+  GstElement *voice;      /* the Opus encoder, owned; NULL: no voice */
+  SlVoicePolicy voice_policy;
+  SlVoiceDecision voice_now; /* the packing in force */
   SlDegrade degrade;
   gboolean degrade_ready;            /* once the source size is known */
   guint encoder_kbps;                /* the bitrate x264 has now */
@@ -53,6 +82,17 @@ struct _SlSessionRate
   gdouble loss_pct;                  /* the controller's loss, as last polled */
   gboolean constrained, below_floor; /* as of the last decision */
   guint keyframe_timer;              /* a deferred keyframe request */
+  gdouble send_fps;                  /* the frame rate in force */
+
+  /* Atomic, written by the control thread: how far apart the frames
+   * sent and captured are (0: every frame, unknown). */
+  gint64 gate_interval_us, source_interval_us;
+  /* Atomic, written by the encoder's thread: the last keyframe's bytes. */
+  guint64 keyframe_bytes;
+  /* Atomic: the gate lets the next frame through whatever its time. */
+  gint gate_open;
+  /* The video's streaming thread's alone. */
+  SlFrameGate gate;
 
   /* Guards keyframes: the encoder's event probe (streaming thread) and
    * the control thread. */
@@ -155,17 +195,61 @@ on_encoder_upstream_event (GstPad *pad, GstPadProbeInfo *info,
     }
 }
 
+/* The encoder's thread: the size of each keyframe it makes. */
+static GstPadProbeReturn
+on_encoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSessionRate *r = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    __atomic_store_n (&r->keyframe_bytes, (guint64)gst_buffer_get_size (buffer),
+                      __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The video's streaming thread, each captured frame in front of the
+ * scaler: dropped when the policy's frame rate has no room for it. */
+static GstPadProbeReturn
+gate_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSessionRate *r = user_data;
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  gint64 interval = __atomic_load_n (&r->gate_interval_us, __ATOMIC_RELAXED);
+
+  if (interval == 0 && r->gate.interval_us == 0)
+    return GST_PAD_PROBE_OK;
+  /* A keyframe is wanted now: the next frame, and the grid from it. */
+  if (g_atomic_int_compare_and_exchange (&r->gate_open, 1, 0))
+    sl_frame_gate_init (&r->gate);
+  return sl_frame_gate_pass (
+             &r->gate,
+             GST_CLOCK_TIME_IS_VALID (pts) ? (gint64)(pts / GST_USECOND) : -1,
+             interval,
+             __atomic_load_n (&r->source_interval_us, __ATOMIC_RELAXED))
+             ? GST_PAD_PROBE_OK
+             : GST_PAD_PROBE_DROP;
+}
+
 void
 sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                 GstElement *scale_caps)
 {
   SlSessionRate *r = self->rate;
   g_autoptr (GstPad) src = gst_element_get_static_pad (encoder, "src");
+  g_autoptr (GstElement) scale
+      = gst_bin_get_by_name (GST_BIN (self->pipeline), "video-scale");
+  g_autoptr (GstPad) scale_sink
+      = scale ? gst_element_get_static_pad (scale, "sink") : NULL;
 
   r->encoder = gst_object_ref (encoder);
   r->scale_caps = gst_object_ref (scale_caps);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_encoder_upstream_event, self, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_encoded, r, NULL);
+  if (scale_sink != NULL)
+    gst_pad_add_probe (scale_sink, GST_PAD_PROBE_TYPE_BUFFER, gate_frame, r,
+                       NULL);
 }
 
 /* The source picture's size and rate, from the caps the scaler takes in;
@@ -209,6 +293,51 @@ apply_size (SlSession *self, const SlDegradeDecision *d, guint src_w,
   g_object_set (self->rate->scale_caps, "caps", caps, NULL);
 }
 
+void
+sl_session_rate_attach_voice (SlSession *self, GstElement *opusenc)
+{
+  g_clear_object (&self->rate->voice);
+  self->rate->voice = gst_object_ref (opusenc);
+}
+
+/* What the voice and the data channels cost with @packing: nothing of
+ * the voice when none is sent. */
+static guint
+voice_cost (SlSessionRate *r, SlVoicePacking packing)
+{
+  SlVoiceDecision d;
+
+  sl_voice_policy_describe (packing, &d);
+  return r->voice != NULL ? d.cost_bps : SL_VOICE_DATA_BPS;
+}
+
+/* Control thread: the voice's packing for @target; on a change, the
+ * encoder's settings and the video's reserve. */
+static void
+apply_voice (SlSession *self, guint target)
+{
+  SlSessionRate *r = self->rate;
+  SlVoiceDecision d;
+
+  sl_voice_policy_update (&r->voice_policy, target, sl_media_now_us (), &d);
+  if (!d.changed)
+    return;
+  r->voice_now = d;
+  if (r->voice != NULL)
+    {
+      GST_INFO_OBJECT (self->pipeline,
+                       "voice %s: %u ms frames at %u kbit/s%s, %u kbit/s on "
+                       "the wire",
+                       sl_voice_packing_name (d.packing), d.frame_ms,
+                       d.bitrate_bps / 1000, d.dtx ? ", DTX" : "",
+                       d.cost_bps / 1000);
+      g_object_set (r->voice, "frame-size", d.frame_ms, "bitrate",
+                    d.bitrate_bps, "dtx", d.dtx, NULL);
+    }
+  if (r->degrade_ready)
+    sl_degrade_set_reserve (&r->degrade, voice_cost (r, d.packing));
+}
+
 /* Sets the degradation policy up once the source's size is known. */
 static gboolean
 ensure_degrade (SlSession *self)
@@ -224,11 +353,46 @@ ensure_degrade (SlSession *self)
     return FALSE;
   sl_degrade_config_init (&config, w, h, fps);
   config.floor_bps = r->floor_kbps * 1000;
-  config.reserve_bps = SL_DEGRADE_RESERVE_BPS;
+  config.reserve_bps = voice_cost (r, r->voice_now.packing);
   sl_degrade_config_fit_rate (&config, r->video_kbps * 1000);
   sl_degrade_init (&r->degrade, &config);
   r->degrade_ready = TRUE;
+  r->send_fps = fps;
+  __atomic_store_n (&r->source_interval_us, (gint64)(G_USEC_PER_SEC / fps),
+                    __ATOMIC_RELAXED);
   return TRUE;
+}
+
+/* The encoder's bitrate, and the frame gate's interval and x264's VBV
+ * when the frame rate changed. */
+static void
+apply_encoder_rate (SlSession *self, guint kbps, const SlDegradeDecision *d)
+{
+  SlSessionRate *r = self->rate;
+  gdouble src_fps = r->degrade.config.fps;
+  guint x264_kbps, vbv_ms;
+
+  sl_degrade_x264_setting (kbps, d->fps, src_fps, SL_MEDIA_VBV_MS, &x264_kbps,
+                           &vbv_ms);
+  if (d->fps != r->send_fps)
+    {
+      GST_INFO_OBJECT (self->pipeline, "frame rate %.1f -> %.1f fps",
+                       r->send_fps, d->fps);
+      __atomic_store_n (&r->gate_interval_us,
+                        d->fps < src_fps ? (gint64)(G_USEC_PER_SEC / d->fps)
+                                         : 0,
+                        __ATOMIC_RELAXED);
+      g_object_set (r->encoder, "vbv-buf-capacity", vbv_ms, NULL);
+      r->send_fps = d->fps;
+      r->encoder_kbps = 0; /* the bitrate follows the new scale */
+    }
+  if (kbps != r->encoder_kbps)
+    {
+      GST_LOG_OBJECT (self->pipeline, "encoder %u -> %u kbit/s (x264 told %u)",
+                      r->encoder_kbps, kbps, x264_kbps);
+      g_object_set (r->encoder, "bitrate", x264_kbps, NULL);
+      r->encoder_kbps = kbps;
+    }
 }
 
 /* Control thread: the controller's new target, in bit/s. */
@@ -242,6 +406,7 @@ apply_target (SlSession *self, gpointer data)
   if (r->encoder == NULL)
     return;
   r->applied_target = target;
+  apply_voice (self, target);
   if (!ensure_degrade (self))
     return;
   /* The controller's target is for everything sent; FEC packets take
@@ -250,13 +415,12 @@ apply_target (SlSession *self, gpointer data)
                      sl_degrade_share_after_fec (target, r->fec_percent),
                      sl_media_now_us (), &d);
   kbps = CLAMP (d.bitrate_bps / 1000, 1, r->video_kbps);
-  if (kbps != r->encoder_kbps)
-    {
-      GST_LOG_OBJECT (self->pipeline, "encoder %u -> %u kbit/s (target %u)",
-                      r->encoder_kbps, kbps, target / 1000);
-      g_object_set (r->encoder, "bitrate", kbps, NULL);
-      r->encoder_kbps = kbps;
-    }
+  apply_encoder_rate (self, kbps, &d);
+  g_mutex_lock (&r->keyframe_lock);
+  sl_keyframe_limit_set_cost (
+      &r->keyframes, __atomic_load_n (&r->keyframe_bytes, __ATOMIC_RELAXED) * 8,
+      kbps * 1000);
+  g_mutex_unlock (&r->keyframe_lock);
   if (d.size_changed)
     apply_size (self, &d, r->degrade.config.src_width,
                 r->degrade.config.src_height);
@@ -268,9 +432,29 @@ apply_target (SlSession *self, gpointer data)
   self->stats.encoder_kbps = kbps;
   self->stats.send_width = d.width;
   self->stats.send_height = d.height;
+  self->stats.send_fps = d.fps;
+  self->stats.voice_frame_ms = r->voice != NULL ? r->voice_now.frame_ms : 0;
+  self->stats.voice_cost_kbps = voice_cost (r, r->voice_now.packing) / 1000;
   self->stats.below_floor = d.below_floor;
   self->stats.rate_constrained = r->constrained;
   g_mutex_unlock (&self->stats_lock);
+}
+
+/* Control thread: the link is back after an outage. */
+static void
+link_back (SlSession *self, gpointer data)
+{
+  GST_INFO_OBJECT (self->pipeline, "feedback again after an outage: a "
+                                   "keyframe now");
+  g_atomic_int_set (&self->rate->gate_open, 1);
+  sl_session_rate_force_keyframe (self);
+}
+
+/* RTCP thread. */
+static void
+on_resumption (GObject *bwe, GParamSpec *pspec, SlSession *self)
+{
+  sl_session_invoke (self, link_back, NULL, NULL);
 }
 
 /* Streaming or RTCP thread. */
@@ -290,18 +474,18 @@ on_request_aux_sender (GstElement *webrtc, GObject *dtls_transport,
 {
   SlSessionRate *r = self->rate;
   GstElement *bwe;
-  guint max_bps = r->video_kbps * 1000 + SL_DEGRADE_RESERVE_BPS;
+  guint max_bps = r->video_kbps * 1000 + voice_cost (r, SL_VOICE_WIDE);
+  guint min_bps = r->min_kbps * 1000 + voice_cost (r, SL_VOICE_TIGHT);
 
   if (r->bwe != NULL)
     return NULL;
-  /* Full rate from the first frame: the controller comes down if the link
-   * cannot take it, which costs less than a slow climb from thumbnail
-   * quality on a link that can. */
-  bwe = sl_bwe_sender_new (r->min_kbps * 1000 + SL_DEGRADE_RESERVE_BPS, max_bps,
-                           max_bps);
+  bwe = sl_bwe_sender_new (min_bps, max_bps,
+                           sl_degrade_start_bps (min_bps, max_bps, r->resumed));
   r->bwe = gst_object_ref (bwe);
   g_signal_connect (bwe, "notify::target-bitrate",
                     G_CALLBACK (on_target_notify), self);
+  g_signal_connect (bwe, "notify::resumptions", G_CALLBACK (on_resumption),
+                    self);
   return bwe;
 }
 
@@ -314,11 +498,15 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
     GST_DEBUG_CATEGORY_INIT (sl_rate_debug, "sl-rate", 0,
                              "sonolink rate control");
   r->video_kbps = config->video_bitrate_kbps;
-  r->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps : 300,
+  r->min_kbps = MIN (config->min_bitrate_kbps ? config->min_bitrate_kbps
+                                              : SL_DEGRADE_MIN_VIDEO_BPS / 1000,
                      r->video_kbps);
   r->floor_kbps = config->floor_kbps ? config->floor_kbps : 500;
   r->fixed_rate = config->fixed_rate;
+  r->resumed = config->resumed;
   r->encoder_kbps = r->video_kbps;
+  sl_voice_policy_init (&r->voice_policy);
+  sl_voice_policy_describe (SL_VOICE_WIDE, &r->voice_now);
   g_mutex_init (&r->keyframe_lock);
   sl_keyframe_limit_init (&r->keyframes, 0);
   self->rate = r;
@@ -347,6 +535,7 @@ sl_session_rate_free (SlSession *self)
   gst_clear_object (&r->bwe);
   gst_clear_object (&r->encoder);
   gst_clear_object (&r->scale_caps);
+  gst_clear_object (&r->voice);
   g_mutex_clear (&r->keyframe_lock);
   g_free (r);
 }
@@ -370,7 +559,7 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
   SlSessionRate *r = self->rate;
   g_autoptr (GstStructure) s = NULL;
   guint delay_bps = 0, acked_bps = 0, target;
-  gdouble loss = 0;
+  gdouble loss = 0, queue_ms = -1;
 
   if (r->bwe == NULL)
     return;
@@ -388,11 +577,13 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
     return;
   gst_structure_get_uint (s, "delay-bitrate", &delay_bps);
   gst_structure_get_uint (s, "acked-bitrate", &acked_bps);
+  gst_structure_get_double (s, "queue-ms", &queue_ms);
   gst_structure_get_double (s, "loss-fraction", &loss);
   r->loss_pct = loss * 100;
   g_mutex_lock (&self->stats_lock);
   self->stats.bwe_estimate_kbps = delay_bps / 1000;
   self->stats.acked_kbps = acked_bps / 1000;
   self->stats.bwe_loss_pct = r->loss_pct;
+  self->stats.bwe_queue_ms = queue_ms;
   g_mutex_unlock (&self->stats_lock);
 }

@@ -32,7 +32,8 @@ void
 sl_link_monitor_init (SlLinkMonitor *mon, guint restart_after_ms)
 {
   *mon = (SlLinkMonitor){ 0 };
-  mon->restart_after_ms = restart_after_ms ? restart_after_ms : 4000;
+  mon->restart_after_ms
+      = restart_after_ms ? restart_after_ms : SL_LINK_RESTART_AFTER_MS;
   mon->state = SL_LINK_GOOD;
 }
 

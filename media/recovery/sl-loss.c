@@ -27,6 +27,37 @@ sl_loss_opus_percentage (gdouble loss_pct)
                       SL_LOSS_OPUS_MAX_PCT);
 }
 
+static guint64
+since (guint64 now, guint64 before)
+{
+  return now >= before ? now - before : now;
+}
+
+void
+sl_repair_meter_update (SlRepairMeter *meter, guint64 passed, guint64 given_up,
+                        guint64 repaired, gdouble *lost_pct,
+                        gdouble *repaired_pct)
+{
+  /* Counters that went back (a new stream) count from zero again. */
+  guint64 p = since (passed, meter->prev_passed);
+  guint64 g = since (given_up, meter->prev_given_up);
+  guint64 r = since (repaired, meter->prev_repaired);
+  gdouble expected = (gdouble)p + g;
+
+  meter->prev_passed = passed;
+  meter->prev_given_up = given_up;
+  meter->prev_repaired = repaired;
+  if (expected <= 0)
+    {
+      *lost_pct = *repaired_pct = -1;
+      return;
+    }
+  /* A repaired packet is also passed on, so r <= p. */
+  r = MIN (r, p);
+  *lost_pct = 100.0 * (g + r) / expected;
+  *repaired_pct = 100.0 * r / expected;
+}
+
 gdouble
 sl_loss_meter_residual (SlLossMeter *meter, guint64 passed, guint64 lost)
 {

@@ -9,6 +9,15 @@
  * - What stayed lost after NACK/RTX and FEC (a VIEWER, from its video
  *   jitter buffers: packets passed on and packets given up on), the
  *   residual loss the decoder sees and the link monitor judges.
+ * - What the link lost and what was repaired (a VIEWER: the packets its
+ *   video jitter buffers expected, those NACK/RTX and FEC brought back,
+ *   those given up on).  This is the one loss figure both stations show:
+ *   the viewer sends it to the sender in its control-channel ping
+ *   (docs/control-channel.md), so the two status lines say the same.  The
+ *   sender's own RTCP figure counts a retransmitted packet as received
+ *   and a packet that came too late for the jitter buffer as received
+ *   too: on a weak uplink it read 0 % while the expert lost 60-96 % of
+ *   the video to its queue (issue 13).
  *
  * Pure: plain C, no allocation.  Not thread-safe: the session's control
  * thread calls it once a second (recovery/sl-session-recovery.c).
@@ -47,5 +56,18 @@ gint sl_loss_opus_percentage (gdouble loss_pct);
  * when the second had no packets. */
 gdouble sl_loss_meter_residual (SlLossMeter *meter, guint64 passed,
                                 guint64 lost);
+
+/* A VIEWER's video, over one second: of the packets expected (@passed
+ * passed on plus @given_up given up on, totals), the share the link lost
+ * (given up on, or brought back by NACK/RTX or FEC, @repaired total) and
+ * the share repaired.  Each < 0 when the second had no packets. */
+typedef struct
+{
+  guint64 prev_passed, prev_given_up, prev_repaired;
+} SlRepairMeter;
+
+void sl_repair_meter_update (SlRepairMeter *meter, guint64 passed,
+                             guint64 given_up, guint64 repaired,
+                             gdouble *lost_pct, gdouble *repaired_pct);
 
 G_END_DECLS

@@ -278,6 +278,7 @@ sl_session_fec_tick_input (SlSession *self, SlSessionTick *tick)
   SlSessionFec *f = self->fec;
 
   tick->fec_percent = f->policy.percent;
+  tick->fec_recovered = __atomic_load_n (&f->recovered, __ATOMIC_RELAXED);
   if (self->role == SL_SESSION_VIEWER)
     tick->fec_arriving = sl_fec_arrival_update (
         &f->arrival, __atomic_load_n (&f->received, __ATOMIC_RELAXED),

@@ -13,7 +13,10 @@
  * of showing a smeared picture.  The voice has no NACK: Opus's in-band
  * FEC, told the loss the viewer reports (sl-loss.h), and concealment
  * cover it sooner than a round trip could.  FEC for the video is its own
- * file (sl-session-fec.c).
+ * file (sl-session-fec.c).  Once a second the viewer also works out what
+ * the link lost of the video and what was repaired (sl-loss.h,
+ * SlRepairMeter), the figure both stations show: the control channel
+ * carries it to the sender.
  *
  * Threads: the depayloader's probe keeps its state to itself; the
  * new-jitterbuffer handler runs on a streaming thread and only sets
@@ -41,6 +44,8 @@ struct _SlSessionRecovery
   SlJitterPolicy video_policy;
   SlLossMeter rtcp_loss; /* SENDER: what the viewer reports lost */
   SlLossMeter residual;  /* VIEWER: what stays lost */
+  SlRepairMeter repair;  /* VIEWER: what the link lost, what was repaired */
+  gdouble lost_pct, repaired_pct; /* VIEWER: its last second's */
   /* The video jitter buffers' and retransmitter's totals, as last read. */
   guint64 passed, lost, nacks, recovered, retransmitted;
 };
@@ -116,6 +121,7 @@ sl_session_recovery_new (SlSession *self, const SlSessionConfig *config)
     GST_DEBUG_CATEGORY_INIT (sl_recovery_debug, "sl-recovery", 0,
                              "sonolink loss recovery");
   r->video_kbps = config->video_bitrate_kbps;
+  r->lost_pct = r->repaired_pct = -1;
   sl_jitter_policy_init (&r->voice_policy, config->jitter_ms);
   sl_jitter_policy_init_video (&r->video_policy, config->jitter_ms);
   self->recovery = r;
@@ -242,6 +248,13 @@ sl_session_recovery_tick_input (SlSession *self, SlSessionTick *tick)
     }
   tick->residual_loss_pct
       = sl_loss_meter_residual (&r->residual, totals[0], totals[1]);
+  tick->video_lost_pct = tick->video_repaired_pct = -1;
+  if (self->role == SL_SESSION_VIEWER)
+    sl_repair_meter_update (&r->repair, totals[0], totals[1],
+                            totals[3] + tick->fec_recovered,
+                            &tick->video_lost_pct, &tick->video_repaired_pct);
+  r->lost_pct = tick->video_lost_pct;
+  r->repaired_pct = tick->video_repaired_pct;
   r->passed = totals[0];
   r->lost = totals[1];
   r->nacks = totals[2];
@@ -322,5 +335,11 @@ sl_session_recovery_tick (SlSession *self, const SlSessionTick *tick)
   self->stats.video_nacks = r->nacks;
   self->stats.video_packets_recovered = r->recovered;
   self->stats.video_packets_retransmitted = r->retransmitted;
+  /* The sender's figures are the viewer's, from its ping (control/). */
+  if (self->role == SL_SESSION_VIEWER)
+    {
+      self->stats.video_lost_pct = r->lost_pct;
+      self->stats.video_repaired_pct = r->repaired_pct;
+    }
   g_mutex_unlock (&self->stats_lock);
 }

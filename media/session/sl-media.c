@@ -206,7 +206,7 @@ sl_media_use_system_clock (GstElement *pipeline)
  * loopback (docs/PERFORMANCE.md).  What a larger burst costs on a narrow
  * uplink is the rate controller's to manage, not the encoder's to avoid by
  * blurring the image. */
-#define SL_VBV_MS 300
+#define SL_VBV_MS SL_MEDIA_VBV_MS
 
 void
 sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps)

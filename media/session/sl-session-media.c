@@ -375,6 +375,8 @@ add_audio_branch (SlSession *self, GError **error)
                   10, NULL);
   if (elements[3] != NULL)
     g_object_set (elements[3], "pt", SL_PT_OPUS, NULL);
+  if (elements[2] != NULL)
+    sl_session_rate_attach_voice (self, elements[2]);
   last = add_chain (self, GST_ELEMENT (self->media->audio_src), elements, 5,
                     error);
   if (last == NULL)
@@ -583,9 +585,22 @@ on_decoded_audio (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Counts the voice packets that reach the decoder with content: an
+ * empty buffer is the jitter buffer's note of a lost one, which the
+ * decoder conceals. */
+static GstPadProbeReturn
+count_voice_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  if (gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)) > 0)
+    sl_session_measure_audio_packet (user_data);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 build_audio_receive (SlSession *self, GError **error)
 {
+  g_autoptr (GstPad) dec_sink = NULL;
+
   GstElement *elements[7];
 
   elements[0] = sl_media_make_element ("rtpopusdepay", NULL, error);
@@ -608,6 +623,9 @@ build_audio_receive (SlSession *self, GError **error)
                   TRUE, NULL);
   if (add_chain (self, NULL, elements, 7, error) == NULL)
     return NULL;
+  dec_sink = gst_element_get_static_pad (elements[1], "sink");
+  gst_pad_add_probe (dec_sink, GST_PAD_PROBE_TYPE_BUFFER, count_voice_packet,
+                     self, NULL);
   if (self->callbacks.audio_decoded != NULL)
     {
       g_autoptr (GstPad) dec_src

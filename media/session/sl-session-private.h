@@ -109,10 +109,14 @@ typedef struct
   /* fec. */
   guint fec_percent;     /* SENDER: the FEC share in force */
   gboolean fec_arriving; /* VIEWER: FEC packets arrive */
+  guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
 
   /* recovery: the second's loss figures. */
   gdouble residual_loss_pct; /* VIEWER: after NACK/RTX and FEC */
   gdouble rtcp_loss_pct;     /* SENDER: RTCP's, smoothed */
+  /* VIEWER: the video the link lost over the second and the share
+   * repaired (sl-loss.h, SlRepairMeter), the figure both stations show. */
+  gdouble video_lost_pct, video_repaired_pct;
 } SlSessionTick;
 
 struct _SlSession
@@ -198,6 +202,8 @@ void sl_session_measure_decoder_output (SlSession *self, GstClockTime pts);
 void sl_session_measure_decoded_size (SlSession *self, guint width,
                                       guint height);
 void sl_session_measure_picture_out (SlSession *self, GstClockTime pts);
+/* A voice packet with content reaches the Opus decoder. */
+void sl_session_measure_audio_packet (SlSession *self);
 void sl_session_measure_free (SlSession *self);
 
 /* ---- control/sl-session-channel.c: control thread ---- */
@@ -214,6 +220,8 @@ void sl_session_rate_new (SlSession *self, const SlSessionConfig *config);
 /* SENDER: the encoder and the scaler's caps filter in front of it. */
 void sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                      GstElement *scale_caps);
+/* The voice's Opus encoder, whose packing follows the link. */
+void sl_session_rate_attach_voice (SlSession *self, GstElement *opusenc);
 /* A keyframe now, for the sender's own reasons (a new connection). */
 void sl_session_rate_force_keyframe (SlSession *self);
 void sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick);

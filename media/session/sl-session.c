@@ -751,4 +751,6 @@ sl_session_init (SlSession *self)
   self->stats.stage_capture_ms = self->stats.stage_encode_ms = -1;
   self->stats.stage_decode_ms = self->stats.stage_output_ms = -1;
   self->stats.latency_estimate_ms = -1;
+  self->stats.video_lost_pct = self->stats.video_repaired_pct = -1;
+  self->stats.bwe_queue_ms = -1;
 }

@@ -20,7 +20,14 @@ sink).  Ratios against them are printed, because this machine is shared
 and noisy: absolute figures move from run to run, ratios much less.
 
     latency.py BUILD_DIR [--frames N] [--cases 720p4,1080p2,...]
+               [--against OTHER_BUILD] [--runs N] [--no-reference]
                [--json FILE] [--smoke]
+
+With --against OTHER_BUILD the product of another build directory (the
+build before a change, say) is measured too, its runs alternating with
+this build's (this one first), --runs times each (default 1), so that
+both meet the same machine; its rows are "before", and the difference of
+the median p50s is printed.
 
 --smoke runs one short 720p case and the two references for a few dozen
 frames and checks only that stamps were read and the counts add up; it is
@@ -286,6 +293,27 @@ def print_ratios(results):
             fmt(over, "%+.1f ms"), fmt(dpsnr, "%+.2f dB")))
 
 
+def print_against(results):
+    """This build's product against the build before, same run: the
+    median over runs of each one's p50, and their difference."""
+    cases = sorted({r["case"] for r in results if r["mode"] == "before"})
+    if not cases:
+        return
+    print()
+    print("%-7s %12s %12s %12s %12s" % ("case", "p50 product", "p50 before",
+                                        "difference", "runs"))
+    for case in cases:
+        p50 = {m: [r["latency_ms"]["p50"] for r in results
+                   if r["mode"] == m and r["case"] == case
+                   and r.get("latency_ms")] for m in ("product", "before")}
+        if not p50["product"] or not p50["before"]:
+            continue
+        a, b = (percentile(p50[m], 50) for m in ("product", "before"))
+        print("%-7s %9.2f ms %9.2f ms %+9.2f ms %12s" % (
+            case, a, b, a - b, "%d + %d" % (len(p50["product"]),
+                                             len(p50["before"]))))
+
+
 def check_counts(results):
     """What --smoke asserts: stamps read and counts that add up."""
     for r in results:
@@ -317,6 +345,11 @@ def main():
                     help="comma-separated subset of %s" % ", ".join(CASES))
     ap.add_argument("--no-reference", action="store_true",
                     help="measure the product only")
+    ap.add_argument("--against", metavar="OTHER_BUILD",
+                    help="alternate with the product of this build "
+                         "directory (rows \"before\")")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="product runs per case and build (default 1)")
     ap.add_argument("--township-arg", action="append", default=[],
                     help="pass this argument to sonolink-township too "
                          "(repeatable; e.g. --township-arg=--x264-options=...)")
@@ -327,16 +360,24 @@ def main():
     if args.smoke:
         args.frames, args.warmup, args.cases = 30, 10, "720p4"
     progs = Programs(args.build)
+    builds = [("product", progs)]
+    if args.against:
+        builds.append(("before", Programs(args.against)))
     results = []
     with tempfile.TemporaryDirectory(prefix="sl-bench-") as workdir:
         for name in args.cases.split(","):
             if name not in CASES:
                 sys.exit("latency.py: unknown case %s (try --help)" % name)
             w, h, kbps = CASES[name]
-            print("# %s: product" % name, file=sys.stderr, flush=True)
-            results.append(run_product(progs, workdir, name, w, h, kbps,
-                                       args.frames, args.warmup,
-                                       args.township_arg))
+            for run in range(max(args.runs, 1)):
+                for mode, build in builds:
+                    print("# %s: %s, run %d" % (name, mode, run + 1),
+                          file=sys.stderr, flush=True)
+                    r = run_product(build, workdir, "%s-%s-%d" % (
+                        name, mode, run), w, h, kbps, args.frames,
+                        args.warmup, args.township_arg)
+                    r["mode"], r["case"], r["run"] = mode, name, run + 1
+                    results.append(r)
             if args.no_reference:
                 continue
             for mode in ("floor", "reference"):
@@ -345,6 +386,7 @@ def main():
                                              args.frames, args.warmup))
     print_table(results)
     print_ratios(results)
+    print_against(results)
     print_budget(results)
     print_audio(results)
     if args.json:

@@ -26,6 +26,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (msg.send_ms > SL_CONTROL_MAX_SEND_MS
       || (msg.type != SL_CONTROL_PING && msg.send_ms >= 0))
     abort ();
+  if (msg.lost_pct > 100 || msg.repaired_pct > msg.lost_pct
+      || (msg.type != SL_CONTROL_PING && msg.lost_pct >= 0))
+    abort ();
   text = sl_control_serialize (&msg);
   if (!sl_control_parse (text, strlen (text), &again, NULL))
     abort ();

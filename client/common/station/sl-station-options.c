@@ -52,7 +52,7 @@ common_options (SlStationOptions *o)
       "MS" },
     { "restart-after", 0, 0, G_OPTION_ARG_DOUBLE, &o->restart_after_s,
       "When nothing has arrived from the other station for SECONDS, give "
-      "the connection up and make it again through the hub (default 4; "
+      "the connection up and make it again through the hub (default 6; "
       "shorter gaps, such as a handover, are ridden through)",
       "SECONDS" },
     { "audio-in", 0, 0, G_OPTION_ARG_STRING, &o->audio_in,

@@ -439,6 +439,76 @@ test_bufferbloat (void)
   sim_clear (&sim);
 }
 
+/* A weak uplink (issue 13): 2 Mbit/s behind a 250 ms drop-tail queue
+ * collapses to 0.2 Mbit/s.  The queue fills within a fraction of a
+ * second and then stays full: its delay no longer rises, so the trend
+ * detector, which reacts to a rising delay, goes quiet while the queue
+ * drops what does not fit.  The standing queue itself must bring the
+ * target down to the link, in about a second, and keep the queue short
+ * after. */
+static void
+test_weak_collapse (void)
+{
+  Sim sim;
+  gint64 took;
+  gdouble p50;
+
+  sim_init (&sim, 2, 1500000, 60000, 4000000);
+  sim.queue_limit_us = 250000;
+  sim_run (&sim, 20 * SEC);
+  sim.capacity_bps = 0.2 * MBPS;
+  took = sim_time_until (&sim, TRUE, 0.25 * MBPS, 10 * SEC);
+  g_test_message ("collapse 2 -> 0.2 Mbit/s: target %.2f Mbit/s after %.1f s",
+                  sl_bwe_get_target (sim.bwe) / MBPS, took / 1e6);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 1500000);
+  sim_run (&sim, 24 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 40 * SEC);
+  p50 = sim_queue_percentile (&sim, 0.5);
+  g_test_message ("then, 24-40 s: mean %.3f Mbit/s, queue p50 %.0f ms, "
+                  "p95 %.0f ms",
+                  sim_mean_target (&sim) / MBPS, p50 / 1e3,
+                  sim_queue_percentile (&sim, 0.95) / 1e3);
+  g_assert_cmpfloat (p50, <, 100000);
+  g_assert_cmpfloat (sim_mean_target (&sim), >=, 0.6 * 0.2 * MBPS);
+  g_assert_cmpfloat (sim_mean_target (&sim), <=, 1.0 * 0.2 * MBPS);
+  sim_clear (&sim);
+}
+
+/* The same collapse while the sender sends more than its target (on the
+ * weak trace: keyframes asked for by the losses, retransmissions, the
+ * voice): the queue was already full before the collapse, so its delay
+ * does not rise at all when the capacity falls, and only a standing
+ * queue tells. */
+static void
+test_weak_overshoot (void)
+{
+  Sim sim;
+  gint64 took;
+  gdouble p50;
+
+  sim_init (&sim, 2, 1500000, 60000, 4000000);
+  sim.queue_limit_us = 250000;
+  sim.app_fraction = 1.3;
+  sim_run (&sim, 20 * SEC);
+  sim.capacity_bps = 0.2 * MBPS;
+  took = sim_time_until (&sim, TRUE, 0.2 / 1.3 * MBPS, 10 * SEC);
+  g_test_message ("collapse 2 -> 0.2 Mbit/s, sending 1.3 x the target: "
+                  "target %.3f Mbit/s after %.1f s",
+                  sl_bwe_get_target (sim.bwe) / MBPS, took / 1e6);
+  g_assert_cmpint (took, >=, 0);
+  g_assert_cmpint (took, <=, 2 * SEC);
+  sim_run (&sim, 25 * SEC);
+  sim_window (&sim);
+  sim_run (&sim, 40 * SEC);
+  p50 = sim_queue_percentile (&sim, 0.5);
+  g_test_message ("then, 25-40 s: mean %.3f Mbit/s, queue p50 %.0f ms",
+                  sim_mean_target (&sim) / MBPS, p50 / 1e3);
+  g_assert_cmpfloat (p50, <, 100000);
+  sim_clear (&sim);
+}
+
 /* Random loss with no congestion behind it (a radio link): 2 % and even
  * 5 % loss with a flat delay must not hold the rate down. */
 static void
@@ -703,8 +773,13 @@ test_link_cut (void)
           sim.feedback_interval_us = 100000;
           sim.gap_chance = 0.05;
         }
+      SlBweStats s;
+
       sim_run (&sim, 30 * SEC);
       before = sl_bwe_get_target (sim.bwe);
+      /* Feedback held 600-900 ms now and then is not an outage. */
+      sl_bwe_get_stats (sim.bwe, &s);
+      g_assert_cmpuint (s.resumptions, ==, 0);
       sim.link_down = TRUE;
       sim_run (&sim, 32 * SEC);
       after = sl_bwe_get_target (sim.bwe);
@@ -712,6 +787,11 @@ test_link_cut (void)
                       gaps ? "gappy" : "regular", before / MBPS, after / MBPS);
       g_assert_cmpuint (after, <, before);
       g_assert_cmpuint (after, >=, before / 2 - 1);
+      /* The first feedback after it counts as the link back. */
+      sim.link_down = FALSE;
+      sim_run (&sim, 33 * SEC);
+      sl_bwe_get_stats (sim.bwe, &s);
+      g_assert_cmpuint (s.resumptions, ==, 1);
       sim_clear (&sim);
     }
 }
@@ -829,6 +909,8 @@ main (int argc, char **argv)
   g_test_add_func ("/bwe/step-down", test_step_down);
   g_test_add_func ("/bwe/step-up", test_step_up);
   g_test_add_func ("/bwe/bufferbloat", test_bufferbloat);
+  g_test_add_func ("/bwe/weak-collapse", test_weak_collapse);
+  g_test_add_func ("/bwe/weak-overshoot", test_weak_overshoot);
   g_test_add_func ("/bwe/random-loss", test_random_loss);
   g_test_add_func ("/bwe/heavy-loss", test_heavy_loss);
   g_test_add_func ("/bwe/bounds", test_bounds);

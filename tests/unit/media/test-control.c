@@ -13,10 +13,14 @@ static void
 test_round_trip (void)
 {
   SlControlMsg in[] = {
-    { SL_CONTROL_PING, 1, -1 },
-    { SL_CONTROL_PONG, G_MAXINT64, -1 },
-    { SL_CONTROL_PING, 7, 4.25 },
-    { SL_CONTROL_PING, 0, SL_CONTROL_MAX_SEND_MS },
+    { SL_CONTROL_PING, 1, -1, -1, -1 },
+    { SL_CONTROL_PONG, G_MAXINT64, -1, -1, -1 },
+    { SL_CONTROL_PING, 7, 4.25, -1, -1 },
+    { SL_CONTROL_PING, 0, SL_CONTROL_MAX_SEND_MS, -1, -1 },
+    /* The expert's loss figures. */
+    { SL_CONTROL_PING, 9, -1, 12.5, 11.25 },
+    { SL_CONTROL_PING, 10, -1, 100, 0 },
+    { SL_CONTROL_PING, 11, -1, 3.5, -1 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (in); i++)
@@ -30,6 +34,9 @@ test_round_trip (void)
       g_assert_cmpint (out.type, ==, in[i].type);
       g_assert_cmpuint (out.seq, ==, in[i].seq);
       g_assert_cmpfloat_with_epsilon (out.send_ms, in[i].send_ms, 1e-9);
+      g_assert_cmpfloat_with_epsilon (out.lost_pct, in[i].lost_pct, 1e-9);
+      g_assert_cmpfloat_with_epsilon (out.repaired_pct, in[i].repaired_pct,
+                                      1e-9);
     }
 }
 
@@ -55,6 +62,17 @@ test_rejects (void)
     { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":1e308}",
       SL_CONTROL_ERROR_MALFORMED },
     { "{\"type\":\"ping\",\"seq\":1,\"send_ms\":\"4\"}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"lost_pct\":101}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"lost_pct\":\"3\"}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"lost_pct\":-0.5}",
+      SL_CONTROL_ERROR_MALFORMED },
+    /* A repair without a loss, or above it. */
+    { "{\"type\":\"ping\",\"seq\":1,\"repaired_pct\":2}",
+      SL_CONTROL_ERROR_MALFORMED },
+    { "{\"type\":\"ping\",\"seq\":1,\"lost_pct\":2,\"repaired_pct\":3}",
       SL_CONTROL_ERROR_MALFORMED },
     { "{\"type\":\"annotate\",\"seq\":1}", SL_CONTROL_ERROR_UNKNOWN_TYPE },
     { "{\"type\":\"pi\\u0000ng\",\"seq\":1}", SL_CONTROL_ERROR_MALFORMED },

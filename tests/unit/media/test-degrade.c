@@ -77,9 +77,10 @@ test_plenty (void)
   g_assert_false (out.size_changed);
 }
 
-/* Falling targets: the frame rate stays, the size goes down one rung at
- * a time when the bits per pixel fall below 0.05, or several rungs in
- * one change when the target collapses. */
+/* Falling targets: the frame rate stays while a smaller size is left,
+ * the size goes down one rung at a time when the bits per pixel fall
+ * below 0.05, or several rungs in one change when the target
+ * collapses. */
 static void
 test_step_down (void)
 {
@@ -108,10 +109,135 @@ test_step_down (void)
   g_assert_cmpuint (out.height, ==, 270);
   g_assert_cmpfloat (out.fps, ==, 30);
 
-  /* Nothing lower exists: the size stays however low the target. */
+  /* No smaller size exists: the frame rate goes, down to 6 fps, and the
+   * size stays however low the target. */
   sl_degrade_update (&d, 10000, t += 10 * SEC, &out);
-  g_assert_cmpuint (out.level, ==, 3);
+  g_assert_cmpuint (out.level, ==, 6);
   g_assert_false (out.size_changed);
+  g_assert_true (out.fps_changed);
+  g_assert_cmpuint (out.height, ==, 270);
+  g_assert_cmpfloat (out.fps, ==, 6);
+}
+
+/* Below the smallest size at the full rate, the rate: 15, 10, 6 fps at
+ * 480x270, each when the bits per pixel at the present rate fall below
+ * 0.05, a second apart at least and without the size's dwell; back up
+ * once the higher rate would get 0.08 for two seconds. */
+static void
+test_frame_rate (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  SlDegradeSize size;
+  gdouble fps;
+  gint64 t = 0;
+
+  init_720p (&d);
+  g_assert_cmpuint (sl_degrade_get_levels (&d), ==, 7);
+  sl_degrade_get_level (&d, 4, &size, &fps);
+  g_assert_cmpuint (size.width, ==, 480);
+  g_assert_cmpfloat (fps, ==, 15);
+  sl_degrade_get_level (&d, 5, &size, &fps);
+  g_assert_cmpfloat (fps, ==, 10);
+  sl_degrade_get_level (&d, 99, &size, &fps);
+  g_assert_cmpfloat (fps, ==, 6);
+
+  /* 0.05 at 480x270 and 30 fps is 194 kbit/s. */
+  sl_degrade_update (&d, 200000, t, &out);
+  g_assert_cmpuint (out.level, ==, 3);
+  g_assert_cmpfloat (out.fps, ==, 30);
+  /* 150 kbit/s: 15 fps (0.077) at once, no keyframe's dwell. */
+  sl_degrade_update (&d, 150000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 4);
+  g_assert_false (out.size_changed);
+  g_assert_true (out.fps_changed);
+  g_assert_cmpfloat (out.fps, ==, 15);
+  g_assert_cmpuint (out.bitrate_bps, ==, 150000);
+  /* 40 kbit/s: 6 fps (0.051), but not within a second of the last
+   * change. */
+  sl_degrade_update (&d, 40000, t += SEC / 2, &out);
+  g_assert_cmpuint (out.level, ==, 4);
+  sl_degrade_update (&d, 40000, t += SEC / 2, &out);
+  g_assert_cmpuint (out.level, ==, 6);
+  g_assert_cmpfloat (out.fps, ==, 6);
+
+  /* 100 kbit/s: 10 fps gets 0.077, not 0.08: stay at 6. */
+  for (guint i = 0; i < 5; i++)
+    sl_degrade_update (&d, 100000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 6);
+  /* 110 kbit/s: 10 fps gets 0.085, after two seconds. */
+  sl_degrade_update (&d, 110000, t += SEC, &out);
+  sl_degrade_update (&d, 110000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 6);
+  sl_degrade_update (&d, 110000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 5);
+  g_assert_true (out.fps_changed);
+  g_assert_cmpfloat (out.fps, ==, 10);
+
+  /* Plenty: straight up to the largest size the bits allow (1.3 Mbit/s
+   * gets 0.084 at 960x540 and 30 fps) once it has lasted a keyframe's
+   * dwell. */
+  sl_degrade_update (&d, 1300000, t += SEC, &out);
+  for (guint i = 0; i < 3; i++)
+    sl_degrade_update (&d, 1300000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 5);
+  sl_degrade_update (&d, 1300000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  g_assert_true (out.size_changed);
+  g_assert_true (out.fps_changed);
+  g_assert_cmpfloat (out.fps, ==, 30);
+}
+
+/* A collapse while a new size is held back by the dwell time lowers
+ * nothing until the dwell is over, but the encoder's bitrate follows at
+ * once; at the smallest size, the rate goes down within the dwell. */
+static void
+test_rate_within_dwell (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  gint64 t = 0;
+
+  init_720p (&d);
+  sl_degrade_update (&d, 300000, t, &out);
+  g_assert_cmpuint (out.level, ==, 3);
+  sl_degrade_update (&d, 60000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 6);
+  g_assert_cmpuint (out.bitrate_bps, ==, 60000);
+
+  init_720p (&d);
+  sl_degrade_update (&d, 1000000, t = 0, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  sl_degrade_update (&d, 60000, t += SEC, &out);
+  g_assert_cmpuint (out.level, ==, 1);
+  g_assert_cmpuint (out.bitrate_bps, ==, 60000);
+  sl_degrade_update (&d, 60000, t += 3 * SEC, &out);
+  g_assert_cmpuint (out.level, ==, 6);
+  g_assert_true (out.size_changed);
+}
+
+/* A source at its lowest rate already, or min_fps 0: no rate rungs. */
+static void
+test_no_rates (void)
+{
+  SlDegradeConfig c;
+  SlDegrade d;
+  SlDegradeDecision out;
+
+  sl_degrade_config_init (&c, 1280, 720, 5);
+  sl_degrade_init (&d, &c);
+  g_assert_cmpuint (sl_degrade_get_levels (&d), ==, 4);
+  sl_degrade_config_init (&c, 1280, 720, 30);
+  c.min_fps = 0;
+  sl_degrade_init (&d, &c);
+  g_assert_cmpuint (sl_degrade_get_levels (&d), ==, 4);
+  sl_degrade_update (&d, 1000, 0, &out);
+  g_assert_cmpfloat (out.fps, ==, 30);
+  /* 25 fps with a minimum of 5: 12.5, 8.3 and 5. */
+  sl_degrade_config_init (&c, 1280, 720, 25);
+  sl_degrade_init (&d, &c);
+  g_assert_cmpuint (d.n_rates, ==, 3);
+  g_assert_cmpfloat (d.rates[2], ==, 5);
 }
 
 /* Coming back: only when the larger size gets 0.08 bit per pixel, and
@@ -169,6 +295,29 @@ test_no_flapping (void)
   g_assert_cmpuint (changes, <=, 1);
 }
 
+/* The same at the bottom of the ladder: a target wobbling between 60 and
+ * 160 kbit/s (the rate rungs' thresholds lie between) settles on a low
+ * rate instead of changing it every other second. */
+static void
+test_no_rate_flapping (void)
+{
+  SlDegrade d;
+  SlDegradeDecision out;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  guint changes = 0;
+
+  init_720p (&d);
+  sl_degrade_update (&d, 150000, 0, &out);
+  for (gint64 t = 1; t < 3000; t++)
+    {
+      sl_degrade_update (&d, g_rand_int_range (rand, 60000, 160000),
+                         t * SEC / 10, &out);
+      changes += out.fps_changed;
+      g_assert_cmpuint (out.height, ==, 270);
+    }
+  g_assert_cmpuint (changes, <=, 3);
+}
+
 static void
 test_floor (void)
 {
@@ -214,6 +363,11 @@ test_reserve (void)
   g_assert_cmpuint (out.bitrate_bps, ==, 50000);
   sl_degrade_update (&d, 0, 2 * SEC, &out);
   g_assert_cmpuint (out.bitrate_bps, ==, 0);
+  /* The voice's packing changed: a smaller reserve from the next target
+   * on. */
+  sl_degrade_set_reserve (&d, 24000);
+  sl_degrade_update (&d, 3000000, 3 * SEC, &out);
+  g_assert_cmpuint (out.bitrate_bps, ==, 3000000 - 24000);
 }
 
 static void
@@ -275,6 +429,40 @@ test_fit_rate (void)
   g_assert_cmpfloat (config.bpp_down, ==, 0.05);
 }
 
+/* A new consultation starts at the full rate, a remade one at a quarter,
+ * never below the floor. */
+static void
+test_start (void)
+{
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 4086000, FALSE), ==, 4086000);
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 4086000, TRUE), ==, 1021500);
+  g_assert_cmpuint (sl_degrade_start_bps (70000, 200000, TRUE), ==, 70000);
+}
+
+/* x264 budgets per frame at the caps' rate: told more at a lower rate,
+ * with a VBV as long in time, two of its frames at least. */
+static void
+test_x264_setting (void)
+{
+  guint kbps, vbv;
+
+  sl_degrade_x264_setting (300, 30, 30, 300, &kbps, &vbv);
+  g_assert_cmpuint (kbps, ==, 300);
+  g_assert_cmpuint (vbv, ==, 300);
+  sl_degrade_x264_setting (300, 15, 30, 300, &kbps, &vbv);
+  g_assert_cmpuint (kbps, ==, 600);
+  g_assert_cmpuint (vbv, ==, 150);
+  sl_degrade_x264_setting (50, 5, 30, 300, &kbps, &vbv);
+  g_assert_cmpuint (kbps, ==, 300);
+  g_assert_cmpuint (vbv, ==, 67);
+  /* Nonsense rates leave the setting alone. */
+  sl_degrade_x264_setting (300, 0, 30, 300, &kbps, &vbv);
+  g_assert_cmpuint (kbps, ==, 300);
+  sl_degrade_x264_setting (300, 60, 30, 300, &kbps, &vbv);
+  g_assert_cmpuint (kbps, ==, 300);
+  g_assert_cmpuint (vbv, ==, 300);
+}
+
 /* FEC's packets are paid for from the controller's target, and do not by
  * themselves make the link look full. */
 static void
@@ -304,11 +492,17 @@ main (int argc, char **argv)
   g_test_add_func ("/degrade/plenty", test_plenty);
   g_test_add_func ("/degrade/step-down", test_step_down);
   g_test_add_func ("/degrade/step-up", test_step_up);
+  g_test_add_func ("/degrade/frame-rate", test_frame_rate);
+  g_test_add_func ("/degrade/rate-within-dwell", test_rate_within_dwell);
+  g_test_add_func ("/degrade/no-rates", test_no_rates);
   g_test_add_func ("/degrade/no-flapping", test_no_flapping);
+  g_test_add_func ("/degrade/no-rate-flapping", test_no_rate_flapping);
   g_test_add_func ("/degrade/floor", test_floor);
   g_test_add_func ("/degrade/reserve", test_reserve);
   g_test_add_func ("/degrade/bad-config", test_bad_config);
   g_test_add_func ("/degrade/fit-rate", test_fit_rate);
   g_test_add_func ("/degrade/fec-share", test_fec_share);
+  g_test_add_func ("/degrade/x264-setting", test_x264_setting);
+  g_test_add_func ("/degrade/start", test_start);
   return g_test_run ();
 }

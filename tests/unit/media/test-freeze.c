@@ -32,6 +32,9 @@ test_freeze_counted (void)
   g_assert_cmpuint (f.freezes, ==, 1);
   g_assert_cmpfloat_with_epsilon (f.freeze_ms, 400, 0.01);
   g_assert_cmpfloat_with_epsilon (f.longest_ms, 400, 0.01);
+  /* When the picture came back, and after how long. */
+  g_assert_cmpint (f.last_end_us, ==, t);
+  g_assert_cmpfloat_with_epsilon (f.last_ms, 400, 0.01);
   /* The freeze did not move the mean: a second one right after is
    * counted too. */
   t += MS (300);

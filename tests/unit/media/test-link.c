@@ -25,7 +25,7 @@ test_steady_is_good (void)
   gboolean restart;
 
   sl_link_monitor_init (&mon, 0);
-  g_assert_cmpuint (mon.restart_after_ms, ==, 4000);
+  g_assert_cmpuint (mon.restart_after_ms, ==, 6000);
   /* Before anything arrived (still connecting), silence is not "lost". */
   for (gint t = 1; t <= 5; t++)
     {
@@ -67,6 +67,31 @@ test_short_outage_rides_through (void)
   g_assert_cmpint (mon.state, ==, SL_LINK_RECOVERING);
   feed (&mon, 7.5, 7.49, &restart);
   g_assert_cmpint (mon.state, ==, SL_LINK_GOOD);
+}
+
+/* By default an outage of 5.5 s, as a weak uplink has, rides through;
+ * silence beyond 6 s asks for a new session. */
+static void
+test_default_restart (void)
+{
+  SlLinkMonitor mon;
+  gboolean restart = FALSE;
+  gdouble t;
+
+  sl_link_monitor_init (&mon, 0);
+  feed (&mon, 1, 1, &restart);
+  for (t = 1.5; t < 6.5; t += 1)
+    {
+      feed (&mon, t, 1, &restart);
+      g_assert_false (restart);
+    }
+  feed (&mon, 7.5, 6.6, &restart);
+  g_assert_false (restart);
+  g_assert_cmpint (mon.state, ==, SL_LINK_RECOVERING);
+  for (t = 8.5; t < 20 && !restart; t += 1)
+    feed (&mon, t, 7.6, &restart);
+  g_assert_true (restart);
+  g_assert_cmpfloat (t - 7.6, >, 6);
 }
 
 static void
@@ -170,6 +195,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/link/steady", test_steady_is_good);
   g_test_add_func ("/link/short-outage", test_short_outage_rides_through);
+  g_test_add_func ("/link/default-restart", test_default_restart);
   g_test_add_func ("/link/long-outage", test_long_outage_restarts);
   g_test_add_func ("/link/degraded", test_degraded_causes);
   g_test_add_func ("/link/odd-input", test_odd_input);

@@ -48,6 +48,35 @@ test_residual (void)
                                   1e-9);
 }
 
+/* What the link lost and what was repaired, over each second, from the
+ * jitter buffers' totals and the repairs'. */
+static void
+test_repair (void)
+{
+  SlRepairMeter m = { 0 };
+  gdouble lost, repaired;
+
+  sl_repair_meter_update (&m, 1000, 0, 0, &lost, &repaired);
+  g_assert_cmpfloat (lost, ==, 0);
+  g_assert_cmpfloat (repaired, ==, 0);
+  /* 100 expected: 90 passed (8 of them repaired), 10 given up. */
+  sl_repair_meter_update (&m, 1090, 10, 8, &lost, &repaired);
+  g_assert_cmpfloat_with_epsilon (lost, 18.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (repaired, 8.0, 1e-9);
+  /* Nothing expected: unknown. */
+  sl_repair_meter_update (&m, 1090, 10, 8, &lost, &repaired);
+  g_assert_cmpfloat (lost, <, 0);
+  g_assert_cmpfloat (repaired, <, 0);
+  /* A new stream: its counters from zero. */
+  sl_repair_meter_update (&m, 50, 0, 5, &lost, &repaired);
+  g_assert_cmpfloat_with_epsilon (lost, 10.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (repaired, 10.0, 1e-9);
+  /* More repairs counted than packets passed (counters read apart): at
+   * most all of them. */
+  sl_repair_meter_update (&m, 60, 0, 50, &lost, &repaired);
+  g_assert_cmpfloat_with_epsilon (lost, 100.0, 1e-9);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -55,5 +84,6 @@ main (int argc, char **argv)
   g_test_add_func ("/loss/sent", test_sent);
   g_test_add_func ("/loss/opus", test_opus);
   g_test_add_func ("/loss/residual", test_residual);
+  g_test_add_func ("/loss/repair", test_repair);
   return g_test_run ();
 }

@@ -7,9 +7,10 @@
  * webrtcbin pair exercises, in seconds rather than in a multi-process
  * run: negotiation and the control and guidance channels, NACK/RTX
  * answered, FEC repair at the viewer, the keyframe limiter on the
- * encoder's request path, a PLI from the viewer reaching the sender, and
- * teardown at any point without a GLib critical (g_test_init makes
- * criticals and warnings fatal) or a session that is never freed.
+ * encoder's request path, a PLI from the viewer reaching the sender, a
+ * short link making the sender drop frames and pack its voice in longer
+ * frames, and teardown at any point without a GLib critical (g_test_init
+ * makes criticals and warnings fatal) or a session that is never freed.
  *
  * Losses are made at the viewer, in front of its video jitter buffer, so
  * that every packet the link "lost" is one the session must recover.
@@ -20,6 +21,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
+#include <math.h>
 
 #define WIDTH 320
 #define HEIGHT 240
@@ -30,7 +32,9 @@ typedef struct
   SlSession *sender;
   SlSession *viewer;
   guint feed_timer;
+  guint voice_timer;
   guint64 frame_no;
+  gdouble voice_phase;
   GstCaps *caps;
   gint frames_decoded;  /* atomic: frames the viewer's callback saw */
   guint guide_received; /* guidance messages at the sender */
@@ -117,9 +121,34 @@ feed_frame (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* 20 ms of a 700 Hz tone, 48 kHz mono, into the sender's voice. */
+static gboolean
+feed_voice (gpointer user_data)
+{
+  Pair *p = user_data;
+  g_autoptr (GstCaps) caps = gst_caps_from_string (
+      "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved");
+  gint16 *data = g_new (gint16, 960);
+  g_autoptr (GstBuffer) buffer = NULL;
+  g_autoptr (GstSample) sample = NULL;
+  GstAppSrc *src;
+
+  for (guint i = 0; i < 960; i++)
+    {
+      data[i] = (gint16)(8000 * sin (p->voice_phase));
+      p->voice_phase += 2 * G_PI * 700 / 48000;
+    }
+  buffer = gst_buffer_new_wrapped (data, 960 * sizeof *data);
+  sample = gst_sample_new (buffer, caps, NULL, NULL);
+  src = sl_session_get_audio_source (p->sender);
+  if (src != NULL)
+    gst_app_src_push_sample (src, sample);
+  return G_SOURCE_CONTINUE;
+}
+
 /* @video_sink: the VIEWER's display (transfer floating; NULL: none). */
 static SlSession *
-make_session (Pair *p, SlSessionRole role, gboolean no_fec,
+make_session (Pair *p, SlSessionRole role, gboolean no_fec, gboolean voice,
               GstElement *video_sink)
 {
   static const gchar *const loopback[] = { "127.0.0.1", NULL };
@@ -133,6 +162,8 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec,
   config.video_bitrate_kbps = 1000;
   config.jitter_ms = 80;
   config.no_fec = no_fec;
+  config.send_audio = voice && role == SL_SESSION_SENDER;
+  config.recv_audio = voice && role == SL_SESSION_VIEWER;
   config.ice_addresses = loopback;
   config.video_sink = video_sink;
   callbacks.local_description = on_local_description;
@@ -146,7 +177,8 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec,
 }
 
 static Pair *
-pair_new_with_display (gboolean sender_no_fec, GstElement *viewer_display)
+pair_new_full (gboolean sender_no_fec, gboolean voice,
+               GstElement *viewer_display)
 {
   Pair *p = g_new0 (Pair, 1);
   g_autoptr (GError) error = NULL;
@@ -159,18 +191,20 @@ pair_new_with_display (gboolean sender_no_fec, GstElement *viewer_display)
   g_mutex_init (&p->lock);
   p->lost_payloads
       = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref);
-  p->viewer = make_session (p, SL_SESSION_VIEWER, FALSE, viewer_display);
-  p->sender = make_session (p, SL_SESSION_SENDER, sender_no_fec, NULL);
+  p->viewer = make_session (p, SL_SESSION_VIEWER, FALSE, voice, viewer_display);
+  p->sender = make_session (p, SL_SESSION_SENDER, sender_no_fec, voice, NULL);
   g_assert_true (sl_session_start (p->viewer, &error));
   g_assert_true (sl_session_start (p->sender, &error));
   p->feed_timer = g_timeout_add (1000 / FPS, feed_frame, p);
+  if (voice)
+    p->voice_timer = g_timeout_add (20, feed_voice, p);
   return p;
 }
 
 static Pair *
 pair_new (gboolean sender_no_fec)
 {
-  return pair_new_with_display (sender_no_fec, NULL);
+  return pair_new_full (sender_no_fec, FALSE, NULL);
 }
 
 static void
@@ -191,6 +225,7 @@ pair_free (Pair *p, gboolean viewer_first)
   gpointer sender = p->sender, viewer = p->viewer;
 
   g_clear_handle_id (&p->feed_timer, g_source_remove);
+  g_clear_handle_id (&p->voice_timer, g_source_remove);
   g_object_add_weak_pointer (sender, &sender);
   g_object_add_weak_pointer (viewer, &viewer);
   sl_session_close (viewer_first ? p->viewer : p->sender);
@@ -462,8 +497,20 @@ recovered_by_rtx (Pair *p)
          && sent.video_packets_retransmitted >= 5;
 }
 
+/* The viewer's loss figure reached the sender through its ping: both
+ * show what the link lost and what was repaired. */
+static gboolean
+loss_shown_at_sender (Pair *p)
+{
+  SlSessionStats sent = stats_of (p->sender);
+
+  return sent.video_lost_pct > 0 && sent.video_repaired_pct > 0
+         && sent.video_repaired_pct <= sent.video_lost_pct;
+}
+
 /* NACK/RTX: the viewer's jitter buffers ask, the sender's rtprtxsend
- * answers, the counts reach both stations' stats. */
+ * answers, the counts reach both stations' stats, and the loss figure
+ * the viewer measures reaches the sender. */
 static void
 test_nack_rtx (void)
 {
@@ -473,6 +520,7 @@ test_nack_rtx (void)
   start_flowing (p);
   start_losing (p, 25);
   g_assert_true (wait_for (p, recovered_by_rtx, 20));
+  g_assert_true (wait_for (p, loss_shown_at_sender, 10));
   /* The picture goes on. */
   before = g_atomic_int_get (&p->frames_decoded);
   flush_main_context (1000);
@@ -614,6 +662,85 @@ test_pli_reaches_sender (void)
   pair_free (p, FALSE);
 }
 
+/* ---- a short link ---- */
+
+static gboolean
+voice_heard (Pair *p)
+{
+  return stats_of (p->viewer).audio_packets_decoded >= 20;
+}
+
+static gboolean
+sender_adapted (Pair *p)
+{
+  SlSessionStats sent = stats_of (p->sender);
+
+  return sent.voice_frame_ms == 60 && sent.send_fps > 0 && sent.send_fps < FPS;
+}
+
+/* The rate controller's target held at its floor (as a link of 70
+ * kbit/s would): the voice goes to 60 ms Opus frames with DTX, the
+ * picture to its smaller size and a lower frame rate by frames dropped in
+ * front of the encoder, and both still reach the viewer. */
+static void
+test_short_link (void)
+{
+  Pair *p = pair_new_full (FALSE, TRUE, NULL);
+  GstBin *bin;
+  GstElement *bwe = NULL;
+  g_autoptr (GstElement) opus = NULL;
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+  SlSessionStats sent, seen;
+  gint frame_size = 0, decoded;
+  guint64 frames_sent, voice;
+  gboolean dtx = FALSE;
+
+  start_flowing (p);
+  g_assert_true (wait_for (p, voice_heard, 10));
+  g_assert_cmpuint (stats_of (p->sender).voice_frame_ms, ==, 10);
+  bin = GST_BIN (sl_session_get_pipeline (p->sender));
+  it = gst_bin_iterate_recurse (bin);
+  while (bwe == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+
+      if (g_str_equal (G_OBJECT_TYPE_NAME (e), "SlBweSender"))
+        bwe = gst_object_ref (e);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  g_assert_nonnull (bwe);
+  g_object_set (bwe, "max-bitrate", 1, NULL);
+  gst_object_unref (bwe);
+  g_assert_true (wait_for (p, sender_adapted, 10));
+
+  opus = gst_bin_get_by_name (bin, "audio-encoder");
+  g_object_get (opus, "frame-size", &frame_size, "dtx", &dtx, NULL);
+  g_assert_cmpint (frame_size, ==, 60);
+  g_assert_true (dtx);
+  sent = stats_of (p->sender);
+  g_assert_cmpuint (sent.voice_cost_kbps, <, 40);
+  g_assert_cmpuint (sent.send_width, <, WIDTH);
+  /* Over two seconds: fewer frames sent, and they and the voice arrive. */
+  flush_main_context (500);
+  frames_sent = stats_of (p->sender).frames_sent;
+  decoded = g_atomic_int_get (&p->frames_decoded);
+  voice = stats_of (p->viewer).audio_packets_decoded;
+  flush_main_context (2000);
+  sent = stats_of (p->sender);
+  seen = stats_of (p->viewer);
+  g_test_message ("at %.1f fps: %" G_GUINT64_FORMAT " frames sent, %d "
+                  "decoded, %" G_GUINT64_FORMAT " voice packets in 2 s",
+                  sent.send_fps, sent.frames_sent - frames_sent,
+                  g_atomic_int_get (&p->frames_decoded) - decoded,
+                  seen.audio_packets_decoded - voice);
+  g_assert_cmpuint (sent.frames_sent - frames_sent, <, 2 * 0.75 * FPS);
+  g_assert_cmpint (g_atomic_int_get (&p->frames_decoded) - decoded, >, 5);
+  g_assert_cmpuint (seen.audio_packets_decoded - voice, >, 10);
+  pair_free (p, FALSE);
+}
+
 /* ---- teardown ---- */
 
 static gboolean
@@ -650,7 +777,7 @@ failing_display (void)
 static void
 test_display_fails (void)
 {
-  Pair *p = pair_new_with_display (FALSE, failing_display ());
+  Pair *p = pair_new_full (FALSE, FALSE, failing_display ());
   GstState state = GST_STATE_VOID_PENDING;
 
   g_assert_true (wait_for (p, viewer_failed, 20));
@@ -701,6 +828,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/fec-repair", test_fec_repair);
   g_test_add_func ("/session-pair/keyframe-limit", test_keyframe_limit);
   g_test_add_func ("/session-pair/pli-reaches-sender", test_pli_reaches_sender);
+  g_test_add_func ("/session-pair/short-link", test_short_link);
   g_test_add_func ("/session-pair/teardown", test_teardown);
   g_test_add_func ("/session-pair/display-fails", test_display_fails);
   return g_test_run ();

@@ -169,6 +169,7 @@ test_json_fields (void)
   r.audio_level_db = -G_MAXDOUBLE;
   r.width = 1280;
   r.height = 720;
+  r.audio_packets = 7;
   obj = sl_stats_to_json (&r);
   g_assert_cmpint (json_object_get_int_member (obj, "frames_decoded"), ==, 42);
   g_assert_false (json_object_has_member (obj, "frames_sent"));
@@ -179,6 +180,39 @@ test_json_fields (void)
   g_assert_cmpstr (json_object_get_string_member (obj, "state"), ==,
                    "connected");
   g_assert_cmpint (json_object_get_int_member (obj, "width"), ==, 1280);
+  g_assert_cmpint (json_object_get_int_member (obj, "audio_packets_decoded"),
+                   ==, 7);
+}
+
+/* Both stations show the same loss figure: the viewer's, what the link
+ * lost of the video and what was repaired. */
+static void
+test_loss_figure (void)
+{
+  SlStatsReport r = { 0 };
+  g_autoptr (JsonObject) obj = NULL;
+  g_autofree gchar *line = NULL, *unknown = NULL;
+
+  r.role = SL_SESSION_SENDER;
+  r.state = SL_SESSION_STATE_CONNECTED;
+  r.rtt_ms = r.jitter_ms = r.dc_rtt_ms = -1;
+  r.audio_level_db = -G_MAXDOUBLE;
+  r.loss_pct = 0; /* RTCP's, which counted the repaired packets */
+  r.video_lost_pct = 12.5;
+  r.video_repaired_pct = 10;
+  obj = sl_stats_to_json (&r);
+  g_assert_cmpfloat (json_object_get_double_member (obj, "video_lost_pct"), ==,
+                     12.5);
+  g_assert_cmpfloat (json_object_get_double_member (obj, "video_repaired_pct"),
+                     ==, 10);
+  line = sl_stats_to_line (&r);
+  g_assert_nonnull (strstr (line, "loss 12.5% (10.0% repaired)"));
+  r.video_lost_pct = r.video_repaired_pct = -1;
+  unknown = sl_stats_to_line (&r);
+  g_assert_nonnull (strstr (unknown, "loss -"));
+  json_object_unref (g_steal_pointer (&obj));
+  obj = sl_stats_to_json (&r);
+  g_assert_true (json_object_get_null_member (obj, "video_lost_pct"));
 }
 
 int
@@ -191,5 +225,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/first-interval", test_first_interval);
   g_test_add_func ("/stats/parse-report", test_parse_report);
   g_test_add_func ("/stats/json", test_json_fields);
+  g_test_add_func ("/stats/loss-figure", test_loss_figure);
   return g_test_run ();
 }
