@@ -360,6 +360,73 @@ sl_hub_client_reconnect (SlHubClient *client, const gchar *why)
                    g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s", why));
 }
 
+/* The socket under the WebSocket: libsoup's SoupIOStream wraps the
+ * connection's stream ("base-iostream"), itself a GTlsConnection over the
+ * socket ("base-io-stream") for wss://. */
+static GSocketConnection *
+ws_socket_connection (SoupWebsocketConnection *ws)
+{
+  g_autoptr (GIOStream) stream
+      = g_object_ref (soup_websocket_connection_get_io_stream (ws));
+
+  for (guint depth = 0; stream != NULL && depth < 4; depth++)
+    {
+      GIOStream *base = NULL;
+
+      if (G_IS_SOCKET_CONNECTION (stream))
+        return G_SOCKET_CONNECTION (g_steal_pointer (&stream));
+      if (G_IS_TLS_CONNECTION (stream))
+        g_object_get (stream, "base-io-stream", &base, NULL);
+      else if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream),
+                                             "base-iostream")
+               != NULL)
+        g_object_get (stream, "base-iostream", &base, NULL);
+      g_object_unref (stream);
+      stream = base;
+    }
+  return NULL;
+}
+
+/* The address the kernel would send from to reach @remote now: a UDP
+ * socket connected to it (connecting a UDP socket sends nothing). */
+static GInetAddress *
+source_address_towards (GInetSocketAddress *remote)
+{
+  g_autoptr (GSocket) probe = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+
+  probe = g_socket_new (g_socket_address_get_family (G_SOCKET_ADDRESS (remote)),
+                        G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  if (probe == NULL
+      || !g_socket_connect (probe, G_SOCKET_ADDRESS (remote), NULL, NULL))
+    return NULL;
+  local = g_socket_get_local_address (probe, NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (local))
+    return NULL;
+  return g_object_ref (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+}
+
+gboolean
+sl_hub_client_path_unchanged (SlHubClient *client)
+{
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocketAddress) remote = NULL;
+  g_autoptr (GInetAddress) now = NULL;
+
+  if (client->ws == NULL || (conn = ws_socket_connection (client->ws)) == NULL)
+    return FALSE;
+  local = g_socket_connection_get_local_address (conn, NULL);
+  remote = g_socket_connection_get_remote_address (conn, NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (local) || !G_IS_INET_SOCKET_ADDRESS (remote))
+    return FALSE;
+  now = source_address_towards (G_INET_SOCKET_ADDRESS (remote));
+  return now != NULL
+         && g_inet_address_equal (now, g_inet_socket_address_get_address (
+                                           G_INET_SOCKET_ADDRESS (local)));
+}
+
 static gboolean
 on_liveness_timer (gpointer user_data)
 {

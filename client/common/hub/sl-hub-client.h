@@ -65,6 +65,13 @@ gboolean sl_hub_client_send (SlHubClient *client, const SlMsg *msg);
  * logged.  Does nothing while not connected. */
 void sl_hub_client_reconnect (SlHubClient *client, const gchar *why);
 
+/* TRUE while connected and the machine still routes to the hub from the
+ * address the connection was made from: a change of the machine's network
+ * (an interface another program added or removed) left this station's
+ * path alone.  FALSE when not connected or when the path is gone or
+ * moved (a handover to a new address). */
+gboolean sl_hub_client_path_unchanged (SlHubClient *client);
+
 const gchar *sl_hub_client_get_peer_id (SlHubClient *client);
 gboolean sl_hub_client_is_joined (SlHubClient *client);
 

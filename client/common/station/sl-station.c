@@ -681,10 +681,15 @@ on_duration_over (gpointer user_data)
 /* ---- network changes ---- */
 
 /* A second after the station's network changed: if a session has heard
- * nothing since, the change took its path (a new address after a
- * handover, say).  Waiting for --restart-after would only prolong the
- * freeze, so the hub connection (whose TCP path is gone too) and, at the
- * township, the session are made again now. */
+ * nothing since and the machine no longer routes to the hub from the
+ * address the station's connection was made from, the change took the
+ * station's path (a new address after a handover, say).  Waiting for
+ * --restart-after would only prolong the freeze, so the hub connection
+ * (whose TCP path is gone too) and, at the township, the session are made
+ * again now.  A change that left that route alone (an interface that
+ * another program added or removed, a VPN for another network) is not
+ * this station's: a silent link then is an outage, ridden through as any
+ * other (docs/link-recovery.md). */
 static gboolean
 after_network_change (gpointer user_data)
 {
@@ -705,6 +710,12 @@ after_network_change (gpointer user_data)
     }
   if (lost->len == 0)
     return G_SOURCE_REMOVE;
+  if (sl_hub_client_path_unchanged (st->hub))
+    {
+      sl_station_log (st, "the network changed, but not this station's "
+                          "route to the hub; riding the outage through");
+      return G_SOURCE_REMOVE;
+    }
   sl_station_log (st, "the network changed and the link is lost; "
                       "reconnecting now");
   sl_hub_client_reconnect (st->hub, "the network changed");
