@@ -10,15 +10,17 @@
  * and whether FEC arrives).  What NACK/RTX and FEC could not bring back
  * is judged before the depayloader (sl-h264-gap.h): a lost video packet
  * marks the next one DISCONT, so the decoder waits for a keyframe instead
- * of showing a smeared picture.  The voice has no NACK: Opus's in-band
- * FEC, told the loss the viewer reports (sl-loss.h), and concealment
- * cover it sooner than a round trip could.  FEC for the video is its own
- * file (sl-session-fec.c).  Once a second the viewer also works out what
- * the link lost of the video and what was repaired (sl-loss.h,
+ * of showing a smeared picture, and while it waits the viewer keeps
+ * asking for one (sl-keyframe-wait.h), since a request can come to
+ * nothing.  The voice has no NACK: Opus's in-band FEC, told the loss the
+ * viewer reports (sl-loss.h), and concealment cover it sooner than a
+ * round trip could.  FEC for the video is its own file
+ * (sl-session-fec.c).  Once a second the viewer also works out what the
+ * link lost of the video and what was repaired (sl-loss.h,
  * SlRepairMeter), the figure both stations show: the control channel
  * carries it to the sender.
  *
- * Threads: the depayloader's probe keeps its state to itself; the
+ * Threads: the depayloader's probes keep their state to themselves; the
  * new-jitterbuffer handler runs on a streaming thread and only sets
  * properties; SlSessionRecovery is the control thread's.
  */
@@ -26,10 +28,12 @@
 
 #include "sl-h264-gap.h"
 #include "sl-jitter.h"
+#include "sl-keyframe-wait.h"
 #include "sl-loss.h"
 #include "sl-recovery.h"
 
 #include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
 
 GST_DEBUG_CATEGORY_STATIC (sl_recovery_debug);
 #define GST_CAT_DEFAULT sl_recovery_debug
@@ -148,17 +152,32 @@ sl_session_recovery_free (SlSession *self)
 
 /* ---- lost video beyond repair ---- */
 
+/* The state of the depayloader's two probes, shared (a GRcBox, one
+ * reference each).  Both run on the one streaming thread that feeds it:
+ * it pushes its pictures from within its chain function. */
+typedef struct
+{
+  SlH264Gap gap;
+  SlKeyframeWait wait;
+} DepayWatch;
+
 /* Streaming thread: between rtpulpfecdec and the depayloader, marks the
  * packet after a lost one DISCONT when the lost one was video
  * (sl-h264-gap.h).  A loss rtpulpfecdec forwards without a sequence
- * number is one it could not recover. */
+ * number is one it could not recover.  A packet marked DISCONT, here or
+ * by the jitter buffer, makes the depayloader wait for a keyframe and ask
+ * for one; while it waits, the request is made again
+ * (sl-keyframe-wait.h), as the depayloader itself would: a
+ * force-key-unit event upstream, which webrtcbin's rtpsession sends as a
+ * PLI or FIR. */
 static GstPadProbeReturn
 on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  SlH264Gap *gap = user_data;
+  DepayWatch *watch = user_data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   GstBuffer *buf;
   gboolean video;
+  gint64 now_us;
 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
     {
@@ -169,13 +188,13 @@ on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
           && gst_structure_has_name (s, "GstRTPPacketLost")
           && gst_structure_get_boolean (s, "might-have-been-fec", &fec) && fec)
-        sl_h264_gap_lost (gap);
+        sl_h264_gap_lost (&watch->gap);
       return GST_PAD_PROBE_OK;
     }
   buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
-  video = sl_h264_gap_packet (gap, gst_rtp_buffer_get_timestamp (&rtp),
+  video = sl_h264_gap_packet (&watch->gap, gst_rtp_buffer_get_timestamp (&rtp),
                               gst_rtp_buffer_get_marker (&rtp),
                               gst_rtp_buffer_get_payload (&rtp),
                               gst_rtp_buffer_get_payload_len (&rtp));
@@ -188,6 +207,46 @@ on_depay_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
       GST_PAD_PROBE_INFO_DATA (info) = buf;
     }
+  now_us = sl_media_now_us ();
+  if (GST_BUFFER_IS_DISCONT (buf))
+    sl_keyframe_wait_discont (&watch->wait, now_us);
+  else if (sl_keyframe_wait_due (&watch->wait, now_us))
+    {
+      GST_DEBUG_OBJECT (pad,
+                        "no keyframe yet: asking again (%" G_GUINT64_FORMAT
+                        " times so far)",
+                        watch->wait.repeats);
+      gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
+                                   GST_CLOCK_TIME_NONE, TRUE, 0));
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+picture_out (GstBuffer **buf, guint idx, gpointer user_data)
+{
+  DepayWatch *watch = user_data;
+
+  sl_keyframe_wait_picture (
+      &watch->wait, !GST_BUFFER_FLAG_IS_SET (*buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  return TRUE;
+}
+
+/* Streaming thread: pictures out of the depayloader; a keyframe ends the
+ * wait for one. */
+static GstPadProbeReturn
+on_depay_output (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info), picture_out,
+                             user_data);
+  else
+    {
+      buf = GST_PAD_PROBE_INFO_BUFFER (info);
+      picture_out (&buf, 0, user_data);
+    }
   return GST_PAD_PROBE_OK;
 }
 
@@ -195,12 +254,17 @@ void
 sl_session_recovery_watch_depayloader (SlSession *self, GstElement *depay)
 {
   g_autoptr (GstPad) sink = gst_element_get_static_pad (depay, "sink");
-  SlH264Gap *gap = g_new0 (SlH264Gap, 1);
+  g_autoptr (GstPad) src = gst_element_get_static_pad (depay, "src");
+  DepayWatch *watch = g_rc_box_new0 (DepayWatch);
 
-  sl_h264_gap_init (gap);
+  sl_h264_gap_init (&watch->gap);
+  sl_keyframe_wait_init (&watch->wait);
   gst_pad_add_probe (
       sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_depay_input, gap, g_free);
+      on_depay_input, g_rc_box_acquire (watch), g_rc_box_release);
+  gst_pad_add_probe (src,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_depay_output, watch, g_rc_box_release);
 }
 
 /* ---- the tick ---- */

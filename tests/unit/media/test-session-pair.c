@@ -48,6 +48,10 @@ typedef struct
   GHashTable *lost_payloads; /* seqnum -> GBytes: what was dropped */
   gint rebuilt_right;        /* atomic: FEC rebuilt a dropped packet */
   gint rebuilt_wrong;        /* atomic: ... into other bytes */
+  guint video_ssrc;          /* the stream gone_for_good works on */
+  gint gone_seq;             /* atomic: the packet lost for good, -1: none */
+  gint requests;             /* atomic: keyframe requests since */
+  gint frames_mark;          /* frames_decoded when a wait began */
 } Pair;
 
 /* ---- the pair ---- */
@@ -188,6 +192,7 @@ pair_new_full (gboolean sender_no_fec, gboolean voice,
                                  G_TYPE_INT, HEIGHT, "framerate",
                                  GST_TYPE_FRACTION, FPS, 1, NULL);
   p->lost_seqnums = g_new0 (guint8, 65536);
+  p->gone_seq = -1;
   g_mutex_init (&p->lock);
   p->lost_payloads
       = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref);
@@ -586,6 +591,128 @@ test_fec_repair (void)
   pair_free (p, FALSE);
 }
 
+/* ---- a keyframe request that comes to nothing ---- */
+
+/* Drops the next video packet, and every copy of it after (its
+ * retransmissions): a loss nothing can repair.  Whichever packet it is,
+ * a whole frame or a part of one, the loss is one of video
+ * (sl-h264-gap.h). */
+static gboolean
+gone_for_good (Pair *p, GstBuffer *buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean drop = FALSE;
+  gint gone = g_atomic_int_get (&p->gone_seq);
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return FALSE;
+  if (gst_rtp_buffer_get_ssrc (&rtp) == p->video_ssrc)
+    {
+      guint16 seq = gst_rtp_buffer_get_seq (&rtp);
+
+      if (gone < 0)
+        {
+          g_atomic_int_set (&p->gone_seq, seq);
+          drop = TRUE;
+        }
+      else
+        drop = gone == seq;
+    }
+  gst_rtp_buffer_unmap (&rtp);
+  return drop;
+}
+
+static gboolean
+gone_from_list (GstBuffer **buf, guint idx, gpointer user_data)
+{
+  if (gone_for_good (user_data, *buf))
+    gst_clear_buffer (buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+on_stored_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Pair *p = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    {
+      GstBufferList *list = gst_buffer_list_make_writable (
+          GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+      GST_PAD_PROBE_INFO_DATA (info) = list;
+      gst_buffer_list_foreach (list, gone_from_list, p);
+      return GST_PAD_PROBE_OK;
+    }
+  return gone_for_good (p, GST_PAD_PROBE_INFO_BUFFER (info))
+             ? GST_PAD_PROBE_DROP
+             : GST_PAD_PROBE_OK;
+}
+
+/* The viewer's keyframe requests after the loss, on their way out of its
+ * depayloader: the first comes to nothing, as one the township's
+ * rtpsession ignores or one lost with its RTCP packet. */
+static GstPadProbeReturn
+on_keyframe_request (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Pair *p = user_data;
+
+  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info))
+      || g_atomic_int_get (&p->gone_seq) < 0)
+    return GST_PAD_PROBE_OK;
+  return g_atomic_int_add (&p->requests, 1) == 0 ? GST_PAD_PROBE_DROP
+                                                 : GST_PAD_PROBE_OK;
+}
+
+static gboolean
+asked_again (Pair *p)
+{
+  return g_atomic_int_get (&p->requests) >= 2;
+}
+
+static gboolean
+pictures_again (Pair *p)
+{
+  return g_atomic_int_get (&p->frames_decoded) > p->frames_mark + 10;
+}
+
+/* One video packet is lost for good, in front of the viewer's packet
+ * store so that nothing finds it again; its depayloader waits for a
+ * keyframe and asks for one, and that request comes to nothing.  The
+ * viewer must ask again while it waits, and the picture come back.
+ * Without a second request the picture would return only with the
+ * sender's own next keyframe, ten seconds on (key-int-max); the test
+ * waits for the request itself, which then never comes, so it does not
+ * depend on that time. */
+static void
+test_keyframe_asked_again (void)
+{
+  Pair *p = pair_new (FALSE);
+  g_autoptr (GstElement) storage = NULL;
+  g_autoptr (GstElement) depay = NULL;
+  g_autoptr (GstPad) stored = NULL;
+  g_autoptr (GstPad) depay_sink = NULL;
+
+  start_flowing (p);
+  p->video_ssrc = stats_of (p->viewer).video_ssrc_received;
+  storage = find_element (p->viewer, "rtpstorage", 0);
+  g_assert_nonnull (storage);
+  depay = gst_bin_get_by_name (GST_BIN (sl_session_get_pipeline (p->viewer)),
+                               "video-depay");
+  g_assert_nonnull (depay);
+  depay_sink = gst_element_get_static_pad (depay, "sink");
+  gst_pad_add_probe (depay_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                     on_keyframe_request, p, NULL);
+  stored = gst_element_get_static_pad (storage, "sink");
+  gst_pad_add_probe (stored,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_stored_packet, p, NULL);
+  g_assert_true (wait_for (p, asked_again, 30));
+  p->frames_mark = g_atomic_int_get (&p->frames_decoded);
+  g_assert_true (wait_for (p, pictures_again, 20));
+  pair_free (p, FALSE);
+}
+
 /* ---- keyframes ---- */
 
 static GstPadProbeReturn
@@ -829,6 +956,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/keyframe-limit", test_keyframe_limit);
   g_test_add_func ("/session-pair/pli-reaches-sender", test_pli_reaches_sender);
   g_test_add_func ("/session-pair/short-link", test_short_link);
+  g_test_add_func ("/session-pair/keyframe-asked-again",
+                   test_keyframe_asked_again);
   g_test_add_func ("/session-pair/teardown", test_teardown);
   g_test_add_func ("/session-pair/display-fails", test_display_fails);
   return g_test_run ();
