@@ -51,6 +51,7 @@
 #include "sl-degrade.h"
 #include "sl-frame-gate.h"
 #include "sl-keyframe.h"
+#include "sl-opus-packing.h"
 #include "sl-voice-policy.h"
 
 #include <gst/video/video.h>
@@ -68,10 +69,11 @@ struct _SlSessionRate
   gboolean resumed; /* this session replaces one whose link failed */
 
   /* Control thread. */
-  GstElement *bwe;        /* the aux sender, owned; NULL: none */
-  GstElement *encoder;    /* SENDER, owned */
-  GstElement *scale_caps; /* the size the encoder gets, owned */
-  GstElement *voice;      /* the Opus encoder, owned; NULL: no voice */
+  GstElement *bwe;              /* the aux sender, owned; NULL: none */
+  GstElement *encoder;          /* SENDER, owned */
+  GstElement *scale_caps;       /* the size the encoder gets, owned */
+  GstElement *voice;            /* the Opus encoder, owned; NULL: no voice */
+  SlOpusPacking *voice_packing; /* its packing; valid while voice is held */
   SlVoicePolicy voice_policy;
   SlVoiceDecision voice_now; /* the packing in force */
   SlDegrade degrade;
@@ -298,6 +300,7 @@ sl_session_rate_attach_voice (SlSession *self, GstElement *opusenc)
 {
   g_clear_object (&self->rate->voice);
   self->rate->voice = gst_object_ref (opusenc);
+  self->rate->voice_packing = sl_opus_packing_attach (opusenc);
 }
 
 /* What the voice and the data channels cost with @packing: nothing of
@@ -323,7 +326,7 @@ apply_voice (SlSession *self, guint target)
   if (!d.changed)
     return;
   r->voice_now = d;
-  if (r->voice != NULL)
+  if (r->voice_packing != NULL)
     {
       GST_INFO_OBJECT (self->pipeline,
                        "voice %s: %u ms frames at %u kbit/s%s, %u kbit/s on "
@@ -331,8 +334,7 @@ apply_voice (SlSession *self, guint target)
                        sl_voice_packing_name (d.packing), d.frame_ms,
                        d.bitrate_bps / 1000, d.dtx ? ", DTX" : "",
                        d.cost_bps / 1000);
-      g_object_set (r->voice, "frame-size", d.frame_ms, "bitrate",
-                    d.bitrate_bps, "dtx", d.dtx, NULL);
+      sl_opus_packing_set (r->voice_packing, d.frame_ms, d.bitrate_bps, d.dtx);
     }
   if (r->degrade_ready)
     sl_degrade_set_reserve (&r->degrade, voice_cost (r, d.packing));
