@@ -412,18 +412,30 @@ drop_this (Pair *p, GstBuffer *buf)
   return TRUE;
 }
 
-static gboolean
-drop_from_list (GstBuffer **buf, guint idx, gpointer user_data)
+/* Drops the packets @drop says to, whether they come one by one or in
+ * a list. */
+typedef gboolean (*DropFunc) (Pair *p, GstBuffer *buf);
+
+typedef struct
 {
-  if (drop_this (user_data, *buf))
+  Pair *p;
+  DropFunc drop;
+} PacketFilter;
+
+static gboolean
+filter_list_item (GstBuffer **buf, guint idx, gpointer user_data)
+{
+  PacketFilter *filter = user_data;
+
+  if (filter->drop (filter->p, *buf))
     gst_clear_buffer (buf);
   return TRUE;
 }
 
 static GstPadProbeReturn
-on_video_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+filter_packets (GstPadProbeInfo *info, Pair *p, DropFunc drop)
 {
-  Pair *p = user_data;
+  PacketFilter filter = { p, drop };
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     {
@@ -431,11 +443,17 @@ on_video_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
           GST_PAD_PROBE_INFO_BUFFER_LIST (info));
 
       GST_PAD_PROBE_INFO_DATA (info) = list;
-      gst_buffer_list_foreach (list, drop_from_list, p);
+      gst_buffer_list_foreach (list, filter_list_item, &filter);
       return GST_PAD_PROBE_OK;
     }
-  return drop_this (p, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
-                                                         : GST_PAD_PROBE_OK;
+  return drop (p, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
+                                                    : GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_video_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return filter_packets (info, user_data, drop_this);
 }
 
 /* On the jitter buffer's own input, after the session's FEC repair: a
@@ -622,31 +640,10 @@ gone_for_good (Pair *p, GstBuffer *buf)
   return drop;
 }
 
-static gboolean
-gone_from_list (GstBuffer **buf, guint idx, gpointer user_data)
-{
-  if (gone_for_good (user_data, *buf))
-    gst_clear_buffer (buf);
-  return TRUE;
-}
-
 static GstPadProbeReturn
 on_stored_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  Pair *p = user_data;
-
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    {
-      GstBufferList *list = gst_buffer_list_make_writable (
-          GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-
-      GST_PAD_PROBE_INFO_DATA (info) = list;
-      gst_buffer_list_foreach (list, gone_from_list, p);
-      return GST_PAD_PROBE_OK;
-    }
-  return gone_for_good (p, GST_PAD_PROBE_INFO_BUFFER (info))
-             ? GST_PAD_PROBE_DROP
-             : GST_PAD_PROBE_OK;
+  return filter_packets (info, user_data, gone_for_good);
 }
 
 /* The viewer's keyframe requests after the loss, on their way out of its
