@@ -3,8 +3,8 @@
  * Both stations show the marks with one renderer (sl-guide-render.h): the
  * township over its raw probe frames, the expert over its decoded ones.
  * This module puts a picture and a drawing together, either as a PNG file
- * (the stations' --snapshot) or live in front of a video sink (a
- * cairooverlay in the display branch).  What is drawn is the caller's
+ * (the stations' --snapshot) or live in front of a video sink (blended
+ * into the decoded picture in its own format, only where the marks are).  What is drawn is the caller's
  * SlGuideDrawFunc, which takes the caller's own lock around its state.
  * A window's mouse and key events (GstNavigation events, which video
  * sinks send upstream) are caught in front of the overlay, their
@@ -46,10 +46,12 @@ gboolean sl_guide_view_write_png (GstSample *frame, SlGuideDrawFunc draw,
                                   gpointer user_data, const gchar *path,
                                   GError **error);
 
-/* Returns (transfer floating) a bin "cairooverlay ! videoconvert ! @sink"
- * (taking @sink, floating) that calls @draw for every frame shown and
- * @input (nullable) for every mouse and key event the sink reports, or
- * @sink itself when cairooverlay is not installed.  @user_data must
+/* Returns (transfer floating) a bin "identity ! videoconvert ! @sink"
+ * (taking @sink, floating) that calls @draw for every frame shown,
+ * blends what it drew into the frame in the frame's own format (every
+ * pixel outside the drawing left as it came), and calls @input
+ * (nullable) for every mouse and key event the sink reports; or @sink
+ * itself when those elements are missing.  @user_data must
  * outlive the bin. */
 GstElement *sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
                                      SlGuideViewInputFunc input,

@@ -6,7 +6,7 @@
  * spacing).  The expert keeps one state of what it sent — every message
  * it sends is applied to it — so both stations draw the same marks with
  * the same renderer: the township over its raw probe frames (--snapshot),
- * the expert over its window (a cairooverlay in front of the sink) and
+ * the expert over its window (blended in front of the sink) and
  * its --snapshot.  The expert's messages come from a timed script
  * (--guidance-script, sl-guide-script.h) and from the mouse and keys in
  * its window (sl-guide-input.h); both go out by the same path

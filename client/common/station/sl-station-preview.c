@@ -6,9 +6,10 @@
  * preview is one more target of the capture (sl-capture.h), beside the
  * sessions' encoders: a pipeline of its own,
  *
- *   appsrc ! queue(leaky, 1) ! videoconvert ! cairooverlay ! ... ! sink
+ *   appsrc ! queue(leaky, 1) ! videoconvert ! identity ! videoconvert ! sink
  *
- * whose overlay draws the township's guidance state with the one renderer
+ * whose identity carries the probe that blends the township's guidance
+ * state, drawn by the one renderer, into each picture
  * (sl_station_guide_wrap_sink).  It shows each picture the moment it is
  * captured (no clock wait) and drops what it cannot keep up with, so it
  * never holds the capture back.  A preview that fails (no display, a bad
