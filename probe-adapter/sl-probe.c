@@ -160,7 +160,9 @@ sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
   if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
     bin = make_synthetic (&c, &out, error);
   else if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
-    bin = sl_file_source_new (spec + 5, c.width, c.height, c.fps, error);
+    bin = sl_file_source_new (spec + 5, c.width, c.height,
+                              config != NULL ? config->fps : 0, &out.fps,
+                              error);
   else if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
     bin = sl_gst_source_new (spec + 4, c.width, c.height, error);
   else
@@ -169,7 +171,7 @@ sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
   if (bin == NULL)
     return NULL;
   GST_DEBUG ("probe %s: %ux%u at %u fps", spec ? spec : "synthetic", c.width,
-             c.height, c.fps);
+             c.height, out.fps);
   if (info != NULL)
     *info = out;
   return bin;

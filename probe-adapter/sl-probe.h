@@ -42,7 +42,7 @@ typedef struct
 {
   guint width;  /* output width; 0 = default (1280) */
   guint height; /* output height; 0 = default (720) */
-  guint fps;    /* output frame rate; 0 = default (30) */
+  guint fps;    /* output frame rate; 0 = default (30; a file's own) */
   guint32 seed; /* synthetic phantom seed; 0 = default (1) */
 } SlProbeConfig;
 

@@ -40,6 +40,7 @@ struct _SlFileSource
   GstElement *appsrc;  /* our child */
   GstElement *reader;  /* owned; never a child */
   GstElement *convert; /* in reader; decodebin's video pad links to it */
+  GstElement *sink;    /* in reader: the appsink */
 
   gint running;   /* atomic: between READY->PAUSED and PAUSED->READY */
   gint has_video; /* atomic: decodebin exposed a video stream */
@@ -287,19 +288,23 @@ check_file (const gchar *path, GError **error)
   return TRUE;
 }
 
-/* The reader pipeline; FALSE with @error naming a missing element. */
+/* The reader pipeline; FALSE with @error naming a missing element.
+ * @fps: 0 to play the file at its own frame rate, else frames dropped
+ * or repeated (videorate) to make that rate. */
 static gboolean
-build_reader (SlFileSource *self, GstCaps *caps, GError **error)
+build_reader (SlFileSource *self, GstCaps *caps, guint fps, GError **error)
 {
   static const gchar *factories[]
-      = { "filesrc",    "decodebin",  "videoconvert",
-          "videoscale", "capsfilter", "appsink" };
+      = { "filesrc",    "decodebin", "videoconvert", "videoscale",
+          "capsfilter", "appsink",   "videorate" };
+  guint n = fps > 0 ? G_N_ELEMENTS (factories) : G_N_ELEMENTS (factories) - 1;
   GstElement *e[G_N_ELEMENTS (factories)];
   GstAppSinkCallbacks callbacks = { 0 };
   g_autoptr (GstBus) bus = NULL;
+  gboolean linked;
   guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (factories); i++)
+  for (i = 0; i < n; i++)
     if ((e[i] = gst_element_factory_make (factories[i], NULL)) == NULL)
       {
         g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
@@ -310,16 +315,20 @@ build_reader (SlFileSource *self, GstCaps *caps, GError **error)
         return FALSE;
       }
   self->reader = gst_object_ref_sink (gst_pipeline_new ("sl-file-reader"));
-  gst_bin_add_many (GST_BIN (self->reader), e[0], e[1], e[2], e[3], e[4], e[5],
-                    NULL);
+  for (i = 0; i < n; i++)
+    gst_bin_add (GST_BIN (self->reader), e[i]);
   self->convert = e[2];
+  self->sink = e[5];
   g_object_set (e[0], "location", self->path, NULL);
   g_object_set (e[3], "add-borders", TRUE, NULL);
   g_object_set (e[4], "caps", caps, NULL);
   /* sync: the reader plays the file at its own pace. */
   g_object_set (e[5], "sync", TRUE, "max-buffers", 2, "drop", TRUE, NULL);
-  if (!gst_element_link (e[0], e[1])
-      || !gst_element_link_many (e[2], e[3], e[4], e[5], NULL))
+  if (fps > 0)
+    linked = gst_element_link_many (e[2], e[3], e[6], e[4], e[5], NULL);
+  else
+    linked = gst_element_link_many (e[2], e[3], e[4], e[5], NULL);
+  if (!gst_element_link (e[0], e[1]) || !linked)
     {
       g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
                    "file:%s: cannot link the decoding pipeline", self->path);
@@ -359,20 +368,58 @@ build_appsrc (SlFileSource *self, GstCaps *caps, GError **error)
   return sl_probe_ghost_src (GST_BIN (self), self->appsrc);
 }
 
+/* The frame rate the reader gives the file at, read from its first
+ * picture (the reader prerolled once, then stopped); FALSE when the file
+ * does not say (a variable rate, a still image) or does not play: the
+ * latter is reported when the engine starts the source, as before. */
+static gboolean
+clip_frame_rate (SlFileSource *self, gint *num, gint *den)
+{
+  g_autoptr (GstSample) preroll = NULL;
+  GstStructure *s;
+  gboolean known = FALSE;
+
+  if (gst_element_set_state (self->reader, GST_STATE_PAUSED)
+          != GST_STATE_CHANGE_FAILURE
+      && gst_element_get_state (self->reader, NULL, NULL, 10 * GST_SECOND)
+             == GST_STATE_CHANGE_SUCCESS
+      && (preroll
+          = gst_app_sink_try_pull_preroll (GST_APP_SINK (self->sink), 0))
+             != NULL
+      && gst_sample_get_caps (preroll) != NULL)
+    {
+      s = gst_caps_get_structure (gst_sample_get_caps (preroll), 0);
+      known = gst_structure_get_fraction (s, "framerate", num, den) && *num > 0
+              && *den > 0;
+    }
+  gst_element_set_state (self->reader, GST_STATE_NULL);
+  return known;
+}
+
 GstElement *
 sl_file_source_new (const gchar *path, guint width, guint height, guint fps,
-                    GError **error)
+                    guint *fps_out, GError **error)
 {
-  g_autoptr (GstCaps) reader_caps = sl_probe_make_caps (width, height, 0);
-  g_autoptr (GstCaps) caps = sl_probe_make_caps (width, height, fps);
+  g_autoptr (GstCaps) reader_caps = sl_probe_make_caps (width, height, fps);
+  g_autoptr (GstCaps) caps = NULL;
   SlFileSource *self;
+  gint num = fps > 0 ? (gint)fps : SL_PROBE_DEFAULT_FPS, den = 1;
 
   if (!check_file (path, error))
     return NULL;
   self = g_object_new (SL_TYPE_FILE_SOURCE, NULL);
   self->path = g_strdup (path);
-  if (!build_reader (self, reader_caps, error)
-      || !build_appsrc (self, caps, error))
+  if (build_reader (self, reader_caps, fps, error) && fps == 0
+      && !clip_frame_rate (self, &num, &den))
+    {
+      num = SL_PROBE_DEFAULT_FPS;
+      den = 1;
+      GST_INFO_OBJECT (self, "%s does not say its frame rate: %d fps assumed",
+                       path, num);
+    }
+  caps = sl_probe_make_caps (width, height, 0);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, num, den, NULL);
+  if (self->reader == NULL || !build_appsrc (self, caps, error))
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
@@ -380,6 +427,9 @@ sl_file_source_new (const gchar *path, guint width, guint height, guint fps,
       gst_object_unref (gst_object_ref_sink (self));
       return NULL;
     }
-  GST_DEBUG_OBJECT (self, "looping %s at %ux%u", path, width, height);
+  GST_DEBUG_OBJECT (self, "looping %s at %ux%u, %d/%d fps", path, width, height,
+                    num, den);
+  if (fps_out != NULL)
+    *fps_out = (guint)((num + den / 2) / den);
   return GST_ELEMENT (self);
 }
