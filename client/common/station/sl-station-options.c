@@ -100,6 +100,20 @@ sl_station_options_read_token (const SlStationOptions *opt, gchar **token,
   return TRUE;
 }
 
+/* A picture size: 0 for the default, else even and within the probe's
+ * limits (sl-probe.h). */
+static gboolean
+check_size (const gchar *name, gint value, gint min, gint max, gint fallback,
+            GError **error)
+{
+  if (value == 0 || (value >= min && value <= max && value % 2 == 0))
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s must be an even number from %d to %d (default %d)", name,
+               min, max, fallback);
+  return FALSE;
+}
+
 static gboolean
 check_ranges (SlStationOptions *opt, GError **error)
 {
@@ -114,8 +128,6 @@ check_ranges (SlStationOptions *opt, GError **error)
     { "--bitrate", opt->bitrate_kbps, 0, 50000 },
     { "--min-bitrate", opt->min_bitrate_kbps, 0, 50000 },
     { "--floor-bitrate", opt->floor_kbps, 0, 50000 },
-    { "--width", opt->width, 0, SL_PROBE_MAX_WIDTH },
-    { "--height", opt->height, 0, SL_PROBE_MAX_HEIGHT },
     { "--fps", opt->fps, 0, 60 },
     { "--seed", opt->seed, 0, G_MAXINT },
     { "--phantom-seed", opt->phantom_seed, 0, G_MAXINT },
@@ -129,6 +141,11 @@ check_ranges (SlStationOptions *opt, GError **error)
       return FALSE;
     }
   opt->restart_after_ms = (guint)(opt->restart_after_s * 1000);
+  if (!check_size ("--width", opt->width, SL_PROBE_MIN_WIDTH,
+                   SL_PROBE_MAX_WIDTH, SL_PROBE_DEFAULT_WIDTH, error)
+      || !check_size ("--height", opt->height, SL_PROBE_MIN_HEIGHT,
+                      SL_PROBE_MAX_HEIGHT, SL_PROBE_DEFAULT_HEIGHT, error))
+    return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
     if (checks[i].value < checks[i].min || checks[i].value > checks[i].max)
       {

@@ -9,7 +9,10 @@
 #include "sl-probe.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The test tones each side sends when it has no microphone: distinct,
  * in the speech band, and not harmonics of each other, so each side can
@@ -95,6 +98,65 @@ open_for_append (SlStation *st, const gchar *option, const gchar *path,
     }
   return TRUE;
 }
+/* --stills-dir made and written to now, not when the first still
+ * arrives: a still that cannot be saved is a patient's picture lost. */
+static gboolean
+stills_dir_writable (SlStation *st)
+{
+  const gchar *dir = st->opt->stills_dir;
+  g_autofree gchar *probe = NULL;
+  int fd, saved;
+
+  if (dir == NULL)
+    return TRUE;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      saved = errno;
+      g_printerr ("%s: cannot use --stills-dir %s: %s\n", st->name, dir,
+                  g_strerror (saved));
+      return FALSE;
+    }
+  probe = g_build_filename (dir, ".sonolink-write-test-XXXXXX", NULL);
+  fd = g_mkstemp_full (probe, O_RDWR, 0600);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_printerr ("%s: cannot write stills into --stills-dir %s: %s\n",
+                  st->name, dir, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  g_unlink (probe);
+  return TRUE;
+}
+
+/* The window's and the speaker's sinks given as gst:DESC (--sink,
+ * --audio-out), built once and dropped: a bad description is refused
+ * before joining, not when the first session opens.  (A --preview that
+ * fails is reported and closed while the consultation goes on.) */
+static gboolean
+outputs_build (SlStation *st)
+{
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < 2 && error == NULL; i++)
+    {
+      const gchar *spec = i == 0 ? st->opt->sink : st->opt->audio_out;
+      g_autofree gchar *desc = NULL;
+      GstElement *sink;
+
+      if (spec == NULL || !g_str_has_prefix (spec, "gst:"))
+        continue;
+      sink = i == 0 ? sl_sources_make_video_sink (spec, &desc, &error)
+                    : sl_sources_make_audio_out (spec, &desc, &error);
+      if (sink != NULL)
+        gst_object_unref (gst_object_ref_sink (sink));
+    }
+  if (error == NULL)
+    return TRUE;
+  g_printerr ("%s: %s\n", st->name, error->message);
+  return FALSE;
+}
 
 SlExitStatus
 sl_station_prepare (SlStation *st, gchar **token)
@@ -131,12 +193,8 @@ sl_station_prepare (SlStation *st, gchar **token)
       st->latency = sl_latency_meter_new (st->latency_log);
       st->clicks = sl_click_meter_new ();
     }
-  if (opt->stills_dir != NULL && g_mkdir_with_parents (opt->stills_dir, 0700))
-    {
-      g_printerr ("%s: cannot use --stills-dir %s: %s\n", st->name,
-                  opt->stills_dir, g_strerror (errno));
-      return SL_EXIT_USAGE;
-    }
+  if (!stills_dir_writable (st) || !outputs_build (st))
+    return SL_EXIT_USAGE;
   status = setup_capture (st);
   if (status != SL_EXIT_OK)
     return status;

@@ -459,9 +459,9 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
   if (township ? welcome->role != SL_ROLE_TOWNSHIP
                : !role_is_viewer (welcome->role))
     {
-      g_printerr ("%s: this token is for the %s role; %s needs a %s token\n",
+      g_printerr ("%s: this token is for the %s role; %s needs %s token\n",
                   st->name, sl_role_name (welcome->role), st->name,
-                  township ? "township" : "expert or trainee");
+                  township ? "a township" : "an expert or a trainee");
       sl_station_quit (st, SL_EXIT_AUTH);
       return;
     }
