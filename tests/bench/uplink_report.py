@@ -366,7 +366,8 @@ def restart_causes(d):
             pass
     return {"silence": text.count("giving up on this connection"),
             "network": text.count("the network changed"),
-            "hub": text.count("reconnecting to the hub: no word")}
+            "hub": text.count("lost the hub (no word")
+                   + text.count("reconnecting to the hub: no word")}
 
 
 def analyse_dir(d):

@@ -12,9 +12,14 @@ and what is wrong, and that the hub never saw it join:
   accepted and failing only once a session opened;
 - --width 1921 and --height 721: the message gives the real rule (even,
   64 to 1920 / 1080), not "between 0 and 1920".
+
+And a hub that cannot be reached is said to be so while the station
+retries, not "waiting for an expert to join" (which it printed for 35 s
+before the final "could not reach the hub").
 """
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -76,6 +81,30 @@ def main(build, procs):
                   out.stderr.strip()[-300:]))
     check("joined" not in procs.log(hub.proc),
           "no station with a bad option joined the room")
+    unreachable(build, procs, t_token)
+
+
+def unreachable(build, procs, token):
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = "ws://127.0.0.1:%d/ws" % port
+    out = subprocess.run(
+        [build.township, "--hub", url, "--token-file", token, "--audio-in",
+         "none", "--audio-out", "none", "--connect-timeout", "7"],
+        capture_output=True, text=True, timeout=60)
+    said = out.stdout + out.stderr
+    check("cannot reach the hub at %s yet (" % url in said
+          and "Connection refused); retrying" in said,
+          "the township says it cannot reach the hub while it retries (%s)"
+          % said.strip()[-300:])
+    check("waiting for an expert" not in said,
+          "and does not claim to wait for an expert")
+    check(out.returncode == 4 and "could not reach the hub at %s within 7 s"
+          % url in out.stderr,
+          "it gives up after --connect-timeout with exit 4 (exit %d)" %
+          out.returncode)
 
 
 if __name__ == "__main__":

@@ -462,7 +462,7 @@ leave_hub (gpointer user_data)
 }
 
 static void
-on_disconnected (SlHubClient *hub, gpointer user_data)
+on_disconnected (SlHubClient *hub, const GError *why, gpointer user_data)
 {
   Rogue *r = user_data;
 

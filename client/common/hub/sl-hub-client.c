@@ -268,7 +268,7 @@ lose_connection (SlHubClient *client, GError *why)
   g_clear_error (&client->last_error);
   client->last_error = why;
   if (was_joined && client->callbacks.disconnected != NULL)
-    client->callbacks.disconnected (client, client->user_data);
+    client->callbacks.disconnected (client, why, client->user_data);
   schedule_retry (client);
 }
 
@@ -291,13 +291,15 @@ on_ws_closed (SoupWebsocketConnection *ws, SlHubClient *client)
       return;
     }
 
-  g_message ("hub connection closed (code %u%s%s)", code,
-             reason && reason[0] ? ": " : "", reason ? reason : "");
+  g_debug ("hub connection closed (code %u%s%s)", code,
+           reason && reason[0] ? ": " : "", reason ? reason : "");
   g_signal_handlers_disconnect_by_data (ws, client);
   g_clear_object (&client->ws);
   lose_connection (client,
                    g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                "connection closed with code %u", code));
+                                "the hub closed the connection (code %u%s%s)",
+                                code, reason && reason[0] ? ": " : "",
+                                reason ? reason : ""));
 }
 
 static void
@@ -354,7 +356,7 @@ sl_hub_client_reconnect (SlHubClient *client, const gchar *why)
 {
   if (client->ws == NULL || client->state == HUB_FAILED)
     return;
-  g_message ("reconnecting to the hub: %s", why);
+  g_debug ("reconnecting to the hub: %s", why);
   drop_ws (client, why);
   lose_connection (client,
                    g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s", why));
@@ -520,6 +522,12 @@ sl_hub_client_send (SlHubClient *client, const SlMsg *msg)
   text = sl_msg_serialize (msg);
   soup_websocket_connection_send_text (client->ws, text);
   return TRUE;
+}
+
+const GError *
+sl_hub_client_get_last_error (SlHubClient *client)
+{
+  return client->last_error;
 }
 
 const gchar *

@@ -32,8 +32,9 @@ typedef struct
    * @error is in SL_PROTO_ERROR (the hub's code) or G_IO_ERROR
    * (unreachable). */
   void (*failed) (SlHubClient *client, const GError *error, gpointer user_data);
-  /* Connection lost; reconnecting.  Optional. */
-  void (*disconnected) (SlHubClient *client, gpointer user_data);
+  /* Connection lost, for @why; reconnecting.  Optional. */
+  void (*disconnected) (SlHubClient *client, const GError *why,
+                        gpointer user_data);
 } SlHubClientCallbacks;
 
 typedef struct
@@ -73,6 +74,10 @@ void sl_hub_client_reconnect (SlHubClient *client, const gchar *why);
 gboolean sl_hub_client_path_unchanged (SlHubClient *client);
 
 const gchar *sl_hub_client_get_peer_id (SlHubClient *client);
+
+/* Why the last attempt to connect, or the last connection, failed; NULL
+ * before any failure.  Valid until the next call into the client. */
+const GError *sl_hub_client_get_last_error (SlHubClient *client);
 gboolean sl_hub_client_is_joined (SlHubClient *client);
 
 /* Says bye and closes; no callback after this. */

@@ -179,14 +179,32 @@ report_session (SlStation *st, SlSession *session)
     }
 }
 
+/* What the station waits for: the hub first, then its peer. */
 static void
-report_waiting (SlStation *st)
+log_waiting (SlStation *st)
 {
-  if (!st->opt->quiet && st->ticks % 5 == 1)
+  const GError *why = sl_hub_client_get_last_error (st->hub);
+
+  if (!sl_hub_client_is_joined (st->hub))
+    {
+      if (why != NULL)
+        sl_station_log (st, "cannot reach the hub at %s yet (%s); retrying",
+                        st->opt->hub_url, why->message);
+      else
+        sl_station_log (st, "connecting to the hub at %s", st->opt->hub_url);
+    }
+  else
     sl_station_log (st, "%s",
                     st->opt->kind == SL_STATION_TOWNSHIP
                         ? "waiting for an expert to join"
                         : "waiting for the township's picture");
+}
+
+static void
+report_waiting (SlStation *st)
+{
+  if (!st->opt->quiet && st->ticks % 5 == 1)
+    log_waiting (st);
   if (st->stats_file != NULL)
     {
       g_autoptr (JsonObject) rec = new_record (st);

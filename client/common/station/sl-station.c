@@ -643,9 +643,12 @@ on_hub_failed (SlHubClient *hub, const GError *error, gpointer user_data)
 }
 
 static void
-on_hub_disconnected (SlHubClient *hub, gpointer user_data)
+on_hub_disconnected (SlHubClient *hub, const GError *why, gpointer user_data)
 {
-  sl_station_log (user_data, "lost the hub; reconnecting (media continues)");
+  sl_station_log (user_data,
+                  "lost the hub (%s); reconnecting (media "
+                  "continues)",
+                  why->message);
 }
 
 static const SlHubClientCallbacks hub_callbacks = {
