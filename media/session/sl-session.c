@@ -175,7 +175,13 @@ on_description_created (GstPromise *promise, gpointer user_data)
     }
   gst_promise_unref (promise);
 
-  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
+  /* A promise of our own even though nothing waits on it: webrtcbin
+   * 1.22, closed meanwhile (the session torn down while the offer was
+   * made), replies with an error structure, and to a NULL promise it
+   * leaks that structure and logs a critical. */
+  promise = gst_promise_new ();
+  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, promise);
+  gst_promise_unref (promise);
   ld = g_new0 (LocalDescription, 1);
   ld->type = g_strdup (is_offer ? "offer" : "answer");
   ld->sdp = gst_sdp_message_as_text (desc->sdp);

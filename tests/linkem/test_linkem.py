@@ -130,7 +130,8 @@ def scenario_delay(probe):
                "round trip p50 (ms), set to 40 + 15")
     check(r.stats["up"]["packets_out"] == 300
           and r.stats["down"]["packets_out"] == 300,
-          "the stats count 300 packets out each way")
+          "the stats count 300 packets out each way (up %s, down %s)" % (
+              r.stats["up"], r.stats["down"]))
 
 
 def inversions(order):
