@@ -274,6 +274,10 @@ def main(build, procs):
 
     check(procs.stop(expert) == 0, "the expert stopped cleanly")
     check(procs.stop(township) == 0, "the township stopped cleanly")
+    for who, png in (("township", t_png), ("expert", e_png)):
+        mode = os.stat(png).st_mode & 0o777
+        check(mode == 0o600, "the %s's snapshot, a patient image, is "
+              "readable by its user only (mode %o)" % (who, mode))
     last = township_record(t_stats)
     check(last["guide_refused"] == 0 and last["guide_nacks_sent"] == 0,
           "the township refused no guidance message")

@@ -3,7 +3,7 @@
  * The PNG path converts the frame once, with GstVideoConverter, straight
  * into the memory of a cairo RGB24 surface (cairo's native-endian xRGB,
  * which GStreamer calls BGRx on a little-endian machine), draws on it and
- * lets cairo write the PNG into memory; g_file_set_contents then writes
+ * lets cairo write the PNG into memory; g_file_set_contents_full then writes
  * it under a temporary name and renames it.  No pipeline is built, so a
  * snapshot costs one conversion and one PNG encode.
  *
@@ -142,7 +142,9 @@ sl_guide_view_write_png (GstSample *frame, SlGuideDrawFunc draw,
                    cairo_status_to_string (status));
       return FALSE;
     }
-  return g_file_set_contents (path, (const gchar *)png->data, png->len, error);
+  /* Readable by this user only: a patient image, as stills are. */
+  return g_file_set_contents_full (path, (const gchar *)png->data, png->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 /* ---- the live overlay ---- */

@@ -21,8 +21,10 @@ sl_snapshot_write_png (GstSample *sample, const gchar *path, GError **error)
                    "could not read the encoded snapshot");
       return FALSE;
     }
-  /* g_file_set_contents writes a temporary file and renames it. */
-  ok = g_file_set_contents (path, (const gchar *)map.data, map.size, error);
+  /* A temporary file renamed into place, readable by this user only: it
+   * is a patient image. */
+  ok = g_file_set_contents_full (path, (const gchar *)map.data, map.size,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
   gst_buffer_unmap (gst_sample_get_buffer (png), &map);
   return ok;
 }
