@@ -56,6 +56,7 @@ struct _SlHubConn
   SlRole role;
   SlHubRoom *room;
   guint refused_relays; /* relays refused by the pair rule */
+  gboolean said_bye;    /* it left with bye, on purpose */
 };
 
 struct _SlHubRoom
@@ -193,13 +194,15 @@ send_error (SlHubConn *conn, SlProtoError code, const gchar *message)
   send_text (conn, text);
 }
 
-/* Tells the others in @room that @peer_id left. */
+/* Tells the others in @room that @peer_id left, and whether it said bye
+ * (a station that quits) or its connection was lost. */
 static void
-announce_left (SlHubRoom *room, const gchar *peer_id)
+announce_left (SlHubRoom *room, const gchar *peer_id, gboolean bye)
 {
   g_autoptr (SlMsg) msg = sl_msg_new (SL_MSG_PEER_LEFT);
 
   msg->peer_id = g_strdup (peer_id);
+  msg->bye = bye;
   for (guint i = 0; i < room->members->len; i++)
     send_msg (room->members->pdata[i], msg);
 }
@@ -219,7 +222,7 @@ leave_room (SlHubConn *conn, gboolean announce)
   g_message ("room %s: %s %s left (%u remaining)", room->digest,
              sl_role_name (conn->role), conn->peer_id, room->members->len);
   if (announce)
-    announce_left (room, conn->peer_id);
+    announce_left (room, conn->peer_id, conn->said_bye);
   if (room->members->len == 0)
     g_hash_table_remove (hub->rooms, room->name);
 }
@@ -522,6 +525,7 @@ handle_message (SlHubConn *conn, SlMsg *msg)
       handle_relay (conn, msg);
       break;
     case SL_MSG_BYE:
+      conn->said_bye = TRUE;
       close_conn (conn, SL_HUB_CLOSE_NORMAL, "bye", -1, NULL, TRUE);
       break;
     case SL_MSG_ERROR:

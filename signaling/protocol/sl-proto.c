@@ -246,6 +246,24 @@ read_string (JsonObject *obj, const gchar *key, gboolean required,
   return TRUE;
 }
 
+/* An optional boolean; absent: FALSE. */
+static gboolean
+read_bool (JsonObject *obj, const gchar *key, gboolean *out, GError **error)
+{
+  JsonNode *node;
+
+  if (!find_member (obj, key, FALSE, &node, error))
+    return FALSE;
+  *out = FALSE;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return bad (error, "field '%s' must be true or false", key);
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
 /* Reads an id: a peer id or a room name (sl_proto_id_is_valid). */
 static gboolean
 read_id (JsonObject *obj, const gchar *key, gboolean required, gchar **out,
@@ -401,7 +419,8 @@ parse_fields (JsonObject *obj, SlMsg *msg, GError **error)
       return read_id (obj, "peer_id", TRUE, &msg->peer_id, error)
              && read_role (obj, "role", &msg->role, error);
     case SL_MSG_PEER_LEFT:
-      return read_id (obj, "peer_id", TRUE, &msg->peer_id, error);
+      return read_id (obj, "peer_id", TRUE, &msg->peer_id, error)
+             && read_bool (obj, "bye", &msg->bye, error);
     case SL_MSG_SDP:
       return parse_sdp (obj, msg, error);
     case SL_MSG_ICE:
@@ -579,6 +598,8 @@ add_fields (JsonBuilder *builder, const SlMsg *msg)
       break;
     case SL_MSG_PEER_LEFT:
       add_string (builder, "peer_id", msg->peer_id);
+      json_builder_set_member_name (builder, "bye");
+      json_builder_add_boolean_value (builder, msg->bye);
       break;
     case SL_MSG_SDP:
       add_string (builder, "from", msg->from);

@@ -70,7 +70,7 @@ typedef enum
   SL_MSG_WELCOME, /* hub → station: version, peer_id, room, role, peers */
   SL_MSG_ERROR,   /* either way: code, message */
   SL_MSG_PEER_JOINED, /* hub → station: peer_id, role */
-  SL_MSG_PEER_LEFT,   /* hub → station: peer_id */
+  SL_MSG_PEER_LEFT,   /* hub → station: peer_id, bye */
   SL_MSG_SDP,         /* relayed: to/from, sdp_type, sdp */
   SL_MSG_ICE,         /* relayed: to/from, mline, candidate ("" = end) */
   SL_MSG_BYE,         /* station → hub: leaving on purpose */
@@ -104,6 +104,7 @@ typedef struct
   gchar *candidate;  /* ICE */
   SlProtoError code; /* ERROR */
   gchar *message;    /* ERROR: human-readable, no secrets */
+  gboolean bye;      /* PEER_LEFT: the peer said bye (left on purpose) */
 } SlMsg;
 
 SlMsg *sl_msg_new (SlMsgType type);

@@ -86,6 +86,13 @@ def main(build, procs):
     # The expert stops by itself at --duration; clean exit.
     check(procs.wait_exit(expert, SESSION_SECONDS + 20) == 0,
           "the expert ran for --duration and exited cleanly")
+    # It said bye: the township is told so and ends the session at once,
+    # instead of keeping it as for a peer that lost its hub connection.
+    t_log = wait_for(lambda: "left (said goodbye)" in procs.log(township)
+                     and procs.log(township), 10,
+                     "the township to hear the expert said goodbye")
+    check("kept while it reconnects" not in t_log,
+          "the township did not keep the session of an expert that quit")
     check(procs.stop(township) == 0, "the township stops cleanly on Ctrl-C")
     check(procs.stop(hub.proc) == 0, "the hub stops cleanly on Ctrl-C")
 

@@ -110,8 +110,9 @@ def main(build, procs):
     peer = last_session(e_stats)["peer"]
 
     relay.cut()
-    wait_for(lambda: "left" in procs.log(expert), 15,
-             "the hub to tell the expert the township left")
+    wait_for(lambda: "lost its connection to the hub" in procs.log(expert),
+             15, "the hub to tell the expert the township lost its "
+             "connection")
     check("still carries media" in procs.log(expert),
           "the expert keeps the session that still carries media")
     gone_at = last_session(e_stats)["frames_decoded"]

@@ -5,7 +5,7 @@
 SlPresenceVerdict
 sl_presence_decide (const SlPresenceSample *s)
 {
-  if (!s->connected || s->link_lost)
+  if (!s->connected || s->link_lost || s->said_bye)
     return SL_PRESENCE_DROP;
   if (s->peer_in_room)
     return SL_PRESENCE_BACK;

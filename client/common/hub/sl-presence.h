@@ -11,9 +11,8 @@
  *
  * So a session that is connected and whose link is not lost is kept
  * through a peer's absence from the room for up to SL_PRESENCE_GRACE_S;
- * it is dropped at once when it is not (a station that quits stops its
- * media too, so its session goes lost within a second and is dropped
- * then), when its link is lost during the grace, or when the grace runs
+ * it is dropped at once when it is not, or when the peer said bye (a
+ * station that quits: the hub's peer-left says so), when its link is lost during the grace, or when the grace runs
  * out without the peer back in the room.  Nothing new from an absent peer
  * is accepted meanwhile: the station's other rules still require the
  * peer in the roster for any offer, answer or candidate.
@@ -45,6 +44,7 @@ typedef struct
   gboolean peer_in_room; /* the hub lists the peer again */
   gboolean connected;    /* the session is connected (not failed/closed) */
   gboolean link_lost;    /* nothing from the peer for over a second */
+  gboolean said_bye;     /* the peer left on purpose (the hub says so) */
   gint64 away_us;        /* since the hub said the peer left */
 } SlPresenceSample;
 

@@ -251,7 +251,7 @@ free_absent_watch (gpointer data)
 /* The hub says @peer_id left: its session is closed, unless it still
  * carries media (sl-presence.h). */
 static void
-on_peer_left (SlStation *st, const gchar *peer_id)
+on_peer_left (SlStation *st, const gchar *peer_id, gboolean said_bye)
 {
   SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
   SlPresenceSample sample = { 0 };
@@ -265,6 +265,7 @@ on_peer_left (SlStation *st, const gchar *peer_id)
   sample.connected
       = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
   sample.link_lost = stats.link_state == SL_LINK_LOST;
+  sample.said_bye = said_bye;
   if (sl_presence_decide (&sample) != SL_PRESENCE_KEEP)
     {
       remove_session (st, peer_id);
@@ -586,8 +587,10 @@ sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
         st->together_us = sl_media_now_us ();
       break;
     case SL_MSG_PEER_LEFT:
-      sl_station_log (st, "peer %s left", msg->peer_id);
-      on_peer_left (st, msg->peer_id);
+      sl_station_log (st, "peer %s %s", msg->peer_id,
+                      msg->bye ? "left (said goodbye)"
+                               : "lost its connection to the hub");
+      on_peer_left (st, msg->peer_id, msg->bye);
       break;
     case SL_MSG_SDP:
       on_sdp (st, msg);

@@ -7,7 +7,10 @@
 static SlPresenceVerdict
 decide (gboolean in_room, gboolean connected, gboolean lost, gint64 away)
 {
-  SlPresenceSample s = { in_room, connected, lost, away };
+  SlPresenceSample s = { .peer_in_room = in_room,
+                         .connected = connected,
+                         .link_lost = lost,
+                         .away_us = away };
 
   return sl_presence_decide (&s);
 }
@@ -34,6 +37,19 @@ test_dropped_without_media (void)
   g_assert_cmpint (decide (TRUE, TRUE, TRUE, S (3)), ==, SL_PRESENCE_DROP);
 }
 
+/* A peer that said bye quit: its session goes at once, though its last
+ * packets may still be arriving. */
+static void
+test_said_bye (void)
+{
+  SlPresenceSample s = { 0 };
+
+  s.connected = TRUE;
+  g_assert_cmpint (sl_presence_decide (&s), ==, SL_PRESENCE_KEEP);
+  s.said_bye = TRUE;
+  g_assert_cmpint (sl_presence_decide (&s), ==, SL_PRESENCE_DROP);
+}
+
 /* Not for ever: a peer that never comes back loses its session. */
 static void
 test_grace_runs_out (void)
@@ -53,5 +69,6 @@ main (int argc, char **argv)
   g_test_add_func ("/presence/dropped-without-media",
                    test_dropped_without_media);
   g_test_add_func ("/presence/grace-runs-out", test_grace_runs_out);
+  g_test_add_func ("/presence/said-bye", test_said_bye);
   return g_test_run ();
 }
