@@ -252,6 +252,9 @@ def main(build, procs):
     wait_for(lambda: any(r.get("guide_open") for r in
                          session_records(e_stats)), 30,
              "the expert's guidance channel to open")
+    check("picture to none (no device), and every 2 s to %s" % e_png
+          in procs.log(expert),
+          "the expert says its picture goes to the snapshot file")
 
     for n, (name, present, absent, pointer, cue) in enumerate(PHASES):
         rec = wait_for(

@@ -413,9 +413,11 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
       remove_session (st, peer_id);
       return NULL;
     }
-  sl_station_log (st, "session with %s opened%s%s", peer_id,
-                  video_desc ? "; picture to " : "",
-                  video_desc ? video_desc : "");
+  sl_station_log (
+      st, "session with %s opened%s%s%s%s", peer_id,
+      video_desc ? "; picture to " : "", video_desc ? video_desc : "",
+      video_desc && st->opt->snapshot_path ? ", and every 2 s to " : "",
+      video_desc && st->opt->snapshot_path ? st->opt->snapshot_path : "");
   return session;
 }
 
