@@ -19,8 +19,10 @@ expert to the township (the guidance channels' direction) has an 8 %
 chance of being lost: the pointer's unreliable channel still brings the
 script's latest position to the township in every phase (a resting
 pointer is repeated every 250 ms), and the reliable channel still
-delivers every mark.  A bad script is refused before connecting (exit 2,
-FILE:LINE).
+delivers every mark.  A trainee (the expert program with a trainee
+token) joins after the first phase: its snapshot must show what the
+township's shows in every phase, the marks it missed included.  A bad
+script is refused before connecting (exit 2, FILE:LINE).
 """
 
 import hashlib
@@ -145,7 +147,10 @@ def wait_picture(path, who, name, present, absent):
 
 
 def township_record(path):
-    recs = [r for r in session_records(path) if "guide_marks" in r]
+    """The township's latest record of its session with the expert: the
+    one that receives guidance (a trainee's sends none)."""
+    recs = [r for r in session_records(path)
+            if "guide_marks" in r and r.get("guide_received", 0) > 0]
     return recs[-1] if recs else None
 
 
@@ -215,6 +220,7 @@ def main(build, procs):
     t_stats, e_stats = os.path.join(d, "t.jsonl"), os.path.join(d, "e.jsonl")
     t_png, e_png = os.path.join(d, "township.png"), os.path.join(d,
                                                                  "expert.png")
+    tr_png = os.path.join(d, "trainee.png")
     t_dir, e_dir = os.path.join(d, "t-stills"), os.path.join(d, "e-stills")
     script_path = os.path.join(d, "script.jsonl")
     with open(script_path, "w") as f:
@@ -273,8 +279,27 @@ def main(build, procs):
         wait_picture(t_png, "the township", name, present, absent)
         wait_picture(e_png, "the expert", name, present, absent)
         if n == 0:
+            # A trainee joins the lesson now: the township catches it up
+            # with the marks on the picture, then passes on what the
+            # expert does next (undo, delete, clear, a new mark).
+            tr_args = station_args(
+                hub, hub.token_file("trainee", hub.token(room, "trainee")),
+                os.path.join(d, "tr.jsonl"),
+                ["--audio-in", "none", "--sink", "none", "--snapshot",
+                 tr_png, "--duration", "60"])
+            if behind_link:
+                tr_args = without(tr_args, "--ice-address")
+            trainee = procs.start("trainee", [build.expert] + tr_args)
+            # Caught up: the marks that stay into phase 2, which may
+            # begin meanwhile.
+            wait_picture(tr_png, "the trainee", "the marks it missed",
+                         ["a1", "b1", "c1"], [])
+        else:
+            wait_picture(tr_png, "the trainee", name, present, absent)
+        if n == 0:
             check_still(e_stats, t_stats, e_dir, t_dir)
 
+    check(procs.stop(trainee) == 0, "the trainee stopped cleanly")
     check(procs.stop(expert) == 0, "the expert stopped cleanly")
     check(procs.stop(township) == 0, "the township stopped cleanly")
     for who, png in (("township", t_png), ("expert", e_png)):

@@ -480,6 +480,65 @@ resend_marks (SlStationGuide *g, SlSession *session)
   sl_station_log (g->st, "guidance: sent the %u live marks again", n);
 }
 
+/* ---- to the trainees ---- */
+
+/* Township: whether @session's peer watches the lesson (a trainee). */
+static gboolean
+is_trainee_session (SlStationGuide *g, SlSession *session)
+{
+  SlPeerRole peer = sl_station_session_peer (g->st, session);
+
+  return peer.known && peer.role == SL_ROLE_TRAINEE;
+}
+
+/* Township: an expert's message it applied, passed on to every trainee,
+ * so that trainees see what the township's own screen shows. */
+static void
+forward_to_trainees (SlStationGuide *g, const SlGuideMsg *msg)
+{
+  GHashTableIter iter;
+  gpointer session;
+
+  g_hash_table_iter_init (&iter, g->st->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &session))
+    if (is_trainee_session (g, session))
+      sl_session_send_guide (session, msg);
+}
+
+/* Township: a trainee's guidance channel opened: the marks the experts
+ * have on the picture now, after a clear. */
+static void
+catch_trainee_up (SlStationGuide *g, SlSession *trainee)
+{
+  SlGuideMsg msg = { .type = SL_GUIDE_CLEAR };
+  GHashTableIter iter;
+  gpointer state;
+  gint64 now = now_ms ();
+  guint sent = 0;
+
+  sl_session_send_guide (trainee, &msg);
+  g_mutex_lock (&g->lock);
+  g_hash_table_iter_init (&iter, g->states);
+  while (g_hash_table_iter_next (&iter, NULL, &state))
+    for (guint i = 0; i < sl_guide_state_n_marks (state); i++)
+      {
+        gint64 expires;
+        const SlGuideMark *mark = sl_guide_state_nth_mark (state, i, &expires);
+
+        if (expires <= now)
+          continue;
+        msg.type = SL_GUIDE_MARK;
+        msg.mark = *mark;
+        if (mark->ttl_ms > 0)
+          msg.mark.ttl_ms = MAX (1, expires - now);
+        sent += sl_session_send_guide (trainee, &msg) ? 1 : 0;
+      }
+  g_mutex_unlock (&g->lock);
+  if (sent > 0)
+    sl_station_log (g->st, "guidance: %u live marks sent to trainee %s", sent,
+                    sl_session_get_peer_id (trainee));
+}
+
 /* ---- receiving ---- */
 
 static void
@@ -508,6 +567,7 @@ township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
   if (ok)
     {
       log_event (g, "applied", msg);
+      forward_to_trainees (g, msg);
       return;
     }
   g_info ("guidance: refused a %s: %s", sl_guide_type_name (msg->type),
@@ -551,9 +611,24 @@ sl_station_guide_on_message (SlStation *st, SlSession *session,
       break;
     default:
       /* Marks, pointer, cues, prompts: what a viewer draws on the
-       * township's picture.  A township draws nothing on the expert's. */
+       * township's picture.  A township draws nothing on the expert's;
+       * a trainee draws what the township passes on from the experts. */
       if (township)
         township_apply (g, session, msg);
+      else if (st->my_role == SL_ROLE_TRAINEE)
+        {
+          g_autoptr (GError) error = NULL;
+
+          /* Into the station's own state, beside the probe image the
+           * township announced, so calipers measure in mm here too: a
+           * trainee sends nothing of its own. */
+          g_mutex_lock (&g->lock);
+          if (!sl_guide_state_apply (state_for (g, OWN_STATE), msg, now_ms (),
+                                     &error))
+            g_info ("guidance: a %s from the township not shown: %s",
+                    sl_guide_type_name (msg->type), error->message);
+          g_mutex_unlock (&g->lock);
+        }
       break;
     }
 }
@@ -592,7 +667,11 @@ sl_station_guide_on_channel (SlStation *st, SlSession *session,
           g_mutex_unlock (&g->lock);
         }
       else if (open && st->capture != NULL)
-        send_image (st, session);
+        {
+          send_image (st, session);
+          if (is_trainee_session (g, session))
+            catch_trainee_up (g, session);
+        }
       return;
     }
   if (pointer)
