@@ -163,14 +163,15 @@ sl_control_serialize (const SlControlMsg *msg)
                           ping ? "ping" : "pong", msg->seq);
   if (ping && msg->send_ms >= 0)
     g_string_append_printf (s, ",\"send_ms\":%.3f", msg->send_ms);
-  /* Rounded down, so that a repair never rounds above its loss. */
+  /* Rounded to the nearest hundredth by printf: rounding keeps order, so
+   * a repair never reads above its loss, and the text reads back to the
+   * same text.  Rounding down with floor (x * 100) / 100 did not: 8.12
+   * times 100 is 811.99…, so "8.12" came back as "8.11". */
   if (ping && msg->lost_pct >= 0)
-    g_string_append_printf (s, ",\"lost_pct\":%.2f",
-                            floor (MIN (msg->lost_pct, 100) * 100) / 100);
+    g_string_append_printf (s, ",\"lost_pct\":%.2f", MIN (msg->lost_pct, 100));
   if (ping && msg->lost_pct >= 0 && msg->repaired_pct >= 0)
     g_string_append_printf (s, ",\"repaired_pct\":%.2f",
-                            floor (MIN (msg->repaired_pct, msg->lost_pct) * 100)
-                                / 100);
+                            MIN (msg->repaired_pct, msg->lost_pct));
   g_string_append_c (s, '}');
   return g_string_free (s, FALSE);
 }

@@ -1,6 +1,8 @@
 /* test-control.c — the control-channel codec of sl-control.h. */
 #include "sl-control.h"
 
+#include <math.h>
+
 #include <string.h>
 
 static gboolean
@@ -37,6 +39,28 @@ test_round_trip (void)
       g_assert_cmpfloat_with_epsilon (out.lost_pct, in[i].lost_pct, 1e-9);
       g_assert_cmpfloat_with_epsilon (out.repaired_pct, in[i].repaired_pct,
                                       1e-9);
+    }
+}
+
+/* What the expert sends is what the township reads, and reads back the
+ * same: loss figures at a hundredth, the repair never above the loss. */
+static void
+test_loss_text_stable (void)
+{
+  static const gdouble lost[] = { 8.125, 8.12, 0.29, 99.999, 100, 0.005 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lost); i++)
+    {
+      SlControlMsg msg = { SL_CONTROL_PING, 1, -1, lost[i], lost[i] };
+      SlControlMsg back;
+      g_autofree gchar *text = sl_control_serialize (&msg);
+      g_autofree gchar *again = NULL;
+
+      g_assert_true (parse (text, &back, NULL));
+      again = sl_control_serialize (&back);
+      g_assert_cmpstr (again, ==, text);
+      g_assert_cmpfloat (back.repaired_pct, <=, back.lost_pct);
+      g_assert_cmpfloat (fabs (back.lost_pct - MIN (lost[i], 100)), <, 0.0051);
     }
 }
 
@@ -141,6 +165,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/control/round-trip", test_round_trip);
+  g_test_add_func ("/control/loss-text-stable", test_loss_text_stable);
   g_test_add_func ("/control/rejects", test_rejects);
   g_test_add_func ("/control/limits", test_limits);
   g_test_add_func ("/control/strict-json", test_strict_json);
