@@ -247,19 +247,20 @@ sl_guide_still_file_name (const gchar *session_id, gint64 media_ms)
   return sl_guide_still_file_name_nth (session_id, media_ms, 0);
 }
 
-/* Writes @png to a new temporary file in @dir; returns its path. */
-static gchar *
-write_temporary (const gchar *dir, GBytes *png, GError **error)
+/* Writes @png to a new temporary file (mode 0600) in @dir; its path in
+ * @path, or the errno of what failed (nothing left behind). */
+static gint
+write_temporary_file (const gchar *dir, GBytes *png, gchar **path)
 {
-  g_autofree gchar *path
+  g_autofree gchar *tmp
       = g_build_filename (dir, ".sonolink-still-XXXXXX", NULL);
   gsize len, done = 0;
   const guint8 *data = g_bytes_get_data (png, &len);
-  gint fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
+  gint fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
   gint saved;
 
   if (fd < 0)
-    goto fail;
+    return errno;
   while (done < len)
     {
       gssize n = write (fd, data + done, len - done);
@@ -270,22 +271,51 @@ write_temporary (const gchar *dir, GBytes *png, GError **error)
         goto fail;
       done += (gsize)n;
     }
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if (fsync (fd) != 0)
+    goto fail;
+  if (close (fd) != 0)
     {
-      fd = -1;
-      goto fail;
+      saved = errno;
+      g_unlink (tmp);
+      return saved;
     }
-  return g_steal_pointer (&path);
+  *path = g_steal_pointer (&tmp);
+  return 0;
 fail:
   saved = errno;
-  if (fd >= 0)
+  close (fd);
+  g_unlink (tmp);
+  return saved;
+}
+
+/* Writes @png to a new temporary file in @dir; returns its path. */
+static gchar *
+write_temporary (const gchar *dir, GBytes *png, GError **error)
+{
+  gchar *path = NULL;
+  gint saved = write_temporary_file (dir, png, &path);
+
+  if (saved != 0)
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                 "cannot write a still in %s: %s", dir, g_strerror (saved));
+  return path;
+}
+
+gboolean
+sl_guide_still_dir_writable (const gchar *dir, GError **error)
+{
+  g_autoptr (GBytes) nothing = g_bytes_new_static ("", 0);
+  g_autofree gchar *path = NULL;
+  gint saved = write_temporary_file (dir, nothing, &path);
+
+  if (saved != 0)
     {
-      close (fd);
-      g_unlink (path);
+      g_set_error_literal (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                           g_strerror (saved));
+      return FALSE;
     }
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-               "cannot write a still in %s: %s", dir, g_strerror (saved));
-  return NULL;
+  g_unlink (path);
+  return TRUE;
 }
 
 gboolean

@@ -97,6 +97,13 @@ gboolean sl_guide_still_save (const gchar *dir, const gchar *session_id,
                               gint64 media_ms, GBytes *png, gchar **path,
                               GError **error);
 
+/* Whether sl_guide_still_save could write in @dir (which must exist)
+ * now: a temporary file is made there as for a still, then removed.
+ * FALSE with a G_FILE_ERROR whose message is the system's reason alone
+ * ("Read-only file system"), for the caller to put in context.
+ * Blocking file I/O. */
+gboolean sl_guide_still_dir_writable (const gchar *dir, GError **error);
+
 /* ---- sending ---- */
 
 typedef struct _SlGuideStillTx SlGuideStillTx;

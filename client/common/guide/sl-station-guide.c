@@ -452,31 +452,43 @@ on_window_input (const SlGuideInputEvent *event, gpointer user_data)
 /* Expert, a new "sl-guide": a township that lost the previous channel may
  * have lost messages too, so it is told the marks as they stand (a clear,
  * then each live mark in drawing order). */
+/* Sends @session the marks of @state still live at @now (a mark with a
+ * time to live gets what is left of it), as `mark` messages stamped
+ * @media_ms; returns how many went. */
+static guint
+send_live_marks (SlSession *session, SlGuideState *state, gint64 now,
+                 gint64 media_ms)
+{
+  SlGuideMsg msg = { .type = SL_GUIDE_MARK, .media_ms = media_ms };
+  guint sent = 0;
+
+  for (guint i = 0; i < sl_guide_state_n_marks (state); i++)
+    {
+      gint64 expires;
+      const SlGuideMark *mark = sl_guide_state_nth_mark (state, i, &expires);
+
+      if (expires <= now)
+        continue;
+      msg.mark = *mark;
+      if (mark->ttl_ms > 0)
+        msg.mark.ttl_ms = MAX (1, expires - now);
+      sent += sl_session_send_guide (session, &msg) ? 1 : 0;
+    }
+  return sent;
+}
+
 static void
 resend_marks (SlStationGuide *g, SlSession *session)
 {
   SlGuideState *own = g_hash_table_lookup (g->states, OWN_STATE);
-  SlGuideMsg msg = { .type = SL_GUIDE_CLEAR };
+  SlGuideMsg clear = { .type = SL_GUIDE_CLEAR };
   guint n = own ? sl_guide_state_n_marks (own) : 0;
-  gint64 now = now_ms ();
 
   if (n == 0)
     return;
-  msg.media_ms = expert_media_ms (g, session);
-  sl_session_send_guide (session, &msg);
-  for (guint i = 0; i < n; i++)
-    {
-      gint64 expires;
-      const SlGuideMark *mark = sl_guide_state_nth_mark (own, i, &expires);
-
-      if (expires <= now)
-        continue;
-      msg.type = SL_GUIDE_MARK;
-      msg.mark = *mark;
-      if (mark->ttl_ms > 0)
-        msg.mark.ttl_ms = MAX (1, expires - now);
-      sl_session_send_guide (session, &msg);
-    }
+  clear.media_ms = expert_media_ms (g, session);
+  sl_session_send_guide (session, &clear);
+  send_live_marks (session, own, now_ms (), clear.media_ms);
   sl_station_log (g->st, "guidance: sent the %u live marks again", n);
 }
 
@@ -510,29 +522,17 @@ forward_to_trainees (SlStationGuide *g, const SlGuideMsg *msg)
 static void
 catch_trainee_up (SlStationGuide *g, SlSession *trainee)
 {
-  SlGuideMsg msg = { .type = SL_GUIDE_CLEAR };
+  SlGuideMsg clear = { .type = SL_GUIDE_CLEAR };
   GHashTableIter iter;
   gpointer state;
   gint64 now = now_ms ();
   guint sent = 0;
 
-  sl_session_send_guide (trainee, &msg);
+  sl_session_send_guide (trainee, &clear);
   g_mutex_lock (&g->lock);
   g_hash_table_iter_init (&iter, g->states);
   while (g_hash_table_iter_next (&iter, NULL, &state))
-    for (guint i = 0; i < sl_guide_state_n_marks (state); i++)
-      {
-        gint64 expires;
-        const SlGuideMark *mark = sl_guide_state_nth_mark (state, i, &expires);
-
-        if (expires <= now)
-          continue;
-        msg.type = SL_GUIDE_MARK;
-        msg.mark = *mark;
-        if (mark->ttl_ms > 0)
-          msg.mark.ttl_ms = MAX (1, expires - now);
-        sent += sl_session_send_guide (trainee, &msg) ? 1 : 0;
-      }
+    sent += send_live_marks (trainee, state, now, 0);
   g_mutex_unlock (&g->lock);
   if (sent > 0)
     sl_station_log (g->st, "guidance: %u live marks sent to trainee %s", sent,

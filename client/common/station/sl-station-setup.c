@@ -6,13 +6,11 @@
  * the option instead of minutes later in a call.
  */
 #include "sl-station-private.h"
+#include "sl-guide-still.h"
 #include "sl-probe.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The test tones each side sends when it has no microphone: distinct,
  * in the speech band, and not harmonics of each other, so each side can
@@ -104,29 +102,24 @@ static gboolean
 stills_dir_writable (SlStation *st)
 {
   const gchar *dir = st->opt->stills_dir;
-  g_autofree gchar *probe = NULL;
-  int fd, saved;
+  g_autoptr (GError) error = NULL;
 
   if (dir == NULL)
     return TRUE;
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
-      saved = errno;
+      int saved = errno;
+
       g_printerr ("%s: cannot use --stills-dir %s: %s\n", st->name, dir,
                   g_strerror (saved));
       return FALSE;
     }
-  probe = g_build_filename (dir, ".sonolink-write-test-XXXXXX", NULL);
-  fd = g_mkstemp_full (probe, O_RDWR, 0600);
-  if (fd < 0)
+  if (!sl_guide_still_dir_writable (dir, &error))
     {
-      saved = errno;
       g_printerr ("%s: cannot write stills into --stills-dir %s: %s\n",
-                  st->name, dir, g_strerror (saved));
+                  st->name, dir, error->message);
       return FALSE;
     }
-  close (fd);
-  g_unlink (probe);
   return TRUE;
 }
 
