@@ -8,14 +8,18 @@
 #include "sl-probe-private.h"
 #include "file/sl-file-source.h"
 #include "gst/sl-gst-source.h"
+#include "keeper/sl-keeper-src.h"
 #include "synthetic/sl-phantom-src.h"
 #include "synthetic/sl-phantom.h"
 #include "synthetic/sl-stamp.h"
+#include "v4l2/sl-v4l2-source.h"
 
 GST_DEBUG_CATEGORY_STATIC (sl_probe_debug);
 #define GST_CAT_DEFAULT sl_probe_debug
 
-#define VALID_SPECS "\"synthetic\", \"file:PATH\" or \"gst:DESCRIPTION\""
+#define VALID_SPECS                                                            \
+  "\"synthetic\", \"file:PATH\", \"v4l2:DEVICE[?KEY=VALUE&...]\" or "          \
+  "\"gst:DESCRIPTION\""
 
 /* G_DEFINE_QUARK makes its first argument the domain's name. */
 /* clang-format off */
@@ -142,6 +146,94 @@ check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
   return TRUE;
 }
 
+static GstElement *
+make_v4l2 (const gchar *text, const SlProbeConfig *c, SlProbeInfo *out,
+           GError **error)
+{
+  SlV4l2Uri uri;
+  g_autoptr (GError) uri_error = NULL;
+  g_autofree gchar *chosen = NULL;
+  GstElement *bin;
+
+  if (!sl_v4l2_uri_parse (text, &uri, &uri_error))
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC, "v4l2:%s: %s",
+                   text, uri_error->message);
+      return NULL;
+    }
+  bin = sl_v4l2_source_new (&uri, c->width, c->height, c->fps, &chosen,
+                            &out->fps, error);
+  if (chosen != NULL)
+    g_strlcpy (out->detail, chosen, sizeof out->detail);
+  sl_v4l2_uri_clear (&uri);
+  return bin;
+}
+
+/* Builds the backend @spec names, with the checked config @c.  Fills
+ * what the backend knows into @out. */
+static GstElement *
+make_backend (const gchar *spec, const SlProbeConfig *c, guint asked_fps,
+              SlProbeInfo *out, GError **error)
+{
+  if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
+    return make_synthetic (c, out, error);
+  if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
+    return sl_file_source_new (spec + 5, c->width, c->height, asked_fps,
+                               &out->fps, error);
+  if (g_str_has_prefix (spec, "v4l2:"))
+    return make_v4l2 (spec + 5, c, out, error);
+  if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
+    return sl_gst_source_new (spec + 4, c->width, c->height, error);
+  g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
+               "unknown probe \"%s\": use " VALID_SPECS, spec);
+  return NULL;
+}
+
+/* How the keeper builds a lost source again: the same spec, the same
+ * configuration (a card that comes back is asked for its modes again). */
+typedef struct
+{
+  gchar *spec;
+  SlProbeConfig config;
+  guint asked_fps;
+} Recipe;
+
+static void
+recipe_free (gpointer data)
+{
+  Recipe *recipe = data;
+
+  g_free (recipe->spec);
+  g_free (recipe);
+}
+
+static GstElement *
+remake (gpointer data, GError **error)
+{
+  Recipe *recipe = data;
+  SlProbeInfo info = { 0 };
+
+  return make_backend (recipe->spec, &recipe->config, recipe->asked_fps, &info,
+                       error);
+}
+
+/* Every backend but the phantom (which cannot fail) runs under a keeper
+ * (keeper/sl-keeper-src.h): a card unplugged, a pipeline's error or a
+ * file that cannot be read shows "no signal" and is retried, and never
+ * ends the consultation. */
+static GstElement *
+keep (GstElement *bin, const gchar *spec, const SlProbeConfig *c,
+      guint asked_fps, const SlProbeInfo *out)
+{
+  Recipe *recipe = g_new0 (Recipe, 1);
+
+  recipe->spec = g_strdup (spec);
+  recipe->config = *c;
+  recipe->asked_fps = asked_fps;
+  return sl_keeper_src_new (bin, remake, recipe, recipe_free, c->width,
+                            c->height, out->fps);
+}
+
 GstElement *
 sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
                       SlProbeInfo *info, GError **error)
@@ -149,6 +241,7 @@ sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
   SlProbeConfig c;
   SlProbeInfo out = { 0 };
   GstElement *bin = NULL;
+  guint asked_fps = config != NULL ? config->fps : 0;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   sl_probe_register_elements ();
@@ -157,19 +250,17 @@ sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
   out.width = c.width;
   out.height = c.height;
   out.fps = c.fps;
-  if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
-    bin = make_synthetic (&c, &out, error);
-  else if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
-    bin = sl_file_source_new (spec + 5, c.width, c.height,
-                              config != NULL ? config->fps : 0, &out.fps,
-                              error);
-  else if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
-    bin = sl_gst_source_new (spec + 4, c.width, c.height, error);
-  else
-    g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
-                 "unknown probe \"%s\": use " VALID_SPECS, spec);
+  bin = make_backend (spec, &c, asked_fps, &out, error);
   if (bin == NULL)
     return NULL;
+  if (spec != NULL && g_strcmp0 (spec, "synthetic") != 0
+      && (bin = keep (bin, spec, &c, asked_fps, &out)) == NULL)
+    {
+      g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SOURCE,
+                   "cannot build the probe's keeper (GStreamer element "
+                   "\"appsrc\" is missing)");
+      return NULL;
+    }
   GST_DEBUG ("probe %s: %ux%u at %u fps", spec ? spec : "synthetic", c.width,
              c.height, out.fps);
   if (info != NULL)

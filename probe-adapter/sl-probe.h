@@ -8,7 +8,13 @@
  *
  *   synthetic   the built-in phantom            (probe-adapter/synthetic/)
  *   file:PATH   a video file looped as a live source   (probe-adapter/file/)
+ *   v4l2:DEV    a capture card (HDMI/SDI grabber)       (probe-adapter/v4l2/)
  *   gst:DESC    any GStreamer source description        (probe-adapter/gst/)
+ *
+ * Every backend but the phantom runs under a keeper (probe-adapter/keeper/):
+ * when the source fails or goes quiet, the bin sends a "no signal" picture
+ * and rebuilds the source until it gives pictures again; it says so with
+ * SL_KEEPER_SIGNAL_MESSAGE element messages (sl-keeper-src.h) on the bus.
  *
  * Call from the application's main thread.  The returned bin is floating
  * like any new GstElement; add it to a pipeline.
@@ -58,13 +64,17 @@ typedef struct
    * minimum): every frame carries its frame index in a pixel stamp
    * (sl-stamp.h) and can be regenerated from the seed. */
   gboolean stamped;
+  /* What the backend chose, for the station's start line ("capturing
+   * YUY2 1920x1080 at 30 fps from /dev/video0"), or "". */
+  gchar detail[160];
 } SlProbeInfo;
 
 /* Registers sonolink's own elements (slphantomsrc).  Idempotent; called by
  * sl_probe_make_source. */
 void sl_probe_register_elements (void);
 
-/* Builds the source for @spec ("synthetic", "file:PATH" or "gst:DESC";
+/* Builds the source for @spec ("synthetic", "file:PATH", "v4l2:DEV?..." or
+ * "gst:DESC";
  * NULL means "synthetic").  Fills @info (if not NULL) on success and
  * leaves it alone on failure.  Returns (transfer floating) the bin, or
  * NULL with @error set in SL_PROBE_ERROR. */

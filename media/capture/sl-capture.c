@@ -26,6 +26,8 @@ struct _SlCapture
   SlCaptureAudioTap audio_tap;
   gpointer audio_tap_data;
   gpointer tap_data;
+  SlCaptureMessageFunc message_func;
+  gpointer message_data;
 
   /* Guards targets[] and error: the streaming threads read targets while
    * the control thread adds and removes them. */
@@ -198,6 +200,9 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
                                       "capture failed: %s", error->message);
       g_mutex_unlock (&capture->lock);
     }
+  else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT
+           && capture->message_func != NULL)
+    capture->message_func (message, capture->message_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -357,6 +362,14 @@ sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,
 {
   capture->audio_tap_data = user_data;
   capture->audio_tap = tap;
+}
+
+void
+sl_capture_set_message_func (SlCapture *capture, SlCaptureMessageFunc func,
+                             gpointer user_data)
+{
+  capture->message_data = user_data;
+  capture->message_func = func;
 }
 
 void

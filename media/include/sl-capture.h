@@ -51,6 +51,14 @@ GError *sl_capture_get_error (SlCapture *capture);
 void sl_capture_set_tap (SlCapture *capture, SlCaptureTap tap,
                          gpointer user_data);
 
+/* Called on the control thread (from the bus watch) for every element
+ * message the capture's sources post: a probe's "no signal" notices, say
+ * (probe-adapter/keeper/sl-keeper-src.h). */
+typedef void (*SlCaptureMessageFunc) (GstMessage *message, gpointer user_data);
+
+void sl_capture_set_message_func (SlCapture *capture, SlCaptureMessageFunc func,
+                                  gpointer user_data);
+
 /* As SlCaptureTap, for every captured voice buffer (48 kHz mono S16LE);
  * the buffer is writable (a latency click, say).  Must not block. */
 typedef void (*SlCaptureAudioTap) (GstBuffer *buffer, gpointer user_data);

@@ -7,6 +7,7 @@
  */
 #include "sl-station-private.h"
 #include "sl-guide-still.h"
+#include "sl-keeper-src.h"
 #include "sl-probe.h"
 
 #include <errno.h>
@@ -17,6 +18,24 @@
  * tell the other's voice from an echo of its own. */
 #define SL_TOWNSHIP_TONE_HZ 700
 #define SL_EXPERT_TONE_HZ 1300
+
+/* The probe's keeper says when the picture is lost and when it is back
+ * (probe-adapter/keeper/): the township's operator reads why here. */
+static void
+on_capture_message (GstMessage *message, gpointer user_data)
+{
+  SlStation *st = user_data;
+  const gchar *reason = NULL;
+  gboolean lost;
+
+  if (!sl_keeper_parse_message (message, &lost, &reason))
+    return;
+  if (lost)
+    sl_station_log (st, "probe lost: %s; showing NO SIGNAL, retrying",
+                    reason ? reason : "unknown reason");
+  else
+    sl_station_log (st, "probe back");
+}
 
 static SlExitStatus
 setup_capture (SlStation *st)
@@ -43,10 +62,11 @@ setup_capture (SlStation *st)
       st->probe_width = info.width;
       st->probe_height = info.height;
       st->probe_mm_per_px = info.mm_per_pixel;
-      sl_station_log (st, "probe %s: %ux%u at %u fps%s",
+      sl_station_log (st, "probe %s: %ux%u at %u fps%s%s%s",
                       opt->probe ? opt->probe : "synthetic", info.width,
                       info.height, info.fps,
-                      info.mm_per_pixel > 0 ? ", pixel spacing known" : "");
+                      info.mm_per_pixel > 0 ? ", pixel spacing known" : "",
+                      info.detail[0] ? ", " : "", info.detail);
     }
   audio = sl_sources_make_audio_in (opt->audio_in,
                                     opt->kind == SL_STATION_TOWNSHIP
@@ -66,6 +86,8 @@ setup_capture (SlStation *st)
     return SL_EXIT_OK;
 
   st->capture = sl_capture_new (video, audio, &error);
+  if (st->capture != NULL)
+    sl_capture_set_message_func (st->capture, on_capture_message, st);
   if (st->capture != NULL && st->opt->latency_stamp)
     {
       sl_capture_set_tap (st->capture, sl_latency_stamp_frame, NULL);
