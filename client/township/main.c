@@ -15,7 +15,12 @@ static const gchar description[]
       "Probe specs:\n"
       "  synthetic     the built-in phantom (default; deterministic B-mode)\n"
       "  file:PATH     a video file, looped as a live source\n"
-      "  gst:DESC      a GStreamer source description (capture cards, ...)\n"
+      "  v4l2:DEVICE[?width=W&height=H&fps=N&format=F]\n"
+      "                a capture card (HDMI/SDI grabber); the best raw mode\n"
+      "                is chosen unless the keys pin it down\n"
+      "  gst:DESC      any GStreamer source description\n"
+      "If the picture is lost (card unplugged, cable pulled, a source's\n"
+      "error), the experts see NO SIGNAL and the station retries by itself.\n"
       "\n"
       "Exit status: 0 stopped normally, 1 failure, 2 bad command line,\n"
       "3 token refused, 4 hub unreachable, 5 room already has a township,\n"
@@ -32,8 +37,8 @@ main (int argc, char **argv)
   SlStationOptions opt = { .kind = SL_STATION_TOWNSHIP };
   const GOptionEntry entries[] = {
     { "probe", 0, 0, G_OPTION_ARG_STRING, &opt.probe,
-      "Where the picture comes from: synthetic, file:PATH or gst:DESC "
-      "(default synthetic)",
+      "Where the picture comes from: synthetic, file:PATH, v4l2:DEVICE or "
+      "gst:DESC (default synthetic)",
       "SPEC" },
     { "width", 0, 0, G_OPTION_ARG_INT, &opt.width,
       "Picture width in pixels (default 1280, at most 1920)", "PX" },
