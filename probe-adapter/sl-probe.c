@@ -164,7 +164,10 @@ make_v4l2 (const gchar *text, const SlProbeConfig *c, SlProbeInfo *out,
   bin = sl_v4l2_source_new (&uri, c->width, c->height, c->fps, &chosen,
                             &out->fps, error);
   if (chosen != NULL)
-    g_strlcpy (out->detail, chosen, sizeof out->detail);
+    {
+      GST_INFO ("v4l2:%s: %s", text, chosen);
+      g_strlcpy (out->detail, chosen, sizeof out->detail);
+    }
   sl_v4l2_uri_clear (&uri);
   return bin;
 }
