@@ -22,8 +22,9 @@ check_accepted (const SlV4l2Uri *uri)
   for (const gchar *p = uri->device; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && strchr ("/._-", *p) == NULL)
       abort ();
-  if ((uri->width != 0 && (uri->width < 64 || uri->width > SL_V4L2_MAX_SIDE
-                           || uri->width % 2 != 0))
+  if ((uri->width != 0
+       && (uri->width < 64 || uri->width > SL_V4L2_MAX_SIDE
+           || uri->width % 2 != 0))
       || (uri->height != 0
           && (uri->height < 64 || uri->height > SL_V4L2_MAX_SIDE
               || uri->height % 2 != 0))
@@ -47,8 +48,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       check_accepted (&uri);
       sl_v4l2_uri_clear (&uri);
     }
-  else if (error == NULL || error->message[0] == '\0'
-           || uri.device != NULL || uri.format != NULL)
+  else if (error == NULL || error->message[0] == '\0' || uri.device != NULL
+           || uri.format != NULL)
     abort ();
   return 0;
 }
