@@ -38,6 +38,9 @@ typedef struct
   guint width;
   guint height;
   gdouble fps;
+  /* The rate exactly as the card gave it (30000/1001, not 29.97), to ask
+   * for it back; 0/0 when made from @fps alone. */
+  gint fps_n, fps_d;
 } SlV4l2Mode;
 
 typedef struct

@@ -62,42 +62,44 @@ add_side (const GValue *v, gpointer data)
 typedef struct
 {
   guint want;
-  gdouble out[16];
+  gint num[16], den[16];
   guint n;
 } Rates;
+
+static void
+add_fraction (Rates *r, gint num, gint den)
+{
+  if (r->n < G_N_ELEMENTS (r->num) && num > 0 && den > 0)
+    {
+      r->num[r->n] = num;
+      r->den[r->n++] = den;
+    }
+}
 
 static void
 add_rate (const GValue *v, gpointer data)
 {
   Rates *r = data;
+  const GValue *min, *max;
   gdouble lo, hi;
 
-  if (r->n >= G_N_ELEMENTS (r->out))
-    return;
   if (GST_VALUE_HOLDS_FRACTION (v))
-    {
-      if (gst_value_get_fraction_numerator (v) > 0)
-        gst_util_fraction_to_double (gst_value_get_fraction_numerator (v),
-                                     gst_value_get_fraction_denominator (v),
-                                     &r->out[r->n++]);
-    }
+    add_fraction (r, gst_value_get_fraction_numerator (v),
+                  gst_value_get_fraction_denominator (v));
   else if (GST_VALUE_HOLDS_FRACTION_RANGE (v))
     {
-      const GValue *min = gst_value_get_fraction_range_min (v);
-      const GValue *max = gst_value_get_fraction_range_max (v);
-
+      min = gst_value_get_fraction_range_min (v);
+      max = gst_value_get_fraction_range_max (v);
       gst_util_fraction_to_double (gst_value_get_fraction_numerator (min),
                                    gst_value_get_fraction_denominator (min),
                                    &lo);
       gst_util_fraction_to_double (gst_value_get_fraction_numerator (max),
                                    gst_value_get_fraction_denominator (max),
                                    &hi);
-      if (hi <= 0)
-        return;
       if (r->want >= lo && r->want < hi)
-        r->out[r->n++] = r->want;
-      if (r->n < G_N_ELEMENTS (r->out))
-        r->out[r->n++] = hi;
+        add_fraction (r, (gint)r->want, 1);
+      add_fraction (r, gst_value_get_fraction_numerator (max),
+                    gst_value_get_fraction_denominator (max));
     }
 }
 
@@ -141,8 +143,12 @@ sl_v4l2_modes_from_caps (GstCaps *caps, guint width, guint height, guint fps,
         for (guint b = 0; b < MAX (w.n, h.n); b++)
           for (guint c = 0; c < r.n && n < max; c++)
             if (w.n > 0 && h.n > 0)
-              modes[n++] = (SlV4l2Mode){ f.out[a], w.out[MIN (b, w.n - 1)],
-                                         h.out[MIN (b, h.n - 1)], r.out[c] };
+              modes[n++] = (SlV4l2Mode){ f.out[a],
+                                         w.out[MIN (b, w.n - 1)],
+                                         h.out[MIN (b, h.n - 1)],
+                                         (gdouble)r.num[c] / r.den[c],
+                                         r.num[c],
+                                         r.den[c] };
     }
   return n;
 }
@@ -210,6 +216,22 @@ offered (const SlV4l2Mode *modes, guint n)
   return g_string_free (text, FALSE);
 }
 
+gchar *
+sl_v4l2_description (const gchar *device, const SlV4l2Mode *mode)
+{
+  gint num = mode->fps_n, den = mode->fps_d;
+
+  if (num <= 0 || den <= 0)
+    gst_util_double_to_fraction (mode->fps, &num, &den);
+  /* An explicit capsfilter: bare caps at the end of a description are
+   * not parsed as one. */
+  return g_strdup_printf ("v4l2src device=\"%s\" ! capsfilter "
+                          "caps=\"video/x-raw,format=%s,width=%u,height=%u,"
+                          "framerate=%d/%d\"",
+                          device, mode->format, mode->width, mode->height, num,
+                          den);
+}
+
 GstElement *
 sl_v4l2_source_new (const SlV4l2Uri *uri, guint width, guint height, guint fps,
                     gchar **chosen, guint *fps_out, GError **error)
@@ -221,7 +243,7 @@ sl_v4l2_source_new (const SlV4l2Uri *uri, guint width, guint height, guint fps,
       = { width, height, fps, uri->format, uri->width, uri->height, uri->fps };
   const SlV4l2Mode *m;
   guint n;
-  gint best, num, den;
+  gint best;
 
   if (!g_file_test (uri->device, G_FILE_TEST_EXISTS))
     {
@@ -251,11 +273,7 @@ sl_v4l2_source_new (const SlV4l2Uri *uri, guint width, guint height, guint fps,
       return NULL;
     }
   m = &modes[best];
-  gst_util_double_to_fraction (m->fps, &num, &den);
-  desc
-      = g_strdup_printf ("v4l2src device=\"%s\" ! video/x-raw,format=%s,"
-                         "width=%u,height=%u,framerate=%d/%d",
-                         uri->device, m->format, m->width, m->height, num, den);
+  desc = sl_v4l2_description (uri->device, m);
   if (chosen != NULL)
     *chosen
         = g_strdup_printf ("capturing %s %ux%u at %.4g fps from %s", m->format,

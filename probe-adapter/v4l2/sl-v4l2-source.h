@@ -34,4 +34,10 @@ GstElement *sl_v4l2_source_new (const SlV4l2Uri *uri, guint width, guint height,
 guint sl_v4l2_modes_from_caps (GstCaps *caps, guint width, guint height,
                                guint fps, SlV4l2Mode *modes, guint max);
 
+/* The GStreamer description that captures @mode from @device (a path
+ * sl_v4l2_uri_parse() accepted): "v4l2src device=... ! capsfilter ...",
+ * the rate as the card gave it.
+ * Returns (transfer full) the text. */
+gchar *sl_v4l2_description (const gchar *device, const SlV4l2Mode *mode);
+
 G_END_DECLS

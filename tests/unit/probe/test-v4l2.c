@@ -80,14 +80,21 @@ test_uri_errors (void)
     }
 }
 
+/* A mode from a format, a size and a rate (its fraction left to be
+ * derived, as for a rate out of a range). */
+#define MODE(f, w, h, r)                                                       \
+  {                                                                            \
+    .format = (f), .width = (w), .height = (h), .fps = (r)                     \
+  }
+
 /* A card like many HDMI grabbers: raw YUY2 and NV12 at a few sizes, and
  * MJPG (never taken). */
 static const SlV4l2Mode card[] = {
-  { "MJPG", 1920, 1080, 60 }, { "YUY2", 1920, 1080, 60 },
-  { "YUY2", 1920, 1080, 30 }, { "NV12", 1920, 1080, 30 },
-  { "YUY2", 1280, 720, 60 },  { "YUY2", 1280, 720, 30 },
-  { "NV12", 1280, 720, 60 },  { "YUY2", 640, 480, 60 },
-  { "YUY2", 3840, 2160, 5 },
+  MODE ("MJPG", 1920, 1080, 60), MODE ("YUY2", 1920, 1080, 60),
+  MODE ("YUY2", 1920, 1080, 30), MODE ("NV12", 1920, 1080, 30),
+  MODE ("YUY2", 1280, 720, 60),  MODE ("YUY2", 1280, 720, 30),
+  MODE ("NV12", 1280, 720, 60),  MODE ("YUY2", 640, 480, 60),
+  MODE ("YUY2", 3840, 2160, 5),
 };
 
 /* The session's size and rate, then the spec's keys if any. */
@@ -144,16 +151,16 @@ test_choose_orders (void)
 {
   /* Rate before size: 25 fps is enough, 5 is not. */
   static const SlV4l2Mode slow_big[]
-      = { { "YUY2", 1920, 1080, 5 }, { "YUY2", 1280, 720, 25 } };
+      = { MODE ("YUY2", 1920, 1080, 5), MODE ("YUY2", 1280, 720, 25) };
   /* Nothing fits a small session: the least downscale. */
   static const SlV4l2Mode big[]
-      = { { "YUY2", 3840, 2160, 30 }, { "YUY2", 1920, 1080, 30 } };
+      = { MODE ("YUY2", 3840, 2160, 30), MODE ("YUY2", 1920, 1080, 30) };
   /* Grey last: it drops a Doppler display's colour. */
   static const SlV4l2Mode grey[]
-      = { { "GRAY8", 1280, 720, 30 }, { "BGRx", 1280, 720, 30 } };
+      = { MODE ("GRAY8", 1280, 720, 30), MODE ("BGRx", 1280, 720, 30) };
   /* 29.97 answers fps=30; the rate nearest the session's. */
   static const SlV4l2Mode ntsc[]
-      = { { "UYVY", 1280, 720, 59.94 }, { "UYVY", 1280, 720, 29.97 } };
+      = { MODE ("UYVY", 1280, 720, 59.94), MODE ("UYVY", 1280, 720, 29.97) };
 
   assert_mode (choose (slow_big, 2, WANT (1920, 1080, 30)), "YUY2", 1280, 720,
                25);
@@ -176,7 +183,7 @@ test_modes_from_caps (void)
 {
   g_autoptr (GstCaps) caps = gst_caps_from_string (
       "video/x-raw,format={YUY2,NV12},width=1920,height=1080,"
-      "framerate={60/1,30/1}; "
+      "framerate={60/1,30000/1001}; "
       "image/jpeg,width=1920,height=1080,framerate=60/1; "
       "video/x-raw,format=UYVY,width=[160,3840],height=[120,2160],"
       "framerate=[1/1,60/1]");
@@ -188,7 +195,9 @@ test_modes_from_caps (void)
    * largest, each at the session's rate and the highest. */
   g_assert_cmpuint (n, ==, 8);
   assert_mode (&modes[0], "YUY2", 1920, 1080, 60);
-  assert_mode (&modes[3], "NV12", 1920, 1080, 30);
+  assert_mode (&modes[3], "NV12", 1920, 1080, 30000.0 / 1001);
+  g_assert_cmpint (modes[3].fps_n, ==, 30000);
+  g_assert_cmpint (modes[3].fps_d, ==, 1001);
   assert_mode (&modes[4], "UYVY", 1280, 720, 30);
   assert_mode (&modes[7], "UYVY", 3840, 2160, 60);
   assert_mode (&modes[sl_v4l2_mode_choose (modes, n, &want)], "UYVY", 1280, 720,
@@ -196,6 +205,53 @@ test_modes_from_caps (void)
   /* A short array is not overrun. */
   g_assert_cmpuint (sl_v4l2_modes_from_caps (caps, 1280, 720, 30, modes, 3), ==,
                     3);
+}
+
+/* The chosen mode as a description GStreamer parses into v4l2src and the
+ * exact caps; 29.97 fps as the card said it, 30000/1001 (asked as
+ * 2997/100, the card would refuse it). */
+static void
+test_description (void)
+{
+  SlV4l2Mode mode = { "YUY2", 1920, 1080, 30000.0 / 1001, 30000, 1001 };
+  g_autofree gchar *desc
+      = sl_v4l2_description ("/dev/v4l/by-id/usb-card_0-video-index0", &mode);
+  g_autoptr (GError) error = NULL;
+  GstElement *bin = gst_parse_bin_from_description (desc, FALSE, &error);
+  g_autoptr (GstElement) src = NULL, filter = NULL;
+  g_autoptr (GstCaps) caps
+      = NULL,
+      want = gst_caps_from_string (
+          "video/x-raw,format=YUY2,width=1920,height=1080,framerate=30000/"
+          "1001");
+  g_autofree gchar *device = NULL;
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (bin);
+  gst_object_ref_sink (bin);
+  it = gst_bin_iterate_sorted (GST_BIN (bin));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+      const gchar *factory = GST_OBJECT_NAME (gst_element_get_factory (e));
+
+      if (g_strcmp0 (factory, "v4l2src") == 0)
+        src = gst_object_ref (e);
+      else if (g_strcmp0 (factory, "capsfilter") == 0)
+        filter = gst_object_ref (e);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  g_assert_nonnull (src);
+  g_assert_nonnull (filter);
+  g_object_get (src, "device", &device, NULL);
+  g_assert_cmpstr (device, ==, "/dev/v4l/by-id/usb-card_0-video-index0");
+  g_object_get (filter, "caps", &caps, NULL);
+  g_assert_true (gst_caps_is_equal (caps, want));
+  gst_object_unref (bin);
 }
 
 static void
@@ -232,6 +288,7 @@ main (int argc, char **argv)
   g_test_add_func ("/probe/v4l2/choose", test_choose);
   g_test_add_func ("/probe/v4l2/choose-orders", test_choose_orders);
   g_test_add_func ("/probe/v4l2/modes-from-caps", test_modes_from_caps);
+  g_test_add_func ("/probe/v4l2/description", test_description);
   g_test_add_func ("/probe/v4l2/make-source-errors", test_make_source_errors);
   return g_test_run ();
 }
