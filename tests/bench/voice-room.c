@@ -1,0 +1,422 @@
+/* voice-room.c — the township's echo canceller in a simulated room.
+ *
+ * Builds the township's voice graph with sl_voice_build (the function
+ * the township's capture uses, media/include/sl-voice.h) in a pipeline
+ * that this program drives itself, 10 ms at a time, with no clock and no
+ * sound card:
+ *
+ *   far-end speech ─► sl_voice_add_far ─► … ─► echo probe ─► "loudspeaker"
+ *                                                                 │
+ *        room: the loudspeaker's samples convolved with a synthetic
+ *        impulse response (a direct path, then decaying reflections)
+ *                                                                 │
+ *   near-end speech ─────────────── + ◄───────────────────────────┘
+ *                                   │
+ *                             "microphone" ─► webrtcdsp ─► near tail (measured)
+ *
+ * The room acts on what really reached the loudspeaker's sink, so the
+ * reference the canceller gets and the echo it hears are those of the
+ * township.  The scene: far-end speech alone for --far-only seconds, then
+ * both talking for --double-talk seconds.  It prints one JSON object:
+ *
+ *   erle_db          10·log10(E[mic²]/E[out²]) over the far-end-only
+ *                    blocks after --converge seconds in which the echo is
+ *                    audible (within 40 dB of its loudest block)
+ *   near_change_db   10·log10(E[out²]/E[near²]) over the double-talk
+ *                    blocks in which the near end speaks: how much of the
+ *                    near-end speech the processing kept (0: all;
+ *                    negative: attenuated; residual echo counts as kept)
+ *   echo_to_near_db  the echo's level at the microphone against the
+ *                    near-end speech's, over the double talk
+ *
+ * Deterministic: the same inputs give the same figures.
+ *
+ *   sl-bench-voice-room --far FAR.wav --near NEAR.wav
+ *                       [--processing off|aec|aec+ns] [--delay-ms 80]
+ *                       [--far-only 10] [--double-talk 6] [--converge 2]
+ */
+#include "sl-media.h"
+#include "sl-voice.h"
+
+#include <gst/app/gstappsink.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK (SL_VOICE_RATE / 100) /* 10 ms */
+#define DIRECT_MS 5                 /* 1.7 m from loudspeaker to microphone */
+#define TAIL_MS 250
+
+typedef struct
+{
+  gfloat *s;
+  gsize n;
+} Signal;
+
+/* Reads any audio file as 48 kHz mono, -1..1. */
+static gboolean
+read_audio (const gchar *path, Signal *out, GError **error)
+{
+  g_autofree gchar *desc = g_strdup_printf (
+      "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
+      "%s ! appsink name=sink sync=false",
+      SL_VOICE_CAPS);
+  g_autoptr (GstElement) pipe = gst_parse_launch (desc, error);
+  g_autoptr (GstElement) src = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  GstSample *sample;
+
+  if (pipe == NULL)
+    return FALSE;
+  src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  g_object_set (src, "location", path, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink))) != NULL)
+    {
+      GstMapInfo map;
+      GstBuffer *buffer = gst_sample_get_buffer (sample);
+
+      if (gst_buffer_map (buffer, &map, GST_MAP_READ))
+        {
+          const gint16 *s = (const gint16 *)map.data;
+          for (gsize i = 0; i < map.size / 2; i++)
+            {
+              gfloat v = s[i] / 32768.0f;
+              g_array_append_val (samples, v);
+            }
+          gst_buffer_unmap (buffer, &map);
+        }
+      gst_sample_unref (sample);
+    }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  if (samples->len == 0)
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
+                   "%s: no audio could be read", path);
+      return FALSE;
+    }
+  out->n = samples->len;
+  out->s = (gfloat *)g_array_free (g_steal_pointer (&samples), FALSE);
+  return TRUE;
+}
+
+/* Scales @sig so that its active part (blocks within 30 dB of the
+ * loudest) has an RMS of @rms. */
+static void
+normalise (Signal *sig, gdouble rms)
+{
+  gdouble peak = 0, sum = 0;
+  gsize count = 0;
+
+  for (gsize b = 0; b + BLOCK <= sig->n; b += BLOCK)
+    {
+      gdouble e = 0;
+      for (gsize i = 0; i < BLOCK; i++)
+        e += sig->s[b + i] * sig->s[b + i];
+      peak = MAX (peak, e);
+    }
+  for (gsize b = 0; b + BLOCK <= sig->n; b += BLOCK)
+    {
+      gdouble e = 0;
+      for (gsize i = 0; i < BLOCK; i++)
+        e += sig->s[b + i] * sig->s[b + i];
+      if (e > peak * 1e-3)
+        {
+          sum += e;
+          count += BLOCK;
+        }
+    }
+  if (count == 0)
+    return;
+  for (gsize i = 0; i < sig->n; i++)
+    sig->s[i] *= (gfloat)(rms / sqrt (sum / count));
+}
+
+/* The room between the loudspeaker's sink and the microphone: the sink's
+ * output latency (@latency_ms, which the sink reports to the pipeline as
+ * a sound card does), the direct path DIRECT_MS later, then reflections
+ * every 1-3 ms decaying by 60 dB over 200 ms, with random signs (a fixed
+ * seed), for TAIL_MS.  Sparse: @at[i] samples back, gain @gain[i]. */
+typedef struct
+{
+  guint n;
+  gsize at[TAIL_MS];
+  gfloat gain[TAIL_MS];
+  gsize len; /* the longest path, samples */
+} Room;
+
+static void
+make_room (guint latency_ms, Room *room)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (18);
+  gsize direct = (gsize)SL_VOICE_RATE * (latency_ms + DIRECT_MS) / 1000;
+  gsize end = direct + (gsize)SL_VOICE_RATE * TAIL_MS / 1000;
+
+  room->n = 0;
+  room->at[room->n] = direct;
+  room->gain[room->n++] = 0.6f;
+  for (gsize i = direct + SL_VOICE_RATE / 1000; i < end && room->n < TAIL_MS;
+       i += g_rand_int_range (rand, SL_VOICE_RATE / 1000,
+                              3 * SL_VOICE_RATE / 1000))
+    {
+      gdouble t = (gdouble)(i - direct) / SL_VOICE_RATE;
+      gdouble a = 0.4 * pow (10, -3.0 * t / 0.2);
+
+      room->at[room->n] = i;
+      room->gain[room->n++] = (gfloat)(g_rand_boolean (rand) ? a : -a);
+    }
+  room->len = end;
+}
+
+static GstBuffer *
+block_buffer (const gfloat *s, guint64 index)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (NULL, BLOCK * 2, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (gsize i = 0; i < BLOCK; i++)
+    ((gint16 *)map.data)[i]
+        = (gint16)CLAMP (lrintf (s[i] * 32768.0f), -32768, 32767);
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = index * 10 * GST_MSECOND;
+  GST_BUFFER_DURATION (buffer) = 10 * GST_MSECOND;
+  return buffer;
+}
+
+/* Pulls one block from @sink into @out (BLOCK samples); FALSE if none
+ * came within 10 s (the graph stalled). */
+static gboolean
+pull_block (GstElement *sink, gfloat *out)
+{
+  g_autoptr (GstSample) sample
+      = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  GstMapInfo map;
+
+  if (sample == NULL)
+    return FALSE;
+  gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+  for (gsize i = 0; i < BLOCK; i++)
+    out[i] = i < map.size / 2 ? ((gint16 *)map.data)[i] / 32768.0f : 0;
+  gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+  return TRUE;
+}
+
+static GstElement *
+make_appsink (void)
+{
+  GstElement *sink = gst_element_factory_make ("appsink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  return sink;
+}
+
+static gdouble
+energy (const gfloat *s, gsize n)
+{
+  gdouble e = 0;
+
+  for (gsize i = 0; i < n; i++)
+    e += (gdouble)s[i] * s[i];
+  return e;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *far_path = NULL, *near_path = NULL, *mode_text = NULL;
+  g_auto (GStrv) dsp_sets = NULL;
+  gint latency_ms = 100;
+  gdouble far_only_s = 10, double_talk_s = 6, converge_s = 2;
+  const GOptionEntry entries[] = {
+    { "far", 0, 0, G_OPTION_ARG_FILENAME, &far_path, "far-end speech", "FILE" },
+    { "near", 0, 0, G_OPTION_ARG_FILENAME, &near_path, "near-end speech",
+      "FILE" },
+    { "processing", 0, 0, G_OPTION_ARG_STRING, &mode_text,
+      "off, aec or aec+ns (default aec+ns)", "MODE" },
+    { "speaker-latency", 0, 0, G_OPTION_ARG_INT, &latency_ms,
+      "the loudspeaker's output latency, 0..280 ms (default 100)", "MS" },
+    { "far-only", 0, 0, G_OPTION_ARG_DOUBLE, &far_only_s,
+      "seconds of far-end speech alone (default 10)", "S" },
+    { "double-talk", 0, 0, G_OPTION_ARG_DOUBLE, &double_talk_s,
+      "seconds of both talking (default 6)", "S" },
+    { "converge", 0, 0, G_OPTION_ARG_DOUBLE, &converge_s,
+      "seconds left out of the ERLE (default 2)", "S" },
+    { "dsp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dsp_sets,
+      "set a webrtcdsp property (to explore other settings)", "PROP=VALUE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("- the township's echo canceller in a room");
+  g_autoptr (GError) error = NULL;
+  SlVoiceProcessing mode = SL_VOICE_PROCESSING_AEC_NS;
+  g_autoptr (GstElement) pipe = NULL;
+  g_autoptr (SlVoice) voice = NULL;
+  g_autoptr (GstAppSrc) far = NULL;
+  g_autofree gfloat *history = NULL;
+  Room room;
+  GstElement *mic, *speaker, *near_sink, *lesson_sink;
+  Signal far_sig = { 0 }, near_sig = { 0 };
+  gsize room_len, blocks, far_only_blocks, converge_blocks;
+  gdouble erle_mic = 0, erle_out = 0, dt_out = 0, dt_near = 0, dt_echo = 0;
+  gdouble echo_peak = 0, near_peak = 0;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || far_path == NULL
+      || near_path == NULL
+      || (mode_text && !sl_voice_processing_parse (mode_text, &mode))
+      || latency_ms < 0 || latency_ms > 280 || far_only_s <= converge_s
+      || double_talk_s <= 0)
+    {
+      fprintf (stderr, "sl-bench-voice-room: %s\n",
+               error ? error->message
+                     : "needs --far and --near; see --help for the ranges");
+      return 2;
+    }
+  if (!read_audio (far_path, &far_sig, &error)
+      || !read_audio (near_path, &near_sig, &error))
+    {
+      fprintf (stderr, "sl-bench-voice-room: %s\n", error->message);
+      return 1;
+    }
+  /* Speech at -26 dBFS RMS, about a headset's level. */
+  normalise (&far_sig, 0.05);
+  normalise (&near_sig, 0.05);
+  make_room ((guint)latency_ms, &room);
+  room_len = room.len;
+  history = g_new0 (gfloat, room_len + BLOCK);
+
+  pipe = gst_pipeline_new ("room");
+  mic = gst_element_factory_make ("appsrc", "mic");
+  {
+    g_autoptr (GstCaps) caps = gst_caps_from_string (SL_VOICE_CAPS);
+    g_object_set (mic, "caps", caps, "format", GST_FORMAT_TIME, NULL);
+  }
+  gst_bin_add (GST_BIN (pipe), mic);
+  speaker = make_appsink ();
+  {
+    SlVoiceConfig config = { mode, speaker, FALSE };
+    voice = sl_voice_build (GST_BIN (pipe), mic, &config, &error);
+  }
+  if (voice == NULL)
+    {
+      fprintf (stderr, "sl-bench-voice-room: %s\n", error->message);
+      return 1;
+    }
+  near_sink = make_appsink ();
+  lesson_sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (lesson_sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipe), near_sink, lesson_sink, NULL);
+  gst_element_link (sl_voice_near_tail (voice), near_sink);
+  gst_element_link (sl_voice_lesson_tail (voice), lesson_sink);
+  for (guint i = 0; dsp_sets && dsp_sets[i] && sl_voice_processor (voice); i++)
+    {
+      g_auto (GStrv) kv = g_strsplit (dsp_sets[i], "=", 2);
+      if (kv[1] != NULL)
+        gst_util_set_object_arg (G_OBJECT (sl_voice_processor (voice)), kv[0],
+                                 kv[1]);
+    }
+  far = sl_voice_add_far (voice, &error);
+  if (far == NULL
+      || gst_element_set_state (pipe, GST_STATE_PLAYING)
+             == GST_STATE_CHANGE_FAILURE)
+    {
+      fprintf (stderr, "sl-bench-voice-room: %s\n",
+               error ? error->message : "the pipeline did not start");
+      return 1;
+    }
+
+  /* The loudspeaker's latency, as a sound card's sink reports it: the
+   * echo probe learns when what it saw is heard. */
+  {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (speaker, "sink");
+    gst_pad_push_event (pad, gst_event_new_latency (latency_ms * GST_MSECOND));
+  }
+
+  far_only_blocks = (gsize)(far_only_s * 100);
+  converge_blocks = (gsize)(converge_s * 100);
+  blocks = far_only_blocks + (gsize)(double_talk_s * 100);
+  {
+    g_autofree gfloat *mic_all = g_new0 (gfloat, blocks * BLOCK);
+    g_autofree gfloat *out_all = g_new0 (gfloat, blocks * BLOCK);
+    g_autofree gfloat *echo_all = g_new0 (gfloat, blocks * BLOCK);
+    g_autofree gfloat *near_all = g_new0 (gfloat, blocks * BLOCK);
+
+    for (gsize b = 0; b < blocks; b++)
+      {
+        gfloat far_block[BLOCK], played[BLOCK];
+        gfloat *echo = echo_all + b * BLOCK, *near = near_all + b * BLOCK;
+        gfloat *m = mic_all + b * BLOCK;
+
+        for (gsize i = 0; i < BLOCK; i++)
+          far_block[i] = far_sig.s[(b * BLOCK + i) % far_sig.n];
+        gst_app_src_push_buffer (far, block_buffer (far_block, b));
+        if (!pull_block (speaker, played))
+          {
+            fprintf (stderr,
+                     "sl-bench-voice-room: the loudspeaker stalled "
+                     "at block %zu\n",
+                     b);
+            return 1;
+          }
+        /* The room: history holds the loudspeaker's last room_len
+         * samples, then this block. */
+        memmove (history, history + BLOCK, room_len * sizeof *history);
+        memcpy (history + room_len, played, sizeof played);
+        for (gsize i = 0; i < BLOCK; i++)
+          {
+            gdouble acc = 0;
+            for (guint k = 0; k < room.n; k++)
+              acc += room.gain[k] * history[room_len + i - room.at[k]];
+            echo[i] = (gfloat)acc;
+            near[i]
+                = b >= far_only_blocks
+                      ? near_sig
+                            .s[((b - far_only_blocks) * BLOCK + i) % near_sig.n]
+                      : 0;
+            m[i] = echo[i] + near[i];
+          }
+        gst_app_src_push_buffer (GST_APP_SRC (mic), block_buffer (m, b));
+        if (!pull_block (near_sink, out_all + b * BLOCK))
+          {
+            fprintf (stderr,
+                     "sl-bench-voice-room: the microphone's path "
+                     "stalled at block %zu\n",
+                     b);
+            return 1;
+          }
+      }
+    gst_element_set_state (pipe, GST_STATE_NULL);
+
+    for (gsize b = converge_blocks; b < far_only_blocks; b++)
+      echo_peak = MAX (echo_peak, energy (echo_all + b * BLOCK, BLOCK));
+    for (gsize b = far_only_blocks; b < blocks; b++)
+      near_peak = MAX (near_peak, energy (near_all + b * BLOCK, BLOCK));
+    for (gsize b = converge_blocks; b < far_only_blocks; b++)
+      if (energy (echo_all + b * BLOCK, BLOCK) > echo_peak * 1e-4)
+        {
+          erle_mic += energy (mic_all + b * BLOCK, BLOCK);
+          erle_out += energy (out_all + b * BLOCK, BLOCK);
+        }
+    for (gsize b = far_only_blocks; b < blocks; b++)
+      if (energy (near_all + b * BLOCK, BLOCK) > near_peak * 1e-3)
+        {
+          dt_near += energy (near_all + b * BLOCK, BLOCK);
+          dt_out += energy (out_all + b * BLOCK, BLOCK);
+          dt_echo += energy (echo_all + b * BLOCK, BLOCK);
+        }
+  }
+  printf ("{\"processing\": \"%s\", \"echo_path_ms\": %d, \"erle_db\": %.2f, "
+          "\"near_change_db\": %.2f, \"echo_to_near_db\": %.2f}\n",
+          sl_voice_processing_name (mode), latency_ms + DIRECT_MS,
+          10 * log10 (erle_mic / MAX (erle_out, 1e-12)),
+          10 * log10 (MAX (dt_out, 1e-12) / MAX (dt_near, 1e-12)),
+          10 * log10 (MAX (dt_echo, 1e-12) / MAX (dt_near, 1e-12)));
+  g_free (far_sig.s);
+  g_free (near_sig.s);
+  return 0;
+}
