@@ -28,6 +28,10 @@
  *                    negative: attenuated; residual echo counts as kept)
  *   echo_to_near_db  the echo's level at the microphone against the
  *                    near-end speech's, over the double talk
+ *   delay_ms         how late the near-end speech leaves the processing:
+ *                    the lag (0..40 ms, to the sample) at which the output
+ *                    over the double talk best matches the near-end speech,
+ *                    the processing's own algorithmic delay
  *
  * Deterministic: the same inputs give the same figures.
  *
@@ -214,6 +218,32 @@ make_appsink (void)
   return sink;
 }
 
+/* The lag, in samples (0 .. @max_lag), at which @out best matches @ref
+ * over @n samples (normalised cross-correlation). */
+static gsize
+best_lag (const gfloat *ref, const gfloat *out, gsize n, gsize max_lag)
+{
+  gdouble best = -G_MAXDOUBLE;
+  gsize lag_best = 0;
+
+  for (gsize lag = 0; lag <= max_lag && lag < n; lag++)
+    {
+      gdouble xy = 0, yy = 0;
+
+      for (gsize i = 0; i + lag < n; i++)
+        {
+          xy += (gdouble)ref[i] * out[i + lag];
+          yy += (gdouble)out[i + lag] * out[i + lag];
+        }
+      if (yy > 0 && xy / sqrt (yy) > best)
+        {
+          best = xy / sqrt (yy);
+          lag_best = lag;
+        }
+    }
+  return lag_best;
+}
+
 static gdouble
 energy (const gfloat *s, gsize n)
 {
@@ -263,6 +293,7 @@ main (int argc, char **argv)
   gsize room_len, blocks, far_only_blocks, converge_blocks;
   gdouble erle_mic = 0, erle_out = 0, dt_out = 0, dt_near = 0, dt_echo = 0;
   gdouble echo_peak = 0, near_peak = 0;
+  gsize lag = 0;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -409,13 +440,18 @@ main (int argc, char **argv)
           dt_out += energy (out_all + b * BLOCK, BLOCK);
           dt_echo += energy (echo_all + b * BLOCK, BLOCK);
         }
+    lag = best_lag (
+        near_all + far_only_blocks * BLOCK, out_all + far_only_blocks * BLOCK,
+        (blocks - far_only_blocks) * BLOCK, (gsize)SL_VOICE_RATE * 40 / 1000);
   }
   printf ("{\"processing\": \"%s\", \"echo_path_ms\": %d, \"erle_db\": %.2f, "
-          "\"near_change_db\": %.2f, \"echo_to_near_db\": %.2f}\n",
+          "\"near_change_db\": %.2f, \"echo_to_near_db\": %.2f, "
+          "\"delay_ms\": %.2f}\n",
           sl_voice_processing_name (mode), latency_ms + DIRECT_MS,
           10 * log10 (erle_mic / MAX (erle_out, 1e-12)),
           10 * log10 (MAX (dt_out, 1e-12) / MAX (dt_near, 1e-12)),
-          10 * log10 (MAX (dt_echo, 1e-12) / MAX (dt_near, 1e-12)));
+          10 * log10 (MAX (dt_echo, 1e-12) / MAX (dt_near, 1e-12)),
+          lag * 1000.0 / SL_VOICE_RATE);
   g_free (far_sig.s);
   g_free (near_sig.s);
   return 0;

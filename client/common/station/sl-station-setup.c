@@ -20,9 +20,11 @@
 
 /* The township's voice graph: the loudspeaker it plays the expert on,
  * and what cleans the microphone.  Unless --voice-processing says, echo
- * cancellation and noise suppression are on when a microphone and a
- * loudspeaker share the room (a test tone or a silent sink has no room to
- * clean).  @mic is the voice input (nullable).  FALSE with the message
+ * cancellation is on when a microphone and a loudspeaker share the room
+ * (a test tone or a silent sink has no room to clean).  Noise suppression
+ * is asked for: it adds 6 ms more to the voice's delay than the 8 of the
+ * echo canceller, past the 10 ms the voice may lose to processing
+ * (docs/PERFORMANCE.md).  @mic is the voice input (nullable).  FALSE with the message
  * printed on a bad --audio-out. */
 static gboolean
 township_voice (SlStation *st, GstElement *mic, SlVoiceConfig *voice)
@@ -46,7 +48,7 @@ township_voice (SlStation *st, GstElement *mic, SlVoiceConfig *voice)
     sl_voice_processing_parse (st->opt->voice_processing, &voice->processing);
   else
     voice->processing
-        = room ? SL_VOICE_PROCESSING_AEC_NS : SL_VOICE_PROCESSING_OFF;
+        = room ? SL_VOICE_PROCESSING_AEC : SL_VOICE_PROCESSING_OFF;
   sl_station_log (st, "voice out: %s; voice processing: %s%s", out_desc,
                   sl_voice_processing_name (voice->processing),
                   mic == NULL && voice->processing != SL_VOICE_PROCESSING_OFF
