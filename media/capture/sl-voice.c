@@ -100,35 +100,11 @@ make_mixer (gboolean live, GError **error)
   return mixer;
 }
 
-/* Adds @elements (all made, or the made ones released) to the bin and
- * links them in order after @first (nullable). */
 static gboolean
 add_chain (SlVoice *voice, GstElement *first, GstElement **elements, guint n,
            GError **error)
 {
-  GstElement *prev = first;
-
-  for (guint i = 0; i < n; i++)
-    if (elements[i] == NULL)
-      {
-        for (guint j = 0; j < n; j++)
-          if (elements[j] != NULL)
-            gst_object_unref (gst_object_ref_sink (elements[j]));
-        return FALSE;
-      }
-  for (guint i = 0; i < n; i++)
-    {
-      gst_bin_add (voice->bin, elements[i]);
-      if (prev != NULL && !gst_element_link (prev, elements[i]))
-        {
-          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
-                       "voice: could not link %s to %s", GST_OBJECT_NAME (prev),
-                       GST_OBJECT_NAME (elements[i]));
-          return FALSE;
-        }
-      prev = elements[i];
-    }
-  return TRUE;
+  return sl_media_add_chain (voice->bin, first, elements, n, error) != NULL;
 }
 
 static GstElement *

@@ -107,6 +107,16 @@ read_audio (const gchar *path, Signal *out, GError **error)
   return TRUE;
 }
 
+static gdouble
+energy (const gfloat *s, gsize n)
+{
+  gdouble e = 0;
+
+  for (gsize i = 0; i < n; i++)
+    e += (gdouble)s[i] * s[i];
+  return e;
+}
+
 /* Scales @sig so that its active part (blocks within 30 dB of the
  * loudest) has an RMS of @rms. */
 static void
@@ -116,23 +126,13 @@ normalise (Signal *sig, gdouble rms)
   gsize count = 0;
 
   for (gsize b = 0; b + BLOCK <= sig->n; b += BLOCK)
-    {
-      gdouble e = 0;
-      for (gsize i = 0; i < BLOCK; i++)
-        e += sig->s[b + i] * sig->s[b + i];
-      peak = MAX (peak, e);
-    }
+    peak = MAX (peak, energy (sig->s + b, BLOCK));
   for (gsize b = 0; b + BLOCK <= sig->n; b += BLOCK)
-    {
-      gdouble e = 0;
-      for (gsize i = 0; i < BLOCK; i++)
-        e += sig->s[b + i] * sig->s[b + i];
-      if (e > peak * 1e-3)
-        {
-          sum += e;
-          count += BLOCK;
-        }
-    }
+    if (energy (sig->s + b, BLOCK) > peak * 1e-3)
+      {
+        sum += energy (sig->s + b, BLOCK);
+        count += BLOCK;
+      }
   if (count == 0)
     return;
   for (gsize i = 0; i < sig->n; i++)
@@ -242,16 +242,6 @@ best_lag (const gfloat *ref, const gfloat *out, gsize n, gsize max_lag)
         }
     }
   return lag_best;
-}
-
-static gdouble
-energy (const gfloat *s, gsize n)
-{
-  gdouble e = 0;
-
-  for (gsize i = 0; i < n; i++)
-    e += (gdouble)s[i] * s[i];
-  return e;
 }
 
 int
