@@ -70,6 +70,7 @@ read_audio (const gchar *path, Signal *out, GError **error)
   g_autoptr (GstElement) src = NULL;
   g_autoptr (GstElement) sink = NULL;
   g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  g_autoptr (GstBus) bus = NULL;
   GstSample *sample;
 
   if (pipe == NULL)
@@ -78,8 +79,29 @@ read_audio (const gchar *path, Signal *out, GError **error)
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   g_object_set (src, "location", path, NULL);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink))) != NULL)
+  bus = gst_element_get_bus (pipe);
+  for (;;)
     {
+      g_autoptr (GstMessage) msg = NULL;
+
+      sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+                                             100 * GST_MSECOND);
+      if (sample == NULL && gst_app_sink_is_eos (GST_APP_SINK (sink)))
+        break;
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+      if (msg != NULL)
+        {
+          g_autoptr (GError) bad = NULL;
+
+          gst_message_parse_error (msg, &bad, NULL);
+          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
+                       "cannot read %s: %s", path, bad->message);
+          g_clear_pointer (&sample, gst_sample_unref);
+          gst_element_set_state (pipe, GST_STATE_NULL);
+          return FALSE;
+        }
+      if (sample == NULL)
+        continue;
       GstMapInfo map;
       GstBuffer *buffer = gst_sample_get_buffer (sample);
 
@@ -244,6 +266,193 @@ best_lag (const gfloat *ref, const gfloat *out, gsize n, gsize max_lag)
   return lag_best;
 }
 
+/* The township's voice graph in a pipeline this program drives. */
+typedef struct
+{
+  GstElement *pipe;
+  SlVoice *voice;
+  GstElement *mic;     /* appsrc: the microphone */
+  GstElement *speaker; /* appsink: the loudspeaker's sink */
+  GstElement *near;    /* appsink: the microphone after processing */
+  GstAppSrc *far;      /* the far end's voice */
+} Graph;
+
+static void
+graph_clear (Graph *g)
+{
+  if (g->pipe != NULL)
+    gst_element_set_state (g->pipe, GST_STATE_NULL);
+  g_clear_object (&g->far);
+  g_clear_pointer (&g->voice, sl_voice_free);
+  g_clear_object (&g->pipe);
+}
+
+static gboolean
+graph_build (Graph *g, SlVoiceProcessing mode, guint latency_ms, GStrv dsp_sets,
+             GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (SL_VOICE_CAPS);
+  SlVoiceConfig config = { mode, NULL, FALSE };
+  GstElement *lesson = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstPad) pad = NULL;
+
+  g->pipe = gst_object_ref_sink (gst_pipeline_new ("room"));
+  g->mic = gst_element_factory_make ("appsrc", "mic");
+  g_object_set (g->mic, "caps", caps, "format", GST_FORMAT_TIME, NULL);
+  gst_bin_add (GST_BIN (g->pipe), g->mic);
+  config.speaker = g->speaker = make_appsink ();
+  g->voice = sl_voice_build (GST_BIN (g->pipe), g->mic, &config, error);
+  if (g->voice == NULL)
+    return FALSE;
+  g->near = make_appsink ();
+  g_object_set (lesson, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (g->pipe), g->near, lesson, NULL);
+  gst_element_link (sl_voice_near_tail (g->voice), g->near);
+  gst_element_link (sl_voice_lesson_tail (g->voice), lesson);
+  for (guint i = 0; dsp_sets && dsp_sets[i] && sl_voice_processor (g->voice);
+       i++)
+    {
+      g_auto (GStrv) kv = g_strsplit (dsp_sets[i], "=", 2);
+      if (kv[1] != NULL)
+        gst_util_set_object_arg (G_OBJECT (sl_voice_processor (g->voice)),
+                                 kv[0], kv[1]);
+    }
+  g->far = sl_voice_add_far (g->voice, error);
+  if (g->far == NULL)
+    return FALSE;
+  if (gst_element_set_state (g->pipe, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "the pipeline did not start");
+      return FALSE;
+    }
+  /* The loudspeaker's latency, as a sound card's sink reports it: the
+   * echo probe learns when what it saw is heard. */
+  pad = gst_element_get_static_pad (g->speaker, "sink");
+  gst_pad_push_event (pad, gst_event_new_latency (latency_ms * GST_MSECOND));
+  return TRUE;
+}
+
+/* The scene: far-end speech alone for far_only blocks, then both. */
+typedef struct
+{
+  Signal far, near_speech;
+  Room room;
+  gsize blocks, far_only, converge;
+  gfloat *mic, *out, *echo, *near; /* blocks * BLOCK samples each */
+} Scene;
+
+static void
+scene_clear (Scene *s)
+{
+  g_free (s->far.s);
+  g_free (s->near_speech.s);
+  g_free (s->mic);
+  g_free (s->out);
+  g_free (s->echo);
+  g_free (s->near);
+}
+
+/* Block @b: the far end to the loudspeaker, the loudspeaker's output
+ * through the room, plus the near end, into the microphone; what the
+ * processing made of it into s->out. */
+static gboolean
+play_block (Graph *g, Scene *s, gfloat *history, gsize b, GError **error)
+{
+  const gsize len = s->room.len;
+  gfloat far_block[BLOCK], played[BLOCK];
+  gfloat *echo = s->echo + b * BLOCK, *near = s->near + b * BLOCK;
+  gfloat *mic = s->mic + b * BLOCK;
+
+  for (gsize i = 0; i < BLOCK; i++)
+    far_block[i] = s->far.s[(b * BLOCK + i) % s->far.n];
+  gst_app_src_push_buffer (g->far, block_buffer (far_block, b));
+  if (!pull_block (g->speaker, played))
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "the loudspeaker stalled at block %zu", b);
+      return FALSE;
+    }
+  /* history: the loudspeaker's last len samples, then this block. */
+  memmove (history, history + BLOCK, len * sizeof *history);
+  memcpy (history + len, played, sizeof played);
+  for (gsize i = 0; i < BLOCK; i++)
+    {
+      gdouble acc = 0;
+
+      for (guint k = 0; k < s->room.n; k++)
+        acc += s->room.gain[k] * history[len + i - s->room.at[k]];
+      echo[i] = (gfloat)acc;
+      near[i]
+          = b < s->far_only
+                ? 0
+                : s->near_speech
+                      .s[((b - s->far_only) * BLOCK + i) % s->near_speech.n];
+      mic[i] = echo[i] + near[i];
+    }
+  gst_app_src_push_buffer (GST_APP_SRC (g->mic), block_buffer (mic, b));
+  if (!pull_block (g->near, s->out + b * BLOCK))
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "the microphone's path stalled at block %zu", b);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+play_scene (Graph *g, Scene *s, GError **error)
+{
+  g_autofree gfloat *history = g_new0 (gfloat, s->room.len + BLOCK);
+
+  s->mic = g_new0 (gfloat, s->blocks * BLOCK);
+  s->out = g_new0 (gfloat, s->blocks * BLOCK);
+  s->echo = g_new0 (gfloat, s->blocks * BLOCK);
+  s->near = g_new0 (gfloat, s->blocks * BLOCK);
+  for (gsize b = 0; b < s->blocks; b++)
+    if (!play_block (g, s, history, b, error))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+print_measures (Scene *s, SlVoiceProcessing mode, guint latency_ms)
+{
+  gdouble erle_mic = 0, erle_out = 0, dt_out = 0, dt_near = 0, dt_echo = 0;
+  gdouble echo_peak = 0, near_peak = 0;
+  const gsize dt = (s->blocks - s->far_only) * BLOCK;
+  gsize lag;
+
+  for (gsize b = s->converge; b < s->far_only; b++)
+    echo_peak = MAX (echo_peak, energy (s->echo + b * BLOCK, BLOCK));
+  for (gsize b = s->far_only; b < s->blocks; b++)
+    near_peak = MAX (near_peak, energy (s->near + b * BLOCK, BLOCK));
+  for (gsize b = s->converge; b < s->far_only; b++)
+    if (energy (s->echo + b * BLOCK, BLOCK) > echo_peak * 1e-4)
+      {
+        erle_mic += energy (s->mic + b * BLOCK, BLOCK);
+        erle_out += energy (s->out + b * BLOCK, BLOCK);
+      }
+  for (gsize b = s->far_only; b < s->blocks; b++)
+    if (energy (s->near + b * BLOCK, BLOCK) > near_peak * 1e-3)
+      {
+        dt_near += energy (s->near + b * BLOCK, BLOCK);
+        dt_out += energy (s->out + b * BLOCK, BLOCK);
+        dt_echo += energy (s->echo + b * BLOCK, BLOCK);
+      }
+  lag = best_lag (s->near + s->far_only * BLOCK, s->out + s->far_only * BLOCK,
+                  dt, (gsize)SL_VOICE_RATE * 40 / 1000);
+  printf ("{\"processing\": \"%s\", \"echo_path_ms\": %u, \"erle_db\": %.2f, "
+          "\"near_change_db\": %.2f, \"echo_to_near_db\": %.2f, "
+          "\"delay_ms\": %.2f}\n",
+          sl_voice_processing_name (mode), latency_ms + DIRECT_MS,
+          10 * log10 (erle_mic / MAX (erle_out, 1e-12)),
+          10 * log10 (MAX (dt_out, 1e-12) / MAX (dt_near, 1e-12)),
+          10 * log10 (MAX (dt_echo, 1e-12) / MAX (dt_near, 1e-12)),
+          lag * 1000.0 / SL_VOICE_RATE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -273,17 +482,9 @@ main (int argc, char **argv)
       = g_option_context_new ("- the township's echo canceller in a room");
   g_autoptr (GError) error = NULL;
   SlVoiceProcessing mode = SL_VOICE_PROCESSING_AEC_NS;
-  g_autoptr (GstElement) pipe = NULL;
-  g_autoptr (SlVoice) voice = NULL;
-  g_autoptr (GstAppSrc) far = NULL;
-  g_autofree gfloat *history = NULL;
-  Room room;
-  GstElement *mic, *speaker, *near_sink, *lesson_sink;
-  Signal far_sig = { 0 }, near_sig = { 0 };
-  gsize room_len, blocks, far_only_blocks, converge_blocks;
-  gdouble erle_mic = 0, erle_out = 0, dt_out = 0, dt_near = 0, dt_echo = 0;
-  gdouble echo_peak = 0, near_peak = 0;
-  gsize lag = 0;
+  Scene scene = { 0 };
+  Graph graph = { 0 };
+  int status = 1;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -291,158 +492,34 @@ main (int argc, char **argv)
       || near_path == NULL
       || (mode_text && !sl_voice_processing_parse (mode_text, &mode))
       || latency_ms < 0 || latency_ms > 280 || far_only_s <= converge_s
-      || double_talk_s <= 0)
+      || converge_s < 0 || double_talk_s <= 0 || far_only_s > 600
+      || double_talk_s > 600)
     {
       fprintf (stderr, "sl-bench-voice-room: %s\n",
                error ? error->message
                      : "needs --far and --near; see --help for the ranges");
       return 2;
     }
-  if (!read_audio (far_path, &far_sig, &error)
-      || !read_audio (near_path, &near_sig, &error))
+  if (read_audio (far_path, &scene.far, &error)
+      && read_audio (near_path, &scene.near_speech, &error))
     {
-      fprintf (stderr, "sl-bench-voice-room: %s\n", error->message);
-      return 1;
-    }
-  /* Speech at -26 dBFS RMS, about a headset's level. */
-  normalise (&far_sig, 0.05);
-  normalise (&near_sig, 0.05);
-  make_room ((guint)latency_ms, &room);
-  room_len = room.len;
-  history = g_new0 (gfloat, room_len + BLOCK);
-
-  pipe = gst_pipeline_new ("room");
-  mic = gst_element_factory_make ("appsrc", "mic");
-  {
-    g_autoptr (GstCaps) caps = gst_caps_from_string (SL_VOICE_CAPS);
-    g_object_set (mic, "caps", caps, "format", GST_FORMAT_TIME, NULL);
-  }
-  gst_bin_add (GST_BIN (pipe), mic);
-  speaker = make_appsink ();
-  {
-    SlVoiceConfig config = { mode, speaker, FALSE };
-    voice = sl_voice_build (GST_BIN (pipe), mic, &config, &error);
-  }
-  if (voice == NULL)
-    {
-      fprintf (stderr, "sl-bench-voice-room: %s\n", error->message);
-      return 1;
-    }
-  near_sink = make_appsink ();
-  lesson_sink = gst_element_factory_make ("fakesink", NULL);
-  g_object_set (lesson_sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (pipe), near_sink, lesson_sink, NULL);
-  gst_element_link (sl_voice_near_tail (voice), near_sink);
-  gst_element_link (sl_voice_lesson_tail (voice), lesson_sink);
-  for (guint i = 0; dsp_sets && dsp_sets[i] && sl_voice_processor (voice); i++)
-    {
-      g_auto (GStrv) kv = g_strsplit (dsp_sets[i], "=", 2);
-      if (kv[1] != NULL)
-        gst_util_set_object_arg (G_OBJECT (sl_voice_processor (voice)), kv[0],
-                                 kv[1]);
-    }
-  far = sl_voice_add_far (voice, &error);
-  if (far == NULL
-      || gst_element_set_state (pipe, GST_STATE_PLAYING)
-             == GST_STATE_CHANGE_FAILURE)
-    {
-      fprintf (stderr, "sl-bench-voice-room: %s\n",
-               error ? error->message : "the pipeline did not start");
-      return 1;
-    }
-
-  /* The loudspeaker's latency, as a sound card's sink reports it: the
-   * echo probe learns when what it saw is heard. */
-  {
-    g_autoptr (GstPad) pad = gst_element_get_static_pad (speaker, "sink");
-    gst_pad_push_event (pad, gst_event_new_latency (latency_ms * GST_MSECOND));
-  }
-
-  far_only_blocks = (gsize)(far_only_s * 100);
-  converge_blocks = (gsize)(converge_s * 100);
-  blocks = far_only_blocks + (gsize)(double_talk_s * 100);
-  {
-    g_autofree gfloat *mic_all = g_new0 (gfloat, blocks * BLOCK);
-    g_autofree gfloat *out_all = g_new0 (gfloat, blocks * BLOCK);
-    g_autofree gfloat *echo_all = g_new0 (gfloat, blocks * BLOCK);
-    g_autofree gfloat *near_all = g_new0 (gfloat, blocks * BLOCK);
-
-    for (gsize b = 0; b < blocks; b++)
-      {
-        gfloat far_block[BLOCK], played[BLOCK];
-        gfloat *echo = echo_all + b * BLOCK, *near = near_all + b * BLOCK;
-        gfloat *m = mic_all + b * BLOCK;
-
-        for (gsize i = 0; i < BLOCK; i++)
-          far_block[i] = far_sig.s[(b * BLOCK + i) % far_sig.n];
-        gst_app_src_push_buffer (far, block_buffer (far_block, b));
-        if (!pull_block (speaker, played))
-          {
-            fprintf (stderr,
-                     "sl-bench-voice-room: the loudspeaker stalled "
-                     "at block %zu\n",
-                     b);
-            return 1;
-          }
-        /* The room: history holds the loudspeaker's last room_len
-         * samples, then this block. */
-        memmove (history, history + BLOCK, room_len * sizeof *history);
-        memcpy (history + room_len, played, sizeof played);
-        for (gsize i = 0; i < BLOCK; i++)
-          {
-            gdouble acc = 0;
-            for (guint k = 0; k < room.n; k++)
-              acc += room.gain[k] * history[room_len + i - room.at[k]];
-            echo[i] = (gfloat)acc;
-            near[i]
-                = b >= far_only_blocks
-                      ? near_sig
-                            .s[((b - far_only_blocks) * BLOCK + i) % near_sig.n]
-                      : 0;
-            m[i] = echo[i] + near[i];
-          }
-        gst_app_src_push_buffer (GST_APP_SRC (mic), block_buffer (m, b));
-        if (!pull_block (near_sink, out_all + b * BLOCK))
-          {
-            fprintf (stderr,
-                     "sl-bench-voice-room: the microphone's path "
-                     "stalled at block %zu\n",
-                     b);
-            return 1;
-          }
-      }
-    gst_element_set_state (pipe, GST_STATE_NULL);
-
-    for (gsize b = converge_blocks; b < far_only_blocks; b++)
-      echo_peak = MAX (echo_peak, energy (echo_all + b * BLOCK, BLOCK));
-    for (gsize b = far_only_blocks; b < blocks; b++)
-      near_peak = MAX (near_peak, energy (near_all + b * BLOCK, BLOCK));
-    for (gsize b = converge_blocks; b < far_only_blocks; b++)
-      if (energy (echo_all + b * BLOCK, BLOCK) > echo_peak * 1e-4)
+      /* Speech at -26 dBFS RMS, about a headset's level. */
+      normalise (&scene.far, 0.05);
+      normalise (&scene.near_speech, 0.05);
+      make_room ((guint)latency_ms, &scene.room);
+      scene.far_only = (gsize)(far_only_s * 100);
+      scene.converge = (gsize)(converge_s * 100);
+      scene.blocks = scene.far_only + (gsize)(double_talk_s * 100);
+      if (graph_build (&graph, mode, (guint)latency_ms, dsp_sets, &error)
+          && play_scene (&graph, &scene, &error))
         {
-          erle_mic += energy (mic_all + b * BLOCK, BLOCK);
-          erle_out += energy (out_all + b * BLOCK, BLOCK);
+          print_measures (&scene, mode, (guint)latency_ms);
+          status = 0;
         }
-    for (gsize b = far_only_blocks; b < blocks; b++)
-      if (energy (near_all + b * BLOCK, BLOCK) > near_peak * 1e-3)
-        {
-          dt_near += energy (near_all + b * BLOCK, BLOCK);
-          dt_out += energy (out_all + b * BLOCK, BLOCK);
-          dt_echo += energy (echo_all + b * BLOCK, BLOCK);
-        }
-    lag = best_lag (
-        near_all + far_only_blocks * BLOCK, out_all + far_only_blocks * BLOCK,
-        (blocks - far_only_blocks) * BLOCK, (gsize)SL_VOICE_RATE * 40 / 1000);
-  }
-  printf ("{\"processing\": \"%s\", \"echo_path_ms\": %d, \"erle_db\": %.2f, "
-          "\"near_change_db\": %.2f, \"echo_to_near_db\": %.2f, "
-          "\"delay_ms\": %.2f}\n",
-          sl_voice_processing_name (mode), latency_ms + DIRECT_MS,
-          10 * log10 (erle_mic / MAX (erle_out, 1e-12)),
-          10 * log10 (MAX (dt_out, 1e-12) / MAX (dt_near, 1e-12)),
-          10 * log10 (MAX (dt_echo, 1e-12) / MAX (dt_near, 1e-12)),
-          lag * 1000.0 / SL_VOICE_RATE);
-  g_free (far_sig.s);
-  g_free (near_sig.s);
-  return 0;
+    }
+  if (error != NULL)
+    fprintf (stderr, "sl-bench-voice-room: %s\n", error->message);
+  graph_clear (&graph);
+  scene_clear (&scene);
+  return status;
 }
