@@ -37,6 +37,7 @@ struct _SlCapture
   GMutex lock;
   GPtrArray *targets[3]; /* element-type GstAppSrc, owned refs */
   GError *error;
+  GError *speaker_error; /* the loudspeaker's first failure, until taken */
 
   /* Guards kept[], n_kept and max_kept (which the video thread also
    * reads atomically, to skip the lock while nothing is kept): the video
@@ -211,7 +212,19 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
                    GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
                    debug ? debug : "");
       g_mutex_lock (&capture->lock);
-      if (capture->error == NULL)
+      /* A loudspeaker that fails (unplugged, its server gone) silences
+       * the expert in the room but must not end the consultation: the
+       * picture and the room's voice go on.  Its branch sits behind a
+       * leaky queue, so the rest of the graph does not wait for it. */
+      if (capture->voice != NULL
+          && sl_voice_is_speaker (capture->voice, GST_MESSAGE_SRC (message)))
+        {
+          if (capture->speaker_error == NULL)
+            capture->speaker_error
+                = g_error_new (SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                               "the loudspeaker failed: %s", error->message);
+        }
+      else if (capture->error == NULL)
         capture->error = g_error_new (SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
                                       "capture failed: %s", error->message);
       g_mutex_unlock (&capture->lock);
@@ -440,6 +453,17 @@ sl_capture_get_error (SlCapture *capture)
   return error;
 }
 
+GError *
+sl_capture_take_speaker_error (SlCapture *capture)
+{
+  GError *error;
+
+  g_mutex_lock (&capture->lock);
+  error = g_steal_pointer (&capture->speaker_error);
+  g_mutex_unlock (&capture->lock);
+  return error;
+}
+
 void
 sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,
                           gpointer user_data)
@@ -571,6 +595,7 @@ sl_capture_free (SlCapture *capture)
   g_ptr_array_unref (capture->targets[SL_CAPTURE_LESSON]);
   g_clear_pointer (&capture->voice, sl_voice_free);
   g_clear_error (&capture->error);
+  g_clear_error (&capture->speaker_error);
   for (guint i = 0; i < capture->n_kept; i++)
     gst_sample_unref (capture->kept[i]);
   g_mutex_clear (&capture->kept_lock);

@@ -31,6 +31,7 @@ struct _SlVoice
   GstElement *lesson_tail; /* in bin */
   GstElement *far_mix;     /* in bin */
   GstElement *processor;   /* in bin, or NULL */
+  GstElement *speaker;     /* in bin */
   GstPad *near_entry;      /* owned, or NULL */
 };
 
@@ -154,7 +155,7 @@ build_far (SlVoice *voice, const SlVoiceConfig *config, const gchar *probe,
       if (speaker != NULL)
         g_object_set (speaker, "sync", config->live, "async", FALSE, NULL);
     }
-  out[n++] = speaker;
+  out[n++] = voice->speaker = speaker;
   if (!add_chain (voice, NULL, mix, 3, error)
       || !add_chain (voice, mix[2], out, n, error))
     return NULL;
@@ -255,6 +256,15 @@ GstPad *
 sl_voice_near_entry (SlVoice *voice)
 {
   return voice->near_entry;
+}
+
+gboolean
+sl_voice_is_speaker (SlVoice *voice, GstObject *object)
+{
+  return voice->speaker != NULL && object != NULL
+         && (object == GST_OBJECT (voice->speaker)
+             || gst_object_has_as_ancestor (object,
+                                            GST_OBJECT (voice->speaker)));
 }
 
 GstElement *

@@ -68,6 +68,11 @@ gboolean sl_capture_start (SlCapture *capture, GError **error);
  * NULL while all is well. */
 GError *sl_capture_get_error (SlCapture *capture);
 
+/* With a voice graph: (transfer full) the loudspeaker's failure, once,
+ * or NULL.  A failing loudspeaker is not a capture error: the capture
+ * goes on without it. */
+GError *sl_capture_take_speaker_error (SlCapture *capture);
+
 void sl_capture_set_tap (SlCapture *capture, SlCaptureTap tap,
                          gpointer user_data);
 

@@ -93,6 +93,10 @@ void sl_voice_remove_far (SlVoice *voice, GstAppSrc *far);
  * township's voice pipeline through it.  Transfer floating. */
 GstElement *sl_voice_make_far_sink (GstAppSrc *far, GError **error);
 
+/* Whether @object is the loudspeaker's sink or inside it (a bus
+ * message's source, say). */
+gboolean sl_voice_is_speaker (SlVoice *voice, GstObject *object);
+
 /* The processing element (NULL when off): the echo test reads it. */
 GstElement *sl_voice_processor (SlVoice *voice);
 
