@@ -20,7 +20,7 @@
  * while the expert never hears itself.
  *
  * The township (media/capture/sl-capture.c) and the echo test
- * (tests/unit/media/sl-voice-room.c) both build their graph with
+ * (tests/bench/voice-room.c) both build their graph with
  * sl_voice_build, so the test measures the code the township runs.
  *
  * Threading: every function on the control thread; the far sources are
