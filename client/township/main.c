@@ -75,6 +75,12 @@ main (int argc, char **argv)
       "for tuning by media engineers; the engine's bitrate, VBV, intra "
       "period and threading take precedence",
       "OPTS" },
+    { "voice-processing", 0, 0, G_OPTION_ARG_STRING, &opt.voice_processing,
+      "What cleans the room's voice before it is sent: off, aec (echo "
+      "cancellation, adds 8 ms; the default when a microphone and a "
+      "loudspeaker are used, else off) or aec+ns (echo cancellation and "
+      "noise suppression for a noisy room, adds 14 ms)",
+      "MODE" },
     { "latency-stamp", 0, 0, G_OPTION_ARG_NONE, &opt.latency_stamp,
       "Write this machine's monotonic clock into the top-right corner of "
       "every frame, so the expert can measure glass-to-glass latency "

@@ -2,6 +2,11 @@
  *
  * probe bin ! queue ! appsink(video)      audio src ! convert ! appsink(audio)
  *
+ * At the township the voice goes through the township's voice graph
+ * (sl-voice.h) in this same pipeline: the microphone through the echo
+ * canceller to appsink(audio), the loudspeaker fed by the received
+ * voices, and the lesson's mix to appsink(lesson).
+ *
  * Each appsink keeps at most two samples and drops the oldest: a capture
  * that outruns a stalled consumer must show the newest picture, not build a
  * backlog.  Samples go to the targets' appsrcs with gst_app_src_push_sample,
@@ -32,8 +37,9 @@ struct _SlCapture
   /* Guards targets[] and error: the streaming threads read targets while
    * the control thread adds and removes them. */
   GMutex lock;
-  GPtrArray *targets[2]; /* element-type GstAppSrc, owned refs */
+  GPtrArray *targets[3]; /* element-type GstAppSrc, owned refs */
   GError *error;
+  GError *speaker_error; /* the loudspeaker's first failure, until taken */
 
   /* Guards kept[], n_kept and max_kept (which the video thread also
    * reads atomically, to skip the lock while nothing is kept): the video
@@ -42,6 +48,8 @@ struct _SlCapture
   GMutex kept_lock;
   GstSample *kept[16]; /* the newest last; owned */
   guint n_kept, max_kept;
+
+  SlVoice *voice; /* township: the voice graph, or NULL */
 
   GstVideoInfo video_info;
   gboolean video_info_valid;
@@ -163,21 +171,32 @@ on_audio_sample (GstAppSink *sink, gpointer user_data)
 {
   SlCapture *capture = user_data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
-
-  g_autoptr (GstBuffer) buffer = NULL;
+  SlCaptureKind kind
+      = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sink), "sl-kind"));
 
   if (sample == NULL)
     return GST_FLOW_EOS;
-  buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
-  if (capture->audio_tap != NULL)
-    {
-      gst_buffer_unref (buffer);
-      buffer = gst_buffer_copy_deep (gst_sample_get_buffer (sample));
-      capture->audio_tap (buffer, capture->audio_tap_data);
-    }
-  push_to_targets (capture, SL_CAPTURE_AUDIO, buffer,
+  push_to_targets (capture, kind, gst_sample_get_buffer (sample),
                    gst_sample_get_caps (sample));
   return GST_FLOW_OK;
+}
+
+/* The audio tap sees the voice where it leaves the microphone's
+ * conversion, before any processing, so that a latency click written
+ * there measures the processing too. */
+static GstPadProbeReturn
+tap_audio (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlCapture *capture = user_data;
+  GstBuffer *buffer;
+
+  if (capture->audio_tap == NULL)
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_copy_deep (GST_PAD_PROBE_INFO_BUFFER (info));
+  capture->audio_tap (buffer, capture->audio_tap_data);
+  gst_buffer_unref (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
 }
 
 static gboolean
@@ -195,7 +214,19 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
                    GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
                    debug ? debug : "");
       g_mutex_lock (&capture->lock);
-      if (capture->error == NULL)
+      /* A loudspeaker that fails (unplugged, its server gone) silences
+       * the expert in the room but must not end the consultation: the
+       * picture and the room's voice go on.  Its branch sits behind a
+       * leaky queue, so the rest of the graph does not wait for it. */
+      if (capture->voice != NULL
+          && sl_voice_is_speaker (capture->voice, GST_MESSAGE_SRC (message)))
+        {
+          if (capture->speaker_error == NULL)
+            capture->speaker_error
+                = g_error_new (SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                               "the loudspeaker failed: %s", error->message);
+        }
+      else if (capture->error == NULL)
         capture->error = g_error_new (SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
                                       "capture failed: %s", error->message);
       g_mutex_unlock (&capture->lock);
@@ -249,44 +280,110 @@ add_video_branch (SlCapture *capture, GstElement *source, GError **error)
   return TRUE;
 }
 
-static gboolean
-add_audio_branch (SlCapture *capture, GstElement *source, GError **error)
+static GstElement *
+make_audio_appsink (SlCapture *capture, const gchar *name, SlCaptureKind kind,
+                    GError **error)
 {
   static GstAppSinkCallbacks callbacks = { .new_sample = on_audio_sample };
-  g_autoptr (GstCaps) caps = gst_caps_from_string (
-      "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved");
-  GstElement *convert, *resample, *filter, *sink;
+  GstElement *sink = make_appsink (name, &callbacks, capture, error);
+
+  if (sink != NULL)
+    g_object_set_data (G_OBJECT (sink), "sl-kind", GINT_TO_POINTER (kind));
+  return sink;
+}
+
+/* source ! audioconvert ! audioresample ! SL_VOICE_CAPS, returning the
+ * caps filter (in the pipeline), with the audio tap on its source pad. */
+static GstElement *
+add_microphone (SlCapture *capture, GstElement *source, GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (SL_VOICE_CAPS);
+  g_autoptr (GstPad) pad = NULL;
+  GstElement *convert, *resample, *filter;
 
   convert = sl_media_make_element ("audioconvert", NULL, error);
   resample
       = convert ? sl_media_make_element ("audioresample", NULL, error) : NULL;
   filter = resample ? sl_media_make_element ("capsfilter", NULL, error) : NULL;
-  sink = filter
-             ? make_appsink ("capture-audio-sink", &callbacks, capture, error)
-             : NULL;
-  if (sink == NULL)
+  if (filter == NULL)
     {
       g_clear_pointer (&convert, gst_object_unref);
       g_clear_pointer (&resample, gst_object_unref);
-      g_clear_pointer (&filter, gst_object_unref);
       gst_object_unref (gst_object_ref_sink (source));
-      return FALSE;
+      return NULL;
     }
   g_object_set (filter, "caps", caps, NULL);
   gst_bin_add_many (GST_BIN (capture->pipeline), source, convert, resample,
-                    filter, sink, NULL);
-  if (!gst_element_link_many (source, convert, resample, filter, sink, NULL))
+                    filter, NULL);
+  if (!gst_element_link_many (source, convert, resample, filter, NULL))
     {
       g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
                    "the audio source does not produce raw audio");
+      return NULL;
+    }
+  pad = gst_element_get_static_pad (filter, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, tap_audio, capture, NULL);
+  return filter;
+}
+
+/* Links @tail (nullable: nothing to link) to a new appsink of @kind. */
+static gboolean
+add_audio_out (SlCapture *capture, GstElement *tail, const gchar *name,
+               SlCaptureKind kind, GError **error)
+{
+  GstElement *sink;
+
+  if (tail == NULL)
+    return TRUE;
+  sink = make_audio_appsink (capture, name, kind, error);
+  if (sink == NULL)
+    return FALSE;
+  gst_bin_add (GST_BIN (capture->pipeline), sink);
+  if (!gst_element_link (tail, sink))
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "could not link the capture's voice to its appsink");
       return FALSE;
     }
   return TRUE;
 }
 
+/* The microphone (@source, nullable with @voice) to appsink(audio), through
+ * the voice graph when there is one. */
+static gboolean
+add_audio_branch (SlCapture *capture, GstElement *source,
+                  const SlVoiceConfig *voice, GError **error)
+{
+  GstElement *mic = NULL;
+
+  if (source != NULL && (mic = add_microphone (capture, source, error)) == NULL)
+    {
+      if (voice != NULL && voice->speaker != NULL)
+        gst_object_unref (gst_object_ref_sink (voice->speaker));
+      return FALSE;
+    }
+  if (voice == NULL)
+    return add_audio_out (capture, mic, "capture-audio-sink", SL_CAPTURE_AUDIO,
+                          error);
+  capture->voice
+      = sl_voice_build (GST_BIN (capture->pipeline), mic, voice, error);
+  return capture->voice != NULL
+         && add_audio_out (capture, sl_voice_near_tail (capture->voice),
+                           "capture-audio-sink", SL_CAPTURE_AUDIO, error)
+         && add_audio_out (capture, sl_voice_lesson_tail (capture->voice),
+                           "capture-lesson-sink", SL_CAPTURE_LESSON, error);
+}
+
 SlCapture *
 sl_capture_new (GstElement *video_source, GstElement *audio_source,
                 GError **error)
+{
+  return sl_capture_new_with_voice (video_source, audio_source, NULL, error);
+}
+
+SlCapture *
+sl_capture_new_with_voice (GstElement *video_source, GstElement *audio_source,
+                           const SlVoiceConfig *voice, GError **error)
 {
   SlCapture *capture = g_new0 (SlCapture, 1);
   g_autoptr (GstBus) bus = NULL;
@@ -301,6 +398,8 @@ sl_capture_new (GstElement *video_source, GstElement *audio_source,
       = g_ptr_array_new_with_free_func (gst_object_unref);
   capture->targets[SL_CAPTURE_AUDIO]
       = g_ptr_array_new_with_free_func (gst_object_unref);
+  capture->targets[SL_CAPTURE_LESSON]
+      = g_ptr_array_new_with_free_func (gst_object_unref);
   capture->pipeline = gst_pipeline_new ("capture");
   sl_media_use_system_clock (capture->pipeline);
 
@@ -308,9 +407,12 @@ sl_capture_new (GstElement *video_source, GstElement *audio_source,
     {
       if (audio_source != NULL)
         gst_object_unref (gst_object_ref_sink (audio_source));
+      if (voice != NULL && voice->speaker != NULL)
+        gst_object_unref (gst_object_ref_sink (voice->speaker));
       goto fail;
     }
-  if (audio_source != NULL && !add_audio_branch (capture, audio_source, error))
+  if ((audio_source != NULL || voice != NULL)
+      && !add_audio_branch (capture, audio_source, voice, error))
     goto fail;
 
   bus = gst_element_get_bus (capture->pipeline);
@@ -356,6 +458,17 @@ sl_capture_get_error (SlCapture *capture)
   return error;
 }
 
+GError *
+sl_capture_take_speaker_error (SlCapture *capture)
+{
+  GError *error;
+
+  g_mutex_lock (&capture->lock);
+  error = g_steal_pointer (&capture->speaker_error);
+  g_mutex_unlock (&capture->lock);
+  return error;
+}
+
 void
 sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,
                           gpointer user_data)
@@ -395,6 +508,24 @@ sl_capture_remove_target (SlCapture *capture, SlCaptureKind kind,
   g_mutex_lock (&capture->lock);
   g_ptr_array_remove (capture->targets[kind], target);
   g_mutex_unlock (&capture->lock);
+}
+
+GstAppSrc *
+sl_capture_add_heard_voice (SlCapture *capture, GError **error)
+{
+  if (capture->voice == NULL)
+    {
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_ARGUMENT,
+                   "this capture has no voice graph");
+      return NULL;
+    }
+  return sl_voice_add_far (capture->voice, error);
+}
+
+void
+sl_capture_remove_heard_voice (SlCapture *capture, GstAppSrc *voice)
+{
+  sl_voice_remove_far (capture->voice, voice);
 }
 
 void
@@ -474,7 +605,10 @@ sl_capture_free (SlCapture *capture)
     }
   g_ptr_array_unref (capture->targets[SL_CAPTURE_VIDEO]);
   g_ptr_array_unref (capture->targets[SL_CAPTURE_AUDIO]);
+  g_ptr_array_unref (capture->targets[SL_CAPTURE_LESSON]);
+  g_clear_pointer (&capture->voice, sl_voice_free);
   g_clear_error (&capture->error);
+  g_clear_error (&capture->speaker_error);
   for (guint i = 0; i < capture->n_kept; i++)
     gst_sample_unref (capture->kept[i]);
   g_mutex_clear (&capture->kept_lock);

@@ -16,6 +16,8 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
+#include "sl-voice.h"
+
 G_BEGIN_DECLS
 
 typedef struct _SlCapture SlCapture;
@@ -23,7 +25,8 @@ typedef struct _SlCapture SlCapture;
 typedef enum
 {
   SL_CAPTURE_VIDEO,
-  SL_CAPTURE_AUDIO,
+  SL_CAPTURE_AUDIO,  /* the microphone (after the voice processing) */
+  SL_CAPTURE_LESSON, /* with a voice graph: microphone and heard voices */
 } SlCaptureKind;
 
 /* Called on the streaming thread for every captured video frame before it
@@ -39,6 +42,23 @@ typedef void (*SlCaptureTap) (GstBuffer *buffer, const GstVideoInfo *info,
 SlCapture *sl_capture_new (GstElement *video_source, GstElement *audio_source,
                            GError **error);
 
+/* As sl_capture_new, and at the township: with @voice (nullable), the
+ * township's voice graph (sl-voice.h) in the capture's pipeline, whose
+ * speaker it takes (transfer floating).  The microphone (@audio_source,
+ * nullable) goes through it to the SL_CAPTURE_AUDIO targets; the lesson's
+ * mix goes to the SL_CAPTURE_LESSON ones. */
+SlCapture *sl_capture_new_with_voice (GstElement *video_source,
+                                      GstElement *audio_source,
+                                      const SlVoiceConfig *voice,
+                                      GError **error);
+
+/* With a voice graph: a new input for a voice the township hears (a
+ * session's decoded voice, through sl_voice_make_far_sink), played on the
+ * loudspeaker and mixed into the lesson.  Returns a new reference, to be
+ * given back with sl_capture_remove_heard_voice.  Control thread. */
+GstAppSrc *sl_capture_add_heard_voice (SlCapture *capture, GError **error);
+void sl_capture_remove_heard_voice (SlCapture *capture, GstAppSrc *voice);
+
 /* Starts capturing.  Fails with @error if the pipeline cannot start (device
  * busy, file not found...).  A failure later is reported through
  * sl_capture_get_error. */
@@ -47,6 +67,11 @@ gboolean sl_capture_start (SlCapture *capture, GError **error);
 /* Returns (transfer full) the first error the running pipeline posted, or
  * NULL while all is well. */
 GError *sl_capture_get_error (SlCapture *capture);
+
+/* With a voice graph: (transfer full) the loudspeaker's failure, once,
+ * or NULL.  A failing loudspeaker is not a capture error: the capture
+ * goes on without it. */
+GError *sl_capture_take_speaker_error (SlCapture *capture);
 
 void sl_capture_set_tap (SlCapture *capture, SlCaptureTap tap,
                          gpointer user_data);
@@ -59,8 +84,9 @@ typedef void (*SlCaptureMessageFunc) (GstMessage *message, gpointer user_data);
 void sl_capture_set_message_func (SlCapture *capture, SlCaptureMessageFunc func,
                                   gpointer user_data);
 
-/* As SlCaptureTap, for every captured voice buffer (48 kHz mono S16LE);
- * the buffer is writable (a latency click, say).  Must not block. */
+/* As SlCaptureTap, for every captured voice buffer (48 kHz mono S16LE)
+ * as it leaves the microphone, before any voice processing; the buffer
+ * is writable (a latency click, say).  Must not block. */
 typedef void (*SlCaptureAudioTap) (GstBuffer *buffer, gpointer user_data);
 
 void sl_capture_set_audio_tap (SlCapture *capture, SlCaptureAudioTap tap,

@@ -43,6 +43,14 @@ void sl_media_finish_prepare (void);
 GstElement *sl_media_make_element (const gchar *factory, const gchar *name,
                                    GError **error);
 
+/* Adds @elements (@n of them, transfer floating) to @bin and links them in
+ * order after @first (nullable: the chain starts with elements[0]).
+ * Returns the last element, or NULL with @error: if any element is NULL
+ * (sl_media_make_element failed and said why) all are released; a link
+ * that fails leaves the elements in @bin. */
+GstElement *sl_media_add_chain (GstBin *bin, GstElement *first,
+                                GstElement **elements, guint n, GError **error);
+
 /* Checks that every element the engine needs is installed, so a station
  * fails at start with one clear message instead of mid-call. */
 gboolean sl_media_check_plugins (GError **error);

@@ -25,6 +25,9 @@
 
 G_BEGIN_DECLS
 
+/* The most tones SlSessionStats lists in the received voice. */
+#define SL_AUDIO_TONES_MAX 4
+
 #define SL_TYPE_SESSION (sl_session_get_type ())
 G_DECLARE_FINAL_TYPE (SlSession, sl_session, SL, SESSION, GObject)
 
@@ -143,8 +146,11 @@ typedef struct
   guint jitter_buffer_ms;          /* the receive jitter buffer's latency */
   gdouble audio_level_db;          /* received voice RMS, dBFS (-inf: none) */
   gdouble audio_peak_hz;           /* strongest received frequency, 0: none */
-  gdouble dc_rtt_ms;               /* data-channel ping round trip, < 0 */
-  guint64 dc_roundtrips;           /* completed data-channel pings */
+  /* The received voice's distinct tones (sl_stats_find_tones), Hz. */
+  gdouble audio_tones_hz[SL_AUDIO_TONES_MAX];
+  guint audio_tones;
+  gdouble dc_rtt_ms;     /* data-channel ping round trip, < 0 */
+  guint64 dc_roundtrips; /* completed data-channel pings */
   /* Medians over the last second, ms, < 0 if unknown (sl-stage.h):
    * SENDER: capture to encoder input, encoding; VIEWER: decoding, decoder
    * output to the picture handed to the application. */

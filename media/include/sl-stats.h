@@ -29,8 +29,10 @@ typedef struct
   guint width, height;         /* VIEWER: decoded picture size */
   gdouble audio_level_db;      /* received voice, -G_MAXDOUBLE: none */
   gdouble audio_peak_hz;       /* strongest received frequency, 0: none */
-  guint64 audio_packets;       /* voice packets decoded, total */
-  gdouble dc_rtt_ms;           /* < 0: unknown */
+  gdouble audio_tones_hz[SL_AUDIO_TONES_MAX]; /* distinct tones, ascending */
+  guint audio_tones;
+  guint64 audio_packets; /* voice packets decoded, total */
+  gdouble dc_rtt_ms;     /* < 0: unknown */
   guint64 dc_roundtrips;
   /* VIEWER, over the interval: video packets the link lost, and those
    * still missing after NACK/RTX (< 0: no packets). */
@@ -67,6 +69,16 @@ gdouble sl_stats_rtt_ms (const SlSessionStats *stats);
 /* The same choice from the two figures: RTCP's @rtcp_ms when known (>= 0),
  * else the ping's @dc_ms. */
 gdouble sl_stats_pick_rtt_ms (gdouble rtcp_ms, gdouble dc_ms);
+
+/* The distinct tones in a spectrum of @n bands of @band_hz each, given
+ * in dB (GStreamer's spectrum element): bands that are local maxima
+ * above -60 dB and within 20 dB of the loudest, a tone's neighbours
+ * within 100 Hz counted once (its leakage into the next bands), at most
+ * @max, in ascending frequency, each at its band's centre.  Two voices
+ * playing test tones show both: a trainee hears the township's tone and
+ * the expert's.  Returns how many were written to @tones_hz. */
+guint sl_stats_find_tones (const gfloat *db, guint n, gdouble band_hz,
+                           gdouble *tones_hz, guint max);
 
 /* The viewer's glass-to-glass estimate without a stamp: the sender's
  * capture to encoder output (@send_ms, as its ping says), half the round

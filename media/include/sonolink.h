@@ -21,6 +21,7 @@
 
 #include "sl-media.h"
 #include "sl-capture.h"
+#include "sl-voice.h"
 #include "sl-session.h"
 #include "sl-stats.h"
 #include "sl-link-state.h"

@@ -380,8 +380,20 @@ sl_session_measure_on_element_message (SlSession *self, const GstStructure *s)
 
       if (magnitude == NULL || !GST_VALUE_HOLDS_LIST (magnitude))
         return;
+      guint n = MIN (gst_value_list_get_size (magnitude), 4096);
+      g_autofree gfloat *db = g_new (gfloat, MAX (n, 1));
+      gdouble tones[SL_AUDIO_TONES_MAX];
+      guint found;
+
+      for (guint i = 0; i < n; i++)
+        db[i] = g_value_get_float (gst_value_list_get_value (magnitude, i));
+      found = n > 0 ? sl_stats_find_tones (db, n, SL_AUDIO_RATE / 2.0 / n,
+                                           tones, SL_AUDIO_TONES_MAX)
+                    : 0;
       g_mutex_lock (&self->stats_lock);
       self->stats.audio_peak_hz = peak_frequency (magnitude);
+      memcpy (self->stats.audio_tones_hz, tones, found * sizeof tones[0]);
+      self->stats.audio_tones = found;
       g_mutex_unlock (&self->stats_lock);
     }
 }

@@ -7,6 +7,7 @@
 #include "sl-stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static gdouble
@@ -56,6 +57,58 @@ gdouble
 sl_stats_pick_rtt_ms (gdouble rtcp_ms, gdouble dc_ms)
 {
   return rtcp_ms >= 0 ? rtcp_ms : dc_ms;
+}
+
+/* The loudest candidates first, so that a tone's leakage into the next
+ * bands gives way to the tone. */
+static gint
+by_level (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const gfloat *db = user_data;
+  gfloat la = db[*(const guint *)a], lb = db[*(const guint *)b];
+
+  return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+static gint
+by_value (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+guint
+sl_stats_find_tones (const gfloat *db, guint n, gdouble band_hz,
+                     gdouble *tones_hz, guint max)
+{
+  g_autoptr (GArray) peaks = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) kept = g_array_new (FALSE, FALSE, sizeof (guint));
+  gfloat loudest = -G_MAXFLOAT;
+  guint found = 0;
+
+  for (guint i = 0; i < n; i++)
+    loudest = MAX (loudest, db[i]);
+  for (guint i = 0; i < n; i++)
+    if (db[i] > -60.0f && db[i] >= loudest - 20.0f
+        && (i == 0 || db[i] >= db[i - 1]) && (i + 1 == n || db[i] > db[i + 1]))
+      g_array_append_val (peaks, i);
+  g_array_sort_with_data (peaks, by_level, (gpointer)db);
+  for (guint p = 0; p < peaks->len && found < max; p++)
+    {
+      guint band = g_array_index (peaks, guint, p);
+      gboolean near = FALSE;
+
+      for (guint k = 0; k < kept->len && !near; k++)
+        near = ABS ((gint)band - (gint)g_array_index (kept, guint, k)) * band_hz
+               <= 100.0;
+      if (near)
+        continue;
+      g_array_append_val (kept, band);
+      tones_hz[found++] = (band + 0.5) * band_hz;
+    }
+  qsort (tones_hz, found, sizeof *tones_hz, by_value);
+  return found;
 }
 
 gdouble
@@ -137,6 +190,8 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   out->height = cur->video_height;
   out->audio_level_db = cur->audio_level_db;
   out->audio_peak_hz = cur->audio_peak_hz;
+  out->audio_tones = MIN (cur->audio_tones, SL_AUDIO_TONES_MAX);
+  memcpy (out->audio_tones_hz, cur->audio_tones_hz, sizeof out->audio_tones_hz);
   out->audio_packets = cur->audio_packets_decoded;
   out->dc_rtt_ms = cur->dc_rtt_ms;
   out->dc_roundtrips = cur->dc_roundtrips;
@@ -280,6 +335,13 @@ sl_stats_to_json (const SlStatsReport *r)
   set_optional_double (obj, "audio_level_db", r->audio_level_db,
                        r->audio_level_db > -200);
   set_optional_double (obj, "audio_peak_hz", r->audio_peak_hz, TRUE);
+  {
+    JsonArray *tones = json_array_new ();
+
+    for (guint i = 0; i < r->audio_tones; i++)
+      json_array_add_double_element (tones, r->audio_tones_hz[i]);
+    json_object_set_array_member (obj, "audio_tones_hz", tones);
+  }
   json_object_set_int_member (obj, "audio_packets_decoded",
                               (gint64)r->audio_packets);
   set_optional_double (obj, "dc_rtt_ms", r->dc_rtt_ms, r->dc_rtt_ms >= 0);

@@ -164,6 +164,35 @@ sl_media_make_element (const gchar *factory, const gchar *name, GError **error)
   return element;
 }
 
+GstElement *
+sl_media_add_chain (GstBin *bin, GstElement *first, GstElement **elements,
+                    guint n, GError **error)
+{
+  GstElement *prev = first;
+
+  for (guint i = 0; i < n; i++)
+    if (elements[i] == NULL)
+      {
+        for (guint j = 0; j < n; j++)
+          if (elements[j] != NULL)
+            gst_object_unref (gst_object_ref_sink (elements[j]));
+        return NULL;
+      }
+  for (guint i = 0; i < n; i++)
+    {
+      gst_bin_add (bin, elements[i]);
+      if (prev != NULL && !gst_element_link (prev, elements[i]))
+        {
+          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                       "could not link %s to %s", GST_OBJECT_NAME (prev),
+                       GST_OBJECT_NAME (elements[i]));
+          return NULL;
+        }
+      prev = elements[i];
+    }
+  return prev;
+}
+
 gboolean
 sl_media_check_plugins (GError **error)
 {

@@ -169,29 +169,8 @@ static GstElement *
 add_chain (SlSession *self, GstElement *first, GstElement **elements, guint n,
            GError **error)
 {
-  GstElement *prev = first;
-
-  for (guint i = 0; i < n; i++)
-    if (elements[i] == NULL)
-      {
-        for (guint j = 0; j < n; j++)
-          if (elements[j] != NULL)
-            gst_object_unref (gst_object_ref_sink (elements[j]));
-        return NULL;
-      }
-  for (guint i = 0; i < n; i++)
-    {
-      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
-      if (prev != NULL && !gst_element_link (prev, elements[i]))
-        {
-          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
-                       "could not link %s to %s", GST_OBJECT_NAME (prev),
-                       GST_OBJECT_NAME (elements[i]));
-          return NULL;
-        }
-      prev = elements[i];
-    }
-  return prev;
+  return sl_media_add_chain (GST_BIN (self->pipeline), first, elements, n,
+                             error);
 }
 
 /* Encoded frames are dropped until the connection is up: webrtcbin would

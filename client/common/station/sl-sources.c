@@ -155,6 +155,19 @@ sl_sources_make_audio_out (const gchar *spec, gchar **description,
   return make_sink (spec, "--audio-out", description, error);
 }
 
+gboolean
+sl_sources_is_stand_in (GstElement *element)
+{
+  GstElementFactory *factory
+      = element ? gst_element_get_factory (element) : NULL;
+  const gchar *name
+      = factory ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory))
+                : NULL;
+
+  return element == NULL || g_strcmp0 (name, "fakesink") == 0
+         || g_strcmp0 (name, "audiotestsrc") == 0;
+}
+
 GstElement *
 sl_sources_make_video_sink (const gchar *spec, gchar **description,
                             GError **error)

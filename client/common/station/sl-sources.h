@@ -24,4 +24,9 @@ GstElement *sl_sources_make_audio_out (const gchar *spec, gchar **description,
 GstElement *sl_sources_make_video_sink (const gchar *spec, gchar **description,
                                         GError **error);
 
+/* Whether @element, made by the functions above, is a stand-in rather
+ * than a device: the silent sink of "none" or of "auto" with no speaker,
+ * or a test tone. */
+gboolean sl_sources_is_stand_in (GstElement *element);
+
 G_END_DECLS

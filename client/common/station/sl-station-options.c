@@ -9,6 +9,7 @@
 #include "sl-station-options.h"
 #include "sl-config.h"
 #include "sl-probe.h"
+#include "sl-voice.h"
 
 #include <gst/gst.h>
 
@@ -162,8 +163,18 @@ sl_station_options_check (SlStationOptions *opt, GError **error)
 {
   /* Until the first round trip is measured: enough for a retransmission
    * on a cellular path, and free while no packet is missing. */
+  SlVoiceProcessing mode;
+
   if (opt->jitter_ms == 0)
     opt->jitter_ms = 80;
+  if (opt->voice_processing != NULL
+      && !sl_voice_processing_parse (opt->voice_processing, &mode))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--voice-processing '%s' is not one of off, aec, aec+ns",
+                   opt->voice_processing);
+      return FALSE;
+    }
   return check_ranges (opt, error);
 }
 

@@ -66,6 +66,8 @@ typedef struct
   gboolean no_fec;
   gboolean latency_stamp;
   gchar *x264_options;
+  /* --voice-processing: off, aec or aec+ns; NULL: by the devices */
+  gchar *voice_processing;
   /* both: --snapshot (township: its raw probe picture with the marks;
    * expert: what it shows) and --stills-dir (township: a copy of every
    * still it sends; expert: where stills are saved) */

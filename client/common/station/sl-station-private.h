@@ -51,6 +51,10 @@ typedef struct
 
   SlCapture *capture;
   gboolean capture_has_audio;
+  gchar *voice_in; /* what the voice input is, for the log */
+  /* Township: peer id → the GstAppSrc (owned) through which the session's
+   * decoded voice reaches the loudspeaker and the lesson's mix. */
+  GHashTable *heard_voices;
   /* Township: the probe image as the adapter reported it (sl-probe.h). */
   guint probe_width, probe_height;
   gdouble probe_mm_per_px; /* 0: unknown */

@@ -271,6 +271,14 @@ on_report_tick (gpointer user_data)
       sl_station_quit (st, SL_EXIT_MEDIA);
       return G_SOURCE_CONTINUE;
     }
+  if (st->capture != NULL
+      && (capture_error = sl_capture_take_speaker_error (st->capture)) != NULL)
+    {
+      g_printerr ("%s: %s; the expert's voice is no longer played here, "
+                  "the picture and the room's voice go on\n",
+                  st->name, capture_error->message);
+      g_clear_error (&capture_error);
+    }
   if (st->latency != NULL)
     sl_latency_meter_take (st->latency, &st->latency_window);
   if (st->clicks != NULL)

@@ -37,6 +37,45 @@ on_capture_message (GstMessage *message, gpointer user_data)
     sl_station_log (st, "probe back");
 }
 
+/* The township's voice graph: the loudspeaker it plays the expert on,
+ * and what cleans the microphone.  Unless --voice-processing says, echo
+ * cancellation is on when a microphone and a loudspeaker share the room
+ * (a test tone or a silent sink has no room to clean).  Noise suppression
+ * is asked for: it adds 6 ms more to the voice's delay than the 8 of the
+ * echo canceller, past the 10 ms the voice may lose to processing
+ * (docs/PERFORMANCE.md).  @mic is the voice input (nullable).  FALSE with the message
+ * printed on a bad --audio-out. */
+static gboolean
+township_voice (SlStation *st, GstElement *mic, SlVoiceConfig *voice)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *out_desc = NULL;
+  gboolean room;
+
+  voice->live = TRUE;
+  voice->speaker
+      = sl_sources_make_audio_out (st->opt->audio_out, &out_desc, &error);
+  if (voice->speaker == NULL)
+    {
+      g_printerr ("%s: %s\n", st->name,
+                  error ? error->message : "no voice output");
+      return FALSE;
+    }
+  room = !sl_sources_is_stand_in (voice->speaker)
+         && !sl_sources_is_stand_in (mic);
+  if (st->opt->voice_processing != NULL)
+    sl_voice_processing_parse (st->opt->voice_processing, &voice->processing);
+  else
+    voice->processing
+        = room ? SL_VOICE_PROCESSING_AEC : SL_VOICE_PROCESSING_OFF;
+  sl_station_log (st, "voice out: %s; voice processing: %s%s", out_desc,
+                  sl_voice_processing_name (voice->processing),
+                  mic == NULL && voice->processing != SL_VOICE_PROCESSING_OFF
+                      ? " (nothing to process: no voice input)"
+                      : "");
+  return TRUE;
+}
+
 static SlExitStatus
 setup_capture (SlStation *st)
 {
@@ -81,11 +120,28 @@ setup_capture (SlStation *st)
       return SL_EXIT_USAGE;
     }
   st->capture_has_audio = audio != NULL;
-  sl_station_log (st, "voice in: %s", audio_desc ? audio_desc : "none");
-  if (video == NULL && audio == NULL)
-    return SL_EXIT_OK;
+  /* A viewer learns at the hub whether it is the expert, whose voice is
+   * sent, or a trainee, who only listens (sl-station.c, on_joined). */
+  g_clear_pointer (&st->voice_in, g_free);
+  st->voice_in = g_strdup (audio_desc ? audio_desc : "none");
+  if (opt->kind == SL_STATION_TOWNSHIP)
+    {
+      SlVoiceConfig voice = { 0 };
 
-  st->capture = sl_capture_new (video, audio, &error);
+      sl_station_log (st, "voice in: %s", st->voice_in);
+      if (!township_voice (st, audio, &voice))
+        {
+          gst_object_unref (gst_object_ref_sink (video));
+          if (audio != NULL)
+            gst_object_unref (gst_object_ref_sink (audio));
+          return SL_EXIT_USAGE;
+        }
+      st->capture = sl_capture_new_with_voice (video, audio, &voice, &error);
+    }
+  else if (audio != NULL)
+    st->capture = sl_capture_new (NULL, audio, &error);
+  else
+    return SL_EXIT_OK;
   if (st->capture != NULL)
     sl_capture_set_message_func (st->capture, on_capture_message, st);
   if (st->capture != NULL && st->opt->latency_stamp)

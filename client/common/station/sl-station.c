@@ -154,6 +154,24 @@ on_guide_channel (SlSession *session, const gchar *label, gboolean open,
 }
 
 static void remove_session (SlStation *st, const gchar *peer_id);
+
+/* The township's voice a peer of @peer_role receives: a trainee the
+ * lesson's mix (the room and every voice the township hears), an expert
+ * the room alone, so that it never hears itself. */
+static SlCaptureKind
+voice_for (SlRole peer_role)
+{
+  return peer_role == SL_ROLE_TRAINEE ? SL_CAPTURE_LESSON : SL_CAPTURE_AUDIO;
+}
+
+/* Whether the township sends a voice to a peer of @peer_role: the room's
+ * when it has a microphone; to a trainee the lesson's mix always, which
+ * carries the expert even when the room has no microphone. */
+static gboolean
+township_sends_voice (SlStation *st, SlRole peer_role)
+{
+  return st->capture_has_audio || voice_for (peer_role) == SL_CAPTURE_LESSON;
+}
 static void ensure_sending_session (SlStation *st, const gchar *peer_id,
                                     SlRole role, gboolean resumed);
 
@@ -330,15 +348,46 @@ remove_session (SlStation *st, const gchar *peer_id)
         sl_capture_remove_target (st->capture, SL_CAPTURE_VIDEO,
                                   sl_session_get_video_source (session));
       if (sl_session_get_audio_source (session) != NULL)
-        sl_capture_remove_target (st->capture, SL_CAPTURE_AUDIO,
-                                  sl_session_get_audio_source (session));
+        {
+          sl_capture_remove_target (st->capture, SL_CAPTURE_AUDIO,
+                                    sl_session_get_audio_source (session));
+          sl_capture_remove_target (st->capture, SL_CAPTURE_LESSON,
+                                    sl_session_get_audio_source (session));
+        }
     }
   sl_station_guide_session_removed (st, session);
   sl_session_close (session);
+  /* After the close: the session no longer pushes into it. */
+  if (st->capture != NULL && g_hash_table_contains (st->heard_voices, peer_id))
+    {
+      sl_capture_remove_heard_voice (
+          st->capture, g_hash_table_lookup (st->heard_voices, peer_id));
+      g_hash_table_remove (st->heard_voices, peer_id);
+    }
   g_hash_table_remove (st->prev_stats, peer_id);
   g_hash_table_remove (st->session_roles, peer_id);
   /* Last: peer_id may point into the session. */
   g_hash_table_remove (st->sessions, peer_id);
+}
+
+/* Township: where a session's decoded voice goes, when the township hears
+ * its peer: into the voice graph, which plays it and mixes it into the
+ * lesson.  NULL: not heard (the session drops it). */
+static GstElement *
+township_voice_sink (SlStation *st, const gchar *peer_id, SlPeerRole peer,
+                     GError **error)
+{
+  GstAppSrc *heard;
+  GstElement *sink;
+
+  if (!sl_peer_is_heard (peer) || st->capture == NULL)
+    return NULL;
+  heard = sl_capture_add_heard_voice (st->capture, error);
+  if (heard == NULL)
+    return NULL;
+  sink = sl_voice_make_far_sink (heard, error);
+  g_hash_table_insert (st->heard_voices, g_strdup (peer_id), heard);
+  return sink;
 }
 
 /* Opens a session of @role with @peer_id, whose role was @peer_role when
@@ -383,7 +432,9 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
   if (role == SL_SESSION_VIEWER && error == NULL)
     config.video_sink
         = sl_station_guide_wrap_sink (st, config.video_sink, video_desc);
-  if (error == NULL)
+  if (error == NULL && role == SL_SESSION_SENDER)
+    config.audio_sink = township_voice_sink (st, peer_id, peer, &error);
+  else if (error == NULL)
     config.audio_sink
         = sl_sources_make_audio_out (st->opt->audio_out, &audio_desc, &error);
   if (error == NULL)
@@ -404,7 +455,9 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
         sl_capture_add_target (st->capture, SL_CAPTURE_VIDEO,
                                sl_session_get_video_source (session));
       if (sl_session_get_audio_source (session) != NULL)
-        sl_capture_add_target (st->capture, SL_CAPTURE_AUDIO,
+        sl_capture_add_target (st->capture,
+                               role == SL_SESSION_SENDER ? voice_for (peer_role)
+                                                         : SL_CAPTURE_AUDIO,
                                sl_session_get_audio_source (session));
     }
   if (!sl_session_start (session, &error))
@@ -446,8 +499,8 @@ ensure_sending_session (SlStation *st, const gchar *peer_id, SlRole role,
       sl_station_log (st, "offering %s a new session", peer_id);
     }
   remove_session (st, peer_id);
-  create_session (st, peer_id, role, SL_SESSION_SENDER, st->capture_has_audio,
-                  session != NULL);
+  create_session (st, peer_id, role, SL_SESSION_SENDER,
+                  township_sends_voice (st, role), session != NULL);
 }
 
 /* ---- hub ---- */
@@ -467,6 +520,17 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
                   township ? "a township" : "an expert or a trainee");
       sl_station_quit (st, SL_EXIT_AUTH);
       return;
+    }
+  if (!township && !rejoin)
+    {
+      if (welcome->role == SL_ROLE_TRAINEE)
+        sl_station_log (st,
+                        "a trainee listens: its voice input (%s) is "
+                        "not sent",
+                        st->voice_in ? st->voice_in : "none");
+      else
+        sl_station_log (st, "voice to the township: %s",
+                        st->voice_in ? st->voice_in : "none");
     }
   st->my_role = welcome->role;
   sl_station_guide_set_room (st, welcome->room);
@@ -734,7 +798,7 @@ after_network_change (gpointer user_data)
       remove_session (st, lost->pdata[i]);
       if (peer.known)
         create_session (st, lost->pdata[i], peer.role, SL_SESSION_SENDER,
-                        st->capture_has_audio, TRUE);
+                        township_sends_voice (st, peer.role), TRUE);
     }
   return G_SOURCE_REMOVE;
 }
@@ -781,6 +845,8 @@ sl_station_clear (SlStation *st)
   g_clear_pointer (&st->prev_stats, g_hash_table_unref);
   g_clear_pointer (&st->room_peers, g_hash_table_unref);
   g_clear_pointer (&st->session_roles, g_hash_table_unref);
+  g_clear_pointer (&st->heard_voices, g_hash_table_unref);
+  g_clear_pointer (&st->voice_in, g_free);
   g_clear_pointer (&st->verifier, sl_verifier_free);
   g_clear_pointer (&st->latency, sl_latency_meter_free);
   g_clear_pointer (&st->clicks, sl_click_meter_free);
@@ -806,6 +872,8 @@ sl_station_init (SlStation *st, SlStationOptions *opt)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   st->session_roles
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  st->heard_voices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            gst_object_unref);
 }
 
 static SlExitStatus

@@ -215,6 +215,46 @@ test_loss_figure (void)
   g_assert_true (json_object_get_null_member (obj, "video_lost_pct"));
 }
 
+/* Two tones with leakage into their neighbours and a noise floor: both
+ * found once each, in ascending order; a third too quiet is not. */
+static void
+test_find_tones (void)
+{
+  gfloat db[960];
+  gdouble tones[SL_AUDIO_TONES_MAX];
+  guint n;
+
+  for (guint i = 0; i < G_N_ELEMENTS (db); i++)
+    db[i] = -85.0f;
+  /* 1300 Hz (band 52), the louder, and 700 Hz (band 28), each with
+   * leakage two bands either side; 3000 Hz (band 120) 30 dB down. */
+  db[52] = -12.0f;
+  db[51] = db[53] = -20.0f;
+  db[50] = db[54] = -30.0f;
+  db[28] = -18.0f;
+  db[27] = -24.0f;
+  db[29] = -25.0f;
+  db[120] = -42.0f;
+  n = sl_stats_find_tones (db, G_N_ELEMENTS (db), 25.0, tones,
+                           SL_AUDIO_TONES_MAX);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpfloat_with_epsilon (tones[0], 712.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (tones[1], 1312.5, 1e-9);
+
+  /* Silence: nothing. */
+  for (guint i = 0; i < G_N_ELEMENTS (db); i++)
+    db[i] = -90.0f;
+  g_assert_cmpuint (sl_stats_find_tones (db, G_N_ELEMENTS (db), 25.0, tones,
+                                         SL_AUDIO_TONES_MAX),
+                    ==, 0);
+
+  /* A tone's second band, as loud as the first, is one tone. */
+  db[40] = db[41] = -10.0f;
+  n = sl_stats_find_tones (db, G_N_ELEMENTS (db), 25.0, tones,
+                           SL_AUDIO_TONES_MAX);
+  g_assert_cmpuint (n, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -226,5 +266,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/parse-report", test_parse_report);
   g_test_add_func ("/stats/json", test_json_fields);
   g_test_add_func ("/stats/loss-figure", test_loss_figure);
+  g_test_add_func ("/stats/find-tones", test_find_tones);
   return g_test_run ();
 }
