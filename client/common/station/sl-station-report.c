@@ -292,6 +292,7 @@ on_report_tick (gpointer user_data)
   if (st->ticks % SNAPSHOT_PERIOD_S == 0)
     snapshot_async (st);
   sl_station_guide_tick (st);
+  sl_station_record_tick (st);
   return G_SOURCE_CONTINUE;
 }
 

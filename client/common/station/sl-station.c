@@ -334,6 +334,7 @@ remove_session (SlStation *st, const gchar *peer_id)
                                   sl_session_get_audio_source (session));
     }
   sl_station_guide_session_removed (st, session);
+  sl_station_record_session_removed (st, session);
   sl_session_close (session);
   g_hash_table_remove (st->prev_stats, peer_id);
   g_hash_table_remove (st->session_roles, peer_id);
@@ -418,6 +419,7 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
       video_desc ? "; picture to " : "", video_desc ? video_desc : "",
       video_desc && st->opt->snapshot_path ? ", and every 2 s to " : "",
       video_desc && st->opt->snapshot_path ? st->opt->snapshot_path : "");
+  sl_station_record_session_changed (st);
   return session;
 }
 
@@ -486,6 +488,7 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
       if (!township && p->role == SL_ROLE_TOWNSHIP && st->together_us == 0)
         st->together_us = sl_media_now_us ();
     }
+  sl_station_record_on_joined (st, !welcome->record_forbidden);
 }
 
 /* What we have with @peer_id, for sl_peer_judge_signal. */
@@ -606,6 +609,11 @@ sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
     case SL_MSG_ERROR:
       g_printerr ("%s: hub: %s (%s)\n", st->name, msg->message,
                   sl_proto_error_code_name (msg->code));
+      if (msg->code == SL_PROTO_ERROR_RECORD_FORBIDDEN)
+        sl_station_record_on_refused (st, msg->message);
+      break;
+    case SL_MSG_RECORD:
+      sl_station_record_on_announce (st, msg);
       break;
     default:
       break;
@@ -761,6 +769,8 @@ sl_station_clear (SlStation *st)
     g_signal_handler_disconnect (g_network_monitor_get_default (),
                                  st->netmon_handler);
   st->netmon_handler = 0;
+  /* The recording first: it ends cleanly and the hub hears it stop. */
+  sl_station_record_free (st);
   if (st->sessions != NULL)
     {
       GList *keys = g_hash_table_get_keys (st->sessions);

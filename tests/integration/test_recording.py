@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Recording end to end: both stations record one consultation.
+
+    test_recording.py HUB TOWNSHIP EXPERT
+
+hub + township (phantom 640x360, test tone, --record) + expert (test tone,
+--guidance-script with four marks, --record).  Checks:
+
+- the hub tells each station that the other records (start), and the
+  expert that the township stopped being there;
+- the township is killed with SIGKILL mid-session: its file still plays
+  through matroskademux, h264parse and avdec_h264, and holds all but at
+  most two seconds of the frames it had encoded by its last --stats
+  record;
+- the expert's file, stopped with Ctrl-C, has an H.264 track and two Opus
+  tracks, and its decoded frames are plausible for the time it ran;
+- the H.264 slices of the expert's recording (as received) are, bit for
+  bit, slices of the township's (as encoded);
+- both sidecars hold the scripted marks with the media time the expert
+  named: "sent" at the expert, "received" at the township, keyed there to
+  a recorded picture (frame_ms) no later than when the mark arrived;
+- files are mode 0600 in a folder made 0700;
+- a token minted with --no-record: the station says recording is not
+  allowed, writes no recording, and the consultation goes on;
+- --record in a folder that cannot be made: exit 2 before joining.
+"""
+
+import hashlib
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from sltest import (Hub, check, read_stats, run, session_records,  # noqa: E402
+                    station_args, wait_for)
+
+FPS = 30
+MARKS = ["m1", "m2", "m3", "m4"]
+
+
+def script():
+    return [{"at_ms": 1000 + 1000 * i,
+             "msg": {"type": "mark", "id": mid, "kind": "box",
+                     "points": [[0.1, 0.1], [0.3 + 0.1 * i, 0.4]],
+                     "color": "yellow", "width": 2}}
+            for i, mid in enumerate(MARKS)]
+
+
+def ebml_elements(data, pos, end):
+    """Yields (id, payload start, payload end) of the elements in
+    data[pos:end]; an unknown size runs to the end."""
+    while pos < end:
+        first = data[pos]
+        n = 1
+        while n <= 4 and not first & (0x80 >> (n - 1)):
+            n += 1
+        eid = int.from_bytes(data[pos:pos + n], "big")
+        pos += n
+        first = data[pos]
+        m = 1
+        while m <= 8 and not first & (0x80 >> (m - 1)):
+            m += 1
+        size = int.from_bytes(data[pos:pos + m], "big") & ((1 << (7 * m)) - 1)
+        unknown = size == (1 << (7 * m)) - 1
+        pos += m
+        stop = end if unknown else pos + size
+        if stop > end:
+            return  # cut short by a crash
+        yield eid, pos, stop
+        pos = stop
+
+
+def video_slices(path):
+    """The H.264 slice NAL units (types 1 and 5) of track 1, in order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out = []
+    for eid, s, e in ebml_elements(data, 0, len(data)):
+        if eid != 0x18538067:
+            continue
+        for cid, cs, ce in ebml_elements(data, s, e):
+            if cid != 0x1F43B675:
+                continue
+            for bid, bs, be in ebml_elements(data, cs, ce):
+                if bid != 0xA3 or data[bs] != 0x81:
+                    continue
+                p = bs + 4
+                while p + 4 <= be:
+                    n = int.from_bytes(data[p:p + 4], "big")
+                    nal = data[p + 4:p + 4 + n]
+                    if nal and nal[0] & 0x1F in (1, 5):
+                        out.append(hashlib.sha256(nal).hexdigest())
+                    p += 4 + n
+    return out
+
+
+def decode(path):
+    """(decoded frames, the demuxer's caps) of a recording, with GStreamer."""
+    out = subprocess.run(
+        ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
+         "matroskademux", "name=d", "d.video_0", "!", "queue", "!",
+         "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false",
+         "sync=false", "d.audio_0", "!", "queue", "!", "fakesink",
+         "sync=false", "d.audio_1", "!", "queue", "!", "fakesink",
+         "sync=false"],
+        capture_output=True, text=True, timeout=120)
+    frames = len(re.findall(r"fakesink0.*chain", out.stdout))
+    return out.returncode, frames, out.stdout
+
+
+def find_recording(folder, ext):
+    names = [n for n in os.listdir(folder) if n.endswith(ext)]
+    return os.path.join(folder, names[0]) if len(names) == 1 else None
+
+
+def sidecar(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def main(build, procs):
+    d = procs.workdir
+    hub = Hub(build, procs).start()
+    room = "rec1"
+    t_rec, e_rec = os.path.join(d, "t-rec"), os.path.join(d, "e-rec")
+    t_stats, e_stats = os.path.join(d, "t.jsonl"), os.path.join(d, "e.jsonl")
+    script_path = os.path.join(d, "script.jsonl")
+    with open(script_path, "w") as f:
+        for entry in script():
+            f.write(json.dumps(entry) + "\n")
+
+    # A folder that cannot be made: refused before joining.
+    bad = subprocess.run(
+        [build.expert] + station_args(
+            hub, hub.token_file("x", hub.token(room, "expert")),
+            os.path.join(d, "x.jsonl"),
+            ["--record", os.path.join(script_path, "sub")]),
+        capture_output=True, text=True, timeout=30)
+    check(bad.returncode == 2 and "--record" in bad.stderr,
+          "--record in a folder that cannot be made: exit 2 (%r)"
+          % bad.stderr.strip())
+
+    township = procs.start("township", [build.township] + station_args(
+        hub, hub.token_file("township", hub.token(room, "township")), t_stats,
+        ["--audio-in", "test:440", "--width", "640", "--height", "360",
+         "--record", t_rec, "--duration", "60"]))
+    expert = procs.start("expert", [build.expert] + station_args(
+        hub, hub.token_file("expert", hub.token(room, "expert")), e_stats,
+        ["--audio-in", "test:880", "--sink", "none", "--record", e_rec,
+         "--guidance-script", script_path, "--duration", "60"]))
+
+    wait_for(lambda: any(r.get("frames_decoded", 0) > 0 for r in
+                         session_records(e_stats)), 30,
+             "the expert's first picture")
+    wait_for(lambda: re.search(r"expert\S* \(expert\) started recording|"
+                               r"\S+ \(expert\) started recording",
+                               procs.log(township)), 15,
+             "the hub to tell the township that the expert records")
+    check(True, "the township was told that the expert records")
+    wait_for(lambda: "(township) started recording" in procs.log(expert), 15,
+             "the hub to tell the expert that the township records")
+    check(True, "the expert was told that the township records")
+    wait_for(lambda: "started recording" in procs.log(hub.proc), 5,
+             "the hub to log the recording")
+    check(True, "the hub logged who records")
+
+    # Six seconds of recording with the marks, then the township dies.
+    time.sleep(6)
+    last = [r for r in session_records(t_stats) if "frames_sent" in r][-1]
+    os.kill(township.pid, signal.SIGKILL)
+    township.wait()
+    time.sleep(2)
+    check(procs.stop(expert) == 0, "the expert ends cleanly after Ctrl-C")
+
+    check(stat.S_IMODE(os.stat(t_rec).st_mode) == 0o700
+          and stat.S_IMODE(os.stat(e_rec).st_mode) == 0o700,
+          "the recording folders are made mode 0700")
+    t_mkv, e_mkv = find_recording(t_rec, ".mkv"), find_recording(e_rec, ".mkv")
+    t_side, e_side = (find_recording(t_rec, ".jsonl"),
+                      find_recording(e_rec, ".jsonl"))
+    check(None not in (t_mkv, e_mkv, t_side, e_side),
+          "each station wrote one recording and one sidecar")
+    for p in (t_mkv, e_mkv, t_side, e_side):
+        check(stat.S_IMODE(os.stat(p).st_mode) == 0o600,
+              "%s is mode 0600" % os.path.basename(p))
+
+    rc, t_frames, _ = decode(t_mkv)
+    check(rc == 0, "the killed township's recording plays to its end")
+    check(t_frames >= last["frames_sent"] - 2 * FPS,
+          "it holds %d frames of the %d encoded by its last stats record "
+          "(at most 2 s lost)" % (t_frames, last["frames_sent"]))
+    rc, e_frames, e_out = decode(e_mkv)
+    check(rc == 0 and "video/x-h264" in e_out
+          and e_out.count("audio/x-opus") >= 2,
+          "the expert's recording has an H.264 and two Opus tracks")
+    check(e_frames >= 6 * FPS * 0.7,
+          "the expert's recording decodes to %d frames" % e_frames)
+
+    t_sl, e_sl = video_slices(t_mkv), video_slices(e_mkv)
+    common = set(t_sl) & set(e_sl)
+    check(len(e_sl) > 0 and len(common) >= 0.9 * min(len(t_sl), len(e_sl)),
+          "%d of the expert's %d slices are bit for bit the township's %d"
+          % (len(common), len(e_sl), len(t_sl)))
+
+    e_lines, t_lines = sidecar(e_side), sidecar(t_side)
+    check(e_lines[0]["type"] == "recording" and e_lines[-1]["type"] == "stop",
+          "the expert's sidecar opens with the recording and ends with stop")
+    sent = {l["msg"]["id"]: l for l in e_lines if l["type"] == "guide"
+            and l["dir"] == "sent" and l["msg"].get("type") == "mark"}
+    got = {l["msg"]["id"]: l for l in t_lines if l["type"] == "guide"
+           and l["dir"] == "received" and l["msg"].get("type") == "mark"}
+    check(sorted(sent) == MARKS and sorted(got) == MARKS,
+          "both sidecars hold the four scripted marks")
+    for mid in MARKS:
+        check(sent[mid]["media_ms"] == got[mid]["media_ms"]
+              and 0 <= got[mid]["frame_ms"] <= got[mid]["t_ms"],
+              "mark %s: media time %d on both sides, keyed at the township "
+              "to the picture recorded at %d ms (arrived at %d ms)"
+              % (mid, got[mid]["media_ms"], got[mid]["frame_ms"],
+                 got[mid]["t_ms"]))
+
+    # A token that forbids recording.
+    n_rec = os.path.join(d, "n-rec")
+    out = subprocess.run([build.hub, "token", "--secret", hub.secret,
+                          "--room", "rec2", "--role", "expert",
+                          "--no-record"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    n_stats = os.path.join(d, "n.jsonl")
+    nexp = procs.start("expert-norec", [build.expert] + station_args(
+        hub, hub.token_file("norec", out), n_stats,
+        ["--sink", "none", "--audio-in", "none", "--record", n_rec,
+         "--duration", "30"]))
+    wait_for(lambda: "recording is not allowed in this room"
+             in procs.log(nexp), 15, "the station to say it may not record")
+    check(nexp.poll() is None, "the station goes on without recording")
+    check(procs.stop(nexp) == 0 and not any(
+        n.endswith(".mkv") for n in os.listdir(n_rec)),
+          "no recording was written under a --no-record token")
+
+
+if __name__ == "__main__":
+    run(main)
