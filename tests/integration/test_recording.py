@@ -22,7 +22,11 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 - files are mode 0600 in a folder made 0700;
 - a token minted with --no-record: the station says recording is not
   allowed, writes no recording, and the consultation goes on;
-- --record in a folder that cannot be made: exit 2 before joining.
+- --record in a folder that cannot be made: exit 2 before joining;
+- a recording that cannot be written on (the expert's file size limited
+  with ulimit -f, as a full disk would refuse it): the station says why,
+  the recording stops, what was written plays, and the expert keeps
+  decoding.
 """
 
 import hashlib
@@ -100,16 +104,19 @@ def video_slices(path):
     return out
 
 
-def decode(path):
-    """(decoded frames, the demuxer's caps) of a recording, with GStreamer."""
-    out = subprocess.run(
-        ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
-         "matroskademux", "name=d", "d.video_0", "!", "queue", "!",
-         "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false",
-         "sync=false", "d.audio_0", "!", "queue", "!", "fakesink",
-         "sync=false", "d.audio_1", "!", "queue", "!", "fakesink",
-         "sync=false"],
-        capture_output=True, text=True, timeout=120)
+def decode(path, voices=True):
+    """(exit status, decoded frames, gst-launch's output) of a recording.
+    With @voices, both voice tracks are read too (a track with no packet
+    at all would hold this hand-made pipeline's preroll for ever; playbin
+    copes)."""
+    argv = ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
+            "matroskademux", "name=d", "d.video_0", "!", "queue", "!",
+            "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false",
+            "sync=false"]
+    if voices:
+        argv += ["d.audio_0", "!", "queue", "!", "fakesink", "sync=false",
+                 "d.audio_1", "!", "queue", "!", "fakesink", "sync=false"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     frames = len(re.findall(r"fakesink0.*chain", out.stdout))
     return out.returncode, frames, out.stdout
 
@@ -242,6 +249,43 @@ def main(build, procs):
     check(procs.stop(nexp) == 0 and not any(
         n.endswith(".mkv") for n in os.listdir(n_rec)),
           "no recording was written under a --no-record token")
+
+    full_disk(build, procs, hub)
+
+
+def full_disk(build, procs, hub):
+    d = procs.workdir
+    room = "rec3"
+    f_rec = os.path.join(d, "f-rec")
+    f_stats = os.path.join(d, "f.jsonl")
+    procs.start("township-3", [build.township] + station_args(
+        hub, hub.token_file("t3", hub.token(room, "township")),
+        os.path.join(d, "t3.jsonl"),
+        ["--audio-in", "none", "--width", "640", "--height", "360",
+         "--duration", "40"]))
+    # 1 MB at most per file (ulimit -f counts 512-byte blocks); SIGXFSZ
+    # ignored, so a write past it fails with EFBIG, as one on a full disk
+    # fails with ENOSPC.
+    expert = procs.start("expert-3", ["sh", "-c",
+                                      'trap "" XFSZ; ulimit -f 2048; '
+                                      'exec "$0" "$@"', build.expert]
+                         + station_args(
+        hub, hub.token_file("e3", hub.token(room, "expert")), f_stats,
+        ["--sink", "none", "--audio-in", "none", "--record", f_rec,
+         "--duration", "40"]))
+    wait_for(lambda: "recording stopped: cannot write" in procs.log(expert),
+             30, "the recording to stop on the refused write")
+    check("the consultation goes on" in procs.log(expert),
+          "the expert says the recording stopped and the consultation goes on")
+    before = max(r.get("frames_decoded", 0) for r in session_records(f_stats))
+    wait_for(lambda: max(r.get("frames_decoded", 0) for r in
+                         session_records(f_stats)) > before + 2 * FPS * 0.7,
+             10, "the expert to keep decoding")
+    check(expert.poll() is None,
+          "the expert keeps decoding after the recording failed")
+    rc, frames, _ = decode(find_recording(f_rec, ".mkv"), voices=False)
+    check(rc == 0 and frames > 0,
+          "what was written before the failure plays (%d frames)" % frames)
 
 
 if __name__ == "__main__":
