@@ -6,8 +6,9 @@
 hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 --guidance-script with four marks, --record).  Checks:
 
-- the hub tells each station that the other records (start), and the
-  expert that the township stopped being there;
+- the hub tells each station that both record (their logs and their
+  --stats "recorded_by"), and the expert sees the township's recording
+  end when it goes;
 - the township is killed with SIGKILL mid-session: its file still plays
   through matroskademux, h264parse and avdec_h264, and holds all but at
   most two seconds of the frames it had encoded by its last --stats
@@ -156,23 +157,25 @@ def main(build, procs):
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("township", hub.token(room, "township")), t_stats,
         ["--audio-in", "test:440", "--width", "640", "--height", "360",
-         "--record", t_rec, "--duration", "60"]))
+         "--record", t_rec, "--duration", "60", "--peer-id", "tw1"]))
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("expert", hub.token(room, "expert")), e_stats,
         ["--audio-in", "test:880", "--sink", "none", "--record", e_rec,
-         "--guidance-script", script_path, "--duration", "60"]))
+         "--guidance-script", script_path, "--duration", "60",
+         "--peer-id", "ex1"]))
 
     wait_for(lambda: any(r.get("frames_decoded", 0) > 0 for r in
                          session_records(e_stats)), 30,
              "the expert's first picture")
-    wait_for(lambda: re.search(r"expert\S* \(expert\) started recording|"
-                               r"\S+ \(expert\) started recording",
-                               procs.log(township)), 15,
-             "the hub to tell the township that the expert records")
-    check(True, "the township was told that the expert records")
-    wait_for(lambda: "(township) started recording" in procs.log(expert), 15,
-             "the hub to tell the expert that the township records")
-    check(True, "the expert was told that the township records")
+    for name, stats, proc in (("township", t_stats, township),
+                              ("expert", e_stats, expert)):
+        wait_for(lambda: any(r.get("recorded_by") == ["ex1", "tw1"]
+                             and r.get("recording")
+                             for r in session_records(stats)), 15,
+                 "the %s's stats to show both stations recording" % name)
+        check("ex1 (expert) started recording" in procs.log(proc)
+              and "tw1 (township) started recording" in procs.log(proc),
+              "the hub told the %s that both stations record" % name)
     wait_for(lambda: "started recording" in procs.log(hub.proc), 5,
              "the hub to log the recording")
     check(True, "the hub logged who records")
@@ -182,7 +185,9 @@ def main(build, procs):
     last = [r for r in session_records(t_stats) if "frames_sent" in r][-1]
     os.kill(township.pid, signal.SIGKILL)
     township.wait()
-    time.sleep(2)
+    wait_for(lambda: "tw1 left: no longer recording" in procs.log(expert), 20,
+             "the expert to see the township's recording end")
+    check(True, "the expert shows that the township no longer records")
     check(procs.stop(expert) == 0, "the expert ends cleanly after Ctrl-C")
 
     check(stat.S_IMODE(os.stat(t_rec).st_mode) == 0o700

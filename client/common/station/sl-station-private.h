@@ -185,6 +185,11 @@ void sl_station_record_guide (SlStation *st, SlSession *session, gboolean sent,
 void sl_station_record_still (SlStation *st, const gchar *path,
                               gint64 media_ms);
 void sl_station_record_tick (SlStation *st);
+/* A member left the room: it no longer records. */
+void sl_station_record_peer_left (SlStation *st, const gchar *peer_id);
+/* Adds "recording", "recorded_frames" and "recorded_by" to a --stats
+ * record (docs/stats.md). */
+void sl_station_record_add_stats (SlStation *st, JsonObject *record);
 void sl_station_record_free (SlStation *st);
 
 G_END_DECLS

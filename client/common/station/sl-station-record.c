@@ -26,13 +26,19 @@ struct _SlStationRecord
   SlSession *session;   /* the session recorded, not owned */
   gboolean forbidden;   /* the hub said this room is not recorded */
   gboolean joined;      /* the hub's welcome came */
+  /* Peer ids the hub says record now (this station's own included). */
+  GHashTable *recording_peers;
 };
 
 static SlStationRecord *
 state (SlStation *st)
 {
   if (st->record == NULL)
-    st->record = g_new0 (SlStationRecord, 1);
+    {
+      st->record = g_new0 (SlStationRecord, 1);
+      st->record->recording_peers
+          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    }
   return st->record;
 }
 
@@ -194,6 +200,8 @@ sl_station_record_on_joined (SlStation *st, gboolean record_allowed)
 
   r->joined = TRUE;
   r->forbidden = !record_allowed;
+  /* The hub tells again who records, after this welcome. */
+  g_hash_table_remove_all (r->recording_peers);
   if (r->forbidden && r->recorder != NULL)
     {
       sl_station_log (st, "the room no longer allows recording");
@@ -216,9 +224,42 @@ sl_station_record_on_refused (SlStation *st, const gchar *why)
 void
 sl_station_record_on_announce (SlStation *st, const SlMsg *msg)
 {
+  SlStationRecord *r = state (st);
+
+  if (msg->peer_id == NULL)
+    return;
   sl_station_log (st, "%s (%s) %s recording", msg->peer_id,
                   sl_role_name (msg->role),
                   msg->recording ? "started" : "stopped");
+  if (msg->recording)
+    g_hash_table_add (r->recording_peers, g_strdup (msg->peer_id));
+  else
+    g_hash_table_remove (r->recording_peers, msg->peer_id);
+}
+
+void
+sl_station_record_peer_left (SlStation *st, const gchar *peer_id)
+{
+  if (st->record != NULL
+      && g_hash_table_remove (st->record->recording_peers, peer_id))
+    sl_station_log (st, "%s left: no longer recording", peer_id);
+}
+
+void
+sl_station_record_add_stats (SlStation *st, JsonObject *record)
+{
+  SlStationRecord *r = state (st);
+  g_autoptr (GList) ids = g_hash_table_get_keys (r->recording_peers);
+  JsonArray *by = json_array_new ();
+
+  json_object_set_boolean_member (record, "recording", r->recorder != NULL);
+  if (r->recorder != NULL)
+    json_object_set_int_member (record, "recorded_frames",
+                                (gint64)sl_recorder_get_frames (r->recorder));
+  ids = g_list_sort (ids, (GCompareFunc)g_strcmp0);
+  for (GList *l = ids; l != NULL; l = l->next)
+    json_array_add_string_element (by, l->data);
+  json_object_set_array_member (record, "recorded_by", by);
 }
 
 void
@@ -287,5 +328,7 @@ void
 sl_station_record_free (SlStation *st)
 {
   sl_station_record_stop (st);
+  if (st->record != NULL)
+    g_hash_table_unref (st->record->recording_peers);
   g_clear_pointer (&st->record, g_free);
 }

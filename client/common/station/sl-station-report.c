@@ -175,6 +175,7 @@ report_session (SlStation *st, SlSession *session)
         json_object_set_double_member (rec, "first_picture_ms",
                                        first_picture_ms (st));
       sl_station_guide_add_stats (st, session, rec);
+      sl_station_record_add_stats (st, rec);
       write_json (st, rec);
     }
 }

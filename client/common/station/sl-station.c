@@ -596,6 +596,7 @@ sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
                       msg->bye ? "left (said goodbye)"
                                : "lost its connection to the hub");
       on_peer_left (st, msg->peer_id, msg->bye);
+      sl_station_record_peer_left (st, msg->peer_id);
       break;
     case SL_MSG_SDP:
       on_sdp (st, msg);
