@@ -151,12 +151,22 @@ put_master (GByteArray *out, guint32 id, GByteArray *child)
 
 /* ---- H.264 ---- */
 
+/* A parameter set in an avcC: its 16-bit length, then its bytes. */
+static void
+put_sized (GByteArray *out, const guint8 *data, gsize len)
+{
+  guint8 l[2] = { (guint8)(len >> 8), (guint8)len };
+
+  g_byte_array_append (out, l, 2);
+  g_byte_array_append (out, data, (guint)len);
+}
+
 GByteArray *
 sl_record_avcc_new (const guint8 *sps, gsize sps_len, const guint8 *pps,
                     gsize pps_len)
 {
   GByteArray *avcc;
-  guint8 head[6], len[2];
+  guint8 head[6];
 
   g_return_val_if_fail (sps_len >= 4 && sps_len <= 0xFFFF, NULL);
   g_return_val_if_fail (pps_len >= 1 && pps_len <= 0xFFFF, NULL);
@@ -168,16 +178,10 @@ sl_record_avcc_new (const guint8 *sps, gsize sps_len, const guint8 *pps,
   head[4] = 0xFF;   /* 4-byte NAL lengths */
   head[5] = 0xE1;   /* one SPS */
   g_byte_array_append (avcc, head, 6);
-  len[0] = (guint8)(sps_len >> 8);
-  len[1] = (guint8)sps_len;
-  g_byte_array_append (avcc, len, 2);
-  g_byte_array_append (avcc, sps, sps_len);
+  put_sized (avcc, sps, sps_len);
   head[0] = 1; /* one PPS */
   g_byte_array_append (avcc, head, 1);
-  len[0] = (guint8)(pps_len >> 8);
-  len[1] = (guint8)pps_len;
-  g_byte_array_append (avcc, len, 2);
-  g_byte_array_append (avcc, pps, pps_len);
+  put_sized (avcc, pps, pps_len);
   return avcc;
 }
 
