@@ -88,9 +88,9 @@ token_context (TokenOptions *opt)
     { "room", 'r', 0, G_OPTION_ARG_STRING, &opt->room,
       "Room (consultation) name: 1-64 of A-Z a-z 0-9 - _ (required)", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &opt->role,
-      "township, expert, trainee or recorder (required; recorder is a "
-      "receive-only place kept for a headless recording member: the "
-      "stations themselves record with --record)",
+      "township, expert, trainee or recorder (required; a recorder "
+      "receives the township's picture and voice and records them: "
+      "sonolink-expert --record DIR with this token)",
       "ROLE" },
     { "ttl", 't', 0, G_OPTION_ARG_STRING, &opt->ttl,
       "Lifetime: 90, 90s, 15m, 2h or 1d, at most 7d (default " DEFAULT_TTL ")",

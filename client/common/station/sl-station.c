@@ -30,10 +30,15 @@
 #include <locale.h>
 #include <stdio.h>
 
+/* The roles the township offers its picture to and sonolink-expert may
+ * play.  A recorder is a receive-only member that records what the
+ * township sends (sonolink-expert with a recorder token and --record;
+ * docs/recording.md): no voice, no guidance. */
 static gboolean
 role_is_viewer (SlRole role)
 {
-  return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE;
+  return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE
+         || role == SL_ROLE_RECORDER;
 }
 
 /* The peer as the hub's roster knows it. */
@@ -466,7 +471,16 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
     {
       g_printerr ("%s: this token is for the %s role; %s needs %s token\n",
                   st->name, sl_role_name (welcome->role), st->name,
-                  township ? "a township" : "an expert or a trainee");
+                  township ? "a township"
+                           : "an expert, a trainee or a recorder");
+      sl_station_quit (st, SL_EXIT_AUTH);
+      return;
+    }
+  if (welcome->role == SL_ROLE_RECORDER && st->opt->record_dir == NULL)
+    {
+      g_printerr ("%s: this token is for the recorder role, which only "
+                  "records: give --record DIR\n",
+                  st->name);
       sl_station_quit (st, SL_EXIT_AUTH);
       return;
     }

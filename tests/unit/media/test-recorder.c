@@ -29,13 +29,19 @@ without_parameter_sets (GstBuffer *au)
   g_assert_true (gst_buffer_map (au, &map, GST_MAP_READ));
   while (i + 4 <= map.size)
     {
-      gsize n = GST_READ_UINT32_BE (map.data + i);
+      const guint8 *p = map.data + i;
+      gsize n = ((gsize)p[0] << 24) | ((gsize)p[1] << 16) | ((gsize)p[2] << 8)
+                | p[3];
 
       g_assert_cmpuint (n, <=, map.size - i - 4);
-      if ((map.data[i + 4] & 0x1F) != 7 && (map.data[i + 4] & 0x1F) != 8)
-        gst_buffer_append_memory (
-            out, gst_memory_new_wrapped (0, g_memdup2 (map.data + i, n + 4),
-                                         n + 4, 0, n + 4, NULL, NULL));
+      if ((p[4] & 0x1F) != 7 && (p[4] & 0x1F) != 8)
+        {
+          gpointer copy = g_memdup2 (p, n + 4);
+
+          gst_buffer_append_memory (
+              out,
+              gst_memory_new_wrapped (0, copy, n + 4, 0, n + 4, copy, g_free));
+        }
       i += n + 4;
     }
   gst_buffer_unmap (au, &map);
@@ -164,8 +170,8 @@ test_size_change (void)
   g_assert_true (d.saw_large);
   g_assert_true (d.saw_small);
 
-  sidecar = g_strdup (path);
-  strcpy (sidecar + strlen (sidecar) - 3, "jsonl");
+  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+  g_assert_true (g_file_test (sidecar, G_FILE_TEST_IS_REGULAR));
   g_unlink (path);
   g_unlink (sidecar);
   g_rmdir (folder);
