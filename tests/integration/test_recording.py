@@ -19,6 +19,7 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
   tracks, and its decoded frames are plausible for the time it ran;
 - the H.264 slices of the expert's recording (as received) are, bit for
   bit, slices of the township's (as encoded);
+- the expert's sidecar names the still it saved;
 - both sidecars hold the scripted marks with the media time the expert
   named: "sent" at the expert, "received" at the township, keyed there to
   a recorded picture (frame_ms) no later than when the mark arrived;
@@ -52,11 +53,14 @@ MARKS = ["m1", "m2", "m3", "m4"]
 
 
 def script():
-    return [{"at_ms": 1000 + 1000 * i,
-             "msg": {"type": "mark", "id": mid, "kind": "box",
-                     "points": [[0.1, 0.1], [0.3 + 0.1 * i, 0.4]],
-                     "color": "yellow", "width": 2}}
-            for i, mid in enumerate(MARKS)]
+    entries = [{"at_ms": 1000 + 1000 * i,
+                "msg": {"type": "mark", "id": mid, "kind": "box",
+                        "points": [[0.1, 0.1], [0.3 + 0.1 * i, 0.4]],
+                        "color": "yellow", "width": 2}}
+               for i, mid in enumerate(MARKS)]
+    entries.append({"at_ms": 2500,
+                    "msg": {"type": "still_request", "req": "s1"}})
+    return sorted(entries, key=lambda e: e["at_ms"])
 
 
 def ebml_elements(data, pos, end):
@@ -168,6 +172,7 @@ def main(build, procs):
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("expert", hub.token(room, "expert")), e_stats,
         ["--audio-in", "test:880", "--sink", "none", "--record", e_rec,
+         "--stills-dir", e_rec,
          "--guidance-script", script_path, "--duration", "60",
          "--peer-id", "ex1"]))
 
@@ -255,6 +260,12 @@ def main(build, procs):
           % (len(common), len(e_sl), len(t_sl)))
 
     e_lines, t_lines = sidecar(e_side), sidecar(t_side)
+    stills = [l for l in e_lines if l["type"] == "still"]
+    check(len(stills) == 1 and "/" not in stills[0]["path"]
+          and os.path.isfile(os.path.join(e_rec, stills[0]["path"]))
+          and stills[0]["frame_ms"] <= stills[0]["t_ms"],
+          "the expert's sidecar names the still it saved beside the "
+          "recording (%s)" % (stills[0]["path"] if stills else None))
     check(e_lines[0]["type"] == "recording" and e_lines[-1]["type"] == "stop",
           "the expert's sidecar opens with the recording and ends with stop")
     sent = {l["msg"]["id"]: l for l in e_lines if l["type"] == "guide"
