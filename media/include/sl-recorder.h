@@ -56,6 +56,9 @@ const gchar *sl_recorder_get_path (SlRecorder *recorder);
 const gchar *sl_recorder_get_dir (SlRecorder *recorder);
 /* Video frames written so far (any thread). */
 guint64 sl_recorder_get_frames (SlRecorder *recorder);
+/* Voice packets written so far to the township's track (@township) or
+ * the expert's (any thread). */
+guint64 sl_recorder_get_voice_packets (SlRecorder *recorder, gboolean township);
 /* TRUE while the recording runs (not stopped, not failed). */
 gboolean sl_recorder_is_running (SlRecorder *recorder);
 

@@ -66,6 +66,7 @@ struct _SlRecorder
   gint64 last_frame_t_ms; /* the newest picture recorded, -1: none */
   GByteArray *out;        /* scratch for the writer's output */
   guint64 frames;
+  guint64 voice_packets[2]; /* the township's track, the expert's */
 
   /* The writer thread and what it owns. */
   GThread *writer;
@@ -448,6 +449,17 @@ sl_recorder_get_frames (SlRecorder *rec)
   return n;
 }
 
+guint64
+sl_recorder_get_voice_packets (SlRecorder *rec, gboolean township)
+{
+  guint64 n;
+
+  g_mutex_lock (&rec->lock);
+  n = rec->voice_packets[township ? 0 : 1];
+  g_mutex_unlock (&rec->lock);
+  return n;
+}
+
 gboolean
 sl_recorder_is_running (SlRecorder *rec)
 {
@@ -547,8 +559,9 @@ sl_recorder_add_voice (SlRecorder *rec, gboolean own, GstBuffer *buffer)
   g_mutex_lock (&rec->lock);
   if (!rec->stopped)
     {
-      sl_record_mkv_add_voice (rec->mkv, track, map.data, map.size,
-                               now_ms (rec), rec->out);
+      if (sl_record_mkv_add_voice (rec->mkv, track, map.data, map.size,
+                                   now_ms (rec), rec->out))
+        rec->voice_packets[track == SL_RECORD_TRACK_VOICE_TOWNSHIP ? 0 : 1]++;
       queue_out (rec);
     }
   g_mutex_unlock (&rec->lock);
