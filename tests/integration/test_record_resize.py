@@ -14,38 +14,17 @@ the link emulator cannot run (it needs root and network namespaces).
 """
 
 import os
-import re
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "linkem"))
 import linkem  # noqa: E402
-from sltest import check, read_stats, run  # noqa: E402
+from sltest import check, decode_recording, read_stats, run  # noqa: E402
 from test_uplink import Consultation, piecewise_trace  # noqa: E402
 
 SECONDS = 22
 DROP_AT = 8
-
-
-def decoded_sizes(path):
-    """{(width, height): decoded frames} of a recording."""
-    out = subprocess.run(
-        ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
-         "matroskademux", "!", "h264parse", "!", "avdec_h264", "!",
-         "fakesink", "silent=false", "sync=false"],
-        capture_output=True, text=True, timeout=120)
-    check(out.returncode == 0, "%s plays to its end" % os.path.basename(path))
-    sizes, size = {}, None
-    for line in out.stdout.splitlines():
-        m = re.search(r"avdec_h264.*src: caps = video/x-raw.*width=\(int\)(\d+)"
-                      r", height=\(int\)(\d+)", line)
-        if m:
-            size = (int(m.group(1)), int(m.group(2)))
-        elif size is not None and re.search(r"fakesink0.*chain", line):
-            sizes[size] = sizes.get(size, 0) + 1
-    return sizes
 
 
 def main(build, procs):
@@ -71,7 +50,8 @@ def main(build, procs):
         check(len(files) == 1, "the %s made one recording" % name)
         check("recording stopped: cannot" not in procs.log(proc),
               "the %s's recording never stopped" % name)
-        sizes = decoded_sizes(os.path.join(folder, files[0]))
+        rc, sizes, _ = decode_recording(os.path.join(folder, files[0]))
+        check(rc == 0, "the %s's recording plays to its end" % name)
         check((1280, 720) in sizes and len(sizes) >= 2,
               "the %s's recording decodes at %s" % (name, sorted(sizes.items())))
 

@@ -36,17 +36,15 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 import hashlib
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sltest import (Hub, check, read_stats, run, session_records,  # noqa: E402
-                    station_args, wait_for)
+from sltest import (Hub, check, decode_recording, run,  # noqa: E402
+                    session_records, station_args, wait_for)
 
 FPS = 30
 MARKS = ["m1", "m2", "m3", "m4"]
@@ -112,20 +110,9 @@ def video_slices(path):
 
 
 def decode(path, voices=True):
-    """(exit status, decoded frames, gst-launch's output) of a recording.
-    With @voices, both voice tracks are read too (a track with no packet
-    at all would hold this hand-made pipeline's preroll for ever; playbin
-    copes)."""
-    argv = ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
-            "matroskademux", "name=d", "d.video_0", "!", "queue", "!",
-            "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false",
-            "sync=false"]
-    if voices:
-        argv += ["d.audio_0", "!", "queue", "!", "fakesink", "sync=false",
-                 "d.audio_1", "!", "queue", "!", "fakesink", "sync=false"]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    frames = len(re.findall(r"fakesink0.*chain", out.stdout))
-    return out.returncode, frames, out.stdout
+    """(exit status, decoded frames, gst-launch's output) of a recording."""
+    rc, sizes, out = decode_recording(path, voices)
+    return rc, sum(sizes.values()), out
 
 
 def last_decoded(stats):
@@ -139,8 +126,10 @@ def find_recording(folder, ext):
 
 
 def sidecar(path):
+    """The sidecar's whole lines (one being written is left out)."""
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        lines = f.read().split("\n")[:-1]
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def main(build, procs):
@@ -210,8 +199,18 @@ def main(build, procs):
              "the hub to log the recording")
     check(True, "the hub logged who records")
 
-    # Six seconds of recording with the marks, then the township dies.
-    time.sleep(6)
+    # Once the marks have reached the township and the still the expert,
+    # the township dies.
+    def scripted_all():
+        t_side = find_recording(t_rec, ".jsonl")
+        e_side = find_recording(e_rec, ".jsonl")
+        if t_side is None or e_side is None:
+            return False
+        got = {l["msg"].get("id") for l in sidecar(t_side)
+               if l["type"] == "guide"}
+        return (set(MARKS) <= got
+                and any(l["type"] == "still" for l in sidecar(e_side)))
+    wait_for(scripted_all, 30, "the marks and the still in the sidecars")
     last = [r for r in session_records(t_stats) if "frames_sent" in r][-1]
     os.kill(township.pid, signal.SIGKILL)
     township.wait()
