@@ -206,9 +206,14 @@ read_fields (JsonObject *obj, SlRecordEvent *out, GError **error)
 
   if (!read_type (obj, out))
     return bad (error, "\"type\" is missing or unknown");
-  if (!get_time (obj, "t_ms", &out->t_ms)
-      || !get_time (obj, "frame_ms", &out->frame_ms)
-      || !get_time (obj, "media_ms", &out->media_ms))
+  if (!get_time (obj, "t_ms", &out->t_ms))
+    return bad (error, "a time is not an integer in range");
+  /* The picture's times belong to guidance and stills only; on another
+   * line they are members this version does not know, and ignored. */
+  out->frame_ms = out->media_ms = -1;
+  if ((out->type == SL_RECORD_EVENT_GUIDE || out->type == SL_RECORD_EVENT_STILL)
+      && (!get_time (obj, "frame_ms", &out->frame_ms)
+          || !get_time (obj, "media_ms", &out->media_ms)))
     return bad (error, "a time is not an integer in range");
   switch (out->type)
     {

@@ -182,6 +182,20 @@ test_sidecar_round_trip (void)
   line2 = sl_record_event_to_line (&back);
   g_assert_cmpstr (line, ==, line2);
 
+  /* Times of a picture on a line that has none are ignored, and the
+   * line writes back without them. */
+  {
+    static const gchar rec[]
+        = "{\"type\":\"stop\",\"t_ms\":9,\"frame_ms\":5,\"frames\":3}";
+    g_auto (SlRecordEvent) stop = { 0 };
+    g_autofree gchar *again = NULL;
+
+    g_assert_true (sl_record_event_parse (rec, strlen (rec), &stop, NULL));
+    g_assert_cmpint (stop.frame_ms, ==, -1);
+    again = sl_record_event_to_line (&stop);
+    g_assert_cmpstr (again, ==, "{\"type\":\"stop\",\"t_ms\":9,\"frames\":3}");
+  }
+
   /* A message that is not a JSON object makes no line. */
   ev.msg = (gchar *)"[1]";
   g_assert_null (sl_record_event_to_line (&ev));
