@@ -20,6 +20,7 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 - the H.264 slices of the expert's recording (as received) are, bit for
   bit, slices of the township's (as encoded);
 - the expert's sidecar names the still it saved;
+- the expert's file carries the sidecar's guidance lines in its track 4;
 - both sidecars hold the scripted marks with the media time the expert
   named: "sent" at the expert, "received" at the township, keyed there to
   a recorded picture (frame_ms) no later than when the mark arrived;
@@ -85,11 +86,10 @@ def ebml_elements(data, pos, end):
         pos = stop
 
 
-def video_slices(path):
-    """The H.264 slice NAL units (types 1 and 5) of track 1, in order."""
+def blocks(path, track):
+    """The payloads of @track's SimpleBlocks, in order."""
     with open(path, "rb") as f:
         data = f.read()
-    out = []
     for eid, s, e in ebml_elements(data, 0, len(data)):
         if eid != 0x18538067:
             continue
@@ -97,15 +97,21 @@ def video_slices(path):
             if cid != 0x1F43B675:
                 continue
             for bid, bs, be in ebml_elements(data, cs, ce):
-                if bid != 0xA3 or data[bs] != 0x81:
-                    continue
-                p = bs + 4
-                while p + 4 <= be:
-                    n = int.from_bytes(data[p:p + 4], "big")
-                    nal = data[p + 4:p + 4 + n]
-                    if nal and nal[0] & 0x1F in (1, 5):
-                        out.append(hashlib.sha256(nal).hexdigest())
-                    p += 4 + n
+                if bid == 0xA3 and data[bs] == 0x80 | track:
+                    yield data[bs + 4:be]
+
+
+def video_slices(path):
+    """The H.264 slice NAL units (types 1 and 5) of track 1, in order."""
+    out = []
+    for au in blocks(path, 1):
+        p = 0
+        while p + 4 <= len(au):
+            n = int.from_bytes(au[p:p + 4], "big")
+            nal = au[p + 4:p + 4 + n]
+            if nal and nal[0] & 0x1F in (1, 5):
+                out.append(hashlib.sha256(nal).hexdigest())
+            p += 4 + n
     return out
 
 
@@ -273,6 +279,11 @@ def main(build, procs):
            and l["dir"] == "received" and l["msg"].get("type") == "mark"}
     check(sorted(sent) == MARKS and sorted(got) == MARKS,
           "both sidecars hold the four scripted marks")
+    in_file = [json.loads(b) for b in blocks(e_mkv, 4)]
+    check(all(l in in_file for l in sent.values()) and len(in_file) > 0
+          and all(l in e_lines for l in in_file),
+          "the expert's file carries the same %d guidance lines in its "
+          "guidance track, the marks among them" % len(in_file))
     for mid in MARKS:
         check(sent[mid]["media_ms"] == got[mid]["media_ms"]
               and 0 <= got[mid]["frame_ms"] <= got[mid]["t_ms"],
