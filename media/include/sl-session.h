@@ -250,6 +250,16 @@ GstElement *sl_session_get_pipeline (SlSession *session);
 /* Copies the latest stats snapshot. */
 void sl_session_get_stats (SlSession *session, SlSessionStats *stats);
 
+/* ---- recording (docs/recording.md; sl-session-record.c) ---- */
+
+typedef struct _SlRecorder SlRecorder;
+
+/* Hands this session's media to @recorder (a reference is taken; NULL
+ * stops): SENDER, its encoder's output and its own voice; VIEWER, the
+ * video as received and its own voice; both, the peer's voice.  Asks for
+ * a keyframe so that the recording starts at once. */
+void sl_session_set_recorder (SlSession *session, SlRecorder *recorder);
+
 /* ---- guidance (docs/guidance.md; sl-session-guide.c) ---- */
 
 /* Serialises @msg and sends it on the channel its type travels on

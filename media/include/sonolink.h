@@ -31,3 +31,4 @@
 #include "sl-guide-state.h"
 #include "sl-guide-render.h"
 #include "sl-guide-still.h"
+#include "sl-recorder.h"

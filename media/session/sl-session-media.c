@@ -186,6 +186,7 @@ count_sent_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (!g_atomic_int_get (&self->media->video_flowing))
     return GST_PAD_PROBE_DROP;
   sl_session_measure_encoder_output (self);
+  sl_session_record_video (self, pad, GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -328,6 +329,14 @@ add_video_receive_transceiver (SlSession *self, GError **error)
   return TRUE;
 }
 
+/* The own voice as encoded, for the recorder. */
+static GstPadProbeReturn
+record_own_voice (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  sl_session_record_voice (user_data, TRUE, GST_PAD_PROBE_INFO_BUFFER (info));
+  return GST_PAD_PROBE_OK;
+}
+
 /* Adds the voice send branch after the appsrc to the pipeline.  A VIEWER
  * does this only once the offer says where the voice goes: an appsrc in a
  * running pipeline with nothing downstream would fail as "not linked". */
@@ -355,7 +364,14 @@ add_audio_branch (SlSession *self, GError **error)
   if (elements[3] != NULL)
     g_object_set (elements[3], "pt", SL_PT_OPUS, NULL);
   if (elements[2] != NULL)
-    sl_session_rate_attach_voice (self, elements[2]);
+    {
+      g_autoptr (GstPad) enc_src
+          = gst_element_get_static_pad (elements[2], "src");
+
+      sl_session_rate_attach_voice (self, elements[2]);
+      gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, record_own_voice,
+                         self, NULL);
+    }
   last = add_chain (self, GST_ELEMENT (self->media->audio_src), elements, 5,
                     error);
   if (last == NULL)
@@ -430,6 +446,7 @@ on_decoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   sl_session_measure_decoder_input (
       self, GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
+  sl_session_record_video (self, pad, GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -572,6 +589,7 @@ count_voice_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   if (gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)) > 0)
     sl_session_measure_audio_packet (user_data);
+  sl_session_record_voice (user_data, FALSE, GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 

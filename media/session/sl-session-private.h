@@ -23,6 +23,7 @@
  *   recovery/sl-session-link.c    liveness and the link's health
  *                                 (SlSessionLink)
  *   guide/sl-session-guide.c      the guidance channels (SlSessionGuide)
+ *   record/sl-session-record.c    the recorder's taps (SlSessionRecord)
  *
  * The published snapshot (SlSession.stats, under stats_lock) is written
  * by each concern for its own fields only and read only by
@@ -60,6 +61,7 @@ typedef struct _SlSessionRecovery SlSessionRecovery;
 typedef struct _SlSessionFec SlSessionFec;
 typedef struct _SlSessionLink SlSessionLink;
 typedef struct _SlSessionGuide SlSessionGuide;
+typedef struct _SlSessionRecord SlSessionRecord;
 
 /* The elements inside webrtcbin the concerns work on, found by one walk a
  * tick (sl-session.c).  Each array holds references, dropped with the
@@ -152,6 +154,7 @@ struct _SlSession
   SlSessionFec *fec;
   SlSessionLink *link;
   SlSessionGuide *guide;
+  SlSessionRecord *record;
 };
 
 /* ---- session/sl-session.c ---- */
@@ -259,6 +262,15 @@ void sl_session_link_new (SlSession *self, const SlSessionConfig *config);
 gboolean sl_session_link_element_added (SlSession *self, GstElement *element);
 void sl_session_link_tick (SlSession *self, const SlSessionTick *tick);
 void sl_session_link_free (SlSession *self);
+
+/* ---- record/sl-session-record.c ---- */
+void sl_session_record_new (SlSession *self);
+void sl_session_record_free (SlSession *self);
+/* Streaming threads: an H.264 access unit on @pad (SENDER: the encoder's
+ * output; VIEWER: the decoder's input), a voice packet (@own: this
+ * station's, from its encoder; else the peer's, before the decoder). */
+void sl_session_record_video (SlSession *self, GstPad *pad, GstBuffer *buffer);
+void sl_session_record_voice (SlSession *self, gboolean own, GstBuffer *buffer);
 
 /* ---- guide/sl-session-guide.c: control thread unless said ---- */
 /* Create (SENDER) or take up (VIEWER, by label; FALSE for another label)

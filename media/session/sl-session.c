@@ -505,6 +505,7 @@ sl_session_new (const SlSessionConfig *config,
 
   /* The concerns, each with its own state (sl-session-private.h). */
   sl_session_measure_new (self);
+  sl_session_record_new (self);
   sl_session_channel_new (self);
   sl_session_link_new (self, config);
   sl_session_fec_new (self, config);
@@ -734,6 +735,7 @@ sl_session_finalize (GObject *object)
   sl_session_link_free (self);
   sl_session_channel_free (self);
   sl_session_measure_free (self);
+  sl_session_record_free (self);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->stats_lock);
   g_free (self->peer_id);

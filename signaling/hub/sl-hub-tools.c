@@ -65,6 +65,7 @@ typedef struct
   gchar *room;
   gchar *role;
   gchar *ttl;
+  gboolean no_record;
 } TokenOptions;
 
 static void
@@ -87,10 +88,17 @@ token_context (TokenOptions *opt)
     { "room", 'r', 0, G_OPTION_ARG_STRING, &opt->room,
       "Room (consultation) name: 1-64 of A-Z a-z 0-9 - _ (required)", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &opt->role,
-      "township, expert, trainee or recorder (required)", "ROLE" },
+      "township, expert, trainee or recorder (required; a recorder "
+      "receives the township's picture and voice and records them: "
+      "sonolink-expert --record DIR with this token)",
+      "ROLE" },
     { "ttl", 't', 0, G_OPTION_ARG_STRING, &opt->ttl,
       "Lifetime: 90, 90s, 15m, 2h or 1d, at most 7d (default " DEFAULT_TTL ")",
       "DURATION" },
+    { "no-record", 0, 0, G_OPTION_ARG_NONE, &opt->no_record,
+      "Forbid recording: a station joining with this token may not record "
+      "(its --record and R key are refused, the consultation goes on)",
+      NULL },
     { NULL },
   };
   GOptionContext *context = g_option_context_new ("- print a room token");
@@ -144,8 +152,9 @@ sl_hub_cmd_token (int argc, char **argv)
     return SL_HUB_EXIT_USAGE;
   secret = sl_hub_cli_load_secret (opt.secret, &error);
   if (secret != NULL)
-    token = sl_token_mint (secret, opt.room, role,
-                           g_get_real_time () / G_USEC_PER_SEC, ttl, &error);
+    token = sl_token_mint_full (secret, opt.room, role,
+                                g_get_real_time () / G_USEC_PER_SEC, ttl,
+                                opt.no_record, &error);
   if (token == NULL)
     {
       g_printerr ("sonolink-hub token: %s\n", error->message);

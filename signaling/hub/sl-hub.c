@@ -57,6 +57,8 @@ struct _SlHubConn
   SlHubRoom *room;
   guint refused_relays; /* relays refused by the pair rule */
   gboolean said_bye;    /* it left with bye, on purpose */
+  gboolean no_record;   /* its token forbids recording */
+  gboolean recording;   /* it said it records */
 };
 
 struct _SlHubRoom
@@ -321,6 +323,7 @@ send_welcome (SlHubConn *conn)
   welcome->peer_id = g_strdup (conn->peer_id);
   welcome->room = g_strdup (room->name);
   welcome->role = conn->role;
+  welcome->record_forbidden = conn->no_record;
   for (guint i = 0; i < room->members->len; i++)
     {
       SlHubConn *member = room->members->pdata[i];
@@ -328,6 +331,20 @@ send_welcome (SlHubConn *conn)
         sl_msg_add_peer (welcome, member->peer_id, member->role);
     }
   send_msg (conn, welcome);
+  /* Who records already: a late joiner is told as the others were. */
+  for (guint i = 0; i < room->members->len; i++)
+    {
+      SlHubConn *member = room->members->pdata[i];
+      g_autoptr (SlMsg) rec = NULL;
+
+      if (member == conn || !member->recording)
+        continue;
+      rec = sl_msg_new (SL_MSG_RECORD);
+      rec->peer_id = g_strdup (member->peer_id);
+      rec->role = member->role;
+      rec->recording = TRUE;
+      send_msg (conn, rec);
+    }
 }
 
 static void
@@ -408,6 +425,7 @@ handle_hello (SlHubConn *conn, SlMsg *hello)
     return;
   conn->peer_id = g_steal_pointer (&hello->peer_id);
   conn->role = claims->role;
+  conn->no_record = claims->no_record;
   room = g_hash_table_lookup (hub->rooms, claims->room);
   old = check_room_rules (conn, room, &refused);
   if (refused)
@@ -512,6 +530,43 @@ handle_relay (SlHubConn *conn, SlMsg *msg)
   send_text (target, message);
 }
 
+/* A member says it started or stopped recording: refused if its token
+ * forbids it; else logged and told to every member of the room, the
+ * recorder included, so every station shows it (docs/signaling.md,
+ * RECORDING). */
+static void
+handle_record (SlHubConn *conn, SlMsg *msg)
+{
+  g_autoptr (SlMsg) out = sl_msg_new (SL_MSG_RECORD);
+  SlHubRoom *room = conn->room;
+
+  if (conn->state != CONN_JOINED)
+    {
+      send_error (conn, SL_PROTO_ERROR_STATE,
+                  "send hello and wait for welcome before recording");
+      return;
+    }
+  if (msg->recording && conn->no_record)
+    {
+      g_message ("room %s: %s %s may not record (the token forbids it)",
+                 room->digest, sl_role_name (conn->role), conn->peer_id);
+      send_error (conn, SL_PROTO_ERROR_RECORD_FORBIDDEN,
+                  "this room's token forbids recording");
+      return;
+    }
+  if (msg->recording == conn->recording)
+    return;
+  conn->recording = msg->recording;
+  g_message ("room %s: %s %s %s recording", room->digest,
+             sl_role_name (conn->role), conn->peer_id,
+             msg->recording ? "started" : "stopped");
+  out->peer_id = g_strdup (conn->peer_id);
+  out->role = conn->role;
+  out->recording = msg->recording;
+  for (guint i = 0; i < room->members->len; i++)
+    send_msg (room->members->pdata[i], out);
+}
+
 static void
 handle_message (SlHubConn *conn, SlMsg *msg)
 {
@@ -523,6 +578,9 @@ handle_message (SlHubConn *conn, SlMsg *msg)
     case SL_MSG_SDP:
     case SL_MSG_ICE:
       handle_relay (conn, msg);
+      break;
+    case SL_MSG_RECORD:
+      handle_record (conn, msg);
       break;
     case SL_MSG_BYE:
       conn->said_bye = TRUE;

@@ -43,6 +43,7 @@ static const gchar *const error_names[] = {
   [SL_PROTO_ERROR_UNKNOWN_PEER] = "unknown-peer",
   [SL_PROTO_ERROR_STATE] = "bad-state",
   [SL_PROTO_ERROR_INTERNAL] = "internal",
+  [SL_PROTO_ERROR_RECORD_FORBIDDEN] = "record-forbidden",
 };
 
 static const gchar *const role_names[] = {
@@ -61,6 +62,7 @@ static const gchar *const type_names[] = {
   [SL_MSG_SDP] = "sdp",
   [SL_MSG_ICE] = "ice",
   [SL_MSG_BYE] = "bye",
+  [SL_MSG_RECORD] = "record",
 };
 
 /* Returns the index of @name in @names, or -1. */
@@ -397,6 +399,24 @@ parse_error_msg (JsonObject *obj, SlMsg *msg, GError **error)
   return TRUE;
 }
 
+/* "recording" is required; the hub's copy names who records ("peer_id"
+ * and "role", both or neither). */
+static gboolean
+parse_record (JsonObject *obj, SlMsg *msg, GError **error)
+{
+  JsonNode *node;
+
+  if (!find_member (obj, "recording", TRUE, &node, error)
+      || !read_bool (obj, "recording", &msg->recording, error)
+      || !read_id (obj, "peer_id", FALSE, &msg->peer_id, error))
+    return FALSE;
+  if (msg->peer_id != NULL)
+    return read_role (obj, "role", &msg->role, error);
+  if (json_object_has_member (obj, "role"))
+    return bad (error, "field '%s' needs 'peer_id'", "role");
+  return TRUE;
+}
+
 static gboolean
 parse_fields (JsonObject *obj, SlMsg *msg, GError **error)
 {
@@ -412,7 +432,9 @@ parse_fields (JsonObject *obj, SlMsg *msg, GError **error)
              && read_id (obj, "peer_id", TRUE, &msg->peer_id, error)
              && read_id (obj, "room", TRUE, &msg->room, error)
              && read_role (obj, "role", &msg->role, error)
-             && parse_peers (obj, msg, error);
+             && parse_peers (obj, msg, error)
+             && read_bool (obj, "record_forbidden", &msg->record_forbidden,
+                           error);
     case SL_MSG_ERROR:
       return parse_error_msg (obj, msg, error);
     case SL_MSG_PEER_JOINED:
@@ -430,6 +452,8 @@ parse_fields (JsonObject *obj, SlMsg *msg, GError **error)
                              &msg->candidate, error);
     case SL_MSG_BYE:
       return TRUE;
+    case SL_MSG_RECORD:
+      return parse_record (obj, msg, error);
     }
   return bad (error, "message type %d is not handled", (gint)msg->type);
 }
@@ -586,6 +610,11 @@ add_fields (JsonBuilder *builder, const SlMsg *msg)
       add_string (builder, "room", msg->room);
       add_string (builder, "role", sl_role_name (msg->role));
       add_peers (builder, msg->peers);
+      if (msg->record_forbidden)
+        {
+          json_builder_set_member_name (builder, "record_forbidden");
+          json_builder_add_boolean_value (builder, TRUE);
+        }
       break;
     case SL_MSG_ERROR:
       text = clip_text (msg->message);
@@ -614,6 +643,15 @@ add_fields (JsonBuilder *builder, const SlMsg *msg)
       add_string (builder, "candidate", msg->candidate ? msg->candidate : "");
       break;
     case SL_MSG_BYE:
+      break;
+    case SL_MSG_RECORD:
+      if (msg->peer_id != NULL)
+        {
+          add_string (builder, "peer_id", msg->peer_id);
+          add_string (builder, "role", sl_role_name (msg->role));
+        }
+      json_builder_set_member_name (builder, "recording");
+      json_builder_add_boolean_value (builder, msg->recording);
       break;
     }
 }

@@ -46,6 +46,8 @@ typedef enum
   SL_PROTO_ERROR_UNKNOWN_PEER,  /* "unknown-peer": relay target not here */
   SL_PROTO_ERROR_STATE,         /* "bad-state": e.g. relay before hello */
   SL_PROTO_ERROR_INTERNAL,      /* "internal" */
+  SL_PROTO_ERROR_RECORD_FORBIDDEN, /* "record-forbidden": the token says
+                                      this room is not recorded */
 } SlProtoError;
 
 const gchar *sl_proto_error_code_name (SlProtoError code);
@@ -74,6 +76,9 @@ typedef enum
   SL_MSG_SDP,         /* relayed: to/from, sdp_type, sdp */
   SL_MSG_ICE,         /* relayed: to/from, mline, candidate ("" = end) */
   SL_MSG_BYE,         /* station → hub: leaving on purpose */
+  /* station → hub: recording, started or stopped; hub → every member:
+   * peer_id, role, recording (docs/signaling.md, RECORDING). */
+  SL_MSG_RECORD,
 } SlMsgType;
 
 const gchar *sl_msg_type_name (SlMsgType type);
@@ -90,21 +95,24 @@ typedef struct
 typedef struct
 {
   SlMsgType type;
-  guint version;     /* HELLO, WELCOME */
-  gchar *token;      /* HELLO */
-  gchar *peer_id;    /* HELLO (own id), WELCOME, PEER_JOINED, PEER_LEFT */
-  gchar *room;       /* WELCOME */
-  SlRole role;       /* WELCOME, PEER_JOINED */
-  GPtrArray *peers;  /* WELCOME: element-type SlPeerInfo, owned */
-  gchar *from;       /* SDP, ICE: set by the hub when relaying */
-  gchar *to;         /* SDP, ICE */
-  gchar *sdp_type;   /* SDP: "offer" or "answer" */
-  gchar *sdp;        /* SDP */
-  guint mline;       /* ICE */
-  gchar *candidate;  /* ICE */
-  SlProtoError code; /* ERROR */
-  gchar *message;    /* ERROR: human-readable, no secrets */
-  gboolean bye;      /* PEER_LEFT: the peer said bye (left on purpose) */
+  guint version;      /* HELLO, WELCOME */
+  gchar *token;       /* HELLO */
+  gchar *peer_id;     /* HELLO (own id), WELCOME, PEER_JOINED, PEER_LEFT */
+  gchar *room;        /* WELCOME */
+  SlRole role;        /* WELCOME, PEER_JOINED */
+  GPtrArray *peers;   /* WELCOME: element-type SlPeerInfo, owned */
+  gchar *from;        /* SDP, ICE: set by the hub when relaying */
+  gchar *to;          /* SDP, ICE */
+  gchar *sdp_type;    /* SDP: "offer" or "answer" */
+  gchar *sdp;         /* SDP */
+  guint mline;        /* ICE */
+  gchar *candidate;   /* ICE */
+  SlProtoError code;  /* ERROR */
+  gchar *message;     /* ERROR: human-readable, no secrets */
+  gboolean bye;       /* PEER_LEFT: the peer said bye (left on purpose) */
+  gboolean recording; /* RECORD: started (TRUE) or stopped */
+  /* WELCOME: the room's token forbids recording (absent: allowed). */
+  gboolean record_forbidden;
 } SlMsg;
 
 SlMsg *sl_msg_new (SlMsgType type);

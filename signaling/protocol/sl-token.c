@@ -222,7 +222,8 @@ sl_token_load_secret (const gchar *path, GError **error)
 /* ---- mint ---- */
 
 static gchar *
-claims_to_json (const gchar *room, SlRole role, gint64 iat, gint64 exp)
+claims_to_json (const gchar *room, SlRole role, gint64 iat, gint64 exp,
+                gboolean no_record)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) generator = json_generator_new ();
@@ -239,6 +240,11 @@ claims_to_json (const gchar *room, SlRole role, gint64 iat, gint64 exp)
   json_builder_add_int_value (builder, iat);
   json_builder_set_member_name (builder, "exp");
   json_builder_add_int_value (builder, exp);
+  if (no_record)
+    {
+      json_builder_set_member_name (builder, "no_record");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
@@ -248,6 +254,14 @@ claims_to_json (const gchar *room, SlRole role, gint64 iat, gint64 exp)
 gchar *
 sl_token_mint (GBytes *secret, const gchar *room, SlRole role, gint64 now,
                gint64 ttl_seconds, GError **error)
+{
+  return sl_token_mint_full (secret, room, role, now, ttl_seconds, FALSE,
+                             error);
+}
+
+gchar *
+sl_token_mint_full (GBytes *secret, const gchar *room, SlRole role, gint64 now,
+                    gint64 ttl_seconds, gboolean no_record, GError **error)
 {
   g_autofree gchar *claims = NULL;
   g_autofree gchar *claims_b64 = NULL;
@@ -279,7 +293,7 @@ sl_token_mint (GBytes *secret, const gchar *room, SlRole role, gint64 now,
       return NULL;
     }
 
-  claims = claims_to_json (room, role, now, now + ttl_seconds);
+  claims = claims_to_json (room, role, now, now + ttl_seconds, no_record);
   claims_b64 = b64url_encode ((const guint8 *)claims, strlen (claims));
   signed_part = g_strconcat (TOKEN_PREFIX, claims_b64, NULL);
   compute_mac (secret, signed_part, strlen (signed_part), mac);
@@ -396,6 +410,19 @@ parse_claims (GBytes *json, GError **error)
       fail (error, SL_TOKEN_ERROR_MALFORMED,
             "the token's claims lack a valid room, role, iat or exp");
       return NULL;
+    }
+  if (json_object_has_member (obj, "no_record"))
+    {
+      JsonNode *node = json_object_get_member (obj, "no_record");
+
+      if (!JSON_NODE_HOLDS_VALUE (node)
+          || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+        {
+          fail (error, SL_TOKEN_ERROR_MALFORMED,
+                "the token's \"no_record\" claim is not true or false");
+          return NULL;
+        }
+      claims->no_record = json_node_get_boolean (node);
     }
   claims->room = g_strdup (room);
   return g_steal_pointer (&claims);

@@ -44,6 +44,9 @@ typedef struct
   SlRole role;
   gint64 issued_at;  /* unix seconds */
   gint64 expires_at; /* unix seconds */
+  /* The "no_record" claim: no station in the room may record with this
+   * token (docs/recording.md, PRIVACY). */
+  gboolean no_record;
 } SlTokenClaims;
 
 void sl_token_claims_free (SlTokenClaims *claims);
@@ -59,6 +62,10 @@ GBytes *sl_token_load_secret (const gchar *path, GError **error);
  * @room must satisfy sl_proto_id_is_valid.  Returns (transfer full). */
 gchar *sl_token_mint (GBytes *secret, const gchar *room, SlRole role,
                       gint64 now, gint64 ttl_seconds, GError **error);
+/* The same, with the "no_record" claim when @no_record. */
+gchar *sl_token_mint_full (GBytes *secret, const gchar *room, SlRole role,
+                           gint64 now, gint64 ttl_seconds, gboolean no_record,
+                           GError **error);
 
 /* Verifies @token against @secret at time @now (unix seconds), comparing the
  * MAC in constant time.  Refuses claims that are not strict JSON (repeated

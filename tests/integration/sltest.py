@@ -8,6 +8,7 @@ synchronisation: waits poll for the awaited event and end at a deadline.
 
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -224,6 +225,31 @@ def png_size(path):
     if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
         return None
     return struct.unpack(">II", head[16:24])
+
+
+def decode_recording(path, voices=False):
+    """Decodes a recording (docs/recording.md) with GStreamer: returns
+    (exit status, {(width, height): decoded frames}, gst-launch's output).
+    With @voices both voice tracks are read too (a track with no packet
+    at all would hold this hand-made pipeline's preroll for ever; playbin
+    copes)."""
+    argv = ["gst-launch-1.0", "-v", "filesrc", "location=" + path, "!",
+            "matroskademux", "name=d", "d.video_0", "!", "queue", "!",
+            "h264parse", "!", "avdec_h264", "!", "fakesink", "silent=false",
+            "sync=false"]
+    if voices:
+        argv += ["d.audio_0", "!", "queue", "!", "fakesink", "sync=false",
+                 "d.audio_1", "!", "queue", "!", "fakesink", "sync=false"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    sizes, size = {}, None
+    for line in out.stdout.splitlines():
+        m = re.search(r"avdec_h264.*src: caps = video/x-raw.*width=\(int\)"
+                      r"(\d+), height=\(int\)(\d+)", line)
+        if m:
+            size = (int(m.group(1)), int(m.group(2)))
+        elif re.search(r"fakesink0.*chain", line):
+            sizes[size] = sizes.get(size, 0) + 1
+    return out.returncode, sizes, out.stdout
 
 
 def run(main):

@@ -33,6 +33,8 @@ struct _SlGuideInput
   SlGuideInputTool tool;
   SlGuideCueKind armed;
   gboolean shift_key; /* a Shift key is down, by its own key events */
+  void (*record_toggle) (gpointer user_data); /* the R key, or NULL */
+  gpointer record_data;
 
   /* The drag in progress: its button (0: none), what it draws, its
    * points (the press first) and how far it has gone from the press. */
@@ -421,6 +423,10 @@ on_letter (SlGuideInput *in, gchar c)
     case 'n':
       send_prompt (in, SL_GUIDE_PROMPT_NONE);
       break;
+    case 'r':
+      if (in->record_toggle != NULL)
+        in->record_toggle (in->record_data);
+      break;
     default:
       break;
     }
@@ -476,4 +482,13 @@ sl_guide_input_handle (SlGuideInput *in, const SlGuideInputEvent *event)
     default:
       break;
     }
+}
+
+void
+sl_guide_input_set_record_toggle (SlGuideInput *in,
+                                  void (*toggle) (gpointer user_data),
+                                  gpointer user_data)
+{
+  in->record_toggle = toggle;
+  in->record_data = user_data;
 }

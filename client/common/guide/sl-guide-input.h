@@ -99,6 +99,12 @@ void sl_guide_input_flush (SlGuideInput *in, gint64 now_ms);
 
 SlGuideInputTool sl_guide_input_get_tool (const SlGuideInput *in);
 
+/* The R key starts or stops the station's recording through @toggle
+ * (NULL: the key does nothing); docs/recording.md. */
+void sl_guide_input_set_record_toggle (SlGuideInput *in,
+                                       void (*toggle) (gpointer user_data),
+                                       gpointer user_data);
+
 /* The cue the arrow keys send (CUE_NONE: none armed). */
 SlGuideCueKind sl_guide_input_get_armed_cue (const SlGuideInput *in);
 

@@ -158,6 +158,13 @@ static gboolean own_last_mark (gchar id[SL_GUIDE_MAX_ID_LEN + 1],
 static void on_window_input (const SlGuideInputEvent *event,
                              gpointer user_data);
 
+/* The R key in the window. */
+static void
+on_record_key (gpointer user_data)
+{
+  sl_station_record_toggle (user_data);
+}
+
 GstElement *
 sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
                             const gchar *description)
@@ -173,7 +180,10 @@ sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
   if (st->my_role != SL_ROLE_EXPERT)
     return sl_guide_view_wrap_sink (sink, draw_states, NULL, g);
   if (g->input == NULL)
-    g->input = sl_guide_input_new (on_input_message, own_last_mark, g);
+    {
+      g->input = sl_guide_input_new (on_input_message, own_last_mark, g);
+      sl_guide_input_set_record_toggle (g->input, on_record_key, g->st);
+    }
   return sl_guide_view_wrap_sink (sink, draw_states, on_window_input, g);
 }
 
@@ -221,6 +231,7 @@ send_and_apply (SlStationGuide *g, SlSession *session, SlGuideMsg *msg)
   if (!sl_session_send_guide (session, msg))
     return FALSE;
   log_event (g, "sent", msg);
+  sl_station_record_guide (g->st, session, TRUE, msg);
   g_mutex_lock (&g->lock);
   ok = sl_guide_state_apply (state_for (g, OWN_STATE), msg, now_ms (), &error);
   g_mutex_unlock (&g->lock);
@@ -586,6 +597,7 @@ sl_station_guide_on_message (SlStation *st, SlSession *session,
 
   if (g == NULL)
     return;
+  sl_station_record_guide (st, session, FALSE, msg);
   switch (msg->type)
     {
     case SL_GUIDE_NACK:

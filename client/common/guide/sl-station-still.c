@@ -416,6 +416,7 @@ save_still (SlStation *st, SlStationStills *s)
       return;
     }
   s->saved++;
+  sl_station_record_still (st, path, media_ms);
   asked = g_hash_table_lookup (s->requested, meta.req);
   s->last_ms = asked ? (sl_media_now_us () - *asked) / 1000.0 : -1;
   g_hash_table_remove (s->requested, meta.req);

@@ -62,6 +62,12 @@ common_options (SlStationOptions *o)
       "SPEC" },
     { "audio-out", 0, 0, G_OPTION_ARG_STRING, &o->audio_out,
       "Voice output: auto (speaker if present), none or gst:DESC", "SPEC" },
+    { "record", 0, 0, G_OPTION_ARG_FILENAME, &o->record_dir,
+      "Record the consultation into DIR (made readable by this user "
+      "only): the video as sent or received, both voices and every mark, "
+      "without re-encoding (docs/recording.md); the expert's R key stops "
+      "and starts it again",
+      "DIR" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
       "Print only errors (the --stats file is still written)", NULL },
     { NULL },

@@ -82,6 +82,8 @@ typedef struct
   gboolean verify_phantom;
   gint phantom_seed;
   gchar *latency_log;
+  /* both: --record DIR (docs/recording.md) */
+  gchar *record_dir;
 } SlStationOptions;
 
 /* Parses the command line of a station of @options->kind into @options:

@@ -8,6 +8,7 @@
  *                               media time, drawing
  * guide/sl-station-still.c      guidance stills: sending (township), saving
  *                               (expert)
+ * station/sl-station-record.c   --record and the R key (docs/recording.md)
  *
  * (Paths under client/common.)
  */
@@ -32,6 +33,7 @@ typedef struct _SlStationPreview SlStationPreview;
 
 typedef struct _SlStationGuide SlStationGuide;
 typedef struct _SlStationStills SlStationStills;
+typedef struct _SlStationRecord SlStationRecord;
 
 typedef struct
 {
@@ -60,6 +62,7 @@ typedef struct
   gdouble probe_mm_per_px; /* 0: unknown */
   SlStationGuide *guide;   /* sl-station-guide.c */
   SlStationStills *stills; /* sl-station-still.c, made on first use */
+  SlStationRecord *record; /* sl-station-record.c, made on first use */
   GHashTable *sessions;    /* peer id → SlSession (owned) */
   GHashTable *prev_stats;  /* peer id → SlSessionStats, last report */
 
@@ -165,5 +168,32 @@ void sl_station_still_free (SlStation *st);
  * expert's marks (--preview); after sl_station_prepare. */
 SlExitStatus sl_station_preview_start (SlStation *st);
 void sl_station_preview_stop (SlStation *st);
+
+/* sl-station-record.c.  prepare: checks --record's folder
+ * (SL_EXIT_USAGE if it cannot be written); on_joined: the hub's welcome
+ * says whether this room may be recorded, and a recording starts (or is
+ * announced again after a rejoin); the rest as named. */
+SlExitStatus sl_station_record_prepare (SlStation *st);
+void sl_station_record_on_joined (SlStation *st, gboolean record_allowed);
+void sl_station_record_on_refused (SlStation *st, const gchar *why);
+void sl_station_record_on_announce (SlStation *st, const SlMsg *msg);
+void sl_station_record_start (SlStation *st);
+void sl_station_record_stop (SlStation *st);
+void sl_station_record_toggle (SlStation *st);
+gboolean sl_station_record_running (SlStation *st);
+/* A session was opened, or @session (not NULL) is about to go. */
+void sl_station_record_session_changed (SlStation *st);
+void sl_station_record_session_removed (SlStation *st, SlSession *session);
+void sl_station_record_guide (SlStation *st, SlSession *session, gboolean sent,
+                              const SlGuideMsg *msg);
+void sl_station_record_still (SlStation *st, const gchar *path,
+                              gint64 media_ms);
+void sl_station_record_tick (SlStation *st);
+/* A member left the room: it no longer records. */
+void sl_station_record_peer_left (SlStation *st, const gchar *peer_id);
+/* Adds "recording", "recorded_frames" and "recorded_by" to a --stats
+ * record (docs/stats.md). */
+void sl_station_record_add_stats (SlStation *st, JsonObject *record);
+void sl_station_record_free (SlStation *st);
 
 G_END_DECLS

@@ -175,6 +175,7 @@ report_session (SlStation *st, SlSession *session)
         json_object_set_double_member (rec, "first_picture_ms",
                                        first_picture_ms (st));
       sl_station_guide_add_stats (st, session, rec);
+      sl_station_record_add_stats (st, rec);
       write_json (st, rec);
     }
 }
@@ -300,6 +301,7 @@ on_report_tick (gpointer user_data)
   if (st->ticks % SNAPSHOT_PERIOD_S == 0)
     snapshot_async (st);
   sl_station_guide_tick (st);
+  sl_station_record_tick (st);
   return G_SOURCE_CONTINUE;
 }
 

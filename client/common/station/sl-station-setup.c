@@ -266,6 +266,9 @@ sl_station_prepare (SlStation *st, gchar **token)
     }
   if (!stills_dir_writable (st) || !outputs_build (st))
     return SL_EXIT_USAGE;
+  status = sl_station_record_prepare (st);
+  if (status != SL_EXIT_OK)
+    return status;
   status = setup_capture (st);
   if (status != SL_EXIT_OK)
     return status;

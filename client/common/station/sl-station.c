@@ -30,10 +30,15 @@
 #include <locale.h>
 #include <stdio.h>
 
+/* The roles the township offers its picture to and sonolink-expert may
+ * play.  A recorder is a receive-only member that records what the
+ * township sends (sonolink-expert with a recorder token and --record;
+ * docs/recording.md): no voice, no guidance. */
 static gboolean
 role_is_viewer (SlRole role)
 {
-  return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE;
+  return role == SL_ROLE_EXPERT || role == SL_ROLE_TRAINEE
+         || role == SL_ROLE_RECORDER;
 }
 
 /* The peer as the hub's roster knows it. */
@@ -356,6 +361,7 @@ remove_session (SlStation *st, const gchar *peer_id)
         }
     }
   sl_station_guide_session_removed (st, session);
+  sl_station_record_session_removed (st, session);
   sl_session_close (session);
   /* After the close: the session no longer pushes into it. */
   if (st->capture != NULL && g_hash_table_contains (st->heard_voices, peer_id))
@@ -471,6 +477,7 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
       video_desc ? "; picture to " : "", video_desc ? video_desc : "",
       video_desc && st->opt->snapshot_path ? ", and every 2 s to " : "",
       video_desc && st->opt->snapshot_path ? st->opt->snapshot_path : "");
+  sl_station_record_session_changed (st);
   return session;
 }
 
@@ -517,7 +524,16 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
     {
       g_printerr ("%s: this token is for the %s role; %s needs %s token\n",
                   st->name, sl_role_name (welcome->role), st->name,
-                  township ? "a township" : "an expert or a trainee");
+                  township ? "a township"
+                           : "an expert, a trainee or a recorder");
+      sl_station_quit (st, SL_EXIT_AUTH);
+      return;
+    }
+  if (welcome->role == SL_ROLE_RECORDER && st->opt->record_dir == NULL)
+    {
+      g_printerr ("%s: this token is for the recorder role, which only "
+                  "records: give --record DIR\n",
+                  st->name);
       sl_station_quit (st, SL_EXIT_AUTH);
       return;
     }
@@ -550,6 +566,7 @@ on_joined (SlHubClient *hub, const SlMsg *welcome, gboolean rejoin,
       if (!township && p->role == SL_ROLE_TOWNSHIP && st->together_us == 0)
         st->together_us = sl_media_now_us ();
     }
+  sl_station_record_on_joined (st, !welcome->record_forbidden);
 }
 
 /* What we have with @peer_id, for sl_peer_judge_signal. */
@@ -657,6 +674,7 @@ sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
                       msg->bye ? "left (said goodbye)"
                                : "lost its connection to the hub");
       on_peer_left (st, msg->peer_id, msg->bye);
+      sl_station_record_peer_left (st, msg->peer_id);
       break;
     case SL_MSG_SDP:
       on_sdp (st, msg);
@@ -670,6 +688,11 @@ sl_station_handle_hub_message (SlStation *st, const SlMsg *msg)
     case SL_MSG_ERROR:
       g_printerr ("%s: hub: %s (%s)\n", st->name, msg->message,
                   sl_proto_error_code_name (msg->code));
+      if (msg->code == SL_PROTO_ERROR_RECORD_FORBIDDEN)
+        sl_station_record_on_refused (st, msg->message);
+      break;
+    case SL_MSG_RECORD:
+      sl_station_record_on_announce (st, msg);
       break;
     default:
       break;
@@ -825,6 +848,8 @@ sl_station_clear (SlStation *st)
     g_signal_handler_disconnect (g_network_monitor_get_default (),
                                  st->netmon_handler);
   st->netmon_handler = 0;
+  /* The recording first: it ends cleanly and the hub hears it stop. */
+  sl_station_record_free (st);
   if (st->sessions != NULL)
     {
       GList *keys = g_hash_table_get_keys (st->sessions);

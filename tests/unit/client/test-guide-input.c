@@ -451,6 +451,27 @@ test_commands (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->sent->len, ==, i);
 }
 
+static void
+count_toggle (gpointer user_data)
+{
+  (*(guint *)user_data)++;
+}
+
+/* R (either case) toggles the recording and sends nothing; without a
+ * toggle set it does nothing. */
+static void
+test_record_key (Fixture *f, gconstpointer data)
+{
+  guint toggles = 0;
+
+  key (f, "r");
+  sl_guide_input_set_record_toggle (f->in, count_toggle, &toggles);
+  key (f, "r");
+  key (f, "R");
+  g_assert_cmpuint (toggles, ==, 2);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -458,6 +479,7 @@ main (int argc, char **argv)
 #define ADD(path, fn)                                                          \
   g_test_add ("/guide-input/" path, Fixture, NULL, setup, fn, teardown)
   ADD ("pointer-rate-limit", test_pointer_rate_limit);
+  ADD ("record-key", test_record_key);
   ADD ("pointer-leaves", test_pointer_leaves);
   ADD ("freehand", test_freehand);
   ADD ("freehand-long", test_freehand_long);

@@ -20,8 +20,10 @@
 
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
+#include <glib/gstdio.h>
 #include <gst/video/video.h>
 #include <math.h>
+#include <string.h>
 
 #define WIDTH 320
 #define HEIGHT 240
@@ -921,6 +923,61 @@ test_display_fails (void)
 
 /* Closing at every point of a session's life, either side first, frees
  * both sessions and logs no critical. */
+/* ---- recording (record/sl-session-record.c) ---- */
+
+static SlRecorder *recorders[2]; /* the sender's, the viewer's */
+
+static gboolean
+both_recorded (Pair *p)
+{
+  for (guint i = 0; i < 2; i++)
+    if (sl_recorder_get_frames (recorders[i]) < 30
+        || sl_recorder_get_voice_packets (recorders[i], TRUE) < 20)
+      return FALSE;
+  return TRUE;
+}
+
+/* Recorders set on a running pair get, without waiting for a periodic
+ * keyframe, the sender's encoded pictures and its voice as encoded, and
+ * the viewer's pictures as received and the voice as received; no
+ * voice of the expert's (the viewer sends none here). */
+static void
+test_record (void)
+{
+  Pair *p = pair_new_full (FALSE, TRUE, NULL);
+  g_autofree gchar *dir = g_dir_make_tmp ("sl-pair-rec-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  const gchar *station[2] = { "township", "expert" };
+  SlSession *session[2];
+
+  start_flowing (p);
+  session[0] = p->sender;
+  session[1] = p->viewer;
+  for (guint i = 0; i < 2; i++)
+    {
+      recorders[i] = sl_recorder_new (dir, station[i], NULL, NULL, &error);
+      g_assert_no_error (error);
+      sl_session_set_recorder (session[i], recorders[i]);
+    }
+  g_assert_true (wait_for (p, both_recorded, 10));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree gchar *sidecar = NULL;
+      const gchar *path = sl_recorder_get_path (recorders[i]);
+
+      sl_session_set_recorder (session[i], NULL);
+      sl_recorder_stop (recorders[i]);
+      g_assert_cmpuint (sl_recorder_get_voice_packets (recorders[i], FALSE), ==,
+                        0);
+      sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+      g_unlink (path);
+      g_unlink (sidecar);
+      g_clear_pointer (&recorders[i], sl_recorder_unref);
+    }
+  g_rmdir (dir);
+  pair_free (p, FALSE);
+}
+
 static void
 test_teardown (void)
 {
@@ -962,6 +1019,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/keyframe-asked-again",
                    test_keyframe_asked_again);
   g_test_add_func ("/session-pair/teardown", test_teardown);
+  g_test_add_func ("/session-pair/record", test_record);
   g_test_add_func ("/session-pair/display-fails", test_display_fails);
   return g_test_run ();
 }

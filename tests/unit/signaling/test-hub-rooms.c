@@ -881,6 +881,86 @@ test_close_at_once (Fixture *fx, gconstpointer data)
   sl_hub_close_all (fx->hub, SL_HUB_CLOSE_GOING_AWAY, "done");
 }
 
+/* ---- recording (docs/signaling.md, RECORDING) ---- */
+
+static void
+say_recording (Peer *peer, gboolean recording)
+{
+  g_autoptr (SlMsg) msg = sl_msg_new (SL_MSG_RECORD);
+
+  msg->recording = recording;
+  send_msg (peer, msg);
+}
+
+static void
+take_record (Peer *peer, const gchar *who, SlRole role, gboolean recording)
+{
+  g_autoptr (SlMsg) msg = take (peer, SL_MSG_RECORD);
+
+  g_assert_cmpstr (msg->peer_id, ==, who);
+  g_assert_cmpint (msg->role, ==, role);
+  g_assert_cmpint (msg->recording, ==, recording);
+}
+
+/* A station that records is named to every member, itself included, on
+ * start and stop; the hub logs it; a late joiner learns it after its
+ * welcome; saying it twice is said once. */
+static void
+test_record_announced (Fixture *fx, gconstpointer data)
+{
+  Peer *town, *exp, *late;
+  g_autoptr (SlMsg) welcome = NULL;
+  g_autoptr (SlMsg) joined = NULL;
+  g_autoptr (SlMsg) joined2 = NULL;
+
+  join_pair (fx, &town, &exp);
+  say_recording (exp, TRUE);
+  take_record (town, "exp", SL_ROLE_EXPERT, TRUE);
+  take_record (exp, "exp", SL_ROLE_EXPERT, TRUE);
+  g_assert_nonnull (strstr (fx->log->str, "expert exp started recording"));
+  say_recording (exp, TRUE);
+  assert_quiet (town);
+  assert_quiet (exp);
+
+  late = join (fx, "r1", SL_ROLE_TRAINEE, "late");
+  welcome = take (late, SL_MSG_WELCOME);
+  g_assert_false (welcome->record_forbidden);
+  take_record (late, "exp", SL_ROLE_EXPERT, TRUE);
+  joined = take (town, SL_MSG_PEER_JOINED);
+  joined2 = take (exp, SL_MSG_PEER_JOINED);
+
+  say_recording (exp, FALSE);
+  take_record (town, "exp", SL_ROLE_EXPERT, FALSE);
+  take_record (exp, "exp", SL_ROLE_EXPERT, FALSE);
+  take_record (late, "exp", SL_ROLE_EXPERT, FALSE);
+  g_assert_nonnull (strstr (fx->log->str, "expert exp stopped recording"));
+}
+
+/* A token with the no_record claim: the welcome says so and a start is
+ * refused, told to nobody else. */
+static void
+test_record_forbidden (Fixture *fx, gconstpointer data)
+{
+  Peer *town = join (fx, "r1", SL_ROLE_TOWNSHIP, "town");
+  Peer *exp = connect_peer (fx);
+  g_autofree gchar *token = sl_token_mint_full (
+      fx->secret, "r1", SL_ROLE_EXPERT, NOW, 3600, TRUE, NULL);
+  g_autoptr (SlMsg) w1 = take (town, SL_MSG_WELCOME);
+  g_autoptr (SlMsg) w2 = NULL;
+  g_autoptr (SlMsg) joined = NULL;
+
+  g_assert_false (w1->record_forbidden);
+  g_ptr_array_add (fx->tokens, g_strdup (token));
+  send_hello_token (exp, token, "exp", SL_PROTO_VERSION);
+  w2 = take (exp, SL_MSG_WELCOME);
+  g_assert_true (w2->record_forbidden);
+  joined = take (town, SL_MSG_PEER_JOINED);
+  say_recording (exp, TRUE);
+  take_error (exp, SL_PROTO_ERROR_RECORD_FORBIDDEN);
+  assert_quiet (town);
+  g_assert_cmpint (exp->close_code, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -912,6 +992,8 @@ main (int argc, char **argv)
   ADD ("/hub/relay-rule", test_relay_rule, setup);
   ADD ("/hub/close-all", test_close_all, setup);
   ADD ("/hub/close-at-once", test_close_at_once, setup);
+  ADD ("/hub/record-announced", test_record_announced, setup);
+  ADD ("/hub/record-forbidden", test_record_forbidden, setup);
 #undef ADD
   return g_test_run ();
 }

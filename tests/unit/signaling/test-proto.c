@@ -100,8 +100,8 @@ test_round_trip_welcome (void)
 static void
 test_round_trip_error (void)
 {
-  for (gint code = SL_PROTO_ERROR_BAD_MESSAGE; code <= SL_PROTO_ERROR_INTERNAL;
-       code++)
+  for (gint code = SL_PROTO_ERROR_BAD_MESSAGE;
+       code <= SL_PROTO_ERROR_RECORD_FORBIDDEN; code++)
     {
       g_autofree gchar *text = sl_msg_serialize_error (code, "explained");
       g_autoptr (SlMsg) back = parse_text (text, NULL);
@@ -520,6 +520,43 @@ test_error_clipped (void)
   g_assert_true (g_utf8_validate (back->message, -1, NULL));
 }
 
+/* RECORD: a station's (no peer) and the hub's (who, with the role);
+ * "recording" is required and a role needs a peer; the welcome's
+ * record_forbidden is optional. */
+static void
+test_round_trip_record (void)
+{
+  g_autoptr (SlMsg) mine = sl_msg_new (SL_MSG_RECORD);
+  g_autoptr (SlMsg) hubs = sl_msg_new (SL_MSG_RECORD);
+  g_autoptr (SlMsg) back1 = NULL;
+  g_autoptr (SlMsg) back2 = NULL;
+  g_autoptr (SlMsg) welcome = NULL;
+  g_autoptr (GError) error = NULL;
+
+  mine->recording = TRUE;
+  back1 = round_trip (mine);
+  g_assert_true (back1->recording);
+  g_assert_null (back1->peer_id);
+  hubs->peer_id = g_strdup ("exp");
+  hubs->role = SL_ROLE_EXPERT;
+  back2 = round_trip (hubs);
+  g_assert_false (back2->recording);
+  g_assert_cmpstr (back2->peer_id, ==, "exp");
+  g_assert_cmpint (back2->role, ==, SL_ROLE_EXPERT);
+  assert_parse_fails ("{\"type\":\"record\"}", SL_PROTO_ERROR_BAD_MESSAGE);
+  assert_parse_fails ("{\"type\":\"record\",\"recording\":1}",
+                      SL_PROTO_ERROR_BAD_MESSAGE);
+  assert_parse_fails ("{\"type\":\"record\",\"recording\":true,"
+                      "\"role\":\"expert\"}",
+                      SL_PROTO_ERROR_BAD_MESSAGE);
+  welcome = parse_text ("{\"type\":\"welcome\",\"version\":1,\"peer_id\":"
+                        "\"a\",\"room\":\"r\",\"role\":\"expert\","
+                        "\"peers\":[],\"record_forbidden\":true}",
+                        &error);
+  g_assert_no_error (error);
+  g_assert_true (welcome->record_forbidden);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -529,6 +566,7 @@ main (int argc, char **argv)
   g_test_add_func ("/proto/round-trip/error", test_round_trip_error);
   g_test_add_func ("/proto/round-trip/presence", test_round_trip_presence);
   g_test_add_func ("/proto/round-trip/relay", test_round_trip_relay);
+  g_test_add_func ("/proto/round-trip/record", test_round_trip_record);
   g_test_add_func ("/proto/parse/literals", test_parse_literals);
   g_test_add_func ("/proto/parse/invalid-json", test_invalid_json);
   g_test_add_func ("/proto/parse/wrong-types", test_wrong_types);

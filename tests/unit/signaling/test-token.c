@@ -94,6 +94,25 @@ test_good (void)
   g_assert_cmpint (claims->expires_at, ==, NOW + 3600);
 }
 
+/* The no_record claim is signed like the rest and read back; a token
+ * without it allows recording. */
+static void
+test_no_record (void)
+{
+  g_autoptr (GBytes) secret = secret_a ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *plain
+      = sl_token_mint (secret, "r", SL_ROLE_EXPERT, NOW, 3600, &error);
+  g_autofree gchar *norec = sl_token_mint_full (secret, "r", SL_ROLE_EXPERT,
+                                                NOW, 3600, TRUE, &error);
+  g_autoptr (SlTokenClaims) a = sl_token_verify (secret, plain, NOW, &error);
+  g_autoptr (SlTokenClaims) b = sl_token_verify (secret, norec, NOW, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (a->no_record);
+  g_assert_true (b->no_record);
+}
+
 /* A token computed by an independent implementation of the documented
  * format (docs/signaling.md): the format must not drift. */
 static void
@@ -459,6 +478,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/token/good", test_good);
+  g_test_add_func ("/token/no-record", test_no_record);
   g_test_add_func ("/token/known-vector", test_known_vector);
   g_test_add_func ("/token/forged", test_forged);
   g_test_add_func ("/token/expired", test_expired);

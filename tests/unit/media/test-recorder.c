@@ -1,0 +1,201 @@
+/* test-recorder.c — SlRecorder with a real encoder: a picture-size change
+ * in the middle of a recording (the rate controller's, in a consultation)
+ * neither breaks nor ends it, and the file decodes at both sizes.
+ *
+ * x264enc in avc framing, as the township's encoder negotiates it, with
+ * the SPS and PPS taken out of the access units, as a depayloader may do:
+ * the new ones arrive only in new caps (codec_data), so the recorder must
+ * put them in band for the decoder to follow the change.
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sl-recorder.h"
+
+#define FRAMES 60
+#define SWITCH_AT 30
+
+/* @au (avc, 4-byte lengths) without its SPS and PPS. */
+static GstBuffer *
+without_parameter_sets (GstBuffer *au)
+{
+  GstBuffer *out = gst_buffer_new ();
+  GstMapInfo map;
+  gsize i = 0;
+
+  g_assert_true (gst_buffer_map (au, &map, GST_MAP_READ));
+  while (i + 4 <= map.size)
+    {
+      const guint8 *p = map.data + i;
+      gsize n = ((gsize)p[0] << 24) | ((gsize)p[1] << 16) | ((gsize)p[2] << 8)
+                | p[3];
+
+      g_assert_cmpuint (n, <=, map.size - i - 4);
+      if ((p[4] & 0x1F) != 7 && (p[4] & 0x1F) != 8)
+        {
+          gpointer copy = g_memdup2 (p, n + 4);
+
+          gst_buffer_append_memory (
+              out,
+              gst_memory_new_wrapped (0, copy, n + 4, 0, n + 4, copy, g_free));
+        }
+      i += n + 4;
+    }
+  gst_buffer_unmap (au, &map);
+  return out;
+}
+
+/* Encodes FRAMES pictures, the first SWITCH_AT at 320x240, the rest at
+ * 160x120, and hands each access unit to @rec with its caps. */
+static void
+record_size_change (SlRecorder *rec)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipe = gst_parse_launch (
+      "videotestsrc num-buffers=" G_STRINGIFY (
+          FRAMES) " pattern=ball "
+                  "! video/x-raw,framerate=30/1 ! videoscale "
+                  "! capsfilter name=cf caps=video/x-raw,width=320,height=240 "
+                  "! x264enc tune=zerolatency speed-preset=ultrafast "
+                  "key-int-max=15 "
+                  "! video/x-h264,stream-format=avc,alignment=au "
+                  "! appsink name=out sync=false",
+      &error);
+  g_autoptr (GstElement) cf = NULL;
+  g_autoptr (GstElement) out = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  cf = gst_bin_get_by_name (GST_BIN (pipe), "cf");
+  out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (;;)
+    {
+      g_autoptr (GstSample) s = gst_app_sink_pull_sample (GST_APP_SINK (out));
+      g_autoptr (GstBuffer) au = NULL;
+
+      if (s == NULL)
+        break;
+      au = without_parameter_sets (gst_sample_get_buffer (s));
+      sl_recorder_add_video (rec, au, gst_sample_get_caps (s), -1);
+      if (++n == SWITCH_AT)
+        {
+          g_autoptr (GstCaps) small
+              = gst_caps_from_string ("video/x-raw,width=160,height=120");
+
+          g_object_set (cf, "caps", small, NULL);
+        }
+    }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  g_assert_cmpuint (n, ==, FRAMES);
+}
+
+typedef struct
+{
+  guint frames;
+  gboolean saw_large, saw_small;
+} Decoded;
+
+static GstPadProbeReturn
+on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Decoded *d = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  gint w = 0;
+
+  gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
+  d->saw_large |= w == 320;
+  d->saw_small |= w == 160;
+  d->frames++;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+decode (const gchar *path, Decoded *d)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = g_strdup_printf (
+      "filesrc location=\"%s\" ! matroskademux ! h264parse ! avdec_h264 "
+      "name=dec ! fakesink sync=false",
+      path);
+  g_autoptr (GstElement) pipe = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) dec = NULL;
+  g_autoptr (GstPad) src = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+
+  g_assert_no_error (error);
+  dec = gst_bin_get_by_name (GST_BIN (pipe), "dec");
+  src = gst_element_get_static_pad (dec, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, d, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+                                    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+}
+
+static void
+test_size_change (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("sl-rec-XXXXXX", NULL);
+  g_autofree gchar *folder = g_build_filename (dir, "rec", NULL);
+  g_autoptr (GError) error = NULL;
+  SlRecorder *rec;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *sidecar = NULL;
+  GStatBuf st;
+  Decoded d = { 0 };
+
+  rec = sl_recorder_new (folder, "township", NULL, NULL, &error);
+  g_assert_no_error (error);
+  record_size_change (rec);
+  g_assert_true (sl_recorder_is_running (rec));
+  g_assert_cmpuint (sl_recorder_get_frames (rec), ==, FRAMES);
+  path = g_strdup (sl_recorder_get_path (rec));
+  sl_recorder_stop (rec);
+  sl_recorder_unref (rec);
+
+  g_assert_cmpint (g_stat (folder, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  decode (path, &d);
+  g_assert_cmpuint (d.frames, ==, FRAMES);
+  g_assert_true (d.saw_large);
+  g_assert_true (d.saw_small);
+
+  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+  g_assert_true (g_file_test (sidecar, G_FILE_TEST_IS_REGULAR));
+  g_unlink (path);
+  g_unlink (sidecar);
+  g_rmdir (folder);
+  g_rmdir (dir);
+}
+
+/* A folder that cannot be made: a clear error, no recorder. */
+static void
+test_bad_folder (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (
+      sl_recorder_new ("/proc/version/rec", "expert", NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/proc/version/rec"));
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/recorder/size-change", test_size_change);
+  g_test_add_func ("/recorder/bad-folder", test_bad_folder);
+  return g_test_run ();
+}
