@@ -258,7 +258,7 @@ def main(build, procs):
     wait_for(lambda: any(r.get("guide_open") for r in
                          session_records(e_stats)), 30,
              "the expert's guidance channel to open")
-    check("picture to none (no device), and every 2 s to %s" % e_png
+    check("picture not shown (no window), written every 2 s to %s" % e_png
           in procs.log(expert),
           "the expert says its picture goes to the snapshot file")
 

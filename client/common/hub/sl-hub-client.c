@@ -524,6 +524,14 @@ sl_hub_client_send (SlHubClient *client, const SlMsg *msg)
   return TRUE;
 }
 
+guint
+sl_hub_client_get_failures (SlHubClient *client)
+{
+  if (client->last_error == NULL || sl_hub_client_is_joined (client))
+    return 0;
+  return MAX (client->attempt, 1);
+}
+
 const GError *
 sl_hub_client_get_last_error (SlHubClient *client)
 {
