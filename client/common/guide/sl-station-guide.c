@@ -609,6 +609,42 @@ catch_trainee_up (SlStationGuide *g, SlSession *trainee)
 
 /* ---- receiving ---- */
 
+/* Township: one line for each mark, cue and prompt applied, saying what
+ * it is (never a text label's words: the expert may type anything).
+ * Pointer moves, up to thirty a second, are not announced. */
+static void
+announce (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
+{
+  const gchar *from = sl_session_get_peer_id (session);
+
+  switch (msg->type)
+    {
+    case SL_GUIDE_MARK:
+      sl_station_log (g->st, "guidance from %.8s: mark %s %s", from,
+                      sl_guide_kind_name (msg->mark.kind), msg->mark.id);
+      break;
+    case SL_GUIDE_DELETE:
+      sl_station_log (g->st, "guidance from %.8s: delete %s", from, msg->id);
+      break;
+    case SL_GUIDE_UNDO:
+    case SL_GUIDE_CLEAR:
+      sl_station_log (g->st, "guidance from %.8s: %s", from,
+                      sl_guide_type_name (msg->type));
+      break;
+    case SL_GUIDE_CUE:
+      sl_station_log (g->st, "guidance from %.8s: cue %s %s", from,
+                      sl_guide_cue_name (msg->cue.cue),
+                      sl_guide_dir_name (msg->cue.dir));
+      break;
+    case SL_GUIDE_PROMPT:
+      sl_station_log (g->st, "guidance from %.8s: prompt %s", from,
+                      sl_guide_prompt_name (msg->prompt.prompt));
+      break;
+    default:
+      break;
+    }
+}
+
 static void
 township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
 {
@@ -635,6 +671,7 @@ township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
   if (ok)
     {
       log_event (g, "applied", msg);
+      announce (g, session, msg);
       forward_to_trainees (g, msg);
       return;
     }
