@@ -83,8 +83,10 @@ send_to_peer (SlStation *st, SlMsg *msg, SlSession *session)
 {
   msg->to = g_strdup (sl_session_get_peer_id (session));
   if (!sl_hub_client_send (st->hub, msg))
-    g_message ("hub not connected; could not send %s to %s",
-               sl_msg_type_name (msg->type), msg->to);
+    sl_station_log (st,
+                    "could not send the %s to %s: the hub is not "
+                    "connected (negotiation starts again once it is)",
+                    sl_msg_type_name (msg->type), msg->to);
 }
 
 static void
