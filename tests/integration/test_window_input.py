@@ -187,6 +187,18 @@ def main(build, procs):
     check(True, "the township's snapshot shows the line along both legs "
           "of the drag (%d points checked) and grey off it" % len(along(V)))
 
+    # The mouse rests on the picture, then leaves the window: the X sink
+    # says nothing of a leave, and the pointer stayed at the township
+    # until it expired (11 s); the station now asks X and hides it.
+    xdo(display, "mousemove", "--window", wid, W // 2, H // 2)
+    wait_township(t_stats, lambda r: "guide_pointer_x" in r,
+                  "the township to show the pointer over the picture")
+    xdo(display, "mousemove", ww + 100, wh + 100)
+    wait_township(t_stats, lambda r: "guide_pointer_x" not in r,
+                  "the pointer to go when the mouse leaves the window",
+                  timeout=5)
+    check(True, "the mouse left the window: the township hides the pointer")
+
     xdo(display, "windowfocus", "--sync", wid)
     xdo(display, "key", "--delay", "150", "2", "Left")
     wait_township(t_stats, lambda r: r.get("guide_cue") == "rock",

@@ -517,6 +517,19 @@ on_window_input (const SlGuideInputEvent *event, gpointer user_data)
   g_mutex_unlock (&g->input_lock);
 }
 
+void
+sl_station_guide_mouse_left (SlStation *st)
+{
+  SlStationGuide *g = st->guide;
+  SlGuideInputEvent left = { .type = SL_GUIDE_INPUT_MOVE, .x = -1, .y = -1 };
+
+  if (g == NULL || g->input == NULL || st->my_role != SL_ROLE_EXPERT)
+    return;
+  left.time_ms = g_get_monotonic_time () / 1000; /* as the window's events */
+  sl_guide_input_handle (g->input, &left);
+  schedule_input_flush (g);
+}
+
 /* Expert, a new "sl-guide": a township that lost the previous channel may
  * have lost messages too, so it is told the marks as they stand (a clear,
  * then each live mark in drawing order). */

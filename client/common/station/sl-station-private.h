@@ -146,6 +146,8 @@ void sl_station_guide_on_channel (SlStation *st, SlSession *session,
                                   const gchar *label, gboolean open);
 void sl_station_guide_session_removed (SlStation *st, SlSession *session);
 void sl_station_guide_tick (SlStation *st);
+/* The mouse left the expert's window: its pointer is hidden. */
+void sl_station_guide_mouse_left (SlStation *st);
 /* Fills the expert's tool and armed cue into @info (and info->expert). */
 void sl_station_guide_input_status (SlStation *st, SlStatusInfo *info);
 /* Expert: the display sink with the marks drawn in front of it and, for

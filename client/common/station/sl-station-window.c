@@ -36,6 +36,9 @@
 #include "sl-station-private.h"
 
 #include <gst/app/gstappsrc.h>
+#if SL_HAVE_X11
+#include <X11/Xlib.h>
+#endif
 #include <gst/video/video.h>
 #include <string.h>
 
@@ -54,7 +57,18 @@ struct _SlStationWindow
   guint hold_timer;    /* viewer */
   GstSample *blank;    /* viewer: shown before the first picture */
   guint width, height; /* viewer: the size the window was opened at */
+#if SL_HAVE_X11
+  /* The expert's X window, once the sink says which (have-window-handle),
+   * watched for the mouse leaving it. */
+  Display *display;
+  Window xid;
+  guint pointer_timer;
+  gboolean mouse_inside;
+#endif
 };
+
+/* How often the expert's window asks X where the mouse is. */
+#define POINTER_WATCH_MS 100
 
 static void
 window_close (SlStation *st)
@@ -70,6 +84,11 @@ window_close (SlStation *st)
     sl_capture_remove_target (st->capture, SL_CAPTURE_VIDEO, w->src);
   g_clear_handle_id (&w->bus_watch, g_source_remove);
   g_clear_handle_id (&w->hold_timer, g_source_remove);
+#if SL_HAVE_X11
+  /* Before the sink destroys its window: no query on a window gone. */
+  g_clear_handle_id (&w->pointer_timer, g_source_remove);
+  g_clear_pointer (&w->display, XCloseDisplay);
+#endif
   gst_element_set_state (w->pipeline, GST_STATE_NULL);
   gst_object_unref (w->src);
   gst_object_unref (w->pipeline);
@@ -77,12 +96,64 @@ window_close (SlStation *st)
   g_free (w);
 }
 
+#if SL_HAVE_X11
+/* Ten times a second: the X video sinks report mouse moves over their
+ * window and nothing when the mouse leaves it, so the pointer stayed on
+ * the township's picture where the mouse crossed the edge (11 s, until
+ * it expired).  The mouse that left is told to the guidance input as a
+ * move off the picture, which hides the pointer at the township. */
+static gboolean
+on_pointer_watch (gpointer user_data)
+{
+  SlStation *st = user_data;
+  SlStationWindow *w = st->window;
+  XWindowAttributes attrs;
+  Window root, child;
+  int rx, ry, x, y;
+  unsigned int mask;
+  gboolean inside;
+
+  if (!XGetWindowAttributes (w->display, w->xid, &attrs))
+    return G_SOURCE_CONTINUE;
+  inside = XQueryPointer (w->display, w->xid, &root, &child, &rx, &ry, &x, &y,
+                          &mask)
+           && x >= 0 && y >= 0 && x < attrs.width && y < attrs.height;
+  if (w->mouse_inside && !inside)
+    sl_station_guide_mouse_left (st);
+  w->mouse_inside = inside;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The sink made its window: an expert's is watched for the mouse
+ * leaving it. */
+static void
+watch_window (SlStation *st, const GstStructure *s)
+{
+  SlStationWindow *w = st->window;
+  guint64 handle = 0;
+
+  if (st->opt->kind != SL_STATION_EXPERT || w->pointer_timer != 0
+      || !gst_structure_get_uint64 (s, "window-handle", &handle) || handle == 0)
+    return;
+  w->display = XOpenDisplay (NULL);
+  if (w->display == NULL)
+    return;
+  w->xid = (Window)handle;
+  w->pointer_timer = g_timeout_add (POINTER_WATCH_MS, on_pointer_watch, st);
+}
+#endif
+
 static gboolean
 on_window_bus (GstBus *bus, GstMessage *message, gpointer user_data)
 {
   SlStation *st = user_data;
   g_autoptr (GError) error = NULL;
 
+#if SL_HAVE_X11
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT
+      && gst_message_has_name (message, "have-window-handle"))
+    watch_window (st, gst_message_get_structure (message));
+#endif
   if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR)
     return G_SOURCE_CONTINUE;
   gst_message_parse_error (message, &error, NULL);
