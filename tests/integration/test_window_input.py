@@ -27,6 +27,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from test_window_states import GREEN, SEEN, wait_screen  # noqa: E402
 from sltest import (Hub, TestFailure, check, read_stats, run,  # noqa: E402
                     session_records, station_args, wait_for)
 from slpng import read_png  # noqa: E402
@@ -208,6 +209,20 @@ def main(build, procs):
     wait_township(t_stats, lambda r: r["guide_marks"] == 0,
                   "undo from the key u to take the line away")
     check(True, "key u: undo took the line away at the township")
+
+    # The window's own key i hides the status strip (its green link box
+    # goes) and shows it again.
+    wait_screen(display, procs.workdir, "input-strip",
+                lambda s: s.count(GREEN) > 10, "the strip's green link box")
+    xdo(display, "key", "i")
+    wait_screen(display, procs.workdir, "input-no-strip",
+                lambda s: s.count(GREEN) == 0, "the key i to hide the strip")
+    xdo(display, "key", "i")
+    wait_screen(display, procs.workdir, "input-strip-again",
+                lambda s: s.count(GREEN) > 10, "the key i to show it again")
+    check(True, "key i: the strip hides and shows again")
+    for seen in SEEN:
+        seen.save()
     e_rec = [r for r in read_stats(e_stats) if "guide_marks" in r][-1]
     check(e_rec["guide_marks"] == 0,
           "the expert's own picture agrees (no mark)")

@@ -32,6 +32,7 @@ GREEN = (51, 204, 76)   # link good
 AMBER = (255, 153, 0)   # waiting, recovering
 RED = (242, 51, 51)     # lost, frozen
 GREY = (153, 153, 153)  # no link
+WHITE = (255, 255, 255)  # text, and the key help's frame
 
 
 def near(px, rgb, tol=30):
@@ -44,7 +45,7 @@ class Screen:
 
     def __init__(self, display, name, workdir):
         self.rows = xwd_rows(grab_screen(display))
-        self.counts = {c: 0 for c in (GREEN, AMBER, RED, GREY)}
+        self.counts = {c: 0 for c in (GREEN, AMBER, RED, GREY, WHITE)}
         self.levels = set()
         for y, row in enumerate(self.rows[::2]):
             for x in range(0, len(row) - 3, 8):
