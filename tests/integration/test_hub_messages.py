@@ -20,8 +20,11 @@ import socket
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "hub"))
 from sltest import Hub, check, run, wait_for  # noqa: E402
+from test_hub import make_cert  # noqa: E402
 
 RAW_GLIB = ("-Message:", "-WARNING **", "-CRITICAL **", "** (")
 
@@ -37,17 +40,6 @@ def station(exe, url, token, timeout_s):
           "no raw GLib log line in what the station printed (%s)" %
           said.strip()[-300:])
     return out.returncode, said
-
-
-def make_cert(workdir):
-    cert = os.path.join(workdir, "cert.pem")
-    key = os.path.join(workdir, "key.pem")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        capture_output=True, timeout=60, check=True)
-    return cert, key
 
 
 def main(build, procs):
