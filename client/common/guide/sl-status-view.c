@@ -97,8 +97,12 @@ sl_status_view_strip_text (const SlStatusInfo *info)
   g_autofree gchar *fps = figure (info->fps, "", "fps");
   g_autofree gchar *kbps = figure (info->kbps, "", "kb/s");
   g_autofree gchar *rtt = figure (info->rtt_ms, "", "ms");
-  g_autofree gchar *lat
+  g_autofree gchar *lat_ms
       = figure (info->latency_ms, info->latency_measured ? "" : "~", "ms");
+  /* The township sends: glass-to-glass is the viewer's to measure. */
+  g_autofree gchar *lat = info->township
+                              ? g_strdup ("")
+                              : g_strdup_printf ("latency %s   ", lat_ms);
   g_autofree gchar *tools = NULL;
   const gchar *hub = info->hub_joined         ? "hub connected"
                      : info->hub_failures > 0 ? "hub unreachable"
@@ -107,7 +111,7 @@ sl_status_view_strip_text (const SlStatusInfo *info)
   if (info->expert)
     tools = g_strdup_printf ("   tool %s   cue %s", info->tool,
                              info->cue[0] ? info->cue : "none");
-  return g_strdup_printf ("%s   %s   %s   rtt %s   latency %s   %s%s   "
+  return g_strdup_printf ("%s   %s   %s   rtt %s   %s%s%s   "
                           "i: hide  ?: keys",
                           link_words[info->link], fps, kbps, rtt, lat, hub,
                           tools ? tools : "");

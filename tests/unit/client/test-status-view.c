@@ -101,6 +101,17 @@ test_strip_text (void)
   g_strlcpy (info.cue, "rock", sizeof info.cue);
   expert = sl_status_view_strip_text (&info);
   g_assert_nonnull (strstr (expert, "latency 45 ms"));
+  info.township = TRUE;
+  info.expert = FALSE;
+  g_free (expert);
+  expert = sl_status_view_strip_text (&info);
+  g_assert_cmpstr (expert, ==,
+                   "LINK GOOD   30 fps   2000 kb/s   rtt 12 ms   hub "
+                   "connected   i: hide  ?: keys");
+  g_free (expert);
+  info.township = FALSE;
+  info.expert = TRUE;
+  expert = sl_status_view_strip_text (&info);
   g_assert_nonnull (strstr (expert, "tool arrow   cue rock"));
 }
 
