@@ -154,7 +154,10 @@ window_key (SlStationGuide *g, const SlGuideInputEvent *event)
 {
   SlStation *st = g->st;
   const gboolean strip = g_str_equal (event->key, "i");
-  const gboolean help = g_str_equal (event->key, "question");
+  /* The X sinks name a key by its unshifted symbol: `?` comes as
+   * "slash" (with Shift), on a US keyboard at least. */
+  const gboolean help = g_str_equal (event->key, "question")
+                        || g_str_equal (event->key, "slash");
 
   if (!strip && !help)
     return FALSE;

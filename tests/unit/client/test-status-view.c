@@ -159,6 +159,41 @@ test_strip_band (void)
     }
 }
 
+/* The key help (`?`) draws over the picture's middle. */
+static void
+test_help (void)
+{
+  const guint w = 640, h = 360;
+  SlStatusInfo info = live_viewer ();
+  guint drawn[2] = { 0, 0 };
+
+  info.strip = FALSE;
+  info.expert = TRUE;
+  for (gint help = 0; help <= 1; help++)
+    {
+      cairo_surface_t *s
+          = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+      cairo_t *cr = cairo_create (s);
+      const guint8 *data;
+
+      info.help = help;
+      sl_status_view_draw (cr, w, h, &info);
+      cairo_destroy (cr);
+      cairo_surface_flush (s);
+      data = cairo_image_surface_get_data (s);
+      for (guint y = h / 3; y < 2 * h / 3; y++)
+        for (guint x = 0; x < w; x++)
+          drawn[help]
+              += *(const guint32 *)(data
+                                    + y * cairo_image_surface_get_stride (s)
+                                    + x * 4)
+                 != 0;
+      cairo_surface_destroy (s);
+    }
+  g_assert_cmpuint (drawn[0], ==, 0);
+  g_assert_cmpuint (drawn[1], >, w * h / 6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -167,5 +202,6 @@ main (int argc, char **argv)
   g_test_add_func ("/status-view/township-screens", test_township_screens);
   g_test_add_func ("/status-view/strip-text", test_strip_text);
   g_test_add_func ("/status-view/strip-band", test_strip_band);
+  g_test_add_func ("/status-view/help", test_help);
   return g_test_run ();
 }
