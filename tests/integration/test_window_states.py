@@ -2,8 +2,9 @@
 """The expert's window says what is going on (docs/sonolink-expert.md,
 THE WINDOW): the status strip, and the full-window states.
 
-On a virtual X display the expert starts before the township: its window
-opens at once on a black picture that says "Waiting for the township"
+On a virtual X display the expert starts before the hub: its window opens
+at once on a black picture that says the hub is unreachable (a red box)
+while it retries.  The hub comes: "Waiting for the township"
 (an amber box) above a strip whose link box is grey (no link).  The
 township comes: the phantom shows under a strip whose link box is green.
 The township is stopped (SIGSTOP, a stalled sender) for a few seconds:
@@ -19,6 +20,7 @@ to look at.  Skipped (exit 77) where Xvfb or xwd is not installed.
 import os
 import shutil
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,14 +118,29 @@ def main(build, procs):
     display, xvfb = start_display(procs)
     env = {"DISPLAY": ":%d" % display}
     work = procs.workdir
-    hub = Hub(build, procs).start()
+    # The hub is not there yet: a port nothing listens on, where it will
+    # be started.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    hub = Hub(build, procs, port=port)
+    hub.url = "ws://127.0.0.1:%d" % port
     room = "states"
     e_stats = os.path.join(work, "expert.jsonl")
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("e", hub.token(room, "expert")), e_stats,
-        ["--audio-in", "none", "--restart-after", "30"]), env=env)
+        ["--audio-in", "none", "--restart-after", "30"])
+        + ["--connect-timeout", "60"], env=env)
     wait_for(lambda: "picture to window" in procs.log(expert), 20,
              "the expert to open its window")
+
+    # Unreachable: a red box on black, while the station retries.
+    s = wait_screen(display, work, "0-unreachable",
+                    lambda s: s.count(RED) > 50 and s.count(AMBER) == 0,
+                    "the window to say the hub is unreachable")
+    check("cannot reach the hub" in procs.log(expert),
+          "the terminal says so too")
+    hub.start()
 
     # Waiting: an amber box on black, the strip's link box grey.
     s = wait_screen(display, work, "1-waiting",
