@@ -89,6 +89,13 @@ typedef struct
   gboolean paced_display;
   /* VIEWER: sink for decoded video (transfer floating; NULL: fakesink). */
   GstElement *video_sink;
+  /* VIEWER, with no video_sink: the video_frame callback is the display
+   * (the station shows the pictures in a window of its own that outlives
+   * the session).  No display branch is built; the frame branch's sink
+   * is the one whose rendered and dropped counts the stats report, and
+   * with paced_display it waits for the clock and keeps up to half a
+   * second of pictures, as a paced display sink would. */
+  gboolean frames_display;
   /* Sink for decoded audio (transfer floating; NULL: fakesink). */
   GstElement *audio_sink;
 } SlSessionConfig;

@@ -137,6 +137,23 @@ copy_rate_fields (const SlSessionStats *cur, SlStatsReport *out)
   out->voice_cost_kbps = cur->voice_cost_kbps;
 }
 
+/* The round trip measured in the interval: RTCP's when a report brought
+ * a new figure, else the ping's when one came back, else unknown.  The
+ * figures the session keeps are the last measured ones, and a stalled
+ * link measures nothing: after a 3 s stall the status line showed the
+ * RTCP figure of before the stall for about 6 s more, until the next
+ * receiver report.  A figure that nothing renewed is not shown as
+ * current. */
+static gdouble
+fresh_rtt_ms (const SlSessionStats *prev, const SlSessionStats *cur)
+{
+  if (cur->rtt_ms >= 0 && cur->rtt_ms != prev->rtt_ms)
+    return cur->rtt_ms;
+  if (cur->dc_rtt_ms >= 0 && cur->dc_roundtrips > prev->dc_roundtrips)
+    return cur->dc_rtt_ms;
+  return -1;
+}
+
 void
 sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
                   SlSessionRole role, SlSessionState state, SlStatsReport *out)
@@ -178,7 +195,7 @@ sl_stats_compute (const SlSessionStats *prev, const SlSessionStats *cur,
   if (out->loss_pct > 100)
     out->loss_pct = 100;
 
-  out->rtt_ms = sl_stats_rtt_ms (cur);
+  out->rtt_ms = fresh_rtt_ms (prev, cur);
   out->jitter_ms = cur->jitter_ms;
   out->jitter_buffer_ms = cur->jitter_buffer_ms;
   out->stage_capture_ms = cur->stage_capture_ms;

@@ -8,6 +8,8 @@
  *   webrtcbin ! rtph264depay ! h264parse ! avdec_h264 ! tee
  *     tee ! queue(leaky, 1) ! videoconvert ! video sink
  *     tee ! queue(leaky, 1) ! appsink  (only when video_frame is wanted)
+ *   or, with frames_display, only the appsink branch, which is then the
+ *   display (paced: its queue holds 15 and the appsink waits for the clock)
  * Receive voice:
  *   webrtcbin ! rtpopusdepay ! opusdec ! audioconvert ! level ! spectrum ! sink
  *
@@ -53,6 +55,7 @@ struct _SlSessionMedia
   gboolean send_audio;
   gboolean recv_audio;
   gboolean paced_display;
+  gboolean frames_display;
 
   GstElement *video_sink; /* VIEWER, owned until added to the pipeline */
   GstElement *audio_sink; /* owned until added to the pipeline */
@@ -506,21 +509,26 @@ take_sink (GstElement **slot, GError **error)
   return sink;
 }
 
-static gboolean
-add_frame_branch (SlSession *self, GstElement *tee, GError **error)
+/* The frame branch; @paced (frames_display only): its appsink waits for
+ * each picture's time, as a paced display sink does. */
+static GstElement *
+add_frame_branch (SlSession *self, GstElement *tee, gboolean paced,
+                  GError **error)
 {
   GstElement *elements[2];
 
-  elements[0] = make_queue ("frame-queue", 1, error);
+  elements[0] = make_queue ("frame-queue", paced ? 15 : 1, error);
   elements[1] = sl_media_make_element ("appsink", "frame-sink", error);
   if (elements[1] != NULL)
     {
-      g_object_set (elements[1], "sync", FALSE, "async", FALSE, "max-buffers",
-                    1, "drop", TRUE, "emit-signals", TRUE, NULL);
+      g_object_set (elements[1], "sync", paced, "async", FALSE, "max-buffers",
+                    1, "drop", !paced, "emit-signals", TRUE, NULL);
       g_signal_connect (elements[1], "new-sample",
                         G_CALLBACK (on_decoded_sample), self);
     }
-  return add_chain (self, tee, elements, 2, error) != NULL;
+  if (add_chain (self, tee, elements, 2, error) == NULL)
+    return NULL;
+  return elements[1];
 }
 
 static GstElement *
@@ -553,6 +561,16 @@ build_video_receive (SlSession *self, GError **error)
   gst_pad_add_probe (dec_sink, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input,
                      self, NULL);
 
+  if (self->media->frames_display && self->callbacks.video_frame != NULL)
+    {
+      GstElement *frames
+          = add_frame_branch (self, tee, self->media->paced_display, error);
+
+      if (frames == NULL)
+        return NULL;
+      self->media->display = gst_object_ref (frames);
+      return elements[0];
+    }
   /* One picture, the newest, for a sink that shows it at once; a paced
    * sink holds each until its time, so the queue keeps what arrives
    * meanwhile (at most half a second, then the oldest goes). */
@@ -564,7 +582,7 @@ build_video_receive (SlSession *self, GError **error)
     return NULL;
   self->media->display = gst_object_ref (display[2]);
   if (self->callbacks.video_frame != NULL
-      && !add_frame_branch (self, tee, error))
+      && add_frame_branch (self, tee, FALSE, error) == NULL)
     return NULL;
   return elements[0];
 }
@@ -695,6 +713,7 @@ sl_session_media_new (SlSession *self, const SlSessionConfig *config,
   m->send_audio = config->send_audio;
   m->recv_audio = config->recv_audio;
   m->paced_display = config->paced_display;
+  m->frames_display = config->frames_display && config->video_sink == NULL;
   if (config->video_sink != NULL)
     m->video_sink = gst_object_ref_sink (config->video_sink);
   if (config->audio_sink != NULL)

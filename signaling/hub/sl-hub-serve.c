@@ -150,8 +150,9 @@ serve_context (ServeOptions *opt)
   g_option_context_set_description (
       context,
       "The hub relays SDP and ICE between the stations of a room over\n"
-      "WebSocket (/ws), answers health checks (/healthz) and may serve the\n"
-      "web station (--web-root).  Plain ws:// is allowed on loopback only.\n"
+      "WebSocket (/ws), answers health checks (/healthz) and may serve a\n"
+      "directory of static files (--web-root).  Plain ws:// is allowed on\n"
+      "loopback only.\n"
       "Exit status: 0 after SIGINT/SIGTERM, 1 if it could not listen,\n"
       "2 if the options, the secret or the TLS files were refused.\n"
       "See docs/sonolink-hub.md.");

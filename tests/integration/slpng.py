@@ -101,3 +101,18 @@ def read_png(path):
     raw = zlib.decompress(b"".join(idat))
     return Png(width, height, channels,
                _unfilter(raw, width, height, channels))
+
+
+def write_png(path, width, height, rgb_rows):
+    """Writes 8-bit RGB rows (bytes of r, g, b per pixel) as a PNG, for a
+    person to look at what a test saw."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + bytes(row) for row in rgb_rows)
+    with open(path, "wb") as f:
+        f.write(_SIGNATURE)
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                           0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 6)))
+        f.write(chunk(b"IEND", b""))

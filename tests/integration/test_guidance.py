@@ -258,7 +258,7 @@ def main(build, procs):
     wait_for(lambda: any(r.get("guide_open") for r in
                          session_records(e_stats)), 30,
              "the expert's guidance channel to open")
-    check("picture to none (no device), and every 2 s to %s" % e_png
+    check("picture not shown (no window), written every 2 s to %s" % e_png
           in procs.log(expert),
           "the expert says its picture goes to the snapshot file")
 
@@ -276,6 +276,16 @@ def main(build, procs):
         if n == 1:
             check(rec.get("guide_prompt") == "hold",
                   "phase 2: the township shows the prompt 'hold'")
+            # One line on the township's terminal for each, saying what.
+            said = [ln.split(": ", 1)[1] for ln in
+                    procs.log(township).splitlines()
+                    if "] guidance from " in ln]
+            check(said[:9] == ["mark arrow a1", "mark box b1",
+                               "mark caliper c1", "mark ellipse e1",
+                               "mark box x1", "cue slide left", "undo",
+                               "delete e1", "prompt hold"],
+                  "the township announced each mark, cue and prompt it "
+                  "applied, one line each: %s" % said)
         wait_picture(t_png, "the township", name, present, absent)
         wait_picture(e_png, "the expert", name, present, absent)
         if n == 0:

@@ -16,6 +16,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sltest import (Hub, check, read_stats, run, station_args,  # noqa: E402
                     wait_for)
+from test_window_states import (AMBER, GREEN, GREY, SEEN,  # noqa: E402
+                                wait_screen)
 from test_window import (grab_screen, screen_levels,  # noqa: E402
                          start_display, xwd_rows)
 
@@ -55,6 +57,14 @@ def main(build, procs):
                       screen_levels(display), 15, "the picture on screen")
     check(levels > 50, "the township's window shows the phantom (%d grey "
           "levels)" % levels)
+    # Alone in the room: a banner says it waits for an expert, over the
+    # live picture, and the strip's link box is grey.
+    waiting = wait_screen(display, procs.workdir, "township-waiting",
+                          lambda s: s.count(AMBER) > 30 and
+                          s.count(GREY) > 10, "the township's window to say "
+                          "it waits for an expert")
+    check(waiting.count(GREEN) == 0, "no green link box while alone (%s)" %
+          waiting.counts)
     before = yellow_pixels(display)
     check(before < 20, "no mark on the screen before the expert draws (%d "
           "yellow pixels)" % before)
@@ -72,6 +82,13 @@ def main(build, procs):
                      yellow_pixels(display), 10, "the box on the screen")
     check(after > 200, "the township's window shows the expert's box (%d "
           "yellow pixels)" % after)
+    live = wait_screen(display, procs.workdir, "township-live",
+                       lambda s: s.count(GREEN) > 10 and s.count(AMBER) == 0,
+                       "the strip's link box green, the banner gone")
+    check(True, "with the expert there the strip says the link is good "
+          "(%s)" % live.counts)
+    for seen in SEEN:
+        seen.save()
     check(procs.stop(township) == 0, "the township stops cleanly on Ctrl-C")
     procs.stop(xvfb)
 

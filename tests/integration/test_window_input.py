@@ -27,6 +27,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from test_window_states import GREEN, SEEN, wait_screen  # noqa: E402
 from sltest import (Hub, TestFailure, check, read_stats, run,  # noqa: E402
                     session_records, station_args, wait_for)
 from slpng import read_png  # noqa: E402
@@ -187,6 +188,18 @@ def main(build, procs):
     check(True, "the township's snapshot shows the line along both legs "
           "of the drag (%d points checked) and grey off it" % len(along(V)))
 
+    # The mouse rests on the picture, then leaves the window: the X sink
+    # says nothing of a leave, and the pointer stayed at the township
+    # until it expired (11 s); the station now asks X and hides it.
+    xdo(display, "mousemove", "--window", wid, W // 2, H // 2)
+    wait_township(t_stats, lambda r: "guide_pointer_x" in r,
+                  "the township to show the pointer over the picture")
+    xdo(display, "mousemove", ww + 100, wh + 100)
+    wait_township(t_stats, lambda r: "guide_pointer_x" not in r,
+                  "the pointer to go when the mouse leaves the window",
+                  timeout=5)
+    check(True, "the mouse left the window: the township hides the pointer")
+
     xdo(display, "windowfocus", "--sync", wid)
     xdo(display, "key", "--delay", "150", "2", "Left")
     wait_township(t_stats, lambda r: r.get("guide_cue") == "rock",
@@ -196,6 +209,20 @@ def main(build, procs):
     wait_township(t_stats, lambda r: r["guide_marks"] == 0,
                   "undo from the key u to take the line away")
     check(True, "key u: undo took the line away at the township")
+
+    # The window's own key i hides the status strip (its green link box
+    # goes) and shows it again.
+    wait_screen(display, procs.workdir, "input-strip",
+                lambda s: s.count(GREEN) > 10, "the strip's green link box")
+    xdo(display, "key", "i")
+    wait_screen(display, procs.workdir, "input-no-strip",
+                lambda s: s.count(GREEN) == 0, "the key i to hide the strip")
+    xdo(display, "key", "i")
+    wait_screen(display, procs.workdir, "input-strip-again",
+                lambda s: s.count(GREEN) > 10, "the key i to show it again")
+    check(True, "key i: the strip hides and shows again")
+    for seen in SEEN:
+        seen.save()
     e_rec = [r for r in read_stats(e_stats) if "guide_marks" in r][-1]
     check(e_rec["guide_marks"] == 0,
           "the expert's own picture agrees (no mark)")

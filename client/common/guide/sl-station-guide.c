@@ -128,6 +128,61 @@ draw_states (cairo_t *cr, guint width, guint height, gpointer user_data)
   g_mutex_unlock (&g->lock);
 }
 
+/* The window's drawing: the marks, then what the station says about
+ * itself (sl-status-view.h), which never goes into a snapshot. */
+static void
+draw_window (cairo_t *cr, guint width, guint height, gpointer user_data)
+{
+  SlStationGuide *g = user_data;
+  SlStation *st = g->st;
+  SlStatusInfo info;
+  gint64 last;
+
+  draw_states (cr, width, height, g);
+  g_mutex_lock (&st->status_lock);
+  info = st->status;
+  g_mutex_unlock (&st->status_lock);
+  last = __atomic_load_n (&st->last_picture_us, __ATOMIC_RELAXED);
+  info.picture_age_ms = last == 0 ? -1 : (sl_media_now_us () - last) / 1000;
+  sl_status_view_draw (cr, width, height, &info);
+}
+
+/* The window's own keys, on the sink's event thread: `i` shows or hides
+ * the status strip, `?` the key help.  TRUE if @event was one. */
+static gboolean
+window_key (SlStationGuide *g, const SlGuideInputEvent *event)
+{
+  SlStation *st = g->st;
+  const gboolean strip = g_str_equal (event->key, "i");
+  /* The X sinks name a key by its unshifted symbol: `?` comes as
+   * "slash" (with Shift), on a US keyboard at least. */
+  const gboolean help = g_str_equal (event->key, "question")
+                        || g_str_equal (event->key, "slash");
+
+  if (!strip && !help)
+    return FALSE;
+  if (event->type == SL_GUIDE_INPUT_KEY_PRESS)
+    {
+      g_mutex_lock (&st->status_lock);
+      if (strip)
+        st->status.strip = !st->status.strip;
+      else
+        st->status.help = !st->status.help;
+      g_mutex_unlock (&st->status_lock);
+    }
+  return TRUE;
+}
+
+/* SlGuideViewInputFunc of a window that takes no guidance (the
+ * township's, a trainee's): its own keys only. */
+static void
+on_window_keys (const SlGuideInputEvent *event, gpointer user_data)
+{
+  if (event->type == SL_GUIDE_INPUT_KEY_PRESS
+      || event->type == SL_GUIDE_INPUT_KEY_RELEASE)
+    window_key (user_data, event);
+}
+
 gboolean
 sl_station_guide_write_png (SlStation *st, GstSample *frame, const gchar *path,
                             GError **error)
@@ -176,15 +231,20 @@ sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
   if (g == NULL || sink == NULL || description == NULL
       || g_str_has_prefix (description, "none"))
     return sink;
-  /* A trainee watches: the township would refuse its marks. */
-  if (st->my_role != SL_ROLE_EXPERT)
-    return sl_guide_view_wrap_sink (sink, draw_states, NULL, g);
+  /* The township draws on its own picture from no window, and a trainee
+   * watches (the township would refuse its marks): their windows take
+   * only their own keys.  An expert's role is known from its token
+   * only after the hub's welcome, and its window opens before: one
+   * whose token is a trainee's has the input mapping but its events
+   * are dropped (on_input_idle). */
+  if (st->opt->kind == SL_STATION_TOWNSHIP)
+    return sl_guide_view_wrap_sink (sink, draw_window, on_window_keys, g);
   if (g->input == NULL)
     {
       g->input = sl_guide_input_new (on_input_message, own_last_mark, g);
       sl_guide_input_set_record_toggle (g->input, on_record_key, g->st);
     }
-  return sl_guide_view_wrap_sink (sink, draw_states, on_window_input, g);
+  return sl_guide_view_wrap_sink (sink, draw_window, on_window_input, g);
 }
 
 /* ---- media time ---- */
@@ -365,6 +425,9 @@ on_input_message (const SlGuideMsg *msg, gpointer user_data)
     sl_station_log (g->st, "guidance: cue %s %s from the window",
                     sl_guide_cue_name (msg->cue.cue),
                     sl_guide_dir_name (msg->cue.dir));
+  else if (msg->type == SL_GUIDE_PROMPT)
+    sl_station_log (g->st, "guidance: prompt %s from the window",
+                    sl_guide_prompt_name (msg->prompt.prompt));
   else
     sl_station_log (g->st, "guidance: %s from the window",
                     sl_guide_type_name (msg->type));
@@ -436,10 +499,14 @@ on_input_idle (gpointer user_data)
   g_mutex_unlock (&g->input_lock);
   while ((event = g_queue_pop_head (&batch)) != NULL)
     {
-      sl_guide_input_handle (g->input, event);
+      /* A trainee's token: the window opened before the hub said so,
+       * and a trainee draws nothing. */
+      if (g->st->my_role == SL_ROLE_EXPERT)
+        sl_guide_input_handle (g->input, event);
       g_free (event);
     }
   schedule_input_flush (g);
+  sl_station_report_status (g->st);
   return G_SOURCE_REMOVE;
 }
 
@@ -452,12 +519,29 @@ on_window_input (const SlGuideInputEvent *event, gpointer user_data)
 {
   SlStationGuide *g = user_data;
 
+  if ((event->type == SL_GUIDE_INPUT_KEY_PRESS
+       || event->type == SL_GUIDE_INPUT_KEY_RELEASE)
+      && window_key (g, event))
+    return;
   g_mutex_lock (&g->input_lock);
   if (g->input_queue.length < MAX_QUEUED_INPUT)
     g_queue_push_tail (&g->input_queue, g_memdup2 (event, sizeof *event));
   if (g->input_idle == 0)
     g->input_idle = g_idle_add (on_input_idle, g);
   g_mutex_unlock (&g->input_lock);
+}
+
+void
+sl_station_guide_mouse_left (SlStation *st)
+{
+  SlStationGuide *g = st->guide;
+  SlGuideInputEvent left = { .type = SL_GUIDE_INPUT_MOVE, .x = -1, .y = -1 };
+
+  if (g == NULL || g->input == NULL || st->my_role != SL_ROLE_EXPERT)
+    return;
+  left.time_ms = g_get_monotonic_time () / 1000; /* as the window's events */
+  sl_guide_input_handle (g->input, &left);
+  schedule_input_flush (g);
 }
 
 /* Expert, a new "sl-guide": a township that lost the previous channel may
@@ -552,6 +636,42 @@ catch_trainee_up (SlStationGuide *g, SlSession *trainee)
 
 /* ---- receiving ---- */
 
+/* Township: one line for each mark, cue and prompt applied, saying what
+ * it is (never a text label's words: the expert may type anything).
+ * Pointer moves, up to thirty a second, are not announced. */
+static void
+announce (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
+{
+  const gchar *from = sl_session_get_peer_id (session);
+
+  switch (msg->type)
+    {
+    case SL_GUIDE_MARK:
+      sl_station_log (g->st, "guidance from %.8s: mark %s %s", from,
+                      sl_guide_kind_name (msg->mark.kind), msg->mark.id);
+      break;
+    case SL_GUIDE_DELETE:
+      sl_station_log (g->st, "guidance from %.8s: delete %s", from, msg->id);
+      break;
+    case SL_GUIDE_UNDO:
+    case SL_GUIDE_CLEAR:
+      sl_station_log (g->st, "guidance from %.8s: %s", from,
+                      sl_guide_type_name (msg->type));
+      break;
+    case SL_GUIDE_CUE:
+      sl_station_log (g->st, "guidance from %.8s: cue %s %s", from,
+                      sl_guide_cue_name (msg->cue.cue),
+                      sl_guide_dir_name (msg->cue.dir));
+      break;
+    case SL_GUIDE_PROMPT:
+      sl_station_log (g->st, "guidance from %.8s: prompt %s", from,
+                      sl_guide_prompt_name (msg->prompt.prompt));
+      break;
+    default:
+      break;
+    }
+}
+
 static void
 township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
 {
@@ -578,6 +698,7 @@ township_apply (SlStationGuide *g, SlSession *session, const SlGuideMsg *msg)
   if (ok)
     {
       log_event (g, "applied", msg);
+      announce (g, session, msg);
       forward_to_trainees (g, msg);
       return;
     }
@@ -719,6 +840,31 @@ sl_station_guide_session_removed (SlStation *st, SlSession *session)
       g_clear_handle_id (&g->script_timer, g_source_remove);
       g_clear_handle_id (&g->pointer_timer, g_source_remove);
     }
+}
+
+void
+sl_station_guide_input_status (SlStation *st, SlStatusInfo *info)
+{
+  SlStationGuide *g = st->guide;
+  static const gchar *const tools[] = {
+    [SL_GUIDE_INPUT_TOOL_FREEHAND] = "freehand",
+    [SL_GUIDE_INPUT_TOOL_ARROW] = "arrow",
+    [SL_GUIDE_INPUT_TOOL_BOX] = "box",
+    [SL_GUIDE_INPUT_TOOL_ELLIPSE] = "ellipse",
+    [SL_GUIDE_INPUT_TOOL_CALIPER] = "caliper",
+  };
+  SlGuideCueKind cue;
+
+  info->expert = st->opt->kind == SL_STATION_EXPERT
+                 && st->my_role != SL_ROLE_TRAINEE && g != NULL
+                 && g->input != NULL;
+  if (!info->expert)
+    return;
+  g_strlcpy (info->tool, tools[sl_guide_input_get_tool (g->input)],
+             sizeof info->tool);
+  cue = sl_guide_input_get_armed_cue (g->input);
+  g_strlcpy (info->cue, cue == SL_GUIDE_CUE_NONE ? "" : sl_guide_cue_name (cue),
+             sizeof info->cue);
 }
 
 void

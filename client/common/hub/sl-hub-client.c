@@ -52,6 +52,7 @@ struct _SlHubClient
   GError *last_error;   /* why the last attempt failed, for the final report */
   gint64 last_heard_us; /* anything from the hub, pongs included */
   guint liveness_timer;
+  guint deadline_timer; /* the first connection's --connect-timeout */
 };
 
 /* Ping interval, and the silence after which the connection is dead. */
@@ -59,6 +60,7 @@ struct _SlHubClient
 #define DEAD_S 6
 
 static void connect_now (SlHubClient *client);
+static void drop_ws (SlHubClient *client, const gchar *reason);
 
 static void
 set_state (SlHubClient *client, HubState state)
@@ -135,6 +137,65 @@ on_retry_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A hint for a first connection that failed in a way a ws/wss mismatch
+ * gives: wss:// to a plain hub waits for a TLS answer that never comes
+ * (a time-out, or a TLS error), and ws:// to a TLS hub gets no HTTP
+ * answer it can read.  "" when there is nothing to add. */
+static const gchar *
+scheme_hint (SlHubClient *client)
+{
+  const GError *e = client->last_error;
+  const gboolean wss = g_str_has_prefix (client->ws_url, "wss:");
+
+  if (wss
+      && (e == NULL || e->domain == G_TLS_ERROR
+          || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)))
+    return " (is the hub serving plain ws://? a hub without --tls-cert does: "
+           "try ws://)";
+  if (!wss && e != NULL
+      && (e->domain == SOUP_SESSION_ERROR
+          || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+          || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)))
+    return " (is the hub serving wss://? a hub with --tls-cert does: try "
+           "wss://)";
+  return "";
+}
+
+/* The first connection did not succeed within connect_timeout_s. */
+static void
+give_up (SlHubClient *client)
+{
+  fail (client, g_error_new (G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE,
+                             "could not reach the hub at %s within %u s: %s%s",
+                             client->ws_url, client->connect_timeout_s,
+                             client->last_error ? client->last_error->message
+                                                : "no answer",
+                             scheme_hint (client)));
+}
+
+/* --connect-timeout is a deadline for the first connection, whatever the
+ * attempt in flight is waiting for (a TLS handshake that never ends
+ * waits for libsoup's own 10 s time-out otherwise). */
+static gboolean
+on_first_deadline (gpointer user_data)
+{
+  SlHubClient *client = user_data;
+
+  client->deadline_timer = 0;
+  if (client->ever_joined || client->state == HUB_FAILED)
+    return G_SOURCE_REMOVE;
+  g_cancellable_cancel (client->cancellable);
+  g_clear_object (&client->cancellable);
+  client->cancellable = g_cancellable_new ();
+  if (client->ws != NULL)
+    drop_ws (client, NULL);
+  if (client->last_error == NULL)
+    client->last_error
+        = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no answer");
+  give_up (client);
+  return G_SOURCE_REMOVE;
+}
+
 /* Schedules the next attempt, or gives up if the first connection has
  * taken longer than allowed. */
 static void
@@ -146,12 +207,7 @@ schedule_retry (SlHubClient *client)
   if (!client->ever_joined
       && elapsed_us >= (gint64)client->connect_timeout_s * G_USEC_PER_SEC)
     {
-      GError *error = g_error_new (
-          G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE,
-          "could not reach the hub at %s within %u s: %s", client->ws_url,
-          client->connect_timeout_s,
-          client->last_error ? client->last_error->message : "no answer");
-      fail (client, error);
+      give_up (client);
       return;
     }
   delay_ms = sl_backoff_delay_ms (client->attempt++, g_random_double ());
@@ -507,6 +563,8 @@ sl_hub_client_start (SlHubClient *client)
 {
   client->first_attempt_us = g_get_monotonic_time ();
   client->liveness_timer = g_timeout_add_seconds (1, on_liveness_timer, client);
+  client->deadline_timer = g_timeout_add_seconds (client->connect_timeout_s,
+                                                  on_first_deadline, client);
   connect_now (client);
 }
 
@@ -522,6 +580,14 @@ sl_hub_client_send (SlHubClient *client, const SlMsg *msg)
   text = sl_msg_serialize (msg);
   soup_websocket_connection_send_text (client->ws, text);
   return TRUE;
+}
+
+guint
+sl_hub_client_get_failures (SlHubClient *client)
+{
+  if (client->last_error == NULL || sl_hub_client_is_joined (client))
+    return 0;
+  return MAX (client->attempt, 1);
 }
 
 const GError *
@@ -550,6 +616,7 @@ sl_hub_client_free (SlHubClient *client)
   g_cancellable_cancel (client->cancellable);
   g_clear_handle_id (&client->retry_timer, g_source_remove);
   g_clear_handle_id (&client->liveness_timer, g_source_remove);
+  g_clear_handle_id (&client->deadline_timer, g_source_remove);
   if (client->ws != NULL)
     {
       g_autoptr (SlMsg) bye = sl_msg_new (SL_MSG_BYE);

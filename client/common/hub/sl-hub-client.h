@@ -79,6 +79,9 @@ const gchar *sl_hub_client_get_peer_id (SlHubClient *client);
  * before any failure.  Valid until the next call into the client. */
 const GError *sl_hub_client_get_last_error (SlHubClient *client);
 gboolean sl_hub_client_is_joined (SlHubClient *client);
+/* Connection attempts that failed in a row since the hub was last
+ * joined (0 while the first is under way, or once joined). */
+guint sl_hub_client_get_failures (SlHubClient *client);
 
 /* Says bye and closes; no callback after this. */
 void sl_hub_client_free (SlHubClient *client);

@@ -3,7 +3,8 @@
  * station/sl-station.c          main, hub, sessions, run loop
  * station/sl-station-setup.c    start-up checks, token, capture
  * station/sl-station-report.c   status lines, --stats JSON lines, snapshots
- * station/sl-station-preview.c  the township's window on its own picture
+ * station/sl-station-window.c   the window: the township's own picture or
+ *                               the picture a viewer receives
  * guide/sl-station-guide.c      guidance: states, script, window input,
  *                               media time, drawing
  * guide/sl-station-still.c      guidance stills: sending (township), saving
@@ -22,6 +23,7 @@
 #include "sl-peer-rights.h"
 #include "sl-session.h"
 #include "sl-sources.h"
+#include "sl-status-view.h"
 #include "sl-verify.h"
 
 #include <json-glib/json-glib.h>
@@ -29,7 +31,7 @@
 
 G_BEGIN_DECLS
 
-typedef struct _SlStationPreview SlStationPreview;
+typedef struct _SlStationWindow SlStationWindow;
 
 typedef struct _SlStationGuide SlStationGuide;
 typedef struct _SlStationStills SlStationStills;
@@ -78,10 +80,19 @@ typedef struct
   guint stats_timer;
   guint duration_timer;
   guint sigint, sigterm;
-  gulong netmon_handler;     /* GNetworkMonitor "network-changed" */
-  SlStationPreview *preview; /* township: its own picture, with the marks */
-  guint preview_retry;       /* pending retry of a refused preview */
-  guint preview_tries;
+  gulong netmon_handler; /* GNetworkMonitor "network-changed" */
+  /* The window (sl-station-window.c); set and cleared under sample_lock,
+   * which the streaming thread holds to push a picture into it. */
+  SlStationWindow *window;
+  guint window_retry; /* pending retry of a refused window */
+  guint window_tries;
+  guint window_opened; /* how many times a viewer's window opened */
+  /* What the window says about the station (sl-status-view.h): the
+   * control thread fills it each second and on the window's keys, the
+   * window's streaming thread draws it; status_lock guards it. */
+  GMutex status_lock;
+  SlStatusInfo status;
+  gboolean had_peer;     /* a session existed once (control thread) */
   guint netchange_timer; /* pending check after a network change */
   guint ticks;
   gboolean snapshot_busy;
@@ -92,6 +103,9 @@ typedef struct
   gint64 together_us;
   gint64 first_picture_us;
   gboolean first_picture_logged;
+  /* Viewer: when the last picture was decoded (streaming thread writes,
+   * __atomic); 0: none yet. */
+  gint64 last_picture_us;
 
   /* Guards last_sample and sample_is_new (streaming thread writes). */
   GMutex sample_lock;
@@ -139,6 +153,10 @@ void sl_station_guide_on_channel (SlStation *st, SlSession *session,
                                   const gchar *label, gboolean open);
 void sl_station_guide_session_removed (SlStation *st, SlSession *session);
 void sl_station_guide_tick (SlStation *st);
+/* The mouse left the expert's window: its pointer is hidden. */
+void sl_station_guide_mouse_left (SlStation *st);
+/* Fills the expert's tool and armed cue into @info (and info->expert). */
+void sl_station_guide_input_status (SlStation *st, SlStatusInfo *info);
 /* Expert: the display sink with the marks drawn in front of it and, for
  * an expert (not a trainee), its mouse and keys taken as guidance. */
 GstElement *sl_station_guide_wrap_sink (SlStation *st, GstElement *sink,
@@ -164,10 +182,15 @@ void sl_station_still_add_stats (SlStation *st, JsonObject *record);
 gchar *sl_station_still_dir (SlStation *st);
 void sl_station_still_free (SlStation *st);
 
-/* sl-station-preview.c: the township's window on its own picture with the
- * expert's marks (--preview); after sl_station_prepare. */
-SlExitStatus sl_station_preview_start (SlStation *st);
-void sl_station_preview_stop (SlStation *st);
+/* sl-station-window.c: the station's window (township --preview, viewer
+ * --sink), which lives as long as the station; after sl_station_prepare.
+ * show: any thread, a viewer's decoded picture. */
+SlExitStatus sl_station_window_start (SlStation *st);
+void sl_station_window_stop (SlStation *st);
+void sl_station_window_show (SlStation *st, GstSample *sample);
+/* sl-station-report.c: fills st->status from the station's state now
+ * (control thread). */
+void sl_station_report_status (SlStation *st);
 
 /* sl-station-record.c.  prepare: checks --record's folder
  * (SL_EXIT_USAGE if it cannot be written); on_joined: the hub's welcome

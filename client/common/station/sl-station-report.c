@@ -112,6 +112,65 @@ add_latency (SlStation *st, JsonObject *obj)
     }
 }
 
+static SlStatusLink
+status_link (SlLinkState state)
+{
+  switch (state)
+    {
+    case SL_LINK_GOOD:
+      return SL_STATUS_LINK_GOOD;
+    case SL_LINK_DEGRADED:
+      return SL_STATUS_LINK_DEGRADED;
+    case SL_LINK_LOST:
+      return SL_STATUS_LINK_LOST;
+    default:
+      return SL_STATUS_LINK_RECOVERING;
+    }
+}
+
+/* The window's figures from @session's report: a viewer's one session,
+ * or the township's session with an expert (a trainee's only when no
+ * expert is there). */
+static void
+note_status (SlStation *st, SlSession *session, const SlStatsReport *r)
+{
+  SlPeerRole peer = sl_station_session_peer (st, session);
+  SlStatusInfo *info = &st->status;
+
+  if (info->link != SL_STATUS_LINK_NONE && peer.known
+      && peer.role == SL_ROLE_TRAINEE)
+    return;
+  g_mutex_lock (&st->status_lock);
+  info->link = status_link (r->link_state);
+  info->fps = r->fps;
+  info->kbps = r->bitrate_kbps;
+  info->rtt_ms = r->rtt_ms;
+  info->latency_measured = st->latency_window.frames > 0;
+  info->latency_ms = info->latency_measured ? st->latency_window.p50_ms
+                                            : r->latency_estimate_ms;
+  g_mutex_unlock (&st->status_lock);
+}
+
+void
+sl_station_report_status (SlStation *st)
+{
+  SlStatusInfo *info = &st->status;
+
+  g_mutex_lock (&st->status_lock);
+  info->township = st->opt->kind == SL_STATION_TOWNSHIP;
+  info->hub_joined = st->hub != NULL && sl_hub_client_is_joined (st->hub);
+  info->hub_failures = st->hub ? sl_hub_client_get_failures (st->hub) : 0;
+  info->peer_present = g_hash_table_size (st->sessions) > 0;
+  info->peer_was_here = st->had_peer;
+  if (!info->peer_present)
+    {
+      info->link = SL_STATUS_LINK_NONE;
+      info->fps = info->kbps = info->rtt_ms = info->latency_ms = -1;
+    }
+  sl_station_guide_input_status (st, info);
+  g_mutex_unlock (&st->status_lock);
+}
+
 static void
 report_session (SlStation *st, SlSession *session)
 {
@@ -136,6 +195,7 @@ report_session (SlStation *st, SlSession *session)
       g_hash_table_insert (st->prev_stats, g_strdup (peer_id), prev);
     }
   *prev = cur;
+  note_status (st, session, &report);
 
   if (!st->opt->quiet)
     {
@@ -295,9 +355,13 @@ on_report_tick (gpointer user_data)
     }
   if (g_hash_table_size (st->sessions) == 0)
     report_waiting (st);
+  g_mutex_lock (&st->status_lock);
+  st->status.link = SL_STATUS_LINK_NONE;
+  g_mutex_unlock (&st->status_lock);
   g_hash_table_iter_init (&iter, st->sessions);
   while (g_hash_table_iter_next (&iter, NULL, &session))
     report_session (st, session);
+  sl_station_report_status (st);
   if (st->ticks % SNAPSHOT_PERIOD_S == 0)
     snapshot_async (st);
   sl_station_guide_tick (st);
@@ -308,6 +372,7 @@ on_report_tick (gpointer user_data)
 void
 sl_station_report_start (SlStation *st)
 {
+  sl_station_report_status (st);
   st->stats_timer = g_timeout_add_seconds (1, on_report_tick, st);
 }
 

@@ -88,8 +88,10 @@ send_to_peer (SlStation *st, SlMsg *msg, SlSession *session)
 {
   msg->to = g_strdup (sl_session_get_peer_id (session));
   if (!sl_hub_client_send (st->hub, msg))
-    g_message ("hub not connected; could not send %s to %s",
-               sl_msg_type_name (msg->type), msg->to);
+    sl_station_log (st,
+                    "could not send the %s to %s: the hub is not "
+                    "connected (negotiation starts again once it is)",
+                    sl_msg_type_name (msg->type), msg->to);
 }
 
 static void
@@ -133,6 +135,8 @@ on_video_frame (SlSession *session, GstSample *sample, gpointer user_data)
   st->last_sample = gst_sample_ref (sample);
   st->sample_is_new = TRUE;
   g_mutex_unlock (&st->sample_lock);
+  __atomic_store_n (&st->last_picture_us, now, __ATOMIC_RELAXED);
+  sl_station_window_show (st, sample);
 }
 
 static void
@@ -404,7 +408,7 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
 {
   const SlPeerRole peer = { TRUE, peer_role };
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *video_desc = NULL, *audio_desc = NULL;
+  g_autofree gchar *audio_desc = NULL;
   SlSessionConfig config = { 0 };
   SlSession *session;
 
@@ -423,21 +427,11 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
   config.ice_addresses = (const gchar *const *)st->opt->ice_addresses;
   config.restart_after_ms = st->opt->restart_after_ms;
   config.resumed = resumed;
-  if (role == SL_SESSION_VIEWER)
-    config.video_sink
-        = sl_sources_make_video_sink (st->opt->sink, &video_desc, &error);
-  /* --paced: the sink shows each picture at its running time plus the
-   * pipeline's latency (the jitter buffer's, mostly) rather than at
-   * once; the session gives it a queue deep enough to wait in. */
+  /* A viewer's pictures go to the station's window, which outlives the
+   * session (sl-station-window.c); --paced: the session hands each over
+   * at its time on the clock. */
+  config.frames_display = role == SL_SESSION_VIEWER;
   config.paced_display = st->opt->paced;
-  if (role == SL_SESSION_VIEWER && error == NULL && st->opt->paced
-      && config.video_sink != NULL
-      && g_object_class_find_property (G_OBJECT_GET_CLASS (config.video_sink),
-                                       "sync"))
-    g_object_set (config.video_sink, "sync", TRUE, NULL);
-  if (role == SL_SESSION_VIEWER && error == NULL)
-    config.video_sink
-        = sl_station_guide_wrap_sink (st, config.video_sink, video_desc);
   if (error == NULL && role == SL_SESSION_SENDER)
     config.audio_sink = township_voice_sink (st, peer_id, peer, &error);
   else if (error == NULL)
@@ -472,11 +466,15 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
       remove_session (st, peer_id);
       return NULL;
     }
-  sl_station_log (
-      st, "session with %s opened%s%s%s%s", peer_id,
-      video_desc ? "; picture to " : "", video_desc ? video_desc : "",
-      video_desc && st->opt->snapshot_path ? ", and every 2 s to " : "",
-      video_desc && st->opt->snapshot_path ? st->opt->snapshot_path : "");
+  st->had_peer = TRUE;
+  if (role == SL_SESSION_VIEWER)
+    sl_station_log (st, "session with %s opened; picture %s%s%s", peer_id,
+                    st->window != NULL ? "shown in the window"
+                                       : "not shown (no window)",
+                    st->opt->snapshot_path ? ", written every 2 s to " : "",
+                    st->opt->snapshot_path ? st->opt->snapshot_path : "");
+  else
+    sl_station_log (st, "session with %s opened", peer_id);
   sl_station_record_session_changed (st);
   return session;
 }
@@ -862,7 +860,7 @@ sl_station_clear (SlStation *st)
     }
   g_clear_pointer (&st->hub, sl_hub_client_free);
   sl_station_guide_finish (st);
-  sl_station_preview_stop (st);
+  sl_station_window_stop (st);
   g_clear_pointer (&st->capture, sl_capture_free);
   sl_station_report_finish (st);
   sl_station_guide_free (st);
@@ -880,6 +878,7 @@ sl_station_clear (SlStation *st)
   g_clear_pointer (&st->loop, g_main_loop_unref);
   g_clear_pointer (&st->last_sample, gst_sample_unref);
   g_mutex_clear (&st->sample_lock);
+  g_mutex_clear (&st->status_lock);
 }
 
 void
@@ -888,6 +887,8 @@ sl_station_init (SlStation *st, SlStationOptions *opt)
   st->opt = opt;
   st->name = opt->kind == SL_STATION_TOWNSHIP ? "township" : "expert";
   g_mutex_init (&st->sample_lock);
+  g_mutex_init (&st->status_lock);
+  st->status.strip = TRUE;
   st->loop = g_main_loop_new (NULL, FALSE);
   st->sessions
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -913,7 +914,7 @@ run (SlStationOptions *opt)
   sl_station_init (st, opt);
   status = sl_station_prepare (st, &token);
   if (status == SL_EXIT_OK)
-    status = sl_station_preview_start (st);
+    status = sl_station_window_start (st);
   if (status != SL_EXIT_OK)
     {
       sl_station_clear (st);

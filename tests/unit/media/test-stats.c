@@ -25,6 +25,7 @@ test_rates (void)
   b.video_packets_lost = 30;
   b.rtt_ms = -1;
   b.dc_rtt_ms = 2.5;
+  b.dc_roundtrips = 2;
 
   sl_stats_compute (&a, &b, SL_SESSION_VIEWER, SL_SESSION_STATE_CONNECTED, &r);
   g_assert_cmpuint (r.frames, ==, 160);
@@ -69,6 +70,39 @@ test_first_interval (void)
                     &r);
   g_assert_cmpfloat (r.fps, ==, 30);
   g_assert_cmpfloat (r.rtt_ms, <, 0);
+}
+
+/* The round trip shown is one measured in the interval: RTCP's new
+ * figure, else the ping's, else none (a stalled link's last figure is
+ * not current). */
+static void
+test_fresh_rtt (void)
+{
+  SlSessionStats a = { 0 }, b;
+  SlStatsReport r;
+
+  a.time_us = 1000000;
+  a.rtt_ms = 40.5;
+  a.dc_rtt_ms = 38;
+  a.dc_roundtrips = 10;
+  b = a;
+  b.time_us = 2000000;
+  /* Nothing renewed either figure: a stall. */
+  sl_stats_compute (&a, &b, SL_SESSION_VIEWER, SL_SESSION_STATE_CONNECTED, &r);
+  g_assert_cmpfloat (r.rtt_ms, <, 0);
+  /* The ping came back, RTCP has not caught up: the ping's. */
+  b.dc_roundtrips = 11;
+  b.dc_rtt_ms = 12;
+  sl_stats_compute (&a, &b, SL_SESSION_VIEWER, SL_SESSION_STATE_CONNECTED, &r);
+  g_assert_cmpfloat (r.rtt_ms, ==, 12);
+  /* A new receiver report: RTCP's. */
+  b.rtt_ms = 11;
+  sl_stats_compute (&a, &b, SL_SESSION_VIEWER, SL_SESSION_STATE_CONNECTED, &r);
+  g_assert_cmpfloat (r.rtt_ms, ==, 11);
+  /* No RTCP figure at all: the ping's while it comes back. */
+  a.rtt_ms = b.rtt_ms = -1;
+  sl_stats_compute (&a, &b, SL_SESSION_VIEWER, SL_SESSION_STATE_CONNECTED, &r);
+  g_assert_cmpfloat (r.rtt_ms, ==, 12);
 }
 
 static GstStructure *
@@ -263,6 +297,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/rates", test_rates);
   g_test_add_func ("/stats/counter-reset", test_counter_reset_gives_zero_rate);
   g_test_add_func ("/stats/first-interval", test_first_interval);
+  g_test_add_func ("/stats/fresh-rtt", test_fresh_rtt);
   g_test_add_func ("/stats/parse-report", test_parse_report);
   g_test_add_func ("/stats/json", test_json_fields);
   g_test_add_func ("/stats/loss-figure", test_loss_figure);
