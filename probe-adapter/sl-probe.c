@@ -8,6 +8,7 @@
 #include "sl-probe-private.h"
 #include "file/sl-file-source.h"
 #include "gst/sl-gst-source.h"
+#include "machine/sl-machine-stage.h"
 #include "synthetic/sl-phantom-src.h"
 #include "synthetic/sl-phantom.h"
 #include "synthetic/sl-stamp.h"
@@ -119,6 +120,7 @@ check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
   out->height = in && in->height ? in->height : SL_PROBE_DEFAULT_HEIGHT;
   out->fps = in && in->fps ? in->fps : SL_PROBE_DEFAULT_FPS;
   out->seed = in && in->seed ? in->seed : 1;
+  out->machine = in ? in->machine : NULL;
   if (out->width < SL_PROBE_MIN_WIDTH || out->width > SL_PROBE_MAX_WIDTH
       || out->height < SL_PROBE_MIN_HEIGHT || out->height > SL_PROBE_MAX_HEIGHT
       || out->width % 2 != 0 || out->height % 2 != 0)
@@ -142,11 +144,29 @@ check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
   return TRUE;
 }
 
+/* With a machine profile the backend delivers the machine's whole screen,
+ * at the profile's frame size, to the profile's stage (machine/), which
+ * masks, crops and scales it to the configured size. */
+static GstElement *
+apply_machine (GstElement *bin, const SlProbeConfig *c, SlProbeInfo *out,
+               GError **error)
+{
+  const SlMachineProfile *m = c->machine;
+
+  bin = sl_machine_stage_new (bin, m, c->width, c->height, error);
+  out->mm_per_pixel
+      = sl_machine_output_mm_per_px (m, out->mm_per_pixel, c->width, c->height);
+  out->width = c->width;
+  out->height = c->height;
+  out->stamped = FALSE;
+  return bin;
+}
+
 GstElement *
 sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
                       SlProbeInfo *info, GError **error)
 {
-  SlProbeConfig c;
+  SlProbeConfig c, backend;
   SlProbeInfo out = { 0 };
   GstElement *bin = NULL;
 
@@ -154,20 +174,30 @@ sl_probe_make_source (const gchar *spec, const SlProbeConfig *config,
   sl_probe_register_elements ();
   if (!check_config (config, &c, error))
     return NULL;
+  backend = c;
+  if (c.machine != NULL)
+    {
+      backend.width = c.machine->frame_width;
+      backend.height = c.machine->frame_height;
+      if (!check_config (&backend, &backend, error))
+        return NULL;
+    }
   out.width = c.width;
   out.height = c.height;
   out.fps = c.fps;
   if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
-    bin = make_synthetic (&c, &out, error);
+    bin = make_synthetic (&backend, &out, error);
   else if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
-    bin = sl_file_source_new (spec + 5, c.width, c.height,
+    bin = sl_file_source_new (spec + 5, backend.width, backend.height,
                               config != NULL ? config->fps : 0, &out.fps,
                               error);
   else if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
-    bin = sl_gst_source_new (spec + 4, c.width, c.height, error);
+    bin = sl_gst_source_new (spec + 4, backend.width, backend.height, error);
   else
     g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
                  "unknown probe \"%s\": use " VALID_SPECS, spec);
+  if (bin != NULL && c.machine != NULL)
+    bin = apply_machine (bin, &c, &out, error);
   if (bin == NULL)
     return NULL;
   GST_DEBUG ("probe %s: %ux%u at %u fps", spec ? spec : "synthetic", c.width,

@@ -1,0 +1,165 @@
+/* test-probe-machine.c — a machine profile applied by sl_probe_make_source:
+ * the masked rectangles are exactly the fill value in every frame the
+ * probe bin gives out (what the encoder, the stills and the preview all
+ * take), the picture is cropped before it is scaled, and the spacing
+ * follows the crop and the scale. */
+#include "probe-test-util.h"
+#include "sl-machine.h"
+#include "sl-phantom.h"
+#include "sl-probe.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+#define OUT_W 640
+#define OUT_H 360
+
+/* The phantom's 1280x720 screen cropped around its sector (the example
+ * profile's image region) with two masks over speckle, where a pixel of
+ * the fill value by chance is rare and a whole rectangle of it is
+ * impossible. */
+static const gchar profile_text[]
+    = "{\"frame\": [1280, 720], \"image\": [256, 32, 792, 632],"
+      " \"masks\": [[700, 400, 120, 80], [500, 500, 100, 60]]}";
+
+/* The mask's place in the output, less a margin of 2 pixels the scaler's
+ * filter may blend with the neighbours. */
+static void
+inner_rect (const SlMachineProfile *p, guint i, SlMachineRect *r)
+{
+  sl_machine_output_rect (p, &p->masks[i], OUT_W, OUT_H, r);
+  g_assert_cmpuint (r->width, >, 8);
+  g_assert_cmpuint (r->height, >, 8);
+  r->x += 2;
+  r->y += 2;
+  r->width -= 4;
+  r->height -= 4;
+}
+
+/* Counts the pixels of @r in @frame that are not the fill value (luma,
+ * and the chroma samples entirely inside @r). */
+static guint
+unmasked_pixels (GstVideoFrame *frame, const SlMachineRect *r)
+{
+  guint bad = 0;
+
+  for (guint y = r->y; y < r->y + r->height; y++)
+    {
+      const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 0)
+                          + y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+
+      for (guint x = r->x; x < r->x + r->width; x++)
+        bad += row[x] != SL_MACHINE_FILL_Y;
+    }
+  for (guint c = 1; c < 3; c++)
+    for (guint y = (r->y + 1) / 2; y < (r->y + r->height) / 2; y++)
+      {
+        const guint8 *row
+            = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, c)
+              + y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, c);
+
+        for (guint x = (r->x + 1) / 2; x < (r->x + r->width) / 2; x++)
+          bad += row[x] != SL_MACHINE_FILL_UV;
+      }
+  return bad;
+}
+
+/* The left border the fit leaves: x 0..93 of the 640x360 output (792x632
+ * scaled by 360/632 is 451 wide, centred).  Without the crop the phantom's
+ * frame stamp would be there. */
+static guint
+bright_in_left_border (GstVideoFrame *frame)
+{
+  guint bright = 0;
+
+  for (guint y = 0; y < OUT_H; y++)
+    {
+      const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 0)
+                          + y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+
+      for (guint x = 0; x < 90; x++)
+        bright += row[x] > 40;
+    }
+  return bright;
+}
+
+static void
+test_phantom_masked_cropped (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SlMachineProfile) p
+      = sl_machine_profile_parse (profile_text, strlen (profile_text), &error);
+  SlProbeConfig config = { OUT_W, OUT_H, 30, 0, p };
+  SlProbeInfo info = { 0 };
+  GstElement *bin, *sink, *pipeline;
+  GPtrArray *samples;
+  SlMachineRect inner[2];
+
+  g_assert_no_error (error);
+  bin = sl_probe_make_source ("synthetic", &config, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.width, ==, OUT_W);
+  g_assert_cmpuint (info.height, ==, OUT_H);
+  /* Cropped and scaled, the stamp cannot be read any more. */
+  g_assert_false (info.stamped);
+  /* The phantom's own spacing at 1280x720, scaled by 360/632. */
+  g_assert_cmpfloat_with_epsilon (
+      info.mm_per_pixel,
+      sl_phantom_mm_per_pixel_for_size (1280, 720) * 632.0 / 360.0, 1e-9);
+  inner_rect (p, 0, &inner[0]);
+  inner_rect (p, 1, &inner[1]);
+
+  pipeline = probe_test_pipeline (bin, FALSE, &sink);
+  samples = probe_test_pull (pipeline, sink, 10, 30, NULL);
+  g_assert_cmpuint (samples->len, ==, 10);
+  for (guint i = 0; i < samples->len; i++)
+    {
+      GstSample *sample = samples->pdata[i];
+      GstVideoInfo vinfo;
+      GstVideoFrame frame;
+
+      g_assert_true (
+          gst_video_info_from_caps (&vinfo, gst_sample_get_caps (sample)));
+      g_assert_cmpint (vinfo.width, ==, OUT_W);
+      g_assert_cmpint (vinfo.height, ==, OUT_H);
+      g_assert_true (gst_video_frame_map (
+          &frame, &vinfo, gst_sample_get_buffer (sample), GST_MAP_READ));
+      for (guint m = 0; m < 2; m++)
+        if (unmasked_pixels (&frame, &inner[m]) != 0)
+          g_error ("frame %u: %u pixels of mask %u are not the fill value", i,
+                   unmasked_pixels (&frame, &inner[m]), m);
+      g_assert_cmpuint (bright_in_left_border (&frame), ==, 0);
+      gst_video_frame_unmap (&frame);
+    }
+  g_ptr_array_unref (samples);
+  gst_object_unref (pipeline);
+}
+
+/* A profile whose frame is not what the backend can give is refused like
+ * any other size. */
+static void
+test_frame_checked (void)
+{
+  static const gchar text[] = "{\"frame\": [1920, 1080]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SlMachineProfile) p
+      = sl_machine_profile_parse (text, strlen (text), &error);
+  SlProbeConfig config = { 4000, 360, 30, 0, p };
+  GstElement *bin;
+
+  g_assert_no_error (error);
+  bin = sl_probe_make_source ("synthetic", &config, NULL, &error);
+  g_assert_null (bin);
+  g_assert_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/probe-machine/phantom-masked-cropped",
+                   test_phantom_masked_cropped);
+  g_test_add_func ("/probe-machine/frame-checked", test_frame_checked);
+  return g_test_run ();
+}
