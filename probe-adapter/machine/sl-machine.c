@@ -329,7 +329,8 @@ sl_machine_profile_load (const gchar *path, GError **error)
 
   if (!g_file_get_contents (path, &data, &len, &local))
     {
-      fail (error, SL_MACHINE_ERROR_FILE, "%s", local->message);
+      fail (error, SL_MACHINE_ERROR_FILE, "%s: cannot read it: %s", path,
+            local->message);
       return NULL;
     }
   if (len > SL_MACHINE_MAX_FILE_BYTES)

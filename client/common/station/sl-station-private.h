@@ -4,6 +4,7 @@
  * station/sl-station-setup.c    start-up checks, token, capture
  * station/sl-station-report.c   status lines, --stats JSON lines, snapshots
  * station/sl-station-preview.c  the township's window on its own picture
+ * station/sl-profile-snapshot.c --profile-snapshot: a frame with a grid
  * guide/sl-station-guide.c      guidance: states, script, window input,
  *                               media time, drawing
  * guide/sl-station-still.c      guidance stills: sending (township), saving
@@ -29,6 +30,7 @@
 G_BEGIN_DECLS
 
 typedef struct _SlStationPreview SlStationPreview;
+typedef struct _SlMachineProfile SlMachineProfile;
 
 typedef struct _SlStationGuide SlStationGuide;
 typedef struct _SlStationStills SlStationStills;
@@ -161,5 +163,14 @@ void sl_station_still_free (SlStation *st);
  * expert's marks (--preview); after sl_station_prepare. */
 SlExitStatus sl_station_preview_start (SlStation *st);
 void sl_station_preview_stop (SlStation *st);
+
+/* Township: loads --machine (sl-machine.h); NULL with @error naming the
+ * option and the file.  Returns (transfer full). */
+SlMachineProfile *sl_station_load_machine (const SlStationOptions *opt,
+                                           GError **error);
+
+/* Township --profile-snapshot: writes the PNG and returns how to exit,
+ * without joining any hub (sl-profile-snapshot.c). */
+SlExitStatus sl_profile_snapshot_run (SlStationOptions *opt);
 
 G_END_DECLS
