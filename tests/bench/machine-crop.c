@@ -3,7 +3,8 @@
  *
  * A clip from ../shared/data/us-clips is shown on a 1280x720 "machine
  * screen" with a patient banner (the gst: description of
- * docs/probe-adapters.md, MACHINE PROFILES) and encoded, in the same run
+ * docs/probe-adapters.md, MACHINE PROFILES, less its clocksync: the file
+ * is decoded as fast as it goes) and encoded, in the same run
  * and at the same bitrates, two ways with the engine's own encoder
  * settings (sl_media_configure_h264_encoder):
  *
