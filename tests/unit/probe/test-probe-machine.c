@@ -153,6 +153,98 @@ test_frame_checked (void)
   g_assert_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC);
 }
 
+/* The shipped profile of the convex clip on its "machine screen" (the
+ * gst: description of docs/probe-adapters.md, with a real banner drawn
+ * by textoverlay): the patient's name over the image's corner is in the
+ * screen the backend gives, and not one pixel of it leaves the probe. */
+static void
+test_clip_banner (void)
+{
+  const gchar *data = g_getenv ("SL_TEST_DATA_DIR");
+  const gchar *machines = g_getenv ("SL_TEST_MACHINES_DIR");
+  g_autofree gchar *clip = NULL, *spec = NULL, *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SlMachineProfile) p = NULL;
+  SlMachineRect inner;
+  guint bright = 0;
+
+  clip = g_build_filename (data ? data : ".", "us-clips",
+                           "Cov_recommendations_lightbeam_mov6.mov", NULL);
+  if (!g_file_test (clip, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no us-clips");
+      return;
+    }
+  path = g_build_filename (machines, "cov-lightbeam-screen.json", NULL);
+  p = sl_machine_profile_load (path, &error);
+  g_assert_no_error (error);
+  spec = g_strdup_printf (
+      "gst:filesrc location=\"%s\" ! decodebin ! videoconvert ! videobox "
+      "left=-370 right=-372 top=-120 bottom=-62 ! textoverlay "
+      "text=\"DOE^JANE  ID 0012345\" font-desc=\"Sans 14\" valignment=top "
+      "halignment=left xpad=378 ypad=124",
+      clip);
+  /* Whole screen, no profile: the name is there, white over the image. */
+  {
+    SlProbeConfig config = { 1280, 720, 0, 0, NULL };
+    GstElement *bin = sl_probe_make_source (spec, &config, NULL, &error);
+    GstElement *sink, *pipeline = probe_test_pipeline (bin, FALSE, &sink);
+    GPtrArray *samples = probe_test_pull (pipeline, sink, 5, 30, NULL);
+    SlMachineRect m = p->masks[0];
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (samples->len, ==, 5);
+    for (guint i = 0; i < samples->len; i++)
+      {
+        GstVideoInfo vinfo;
+        GstVideoFrame f;
+
+        gst_video_info_from_caps (&vinfo,
+                                  gst_sample_get_caps (samples->pdata[i]));
+        gst_video_frame_map (&f, &vinfo,
+                             gst_sample_get_buffer (samples->pdata[i]),
+                             GST_MAP_READ);
+        for (guint y = m.y; y < m.y + m.height; y++)
+          for (guint x = m.x; x < m.x + m.width; x++)
+            bright += ((const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (
+                          &f, 0))[y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x]
+                      > 200;
+        gst_video_frame_unmap (&f);
+      }
+    g_assert_cmpuint (bright, >, 500);
+    g_ptr_array_unref (samples);
+    gst_object_unref (pipeline);
+  }
+  /* Through the profile, sent at the image's size: black. */
+  {
+    SlProbeConfig config = { 538, 538, 0, 0, p };
+    GstElement *bin = sl_probe_make_source (spec, &config, NULL, &error);
+    GstElement *sink, *pipeline = probe_test_pipeline (bin, FALSE, &sink);
+    GPtrArray *samples = probe_test_pull (pipeline, sink, 5, 30, NULL);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (samples->len, ==, 5);
+    sl_machine_output_rect (p, &p->masks[0], 538, 538, &inner);
+    /* The image is not scaled: the mask is exact to the pixel. */
+    g_assert_cmpuint (inner.width, ==, p->masks[0].width);
+    for (guint i = 0; i < samples->len; i++)
+      {
+        GstVideoInfo vinfo;
+        GstVideoFrame f;
+
+        gst_video_info_from_caps (&vinfo,
+                                  gst_sample_get_caps (samples->pdata[i]));
+        gst_video_frame_map (&f, &vinfo,
+                             gst_sample_get_buffer (samples->pdata[i]),
+                             GST_MAP_READ);
+        g_assert_cmpuint (unmasked_pixels (&f, &inner), ==, 0);
+        gst_video_frame_unmap (&f);
+      }
+    g_ptr_array_unref (samples);
+    gst_object_unref (pipeline);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -161,5 +253,6 @@ main (int argc, char **argv)
   g_test_add_func ("/probe-machine/phantom-masked-cropped",
                    test_phantom_masked_cropped);
   g_test_add_func ("/probe-machine/frame-checked", test_frame_checked);
+  g_test_add_func ("/probe-machine/clip-banner", test_clip_banner);
   return g_test_run ();
 }
