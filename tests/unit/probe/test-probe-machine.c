@@ -4,6 +4,7 @@
  * take), the picture is cropped before it is scaled, and the spacing
  * follows the crop and the scale. */
 #include "probe-test-util.h"
+#include "sl-machine-stage.h"
 #include "sl-machine.h"
 #include "sl-phantom.h"
 #include "sl-probe.h"
@@ -245,6 +246,38 @@ test_clip_banner (void)
   }
 }
 
+/* Fail closed: a picture that is not the profile's frame (here a
+ * 640x480 test pattern against a 1280x720 profile) is never passed on
+ * with its masks in the wrong place; the stage drops it and says why. */
+static void
+test_wrong_frame_dropped (void)
+{
+  static const gchar text[]
+      = "{\"frame\": [1280, 720], \"masks\": [[0, 0, 200, 40]]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SlMachineProfile) p
+      = sl_machine_profile_parse (text, strlen (text), &error);
+  g_autofree gchar *message = NULL;
+  GstElement *src, *stage, *sink, *pipeline;
+  GPtrArray *samples;
+
+  g_assert_no_error (error);
+  src = gst_parse_bin_from_description (
+      "videotestsrc pattern=white ! capsfilter "
+      "caps=\"video/x-raw,format=I420,width=640,height=480\"",
+      TRUE, &error);
+  g_assert_no_error (error);
+  stage = sl_machine_stage_new (src, p, 320, 180, &error);
+  g_assert_no_error (error);
+  pipeline = probe_test_pipeline (stage, FALSE, &sink);
+  samples = probe_test_pull (pipeline, sink, 1, 10, &message);
+  g_assert_cmpuint (samples->len, ==, 0);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "not the 1280x720 I420 frame"));
+  g_ptr_array_unref (samples);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -254,5 +287,7 @@ main (int argc, char **argv)
                    test_phantom_masked_cropped);
   g_test_add_func ("/probe-machine/frame-checked", test_frame_checked);
   g_test_add_func ("/probe-machine/clip-banner", test_clip_banner);
+  g_test_add_func ("/probe-machine/wrong-frame-dropped",
+                   test_wrong_frame_dropped);
   return g_test_run ();
 }
