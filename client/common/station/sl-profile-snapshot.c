@@ -18,7 +18,6 @@
 #include "sl-snapshot.h"
 
 #include <cairo.h>
-#include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
 /* Frames let through before the one kept, so that a source that starts
@@ -112,58 +111,42 @@ draw_grid (guint8 *data, gint stride, guint w, guint h,
   cairo_surface_destroy (surface);
 }
 
-/* Runs @source (transfer floating) until it has given SETTLE_FRAMES + 1
- * frames as BGRx, and returns (transfer full) the last; NULL with
- * @error. */
+/* Runs @source (transfer floating) in the station's own capture until it
+ * has given SETTLE_FRAMES + 1 frames, and returns (transfer full) the
+ * last as BGRx; NULL with @error.  The capture's bus watch needs the main
+ * context, which nothing else runs yet: it is iterated here. */
 static GstSample *
 grab_frame (GstElement *source, GError **error)
 {
-  g_autoptr (GstElement) pipeline = gst_pipeline_new ("profile-snapshot");
+  g_autoptr (SlCapture) capture = sl_capture_new (source, NULL, error);
   g_autoptr (GstCaps) caps = gst_caps_from_string ("video/x-raw,format=BGRx");
-  GstElement *convert = gst_element_factory_make ("videoconvert", NULL);
-  GstElement *sink = gst_element_factory_make ("appsink", NULL);
-  GstSample *sample = NULL;
+  g_autoptr (GstSample) frame = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  GError *failed = NULL;
 
-  if (convert == NULL || sink == NULL)
+  if (capture == NULL)
+    return NULL;
+  sl_capture_keep_frames (capture, 1);
+  if (!sl_capture_start (capture, error))
+    return NULL;
+  while (sl_capture_get_frames (capture) <= SETTLE_FRAMES
+         && (failed = sl_capture_get_error (capture)) == NULL
+         && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10 * 1000);
+  if (failed != NULL)
     {
-      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
-                   "GStreamer elements videoconvert and appsink are needed");
-      gst_object_unref (gst_object_ref_sink (source));
-      g_clear_pointer (&convert, gst_object_unref);
-      g_clear_pointer (&sink, gst_object_unref);
+      g_propagate_error (error, failed);
       return NULL;
     }
-  g_object_set (sink, "caps", caps, "sync", FALSE, "max-buffers", 1, NULL);
-  gst_bin_add_many (GST_BIN (pipeline), source, convert, sink, NULL);
-  if (!gst_element_link_many (source, convert, sink, NULL)
-      || gst_element_set_state (pipeline, GST_STATE_PLAYING)
-             == GST_STATE_CHANGE_FAILURE)
-    g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
-                 "the probe could not start");
-  for (guint i = 0; i <= SETTLE_FRAMES && error != NULL && *error == NULL; i++)
+  frame = sl_capture_get_frame (capture, -1, NULL);
+  if (frame == NULL || sl_capture_get_frames (capture) <= SETTLE_FRAMES)
     {
-      g_clear_pointer (&sample, gst_sample_unref);
-      sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-                                             WAIT_S * GST_SECOND);
-      if (sample == NULL)
-        {
-          g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-          g_autoptr (GstMessage) msg
-              = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-          g_autoptr (GError) gst_error = NULL;
-
-          if (msg != NULL)
-            gst_message_parse_error (msg, &gst_error, NULL);
-          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
-                       "no picture from the probe: %s",
-                       gst_error ? gst_error->message
-                                 : "it gave nothing within 15 s");
-        }
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "no picture from the probe within %d s", WAIT_S);
+      return NULL;
     }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  if (error != NULL && *error != NULL)
-    g_clear_pointer (&sample, gst_sample_unref);
-  return sample;
+  return gst_video_convert_sample (frame, caps, WAIT_S * GST_SECOND, error);
 }
 
 static gboolean

@@ -37,6 +37,18 @@ inner_rect (const SlMachineProfile *p, guint i, SlMachineRect *r)
   r->height -= 4;
 }
 
+/* Maps @sample's picture for reading into @frame. */
+static void
+map_frame (GstSample *sample, GstVideoFrame *frame)
+{
+  GstVideoInfo info;
+
+  g_assert_true (
+      gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
+  g_assert_true (gst_video_frame_map (
+      frame, &info, gst_sample_get_buffer (sample), GST_MAP_READ));
+}
+
 /* Counts the pixels of @r in @frame that are not the fill value (luma,
  * and the chroma samples entirely inside @r). */
 static guint
@@ -116,15 +128,11 @@ test_phantom_masked_cropped (void)
   for (guint i = 0; i < samples->len; i++)
     {
       GstSample *sample = samples->pdata[i];
-      GstVideoInfo vinfo;
       GstVideoFrame frame;
 
-      g_assert_true (
-          gst_video_info_from_caps (&vinfo, gst_sample_get_caps (sample)));
-      g_assert_cmpint (vinfo.width, ==, OUT_W);
-      g_assert_cmpint (vinfo.height, ==, OUT_H);
-      g_assert_true (gst_video_frame_map (
-          &frame, &vinfo, gst_sample_get_buffer (sample), GST_MAP_READ));
+      map_frame (sample, &frame);
+      g_assert_cmpint (GST_VIDEO_FRAME_WIDTH (&frame), ==, OUT_W);
+      g_assert_cmpint (GST_VIDEO_FRAME_HEIGHT (&frame), ==, OUT_H);
       for (guint m = 0; m < 2; m++)
         if (unmasked_pixels (&frame, &inner[m]) != 0)
           g_error ("frame %u: %u pixels of mask %u are not the fill value", i,
@@ -197,14 +205,9 @@ test_clip_banner (void)
     g_assert_cmpuint (samples->len, ==, 5);
     for (guint i = 0; i < samples->len; i++)
       {
-        GstVideoInfo vinfo;
         GstVideoFrame f;
 
-        gst_video_info_from_caps (&vinfo,
-                                  gst_sample_get_caps (samples->pdata[i]));
-        gst_video_frame_map (&f, &vinfo,
-                             gst_sample_get_buffer (samples->pdata[i]),
-                             GST_MAP_READ);
+        map_frame (samples->pdata[i], &f);
         for (guint y = m.y; y < m.y + m.height; y++)
           for (guint x = m.x; x < m.x + m.width; x++)
             bright += ((const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (
@@ -230,14 +233,9 @@ test_clip_banner (void)
     g_assert_cmpuint (inner.width, ==, p->masks[0].width);
     for (guint i = 0; i < samples->len; i++)
       {
-        GstVideoInfo vinfo;
         GstVideoFrame f;
 
-        gst_video_info_from_caps (&vinfo,
-                                  gst_sample_get_caps (samples->pdata[i]));
-        gst_video_frame_map (&f, &vinfo,
-                             gst_sample_get_buffer (samples->pdata[i]),
-                             GST_MAP_READ);
+        map_frame (samples->pdata[i], &f);
         g_assert_cmpuint (unmasked_pixels (&f, &inner), ==, 0);
         gst_video_frame_unmap (&f);
       }
