@@ -9,6 +9,7 @@
 #include "file/sl-file-source.h"
 #include "gst/sl-gst-source.h"
 #include "keeper/sl-keeper-src.h"
+#include "machine/sl-machine-stage.h"
 #include "synthetic/sl-phantom-src.h"
 #include "synthetic/sl-phantom.h"
 #include "synthetic/sl-stamp.h"
@@ -123,6 +124,7 @@ check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
   out->height = in && in->height ? in->height : SL_PROBE_DEFAULT_HEIGHT;
   out->fps = in && in->fps ? in->fps : SL_PROBE_DEFAULT_FPS;
   out->seed = in && in->seed ? in->seed : 1;
+  out->machine = in ? in->machine : NULL;
   if (out->width < SL_PROBE_MIN_WIDTH || out->width > SL_PROBE_MAX_WIDTH
       || out->height < SL_PROBE_MIN_HEIGHT || out->height > SL_PROBE_MAX_HEIGHT
       || out->width % 2 != 0 || out->height % 2 != 0)
@@ -144,6 +146,24 @@ check_config (const SlProbeConfig *in, SlProbeConfig *out, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* With a machine profile the backend delivers the machine's whole screen,
+ * at the profile's frame size, to the profile's stage (machine/), which
+ * masks, crops and scales it to the configured size. */
+static GstElement *
+apply_machine (GstElement *bin, const SlProbeConfig *c, SlProbeInfo *out,
+               GError **error)
+{
+  const SlMachineProfile *m = c->machine;
+
+  bin = sl_machine_stage_new (bin, m, c->width, c->height, error);
+  out->mm_per_pixel
+      = sl_machine_output_mm_per_px (m, out->mm_per_pixel, c->width, c->height);
+  out->width = c->width;
+  out->height = c->height;
+  out->stamped = FALSE;
+  return bin;
 }
 
 static GstElement *
@@ -178,18 +198,34 @@ static GstElement *
 make_backend (const gchar *spec, const SlProbeConfig *c, guint asked_fps,
               SlProbeInfo *out, GError **error)
 {
+  SlProbeConfig backend = *c;
+  GstElement *bin = NULL;
+
+  if (c->machine != NULL)
+    {
+      backend.width = c->machine->frame_width;
+      backend.height = c->machine->frame_height;
+      if (!check_config (&backend, &backend, error))
+        return NULL;
+    }
   if (spec == NULL || g_strcmp0 (spec, "synthetic") == 0)
-    return make_synthetic (c, out, error);
-  if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
-    return sl_file_source_new (spec + 5, c->width, c->height, asked_fps,
-                               &out->fps, error);
-  if (g_str_has_prefix (spec, "v4l2:"))
-    return make_v4l2 (spec + 5, c, out, error);
-  if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
-    return sl_gst_source_new (spec + 4, c->width, c->height, error);
-  g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
-               "unknown probe \"%s\": use " VALID_SPECS, spec);
-  return NULL;
+    bin = make_synthetic (&backend, out, error);
+  else if (g_str_has_prefix (spec, "file:") && spec[5] != '\0')
+    bin = sl_file_source_new (spec + 5, backend.width, backend.height,
+                              asked_fps, &out->fps, error);
+  else if (g_str_has_prefix (spec, "v4l2:"))
+    bin = make_v4l2 (spec + 5, &backend, out, error);
+  else if (g_str_has_prefix (spec, "gst:") && spec[4] != '\0')
+    bin = sl_gst_source_new (spec + 4, backend.width, backend.height, error);
+  else
+    g_set_error (error, SL_PROBE_ERROR, SL_PROBE_ERROR_SPEC,
+                 "unknown probe \"%s\": use " VALID_SPECS, spec);
+  /* The profile's stage is part of the backend, so a source the keeper
+   * builds again is masked and cropped as the first was, and the keeper's
+   * NO SIGNAL picture, at the configured size, is not cropped. */
+  if (bin != NULL && c->machine != NULL)
+    bin = apply_machine (bin, c, out, error);
+  return bin;
 }
 
 /* How the keeper builds a lost source again: the same spec, the same
@@ -199,6 +235,9 @@ typedef struct
   gchar *spec;
   SlProbeConfig config;
   guint asked_fps;
+  /* The machine profile, copied: the caller's may be gone by the time a
+   * source is built again. */
+  SlMachineProfile machine;
 } Recipe;
 
 static void
@@ -233,6 +272,12 @@ keep (GstElement *bin, const gchar *spec, const SlProbeConfig *c,
   recipe->spec = g_strdup (spec);
   recipe->config = *c;
   recipe->asked_fps = asked_fps;
+  if (c->machine != NULL)
+    {
+      recipe->machine = *c->machine;
+      recipe->machine.name = NULL;
+      recipe->config.machine = &recipe->machine;
+    }
   return sl_keeper_src_new (bin, remake, recipe, recipe_free, c->width,
                             c->height, out->fps);
 }

@@ -50,6 +50,10 @@ typedef struct
   guint height; /* output height; 0 = default (720) */
   guint fps;    /* output frame rate; 0 = default (30; a file's own) */
   guint32 seed; /* synthetic phantom seed; 0 = default (1) */
+  /* A machine profile (machine/sl-machine.h), or NULL: the backend then
+   * delivers the profile's frame, which is masked, cropped to the image
+   * region and scaled to width × height.  Borrowed for the call only. */
+  const struct _SlMachineProfile *machine;
 } SlProbeConfig;
 
 typedef struct
@@ -57,11 +61,13 @@ typedef struct
   guint width;
   guint height;
   guint fps;
-  /* Pixel spacing in millimetres per pixel at the output size, or 0 when
-   * the backend does not know it (calipers then show pixels). */
+  /* Pixel spacing in millimetres per pixel at the output size (after a
+   * machine profile's crop and scale), or 0 when neither the backend nor
+   * the profile knows it (calipers then show pixels). */
   gdouble mm_per_pixel;
   /* TRUE for the synthetic phantom (at 320×64 or more, the stamp's
-   * minimum): every frame carries its frame index in a pixel stamp
+   * minimum, and without a machine profile, whose crop and scale would
+   * move the stamp): every frame carries its frame index in a pixel stamp
    * (sl-stamp.h) and can be regenerated from the seed. */
   gboolean stamped;
   /* What the backend chose, for the station's start line ("capturing

@@ -40,6 +40,18 @@ main (int argc, char **argv)
       "Where the picture comes from: synthetic, file:PATH, v4l2:DEVICE or "
       "gst:DESC (default synthetic)",
       "SPEC" },
+    { "machine", 0, 0, G_OPTION_ARG_FILENAME, &opt.machine_path,
+      "The ultrasound machine's profile (JSON): the image region the "
+      "picture is cropped to, the rectangles masked before anything is "
+      "encoded (the patient banner), the pixel spacing for calipers; "
+      "see docs/probe-adapters.md",
+      "FILE" },
+    { "profile-snapshot", 0, 0, G_OPTION_ARG_FILENAME, &opt.profile_snapshot,
+      "Write one frame of the probe, unmasked and uncropped, with a pixel "
+      "grid and rulers to PNG (mode 0600), then exit: to read the "
+      "rectangles of a new machine profile (with --machine, at its frame "
+      "size with its rectangles outlined)",
+      "PNG" },
     { "width", 0, 0, G_OPTION_ARG_INT, &opt.width,
       "Picture width in pixels (default 1280, at most 1920)", "PX" },
     { "height", 0, 0, G_OPTION_ARG_INT, &opt.height,

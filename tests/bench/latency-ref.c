@@ -522,8 +522,8 @@ on_check (gpointer user_data)
 static gboolean
 start (Bench *b, GError **error)
 {
-  SlProbeConfig config
-      = { (guint)b->opt.width, (guint)b->opt.height, (guint)b->opt.fps, SEED };
+  SlProbeConfig config = { (guint)b->opt.width, (guint)b->opt.height,
+                           (guint)b->opt.fps, SEED, NULL };
   GstElement *video;
 
   if (!sl_media_check_plugins (error)

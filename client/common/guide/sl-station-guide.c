@@ -883,6 +883,7 @@ add_state_stats (SlStationGuide *g, const gchar *key, JsonObject *rec)
   SlGuidePointer pointer;
   SlGuideCue cue;
   SlGuidePrompt prompt;
+  JsonObject *calipers = NULL;
   gint64 now = now_ms ();
   guint live = 0;
 
@@ -896,11 +897,25 @@ add_state_stats (SlStationGuide *g, const gchar *key, JsonObject *rec)
   for (guint i = 0; i < sl_guide_state_n_marks (state); i++)
     {
       gint64 expires;
+      const SlGuideMark *mark = sl_guide_state_nth_mark (state, i, &expires);
 
-      sl_guide_state_nth_mark (state, i, &expires);
       live += expires > now;
+      /* What each caliper reads, as drawn: the township's own spacing,
+       * or at the expert the one the township's "image" message gave, so
+       * a reader can check the mm end to end. */
+      if (expires > now && mark->kind == SL_GUIDE_KIND_CALIPER)
+        {
+          g_autofree gchar *label = sl_guide_caliper_label (
+              mark, state, g->style.source_width ? &g->style : NULL, 0, 0);
+
+          if (calipers == NULL)
+            calipers = json_object_new ();
+          json_object_set_string_member (calipers, mark->id, label);
+        }
     }
   json_object_set_int_member (rec, "guide_marks", live);
+  if (calipers != NULL)
+    json_object_set_object_member (rec, "guide_calipers", calipers);
   json_object_set_int_member (rec, "guide_undo", sl_guide_state_n_undo (state));
   if (sl_guide_state_get_pointer (state, now, &pointer))
     {

@@ -59,6 +59,8 @@ typedef struct
   gboolean quiet;
   /* township */
   gchar *probe;
+  gchar *machine_path;     /* --machine: a machine profile (sl-machine.h) */
+  gchar *profile_snapshot; /* --profile-snapshot: PNG with a pixel grid */
   gint width, height, fps, seed;
   gint bitrate_kbps;
   gint min_bitrate_kbps, floor_kbps;

@@ -5,6 +5,7 @@
  * station/sl-station-report.c   status lines, --stats JSON lines, snapshots
  * station/sl-station-window.c   the window: the township's own picture or
  *                               the picture a viewer receives
+ * station/sl-profile-snapshot.c --profile-snapshot: a frame with a grid
  * guide/sl-station-guide.c      guidance: states, script, window input,
  *                               media time, drawing
  * guide/sl-station-still.c      guidance stills: sending (township), saving
@@ -32,6 +33,7 @@
 G_BEGIN_DECLS
 
 typedef struct _SlStationWindow SlStationWindow;
+typedef struct _SlMachineProfile SlMachineProfile;
 
 typedef struct _SlStationGuide SlStationGuide;
 typedef struct _SlStationStills SlStationStills;
@@ -218,5 +220,14 @@ void sl_station_record_peer_left (SlStation *st, const gchar *peer_id);
  * record (docs/stats.md). */
 void sl_station_record_add_stats (SlStation *st, JsonObject *record);
 void sl_station_record_free (SlStation *st);
+
+/* Township: loads --machine (sl-machine.h); NULL with @error naming the
+ * option and the file.  Returns (transfer full). */
+SlMachineProfile *sl_station_load_machine (const SlStationOptions *opt,
+                                           GError **error);
+
+/* Township --profile-snapshot: writes the PNG and returns how to exit,
+ * without joining any hub (sl-profile-snapshot.c). */
+SlExitStatus sl_profile_snapshot_run (SlStationOptions *opt);
 
 G_END_DECLS

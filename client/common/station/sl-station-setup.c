@@ -8,6 +8,7 @@
 #include "sl-station-private.h"
 #include "sl-guide-still.h"
 #include "sl-keeper-src.h"
+#include "sl-machine.h"
 #include "sl-probe.h"
 
 #include <errno.h>
@@ -76,6 +77,32 @@ township_voice (SlStation *st, GstElement *mic, SlVoiceConfig *voice)
   return TRUE;
 }
 
+SlMachineProfile *
+sl_station_load_machine (const SlStationOptions *opt, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  SlMachineProfile *profile;
+
+  profile = sl_machine_profile_load (opt->machine_path, &local);
+  if (profile == NULL)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--machine %s", local->message);
+  return profile;
+}
+
+/* Says which profile applies and what it does, never what it hides. */
+static void
+log_machine (SlStation *st, const SlMachineProfile *m)
+{
+  sl_station_log (st,
+                  "machine %s: %ux%u screen, image %ux%u at %u,%u, %u "
+                  "masked rectangle%s, %s",
+                  m->name ? m->name : st->opt->machine_path, m->frame_width,
+                  m->frame_height, m->image.width, m->image.height, m->image.x,
+                  m->image.y, m->n_masks, m->n_masks == 1 ? "" : "s",
+                  m->mm_per_px > 0 ? "pixel spacing given" : "no spacing");
+}
+
 static SlExitStatus
 setup_capture (SlStation *st)
 {
@@ -84,12 +111,24 @@ setup_capture (SlStation *st)
   g_autofree gchar *audio_desc = NULL;
   GstElement *video = NULL, *audio;
   SlProbeInfo info = { 0 };
+  g_autoptr (SlMachineProfile) machine = NULL;
 
   if (opt->kind == SL_STATION_TOWNSHIP)
     {
       SlProbeConfig config
-          = { opt->width, opt->height, opt->fps, (guint32)opt->seed };
+          = { opt->width, opt->height, opt->fps, (guint32)opt->seed, NULL };
 
+      if (opt->machine_path != NULL)
+        {
+          machine = sl_station_load_machine (opt, &error);
+          if (machine == NULL)
+            {
+              g_printerr ("%s: %s\n", st->name, error->message);
+              return SL_EXIT_USAGE;
+            }
+          log_machine (st, machine);
+          config.machine = machine;
+        }
       video = sl_probe_make_source (opt->probe, &config, &info, &error);
       if (video == NULL)
         {

@@ -968,5 +968,7 @@ sl_station_main (SlStationOptions *opt, const GOptionEntry *role_entries,
   sl_media_init (NULL, NULL);
   if (opt->kind == SL_STATION_TOWNSHIP)
     sl_probe_register_elements ();
+  if (opt->kind == SL_STATION_TOWNSHIP && opt->profile_snapshot != NULL)
+    return sl_profile_snapshot_run (opt);
   return run (opt);
 }

@@ -16,6 +16,9 @@
  * that every packet the link "lost" is one the session must recover.
  * Waits have deadlines; nothing asserts a time.
  */
+#include "sl-capture.h"
+#include "sl-machine.h"
+#include "sl-probe.h"
 #include "sonolink.h"
 
 #include <gst/app/gstappsrc.h>
@@ -921,8 +924,110 @@ test_display_fails (void)
   pair_free (p, TRUE);
 }
 
-/* Closing at every point of a session's life, either side first, frees
- * both sessions and logs no critical. */
+/* ---- a machine profile's masks at the encoder ---- */
+
+typedef struct
+{
+  SlMachineRect inner[2]; /* the masks in the sent picture, less 2 px */
+  gint frames;            /* atomic: frames the encoder took */
+  gint unmasked;          /* atomic: frames with a pixel of a mask not black */
+} EncoderWatch;
+
+static gboolean
+luma_is_fill (const GstVideoFrame *f, const SlMachineRect *r)
+{
+  for (guint y = r->y; y < r->y + r->height; y++)
+    {
+      const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA (f, 0)
+                          + y * GST_VIDEO_FRAME_PLANE_STRIDE (f, 0);
+
+      for (guint x = r->x; x < r->x + r->width; x++)
+        if (row[x] != SL_MACHINE_FILL_Y)
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* On the encoder's input: every frame must be black inside the masks. */
+static GstPadProbeReturn
+check_encoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  EncoderWatch *w = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  GstVideoFrame frame;
+
+  if (caps == NULL || !gst_video_info_from_caps (&vinfo, caps)
+      || !gst_video_frame_map (&frame, &vinfo, GST_PAD_PROBE_INFO_BUFFER (info),
+                               GST_MAP_READ))
+    {
+      g_atomic_int_inc (&w->unmasked);
+      return GST_PAD_PROBE_OK;
+    }
+  if (!luma_is_fill (&frame, &w->inner[0])
+      || !luma_is_fill (&frame, &w->inner[1]))
+    g_atomic_int_inc (&w->unmasked);
+  g_atomic_int_inc (&w->frames);
+  gst_video_frame_unmap (&frame);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The station's path, capture to encoder: the phantom's 1280x720 frame
+ * through a machine profile with two masks over speckle, fed by an
+ * SlCapture to the sender.  A pad probe on the sender's encoder sees
+ * every frame it encodes: not one pixel inside a mask (less the scaler's
+ * 2-pixel edge) may be anything but black. */
+static void
+test_masks_at_encoder (void)
+{
+  static const gchar text[]
+      = "{\"frame\": [1280, 720], \"image\": [256, 32, 792, 632],"
+        " \"masks\": [[700, 400, 120, 80], [480, 480, 96, 64]]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SlMachineProfile) profile
+      = sl_machine_profile_parse (text, strlen (text), &error);
+  SlProbeConfig config = { WIDTH, HEIGHT, FPS, 0, profile };
+  EncoderWatch watch = { 0 };
+  Pair *p = pair_new (FALSE);
+  g_autoptr (GstElement) encoder = NULL;
+  g_autoptr (GstPad) sink = NULL;
+  SlCapture *capture;
+  GstElement *source;
+  gulong probe;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      SlMachineRect *r = &watch.inner[i];
+
+      sl_machine_output_rect (profile, &profile->masks[i], WIDTH, HEIGHT, r);
+      g_assert_cmpuint (r->width, >, 8);
+      g_assert_cmpuint (r->height, >, 8);
+      *r = (SlMachineRect){ r->x + 2, r->y + 2, r->width - 4, r->height - 4 };
+    }
+  /* The capture feeds the sender instead of the test's gradient. */
+  g_clear_handle_id (&p->feed_timer, g_source_remove);
+  encoder = gst_bin_get_by_name (GST_BIN (sl_session_get_pipeline (p->sender)),
+                                 "encoder");
+  g_assert_nonnull (encoder);
+  sink = gst_element_get_static_pad (encoder, "sink");
+  probe = gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER,
+                             check_encoder_input, &watch, NULL);
+  source = sl_probe_make_source ("synthetic", &config, NULL, &error);
+  g_assert_no_error (error);
+  capture = sl_capture_new (source, NULL, &error);
+  g_assert_no_error (error);
+  sl_capture_add_target (capture, SL_CAPTURE_VIDEO,
+                         sl_session_get_video_source (p->sender));
+  g_assert_true (sl_capture_start (capture, &error));
+  start_flowing (p);
+  g_assert_cmpint (g_atomic_int_get (&watch.frames), >=, 30);
+  g_assert_cmpint (g_atomic_int_get (&watch.unmasked), ==, 0);
+  sl_capture_free (capture);
+  gst_pad_remove_probe (sink, probe);
+  pair_free (p, FALSE);
+}
+
 /* ---- recording (record/sl-session-record.c) ---- */
 
 static SlRecorder *recorders[2]; /* the sender's, the viewer's */
@@ -978,6 +1083,8 @@ test_record (void)
   pair_free (p, FALSE);
 }
 
+/* Closing at every point of a session's life, either side first, frees
+ * both sessions and logs no critical. */
 static void
 test_teardown (void)
 {
@@ -1020,6 +1127,7 @@ main (int argc, char **argv)
                    test_keyframe_asked_again);
   g_test_add_func ("/session-pair/teardown", test_teardown);
   g_test_add_func ("/session-pair/record", test_record);
+  g_test_add_func ("/session-pair/masks-at-encoder", test_masks_at_encoder);
   g_test_add_func ("/session-pair/display-fails", test_display_fails);
   return g_test_run ();
 }

@@ -253,7 +253,7 @@ back_and_real (Seen *seen, gpointer data)
 static void
 test_gst_ends_and_returns (void)
 {
-  SlProbeConfig config = { 320, 240, 30, 0 };
+  SlProbeConfig config = { 320, 240, 30, 0, NULL };
   g_autoptr (GError) error = NULL;
   GstElement *bin = sl_probe_make_source (
       "gst:videotestsrc is-live=true num-buffers=10", &config, NULL, &error);
@@ -282,7 +282,7 @@ test_gst_ends_and_returns (void)
 static void
 test_silent_source (void)
 {
-  SlProbeConfig config = { 320, 240, 30, 0 };
+  SlProbeConfig config = { 320, 240, 30, 0, NULL };
   g_autoptr (GError) error = NULL;
   GstElement *bin = sl_probe_make_source (
       "gst:videotestsrc is-live=true ! valve drop=true", &config, NULL, &error);
@@ -317,7 +317,7 @@ test_file_returns (void)
       "videotestsrc num-buffers=10 ! video/x-raw,width=320,height=240,"
       "framerate=30/1 ! x264enc ! mp4mux ! filesink location=\"%s\"",
       fresh);
-  SlProbeConfig config = { 320, 240, 30, 0 };
+  SlProbeConfig config = { 320, 240, 30, 0, NULL };
   g_autoptr (GError) error = NULL;
   GstElement *sink, *pipeline, *bin;
   Seen seen = { 0 };

@@ -31,7 +31,7 @@ check_clip (gconstpointer data)
   const gchar *name = data;
   g_autofree gchar *path = g_build_filename (clips_dir, name, NULL);
   g_autofree gchar *spec = g_strconcat ("file:", path, NULL);
-  SlProbeConfig config = { 1280, 720, 30, 0 };
+  SlProbeConfig config = { 1280, 720, 30, 0, NULL };
   SlProbeInfo info = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *bus_error = NULL;

@@ -12,7 +12,7 @@ static GstElement *
 make_ok (const gchar *spec, guint width, guint height, guint fps,
          SlProbeInfo *info)
 {
-  SlProbeConfig config = { width, height, fps, 0 };
+  SlProbeConfig config = { width, height, fps, 0, NULL };
   g_autoptr (GError) error = NULL;
   GstElement *bin = sl_probe_make_source (spec, &config, info, &error);
   GstPad *pad;
@@ -78,7 +78,7 @@ test_synthetic_default (void)
 static void
 test_synthetic_config (void)
 {
-  SlProbeConfig config = { 640, 480, 15, 7 };
+  SlProbeConfig config = { 640, 480, 15, 7, NULL };
   SlProbeInfo info = { 0 };
   g_autoptr (GError) error = NULL;
   GstElement *bin = sl_probe_make_source ("synthetic", &config, &info, &error);
@@ -119,7 +119,7 @@ static void
 assert_error (const gchar *spec, guint width, guint height, guint fps,
               gint code, const gchar *needle)
 {
-  SlProbeConfig config = { width, height, fps, 0 };
+  SlProbeConfig config = { width, height, fps, 0, NULL };
   SlProbeInfo info = { 99, 99, 99, 1.0, TRUE, "untouched" };
   g_autoptr (GError) error = NULL;
 

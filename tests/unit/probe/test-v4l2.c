@@ -257,7 +257,7 @@ test_description (void)
 static void
 assert_spec_error (const gchar *spec, const gchar *needle)
 {
-  SlProbeConfig config = { 320, 240, 30, 0 };
+  SlProbeConfig config = { 320, 240, 30, 0, NULL };
   g_autoptr (GError) error = NULL;
 
   g_assert_null (sl_probe_make_source (spec, &config, NULL, &error));
