@@ -45,7 +45,7 @@
  * settings (sl_media_configure_h264_encoder/decoder) to them. */
 #define FLOOR                                                                  \
   APPSRC " ! x264enc name=encoder bitrate=%d "                                 \
-         "! video/x-h264,profile=constrained-baseline ! h264parse "            \
+         "! video/x-h264,profile=" SL_MEDIA_H264_PROFILE " ! h264parse "       \
          "! avdec_h264 name=decoder "                                          \
          "! video/x-raw,format=I420 ! appsink name=sink sync=false"
 #define SENDER                                                                 \
@@ -320,7 +320,8 @@ launch (Bench *b, GError **error)
       g_autoptr (GstElement) decoder
           = gst_bin_get_by_name (GST_BIN (pipeline), "decoder");
 
-      sl_media_configure_h264_encoder (encoder, b->opt.bitrate);
+      sl_media_configure_h264_encoder (encoder, b->opt.bitrate, b->opt.width,
+                                       b->opt.height, b->opt.fps);
       sl_media_configure_h264_decoder (decoder);
     }
   pad = gst_element_get_static_pad (encoder, "src");

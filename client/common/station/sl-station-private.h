@@ -52,7 +52,7 @@ typedef struct
   SlCapture *capture;
   gboolean capture_has_audio;
   /* Township: the probe image as the adapter reported it (sl-probe.h). */
-  guint probe_width, probe_height;
+  guint probe_width, probe_height, probe_fps;
   gdouble probe_mm_per_px; /* 0: unknown */
   SlStationGuide *guide;   /* sl-station-guide.c */
   SlStationStills *stills; /* sl-station-still.c, made on first use */
