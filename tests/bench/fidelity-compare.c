@@ -113,8 +113,8 @@ best_match (const Frames *src, const Geometry *g, const guint8 *test,
 }
 
 static gboolean
-parse_args (int argc, char **argv, Geometry *g, gboolean *aligned,
-            guint *skip, gchar **paths, gchar **log)
+parse_args (int argc, char **argv, Geometry *g, gboolean *aligned, guint *skip,
+            gchar **paths, gchar **log)
 {
   g_autofree gchar *size = NULL, *rect = NULL;
   gint skip_frames = 0;

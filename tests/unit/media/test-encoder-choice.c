@@ -70,13 +70,13 @@ test_over_budget_lowers (void)
   sl_encoder_budget_init (&b);
   /* BASE at 4 Mbit/s, 720p: the budget is 4 ms and it takes 6. */
   for (i = 1; i < SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720,
-                                                H720, 30, 4000, 6.0));
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
+                                                30, 4000, 6.0));
   g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
                                               30, 4000, 3.0));
   for (i = 1; i < SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720,
-                                                H720, 30, 4000, 6.0));
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
+                                                30, 4000, 6.0));
   g_assert_true (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
                                              30, 4000, 6.0));
   g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
@@ -97,8 +97,7 @@ test_learns_cost (void)
   sl_encoder_budget_init (&b);
   before = sl_encoder_predicted_ms (&b, SL_ENCODER_LEAN, W720, H720);
   for (i = 0; i < 30; i++)
-    sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720, 30, 1000,
-                                1.5);
+    sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720, 30, 1000, 1.5);
   g_assert_cmpfloat_with_epsilon (
       sl_encoder_predicted_ms (&b, SL_ENCODER_LEAN, W720, H720), 1.5, 0.01);
   g_assert_cmpfloat (before, >, 2.0);
@@ -117,8 +116,8 @@ test_lean_is_the_floor (void)
 
   sl_encoder_budget_init (&b);
   for (i = 0; i < 10 * SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720,
-                                                H720, 30, 4000, 20.0));
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720,
+                                                30, 4000, 20.0));
 }
 
 /* Every level keeps CABAC and the 8x8 transform: the High profile the
