@@ -2,8 +2,8 @@
  *
  * The relative costs of the levels are the CPU times per frame measured
  * by tests/bench/fidelity.py on the 720p lightbeam clip (docs/
- * PERFORMANCE.md): BASE about LEAN's at 1 Mbit/s and 1.3 times it at
- * 4 Mbit/s, STRONG 1.4-1.5 times LEAN.  The larger figures are used: a
+ * PERFORMANCE.md): BASE about FAST's at 1 Mbit/s and 1.3 times it at
+ * 4 Mbit/s, STRONG 1.4-1.6 times FAST.  The larger figures are used: a
  * prediction that errs on the slow side costs a little quality, one that
  * errs on the fast side costs latency.
  *
@@ -15,9 +15,9 @@
  */
 #include "sl-encoder-choice.h"
 
-/* LEAN's wall time per pixel on the 2-core development machine under
+/* FAST's wall time per pixel on the 2-core development machine under
  * the usual load: 720p in about 2.8 ms. */
-#define DEFAULT_LEAN_NS_PER_PIXEL 3.0
+#define DEFAULT_FAST_NS_PER_PIXEL 3.0
 /* Weight of a new second in the learnt cost. */
 #define LEARN_WEIGHT 0.25
 /* The frame rate assumed when the caller does not know it. */
@@ -27,19 +27,20 @@ static const gdouble relative_cost[SL_ENCODER_N_LEVELS] = { 1.0, 1.3, 1.6 };
 
 /* x264enc's speed-preset values: 1 ultrafast, 2 superfast. */
 static const SlEncoderSettings settings[SL_ENCODER_N_LEVELS] = {
-  { 1, "ultrafast", "cabac=1:8x8dct=1" },
-  { 1, "ultrafast", "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4" },
-  { 2, "superfast", "cabac=1:8x8dct=1:aq-mode=0" },
+  { 1, "ultrafast", "", "constrained-baseline" },
+  { 1, "ultrafast", "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4",
+    "high" },
+  { 2, "superfast", "aq-mode=0", "high" },
 };
 
 static const gchar *const level_names[SL_ENCODER_N_LEVELS]
-    = { "lean", "base", "strong" };
+    = { "fast", "base", "strong" };
 
 void
 sl_encoder_budget_init (SlEncoderBudget *budget)
 {
   g_return_if_fail (budget != NULL);
-  budget->lean_ns_per_pixel = DEFAULT_LEAN_NS_PER_PIXEL;
+  budget->fast_ns_per_pixel = DEFAULT_FAST_NS_PER_PIXEL;
   budget->over_s = 0;
 }
 
@@ -67,7 +68,7 @@ sl_encoder_predicted_ms (const SlEncoderBudget *budget, SlEncoderLevel level,
 {
   g_return_val_if_fail (budget != NULL, 0);
   g_return_val_if_fail (level < SL_ENCODER_N_LEVELS, 0);
-  return budget->lean_ns_per_pixel * width * height * relative_cost[level]
+  return budget->fast_ns_per_pixel * width * height * relative_cost[level]
          / 1e6;
 }
 
@@ -78,8 +79,8 @@ sl_encoder_choose (const SlEncoderBudget *budget, guint width, guint height,
   gdouble allowed = sl_encoder_budget_ms (width, height, fps, kbps);
   gint level;
 
-  g_return_val_if_fail (budget != NULL, SL_ENCODER_LEAN);
-  for (level = SL_ENCODER_N_LEVELS - 1; level > SL_ENCODER_LEAN; level--)
+  g_return_val_if_fail (budget != NULL, SL_ENCODER_FAST);
+  for (level = SL_ENCODER_N_LEVELS - 1; level > SL_ENCODER_FAST; level--)
     if (sl_encoder_predicted_ms (budget, level, width, height) <= allowed)
       break;
   return (SlEncoderLevel)level;
@@ -87,8 +88,8 @@ sl_encoder_choose (const SlEncoderBudget *budget, guint width, guint height,
 
 gboolean
 sl_encoder_budget_measured (SlEncoderBudget *budget, SlEncoderLevel current,
-                            guint width, guint height, gdouble fps,
-                            guint kbps, gdouble encode_ms)
+                            guint width, guint height, gdouble fps, guint kbps,
+                            gdouble encode_ms)
 {
   gdouble pixels = (gdouble)width * height, sample;
 
@@ -97,8 +98,8 @@ sl_encoder_budget_measured (SlEncoderBudget *budget, SlEncoderLevel current,
   if (encode_ms <= 0 || pixels <= 0)
     return FALSE;
   sample = encode_ms * 1e6 / (pixels * relative_cost[current]);
-  budget->lean_ns_per_pixel
-      += LEARN_WEIGHT * (sample - budget->lean_ns_per_pixel);
+  budget->fast_ns_per_pixel
+      += LEARN_WEIGHT * (sample - budget->fast_ns_per_pixel);
   if (encode_ms <= sl_encoder_budget_ms (width, height, fps, kbps))
     {
       budget->over_s = 0;

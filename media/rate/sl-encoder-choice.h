@@ -4,32 +4,33 @@
  * Measured on real ultrasound at zero latency (tests/bench/fidelity.py,
  * docs/PERFORMANCE.md): x264's `ultrafast` preset turns off CABAC, the
  * deblocking filter, the 8x8 transform and intra partitions in P frames,
- * and grey speckle becomes flat blocks.  Turning those four back on
- * costs `ultrafast` almost nothing at 1 Mbit/s and about half again at
- * 4 Mbit/s (CABAC works per bit), and buys 3.5-4 dB; `superfast` with
- * adaptive quantisation off (AQ costs speckle about 1 dB of PSNR) adds
- * a further 0.2-0.5 dB for about 1.4 times the time.  Slower presets buy
- * little more without look-ahead.
+ * and grey speckle becomes flat blocks.  Turning those four back on buys
+ * 3.5 dB at 1 Mbit/s on a 720p clip for about the same encode time, and
+ * costs more time where bits are many (CABAC works per bit); `superfast`
+ * with adaptive quantisation off (AQ costs speckle about 1 dB of PSNR)
+ * adds a few tenths of a decibel more for about 1.5 times the time.
+ * Slower presets buy little more without look-ahead.  Three levels:
  *
- * So there are three levels, all in x264's High profile (CABAC and the
- * 8x8 transform are on in every one, so the profile announced in the caps
- * and the SDP, SL_MEDIA_H264_PROFILE, holds whatever level is chosen):
- *
- *   LEAN    ultrafast + CABAC + 8x8 transform: the least CPU
- *   BASE    LEAN + deblocking (0,0) + intra 8x8/4x4 partitions
- *   STRONG  superfast, AQ off
+ *   FAST    ultrafast as it is: the least CPU (Constrained Baseline)
+ *   BASE    ultrafast + CABAC, 8x8 transform, deblocking (0,0), intra
+ *           8x8/4x4 partitions (High)
+ *   STRONG  superfast, AQ off (High)
  *
  * The encode time a frame may take depends on the bits per pixel: where
  * bits are scarce (under SL_ENCODER_SCARCE_BPP: 1 Mbit/s at 720p30) a
  * better encode is worth a few milliseconds of latency; where they are
  * plenty (SL_ENCODER_PLENTY_BPP and over: 4 Mbit/s at 720p30) the latency
  * goal rules.  The choice is the strongest level whose predicted time fits
- * the budget, LEAN if none does.  The prediction is LEAN's cost per pixel
+ * the budget, FAST if none does.  The prediction is FAST's cost per pixel
  * on this machine, learnt from the encoder's own timing of the level in
  * force (scaled by the levels' relative costs), times the picture's
  * pixels.  When the level in force stays over its budget for
  * SL_ENCODER_OVER_S seconds running (a loaded machine, a busier picture),
- * the caller is told to choose again, which gives a lighter level.
+ * the caller is told that a lighter level is due.
+ *
+ * A level is chosen for an encoder's life: the profile it needs (its
+ * `profile`, for the caps, the payloader's profile-level-id and the SDP)
+ * is announced before the first frame.
  *
  * Pure: plain C, no clock, no allocation.  Not thread-safe: the caller
  * serialises calls.
@@ -42,7 +43,7 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  SL_ENCODER_LEAN,
+  SL_ENCODER_FAST,
   SL_ENCODER_BASE,
   SL_ENCODER_STRONG,
 } SlEncoderLevel;
@@ -56,10 +57,11 @@ typedef enum
 
 /* Encode time per frame allowed, milliseconds of the encoder's wall time
  * (its input to its output), where bits are scarce, in between, and
- * plenty. */
+ * plenty.  The last keeps 720p at FAST: the 4 Mbit/s latency goal (p50
+ * 7 ms glass to glass) has no room for more. */
 #define SL_ENCODER_BUDGET_SCARCE_MS 10.0
 #define SL_ENCODER_BUDGET_MID_MS 6.0
-#define SL_ENCODER_BUDGET_PLENTY_MS 4.0
+#define SL_ENCODER_BUDGET_PLENTY_MS 3.0
 
 /* Seconds over budget, running, before the level is chosen again. */
 #define SL_ENCODER_OVER_S 3
@@ -67,14 +69,15 @@ typedef enum
 /* x264enc settings of one level. */
 typedef struct
 {
-  guint speed_preset;  /* x264enc's "speed-preset" value */
-  const gchar *preset; /* its name */
+  guint speed_preset;   /* x264enc's "speed-preset" value */
+  const gchar *preset;  /* its name */
   const gchar *options; /* x264 option-string (static) */
+  const gchar *profile; /* the H.264 profile it makes, as caps name it */
 } SlEncoderSettings;
 
 typedef struct
 {
-  gdouble lean_ns_per_pixel; /* learnt wall time of LEAN per pixel */
+  gdouble fast_ns_per_pixel; /* learnt wall time of FAST per pixel */
   guint over_s;              /* seconds over budget, running */
 } SlEncoderBudget;
 
@@ -91,7 +94,7 @@ gdouble sl_encoder_predicted_ms (const SlEncoderBudget *budget,
                                  SlEncoderLevel level, guint width,
                                  guint height);
 
-/* The strongest level that fits the budget, LEAN if none does. */
+/* The strongest level that fits the budget, FAST if none does. */
 SlEncoderLevel sl_encoder_choose (const SlEncoderBudget *budget, guint width,
                                   guint height, gdouble fps, guint kbps);
 
@@ -109,7 +112,7 @@ gboolean sl_encoder_budget_measured (SlEncoderBudget *budget,
 /* The x264enc settings of @level. */
 const SlEncoderSettings *sl_encoder_settings (SlEncoderLevel level);
 
-/* "lean", "base", "strong". */
+/* "fast", "base", "strong". */
 const gchar *sl_encoder_level_name (SlEncoderLevel level);
 
 G_END_DECLS

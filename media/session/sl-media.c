@@ -230,7 +230,7 @@ sl_media_encoder_level (guint bitrate_kbps, guint width, guint height,
                             fps > 0 ? fps : SL_DEFAULT_FPS, bitrate_kbps);
 }
 
-void
+const gchar *
 sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps,
                                  guint width, guint height, gdouble fps)
 {
@@ -242,6 +242,7 @@ sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps,
                 bitrate_kbps, "vbv-buf-capacity", SL_VBV_MS, "key-int-max",
                 SL_KEYFRAME_INTERVAL_FRAMES, "sliced-threads", TRUE, "threads",
                 2, "bframes", 0, "rc-lookahead", 0, NULL);
+  return s->profile;
 }
 
 void

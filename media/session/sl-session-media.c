@@ -261,6 +261,8 @@ build_video_send (SlSession *self, GError **error)
 {
   GstElement *elements[6];
   GstElement *last, *scale_caps;
+  const gchar *profile = "constrained-baseline";
+  g_autofree gchar *video_caps = NULL;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstPad) enc_sink = NULL;
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
@@ -283,21 +285,21 @@ build_video_send (SlSession *self, GError **error)
       = make_caps_filter ("video-scale-caps", "video/x-raw", error);
   elements[2] = self->media->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
-  /* The profile the encoder's settings produce, so that the caps, the
-   * payloader's profile-level-id and the SDP say what is sent. */
-  elements[3] = make_caps_filter (
-      "video-caps", "video/x-h264,profile=" SL_MEDIA_H264_PROFILE, error);
-  elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
-  elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (self->media->encoder != NULL)
     {
-      sl_media_configure_h264_encoder (
+      profile = sl_media_configure_h264_encoder (
           self->media->encoder, self->media->video_bitrate_kbps,
           self->media->video_width, self->media->video_height,
           self->media->video_fps);
       if (self->media->x264_options != NULL)
         append_x264_options (self->media->encoder, self->media->x264_options);
     }
+  /* The profile the encoder's settings make, so that the caps, the
+   * payloader's profile-level-id and the SDP say what is sent. */
+  video_caps = g_strconcat ("video/x-h264,profile=", profile, NULL);
+  elements[3] = make_caps_filter ("video-caps", video_caps, error);
+  elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
+  elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (elements[4] != NULL)
     g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
                   1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);

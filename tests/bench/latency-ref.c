@@ -42,10 +42,11 @@
   "appsrc name=src is-live=true format=time do-timestamp=true "                \
   "max-buffers=2 max-bytes=0 leaky-type=downstream block=false"
 /* The product's encoder and decoder: launch() applies the engine's own
- * settings (sl_media_configure_h264_encoder/decoder) to them. */
+ * settings (sl_media_configure_h264_encoder/decoder) to them, and x264
+ * makes the profile they need. */
 #define FLOOR                                                                  \
   APPSRC " ! x264enc name=encoder bitrate=%d "                                 \
-         "! video/x-h264,profile=" SL_MEDIA_H264_PROFILE " ! h264parse "       \
+         "! video/x-h264 ! h264parse "                                         \
          "! avdec_h264 name=decoder "                                          \
          "! video/x-raw,format=I420 ! appsink name=sink sync=false"
 #define SENDER                                                                 \

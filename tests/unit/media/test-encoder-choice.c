@@ -29,8 +29,9 @@ test_budget_bands (void)
 }
 
 /* With the development machine's cost: scarce bits at 720p get the
- * strongest level, the latency-bound 4 Mbit/s one that fits 4 ms, a
- * 1080p picture the lightest, a small native clip the strongest. */
+ * strongest level, the latency-bound 4 Mbit/s the fastest, 1080p at
+ * 4 Mbit/s the fastest too (it would not fit), a small native clip the
+ * strongest at any rate. */
 static void
 test_choose_by_rate_and_size (void)
 {
@@ -39,24 +40,27 @@ test_choose_by_rate_and_size (void)
   sl_encoder_budget_init (&b);
   g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), ==,
                    SL_ENCODER_STRONG);
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 2000), ==,
+                   SL_ENCODER_STRONG);
   g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
-                   SL_ENCODER_BASE);
-  g_assert_cmpfloat (sl_encoder_predicted_ms (&b, SL_ENCODER_BASE, W720, H720),
+                   SL_ENCODER_FAST);
+  g_assert_cmpfloat (sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720),
                      <=, SL_ENCODER_BUDGET_PLENTY_MS);
-  g_assert_cmpfloat (
-      sl_encoder_predicted_ms (&b, SL_ENCODER_STRONG, W720, H720), >,
-      SL_ENCODER_BUDGET_PLENTY_MS);
+  g_assert_cmpfloat (sl_encoder_predicted_ms (&b, SL_ENCODER_BASE, W720, H720),
+                     >, SL_ENCODER_BUDGET_PLENTY_MS);
   g_assert_cmpint (sl_encoder_choose (&b, 1920, 1080, 30, 4000), ==,
-                   SL_ENCODER_LEAN);
+                   SL_ENCODER_FAST);
   g_assert_cmpint (sl_encoder_choose (&b, 538, 538, 30, 4000), ==,
                    SL_ENCODER_STRONG);
-  /* A machine twice as slow: the 720p scarce case still fits STRONG
-   * (10 ms), the 4 Mbit/s one falls to LEAN. */
-  b.lean_ns_per_pixel *= 2;
-  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), ==,
+  g_assert_cmpint (sl_encoder_choose (&b, 278, 278, 25, 300), ==,
                    SL_ENCODER_STRONG);
+  /* A machine 2.5 times as slow: the 720p scarce case falls to BASE
+   * (STRONG would take 11 ms of the 10 allowed). */
+  b.fast_ns_per_pixel *= 2.5;
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), ==,
+                   SL_ENCODER_BASE);
   g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
-                   SL_ENCODER_LEAN);
+                   SL_ENCODER_FAST);
 }
 
 /* Over budget for SL_ENCODER_OVER_S seconds running: choose again,
@@ -68,22 +72,22 @@ test_over_budget_lowers (void)
   guint i;
 
   sl_encoder_budget_init (&b);
-  /* BASE at 4 Mbit/s, 720p: the budget is 4 ms and it takes 6. */
+  /* STRONG at 1 Mbit/s, 720p: the budget is 10 ms and it takes 16. */
   for (i = 1; i < SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
-                                                30, 4000, 6.0));
-  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
-                                              30, 4000, 3.0));
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720,
+                                                H720, 30, 1000, 16.0));
+  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                              30, 1000, 8.0));
   for (i = 1; i < SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
-                                                30, 4000, 6.0));
-  g_assert_true (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
-                                             30, 4000, 6.0));
-  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
-                   SL_ENCODER_LEAN);
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720,
+                                                H720, 30, 1000, 16.0));
+  g_assert_true (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                             30, 1000, 16.0));
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), <,
+                   SL_ENCODER_STRONG);
   /* The count started again. */
-  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_BASE, W720, H720,
-                                              30, 4000, 6.0));
+  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                              30, 1000, 16.0));
 }
 
 /* The learnt cost follows the measured time of the level in force. */
@@ -95,49 +99,57 @@ test_learns_cost (void)
   guint i;
 
   sl_encoder_budget_init (&b);
-  before = sl_encoder_predicted_ms (&b, SL_ENCODER_LEAN, W720, H720);
+  before = sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720);
   for (i = 0; i < 30; i++)
-    sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720, 30, 1000, 1.5);
+    sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720, 30, 1000, 1.5);
   g_assert_cmpfloat_with_epsilon (
-      sl_encoder_predicted_ms (&b, SL_ENCODER_LEAN, W720, H720), 1.5, 0.01);
+      sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720), 1.5, 0.01);
   g_assert_cmpfloat (before, >, 2.0);
   /* Nothing encoded says nothing. */
-  sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720, 30, 1000, 0);
+  sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720, 30, 1000, 0);
   g_assert_cmpfloat_with_epsilon (
-      sl_encoder_predicted_ms (&b, SL_ENCODER_LEAN, W720, H720), 1.5, 0.01);
+      sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720), 1.5, 0.01);
 }
 
 /* The lightest level has nothing lighter to fall to. */
 static void
-test_lean_is_the_floor (void)
+test_fast_is_the_floor (void)
 {
   SlEncoderBudget b;
   guint i;
 
   sl_encoder_budget_init (&b);
   for (i = 0; i < 10 * SL_ENCODER_OVER_S; i++)
-    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_LEAN, W720, H720,
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720,
                                                 30, 4000, 20.0));
 }
 
-/* Every level keeps CABAC and the 8x8 transform: the High profile the
- * caps and the SDP announce holds whichever level is in force. */
+/* Each level names the profile its options make: ultrafast alone is
+ * Constrained Baseline; CABAC and the 8x8 transform need High; no level
+ * turns adaptive quantisation on (it costs speckle about 1 dB). */
 static void
-test_profile_holds (void)
+test_profiles (void)
 {
+  const SlEncoderSettings *fast = sl_encoder_settings (SL_ENCODER_FAST);
+  const SlEncoderSettings *base = sl_encoder_settings (SL_ENCODER_BASE);
+  const SlEncoderSettings *strong = sl_encoder_settings (SL_ENCODER_STRONG);
   guint i;
 
+  g_assert_cmpstr (fast->preset, ==, "ultrafast");
+  g_assert_null (strstr (fast->options, "cabac=1"));
+  g_assert_cmpstr (fast->profile, ==, "constrained-baseline");
+  g_assert_nonnull (strstr (base->options, "cabac=1"));
+  g_assert_nonnull (strstr (base->options, "8x8dct=1"));
+  g_assert_nonnull (strstr (base->options, "deblock="));
+  g_assert_cmpstr (base->profile, ==, "high");
+  g_assert_cmpstr (strong->preset, ==, "superfast");
+  g_assert_nonnull (strstr (strong->options, "aq-mode=0"));
+  g_assert_cmpstr (strong->profile, ==, "high");
   for (i = 0; i < SL_ENCODER_N_LEVELS; i++)
     {
-      const SlEncoderSettings *s = sl_encoder_settings (i);
-
-      g_assert_nonnull (strstr (s->options, "cabac=1"));
-      g_assert_nonnull (strstr (s->options, "8x8dct=1"));
-      g_assert_cmpuint (s->speed_preset, >=, 1);
+      g_assert_null (strstr (sl_encoder_settings (i)->options, "aq-mode=1"));
       g_assert_nonnull (sl_encoder_level_name (i));
     }
-  g_assert_cmpstr (sl_encoder_settings (SL_ENCODER_STRONG)->preset, ==,
-                   "superfast");
 }
 
 int
@@ -148,7 +160,7 @@ main (int argc, char **argv)
   g_test_add_func ("/encoder-choice/choose", test_choose_by_rate_and_size);
   g_test_add_func ("/encoder-choice/over-budget", test_over_budget_lowers);
   g_test_add_func ("/encoder-choice/learns", test_learns_cost);
-  g_test_add_func ("/encoder-choice/lean-floor", test_lean_is_the_floor);
-  g_test_add_func ("/encoder-choice/profile", test_profile_holds);
+  g_test_add_func ("/encoder-choice/fast-floor", test_fast_is_the_floor);
+  g_test_add_func ("/encoder-choice/profiles", test_profiles);
   return g_test_run ();
 }
