@@ -27,8 +27,9 @@ x264 encodes offline:
              medium, with the encode time per frame of each
   ceiling    speed-preset=medium with x264's defaults (look-ahead, B
              frames, mb-tree): not real time, an upper bound
-  opt-NAME   with --options: zl-PRESET plus one x264 option set
-             (OPTION_SETS below), to see what each option buys
+  OPTIONS    with --options: a zero-latency preset plus x264 options
+             (OPTION_SETS below), to see what each option buys; with
+             --offline, the references alone at the bitrates asked
 
 Encode times are the CPU time (both threads) of an encode-only pipeline
 over the clip, less that of the same pipeline without the encoder, per
@@ -38,7 +39,8 @@ run only.
 
     fidelity.py BUILD_DIR [--quick] [--clips lightbeam,prospective]
                 [--sizes 720p,native] [--kbps 300,600,1000,2000,4000]
-                [--seconds N] [--options] [--json FILE] [--smoke]
+                [--seconds N] [--options] [--offline] [--json FILE]
+                [--smoke]
 
 --quick: one clip (lightbeam) at 720p, 1000 and 4000 kbit/s (a couple of
 minutes).  --smoke: one clip, one bitrate, a few seconds, no reference but
@@ -72,18 +74,23 @@ PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"]
 # preset; kept in step by hand.
 PRODUCT = ("tune=zerolatency vbv-buf-capacity=300 key-int-max=300 "
            "sliced-threads=true threads=2 bframes=0 rc-lookahead=0")
-# x264 options measured one at a time over a zero-latency preset (--options).
-OPTION_SETS = {
-    "cabac": "cabac=1",
-    "deblock": "deblock=0,0",
-    "subme2": "subme=2",
-    "8x8dct": "8x8dct=1",
-    "trellis1": "trellis=1",
-    "aq1": "aq-mode=1:aq-strength=1.0",
-    "aq2": "aq-mode=2:aq-strength=1.0",
-    "psy0": "psy=0",
-    "deblock-1": "deblock=-1,-1",
-}
+# What each x264 option buys over a zero-latency preset (--options): the
+# options ultrafast turns off, one at a time, then together (the engine's
+# BASE level), and superfast with and without adaptive quantisation (its
+# STRONG level is superfast, AQ off); media/rate/sl-encoder-choice.h.
+OPTION_SETS = [
+    ("uf+cabac", "ultrafast", "cabac=1"),
+    ("uf+8x8dct", "ultrafast", "8x8dct=1"),
+    ("uf+deblock", "ultrafast", "deblock=0,0"),
+    ("uf+i4x4", "ultrafast", "partitions=i4x4"),
+    ("uf+subme1", "ultrafast", "subme=1"),
+    ("uf+aq1", "ultrafast", "aq-mode=1"),
+    ("uf+base", "ultrafast",
+     "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4"),
+    ("uf+base+aq1", "ultrafast",
+     "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4:aq-mode=1"),
+    ("sf+aq0", "superfast", "aq-mode=0"),
+]
 WARMUP_S = 4
 
 
@@ -257,11 +264,9 @@ def variants(args):
         return out
     out += [("zl-" + p, PRODUCT + " speed-preset=" + p) for p in PRESETS]
     if args.options:
-        for base in ("ultrafast", "veryfast"):
-            for name, opts in OPTION_SETS.items():
-                out.append(("opt-%s-%s" % (base[:5], name),
-                            PRODUCT + " speed-preset=%s option-string=%s"
-                            % (base, opts)))
+        for name, preset, opts in OPTION_SETS:
+            out.append((name, PRODUCT + " speed-preset=%s option-string=%s"
+                        % (preset, opts)))
     out.append(("ceiling", "speed-preset=medium"))
     return out
 
@@ -282,11 +287,14 @@ def run_case(progs, work, args, clip_name, size, kbps_list):
     for kbps in kbps_list:
         row = {"clip": clip_name, "size": "%dx%d" % (width, height),
                "fps": round(eval_fraction(fps), 2), "bitrate": kbps}
-        row["product"] = run_product(progs, work, clip, width, height, kbps,
-                                     args.seconds, rect, src, fps)
-        print("%s %s %d: product %s" % (clip_name, size, kbps,
-                                        row["product"]), flush=True)
-        sent = row["product"]["kbps"]
+        if args.offline:
+            sent = kbps
+        else:
+            row["product"] = run_product(progs, work, clip, width, height,
+                                         kbps, args.seconds, rect, src, fps)
+            print("%s %s %d: product %s" % (clip_name, size, kbps,
+                                            row["product"]), flush=True)
+            sent = row["product"]["kbps"]
         for name, props in variants(args):
             row[name] = reference(progs, work, src, n, width, height, fps,
                                   rect, sent, props, null_s)
@@ -302,9 +310,10 @@ def table(rows, names):
     lines = ["| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for r in rows:
-        p = r["product"]
+        p = r.get("product", {"kbps": r["bitrate"], "psnr": 0, "ssim": 0})
         cells = [r["clip"], r["size"], str(r["bitrate"]), str(p["kbps"]),
-                 "%.2f / %.3f" % (p["psnr"], p["ssim"])]
+                 "%.2f / %.3f" % (p["psnr"], p["ssim"])
+                 if "frames" in p else "-"]
         for name in names:
             v = r.get(name)
             cells.append("%.2f / %.3f (%.1f ms)" %
@@ -324,6 +333,9 @@ def main():
                     help="seconds of each consultation after its warm-up")
     ap.add_argument("--options", action="store_true",
                     help="also measure OPTION_SETS one at a time")
+    ap.add_argument("--offline", action="store_true",
+                    help="references only, at the bitrates asked (no "
+                    "stations)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--json")
