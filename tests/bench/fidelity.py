@@ -39,8 +39,8 @@ run only.
 
     fidelity.py BUILD_DIR [--quick] [--clips lightbeam,prospective]
                 [--sizes 720p,native] [--kbps 300,600,1000,2000,4000]
-                [--seconds N] [--options] [--offline] [--json FILE]
-                [--smoke]
+                [--seconds N] [--refs naive,ceiling,...] [--options]
+                [--offline] [--json FILE] [--smoke]
 
 --quick: one clip (lightbeam) at 720p, 1000 and 4000 kbit/s (a couple of
 minutes).  --smoke: one clip, one bitrate, a few seconds, no reference but
@@ -268,6 +268,9 @@ def variants(args):
             out.append((name, PRODUCT + " speed-preset=%s option-string=%s"
                         % (preset, opts)))
     out.append(("ceiling", "speed-preset=medium"))
+    if args.refs:
+        wanted = args.refs.split(",")
+        out = [v for v in out if v[0] in wanted]
     return out
 
 
@@ -331,6 +334,9 @@ def main():
     ap.add_argument("--kbps", default="300,600,1000,2000,4000")
     ap.add_argument("--seconds", type=int, default=14,
                     help="seconds of each consultation after its warm-up")
+    ap.add_argument("--refs",
+                    help="only these references (naive, zl-PRESET, ceiling, "
+                    "option names), comma-separated")
     ap.add_argument("--options", action="store_true",
                     help="also measure OPTION_SETS one at a time")
     ap.add_argument("--offline", action="store_true",
