@@ -64,10 +64,18 @@ void sl_media_use_system_clock (GstElement *pipeline);
 
 /* Sets the engine's H.264 encoding on @x264enc (an x264enc) at
  * @bitrate_kbps: zero latency (no lookahead, no B-frames, sliced
- * threads), a bounded VBV and a long intra period.  The send pipeline and
- * the latency benchmark's codec floor share it, so the floor is the
- * product's encoder.  Any thread, before the element runs. */
-void sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps);
+ * threads), a bounded VBV and a long intra period, and the preset and
+ * options chosen for a @width x @height picture at @fps and that rate
+ * (media/rate/sl-encoder-choice.h; 0 for any of the three: 1280x720 at
+ * 30).  Returns the H.264 profile those settings make, as caps name it
+ * ("constrained-baseline", "high"; static): the caps after the encoder
+ * must say it, so that the payloader's profile-level-id and the SDP do.
+ * The send pipeline and the latency benchmark's codec floor share it, so
+ * the floor is the product's encoder.  Any thread, before the element
+ * runs: x264enc takes no change but its bitrate and VBV once it plays. */
+const gchar *sl_media_configure_h264_encoder (GstElement *x264enc,
+                                              guint bitrate_kbps, guint width,
+                                              guint height, gdouble fps);
 
 /* The VBV that sets, in ms of the encoder's bitrate. */
 #define SL_MEDIA_VBV_MS 300

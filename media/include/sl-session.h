@@ -71,6 +71,10 @@ typedef struct
   /* SENDER: extra x264 options ("key=value:key=value", x264's own syntax)
    * applied over the engine's settings, for tuning; NULL: none. */
   const gchar *x264_options;
+  /* SENDER: the picture the capture gives, for which the encoder's preset
+   * and options are chosen (docs/rate-control.md, ENCODER SETTINGS); 0:
+   * unknown, 1280x720 at 30 fps assumed. */
+  guint video_width, video_height, video_fps;
   guint jitter_ms; /* receive jitter-buffer latency */
   gboolean send_audio;
   /* Play the peer's voice.  FALSE: voice that arrives is dropped

@@ -85,6 +85,11 @@ struct _SlSessionRate
   gboolean constrained, below_floor; /* as of the last decision */
   guint keyframe_timer;              /* a deferred keyframe request */
   gdouble send_fps;                  /* the frame rate in force */
+  /* The encoder's settings (sl-encoder-choice.h): the level chosen when
+   * the encoder was made, and the budget its measured time is held to. */
+  SlEncoderLevel encoder_level;
+  SlEncoderBudget encoder_budget;
+  gboolean encoder_over_budget; /* said once a session */
 
   /* Atomic, written by the control thread: how far apart the frames
    * sent and captured are (0: every frame, unknown). */
@@ -507,6 +512,18 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
   r->fixed_rate = config->fixed_rate;
   r->resumed = config->resumed;
   r->encoder_kbps = r->video_kbps;
+  sl_encoder_budget_init (&r->encoder_budget);
+  r->encoder_level
+      = sl_media_encoder_level (config->video_bitrate_kbps, config->video_width,
+                                config->video_height, config->video_fps);
+  if (self->role == SL_SESSION_SENDER)
+    GST_INFO_OBJECT (self->pipeline,
+                     "encoder level %s (%s) for %ux%u at %u "
+                     "kbit/s",
+                     sl_encoder_level_name (r->encoder_level),
+                     sl_encoder_settings (r->encoder_level)->preset,
+                     config->video_width, config->video_height,
+                     config->video_bitrate_kbps);
   sl_voice_policy_init (&r->voice_policy);
   sl_voice_policy_describe (SL_VOICE_WIDE, &r->voice_now);
   g_mutex_init (&r->keyframe_lock);
@@ -553,6 +570,37 @@ sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick)
   tick->below_floor = r->below_floor;
 }
 
+/* The second's median encode time against the level's budget.  x264enc
+ * takes no new preset or options while it plays (only its bitrate and
+ * VBV), and reopening it costs a keyframe and new parameter sets, so a
+ * level found too heavy is reported, once, rather than switched
+ * (docs/rate-control.md, ENCODER SETTINGS). */
+static void
+encoder_budget_tick (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionRate *r = self->rate;
+  guint width, height;
+  gdouble fps;
+
+  if (self->role != SL_SESSION_SENDER || r->encoder_over_budget
+      || tick->stage_encode_ms <= 0
+      || !source_format (self, &width, &height, &fps))
+    return;
+  if (sl_encoder_budget_measured (&r->encoder_budget, r->encoder_level, width,
+                                  height, fps, r->encoder_kbps,
+                                  tick->stage_encode_ms))
+    {
+      r->encoder_over_budget = TRUE;
+      GST_WARNING_OBJECT (
+          self->pipeline,
+          "encoding takes %.1f ms a frame, over the %.1f ms allowed at %u "
+          "kbit/s: this machine is too slow for the %s level here",
+          tick->stage_encode_ms,
+          sl_encoder_budget_ms (width, height, fps, r->encoder_kbps),
+          r->encoder_kbps, sl_encoder_level_name (r->encoder_level));
+    }
+}
+
 /* Control thread, once a second: FEC's share as it now is, and the
  * controller's own figures. */
 void
@@ -563,6 +611,7 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
   guint delay_bps = 0, acked_bps = 0, target;
   gdouble loss = 0, queue_ms = -1;
 
+  encoder_budget_tick (self, tick);
   if (r->bwe == NULL)
     return;
   target = sl_bwe_sender_get_target_bitrate (SL_BWE_SENDER (r->bwe));

@@ -5,6 +5,7 @@
  * when the first peer joins, as an obscure negotiation failure.
  */
 #include "sl-media.h"
+#include "sl-session-private.h"
 
 GST_DEBUG_CATEGORY (sl_media_debug);
 #define GST_CAT_DEFAULT sl_media_debug
@@ -237,14 +238,40 @@ sl_media_use_system_clock (GstElement *pipeline)
  * blurring the image. */
 #define SL_VBV_MS SL_MEDIA_VBV_MS
 
-void
-sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps)
+/* The picture assumed when the caller does not know it. */
+#define SL_DEFAULT_WIDTH 1280
+#define SL_DEFAULT_HEIGHT 720
+#define SL_DEFAULT_FPS 30.0
+
+SlEncoderLevel
+sl_media_encoder_level (guint bitrate_kbps, guint width, guint height,
+                        gdouble fps)
 {
+  SlEncoderBudget budget;
+
+  sl_encoder_budget_init (&budget);
+  if (width == 0 || height == 0)
+    {
+      width = SL_DEFAULT_WIDTH;
+      height = SL_DEFAULT_HEIGHT;
+    }
+  return sl_encoder_choose (&budget, width, height,
+                            fps > 0 ? fps : SL_DEFAULT_FPS, bitrate_kbps);
+}
+
+const gchar *
+sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps,
+                                 guint width, guint height, gdouble fps)
+{
+  const SlEncoderSettings *s = sl_encoder_settings (
+      sl_media_encoder_level (bitrate_kbps, width, height, fps));
+
   g_object_set (x264enc, "tune", 0x4 /* zerolatency */, "speed-preset",
-                1 /* ultrafast */, "bitrate", bitrate_kbps, "vbv-buf-capacity",
-                SL_VBV_MS, "key-int-max", SL_KEYFRAME_INTERVAL_FRAMES,
-                "sliced-threads", TRUE, "threads", 2, "bframes", 0,
-                "rc-lookahead", 0, NULL);
+                s->speed_preset, "option-string", s->options, "bitrate",
+                bitrate_kbps, "vbv-buf-capacity", SL_VBV_MS, "key-int-max",
+                SL_KEYFRAME_INTERVAL_FRAMES, "sliced-threads", TRUE, "threads",
+                2, "bframes", 0, "rc-lookahead", 0, NULL);
+  return s->profile;
 }
 
 void

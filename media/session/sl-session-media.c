@@ -51,6 +51,7 @@ struct _SlSessionMedia
 {
   /* From the configuration, not changed after. */
   guint video_bitrate_kbps;
+  guint video_width, video_height, video_fps; /* 0: unknown */
   gchar *x264_options;
   gboolean send_audio;
   gboolean recv_audio;
@@ -225,11 +226,26 @@ link_to_webrtc (SlSession *self, GstElement *last, const gchar *pad_name,
   return trans;
 }
 
+/* --x264-options after the engine's own: x264 applies the options in
+ * order, so the user's win. */
+static void
+append_x264_options (GstElement *encoder, const gchar *options)
+{
+  g_autofree gchar *ours = NULL, *both = NULL;
+
+  g_object_get (encoder, "option-string", &ours, NULL);
+  both = ours != NULL && *ours != '\0' ? g_strconcat (ours, ":", options, NULL)
+                                       : g_strdup (options);
+  g_object_set (encoder, "option-string", both, NULL);
+}
+
 static gboolean
 build_video_send (SlSession *self, GError **error)
 {
   GstElement *elements[6];
   GstElement *last, *scale_caps;
+  const gchar *profile = "constrained-baseline";
+  g_autofree gchar *video_caps = NULL;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstPad) enc_sink = NULL;
   g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
@@ -252,18 +268,21 @@ build_video_send (SlSession *self, GError **error)
       = make_caps_filter ("video-scale-caps", "video/x-raw", error);
   elements[2] = self->media->encoder
       = sl_media_make_element ("x264enc", "encoder", error);
-  elements[3] = make_caps_filter (
-      "video-caps", "video/x-h264,profile=constrained-baseline", error);
-  elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
-  elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (self->media->encoder != NULL)
     {
-      sl_media_configure_h264_encoder (self->media->encoder,
-                                       self->media->video_bitrate_kbps);
+      profile = sl_media_configure_h264_encoder (
+          self->media->encoder, self->media->video_bitrate_kbps,
+          self->media->video_width, self->media->video_height,
+          self->media->video_fps);
       if (self->media->x264_options != NULL)
-        g_object_set (self->media->encoder, "option-string",
-                      self->media->x264_options, NULL);
+        append_x264_options (self->media->encoder, self->media->x264_options);
     }
+  /* The profile the encoder's settings make, so that the caps, the
+   * payloader's profile-level-id and the SDP say what is sent. */
+  video_caps = g_strconcat ("video/x-h264,profile=", profile, NULL);
+  elements[3] = make_caps_filter ("video-caps", video_caps, error);
+  elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
+  elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (elements[4] != NULL)
     g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
                   1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
@@ -709,6 +728,9 @@ sl_session_media_new (SlSession *self, const SlSessionConfig *config,
                              "sonolink session media branches");
   self->media = m;
   m->video_bitrate_kbps = config->video_bitrate_kbps;
+  m->video_width = config->video_width;
+  m->video_height = config->video_height;
+  m->video_fps = config->video_fps;
   m->x264_options = g_strdup (config->x264_options);
   m->send_audio = config->send_audio;
   m->recv_audio = config->recv_audio;

@@ -36,6 +36,7 @@
 #pragma once
 
 #include "sl-session.h"
+#include "sl-encoder-choice.h"
 #include "sl-media.h"
 
 #include <gst/sdp/sdp.h>
@@ -220,6 +221,10 @@ void sl_session_channel_free (SlSession *self);
 
 /* ---- rate/sl-session-rate.c: control thread unless said ---- */
 void sl_session_rate_new (SlSession *self, const SlSessionConfig *config);
+/* The encoder level sl_media_configure_h264_encoder chooses for that
+ * picture and rate (sl-encoder-choice.h), with the default budget. */
+SlEncoderLevel sl_media_encoder_level (guint bitrate_kbps, guint width,
+                                       guint height, gdouble fps);
 /* SENDER: the encoder and the scaler's caps filter in front of it. */
 void sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                      GstElement *scale_caps);

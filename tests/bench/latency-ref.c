@@ -42,10 +42,11 @@
   "appsrc name=src is-live=true format=time do-timestamp=true "                \
   "max-buffers=2 max-bytes=0 leaky-type=downstream block=false"
 /* The product's encoder and decoder: launch() applies the engine's own
- * settings (sl_media_configure_h264_encoder/decoder) to them. */
+ * settings (sl_media_configure_h264_encoder/decoder) to them, and x264
+ * makes the profile they need. */
 #define FLOOR                                                                  \
   APPSRC " ! x264enc name=encoder bitrate=%d "                                 \
-         "! video/x-h264,profile=constrained-baseline ! h264parse "            \
+         "! video/x-h264 ! h264parse "                                         \
          "! avdec_h264 name=decoder "                                          \
          "! video/x-raw,format=I420 ! appsink name=sink sync=false"
 #define SENDER                                                                 \
@@ -320,7 +321,8 @@ launch (Bench *b, GError **error)
       g_autoptr (GstElement) decoder
           = gst_bin_get_by_name (GST_BIN (pipeline), "decoder");
 
-      sl_media_configure_h264_encoder (encoder, b->opt.bitrate);
+      sl_media_configure_h264_encoder (encoder, b->opt.bitrate, b->opt.width,
+                                       b->opt.height, b->opt.fps);
       sl_media_configure_h264_decoder (decoder);
     }
   pad = gst_element_get_static_pad (encoder, "src");

@@ -136,7 +136,9 @@ encode (const gchar *spec, const SlMachineProfile *profile, guint width,
 
   if (source == NULL)
     g_error ("%s", error->message);
-  sl_media_configure_h264_encoder (enc, kbps);
+  /* The same settings for both pictures (those the engine takes for
+   * 720p at this rate), so the crop alone makes the difference. */
+  sl_media_configure_h264_encoder (enc, kbps, 1280, 720, 0);
   sl_media_configure_h264_decoder (dec);
   g_object_set (sink, "sync", FALSE, NULL);
   gst_bin_add_many (GST_BIN (pipeline), source, enc, dec, sink, NULL);

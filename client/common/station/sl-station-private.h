@@ -62,7 +62,7 @@ typedef struct
    * decoded voice reaches the loudspeaker and the lesson's mix. */
   GHashTable *heard_voices;
   /* Township: the probe image as the adapter reported it (sl-probe.h). */
-  guint probe_width, probe_height;
+  guint probe_width, probe_height, probe_fps;
   gdouble probe_mm_per_px; /* 0: unknown */
   SlStationGuide *guide;   /* sl-station-guide.c */
   SlStationStills *stills; /* sl-station-still.c, made on first use */

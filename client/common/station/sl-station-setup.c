@@ -139,6 +139,7 @@ setup_capture (SlStation *st)
         }
       st->probe_width = info.width;
       st->probe_height = info.height;
+      st->probe_fps = info.fps;
       st->probe_mm_per_px = info.mm_per_pixel;
       sl_station_log (st, "probe %s: %ux%u at %u fps%s%s%s",
                       opt->probe ? opt->probe : "synthetic", info.width,

@@ -420,6 +420,9 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
   config.fixed_rate = st->opt->fixed_rate;
   config.no_fec = st->opt->no_fec;
   config.x264_options = st->opt->x264_options;
+  config.video_width = st->probe_width;
+  config.video_height = st->probe_height;
+  config.video_fps = st->probe_fps;
   config.jitter_ms = st->opt->jitter_ms;
   config.send_audio = send_audio;
   /* A trainee's voice is not played, whatever its station sends. */

@@ -57,6 +57,8 @@ typedef struct
   gint gone_seq;             /* atomic: the packet lost for good, -1: none */
   gint requests;             /* atomic: keyframe requests since */
   gint frames_mark;          /* frames_decoded when a wait began */
+  guint video_kbps;          /* the sender's --bitrate (0: 1000) */
+  gchar *offer;              /* the sender's offer */
 } Pair;
 
 /* ---- the pair ---- */
@@ -71,9 +73,15 @@ static void
 on_local_description (SlSession *s, const gchar *type, const gchar *sdp,
                       gpointer user_data)
 {
-  SlSession *other = other_of (user_data, s);
+  Pair *p = user_data;
+  SlSession *other = other_of (p, s);
   g_autoptr (GError) error = NULL;
 
+  if (s == p->sender && g_str_equal (type, "offer"))
+    {
+      g_free (p->offer);
+      p->offer = g_strdup (sdp);
+    }
   if (other != NULL && sl_session_get_state (other) != SL_SESSION_STATE_CLOSED)
     g_assert_true (
         sl_session_set_remote_description (other, type, sdp, &error));
@@ -168,7 +176,7 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec, gboolean voice,
 
   config.role = role;
   config.peer_id = role == SL_SESSION_SENDER ? "viewer" : "sender";
-  config.video_bitrate_kbps = 1000;
+  config.video_bitrate_kbps = p->video_kbps ? p->video_kbps : 1000;
   config.jitter_ms = 80;
   config.no_fec = no_fec;
   config.send_audio = voice && role == SL_SESSION_SENDER;
@@ -186,12 +194,13 @@ make_session (Pair *p, SlSessionRole role, gboolean no_fec, gboolean voice,
 }
 
 static Pair *
-pair_new_full (gboolean sender_no_fec, gboolean voice,
-               GstElement *viewer_display)
+pair_new_at (gboolean sender_no_fec, gboolean voice, GstElement *viewer_display,
+             guint video_kbps)
 {
   Pair *p = g_new0 (Pair, 1);
   g_autoptr (GError) error = NULL;
 
+  p->video_kbps = video_kbps;
   p->caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
                                  "width", G_TYPE_INT, WIDTH, "height",
                                  G_TYPE_INT, HEIGHT, "framerate",
@@ -209,6 +218,13 @@ pair_new_full (gboolean sender_no_fec, gboolean voice,
   if (voice)
     p->voice_timer = g_timeout_add (20, feed_voice, p);
   return p;
+}
+
+static Pair *
+pair_new_full (gboolean sender_no_fec, gboolean voice,
+               GstElement *viewer_display)
+{
+  return pair_new_at (sender_no_fec, voice, viewer_display, 0);
 }
 
 static Pair *
@@ -250,6 +266,7 @@ pair_free (Pair *p, gboolean viewer_first)
   g_free (p->lost_seqnums);
   g_hash_table_unref (p->lost_payloads);
   g_mutex_clear (&p->lock);
+  g_free (p->offer);
   g_free (p);
 }
 
@@ -385,6 +402,45 @@ test_negotiation (void)
   g_assert_true (sl_session_send_guide (p->viewer, &clear));
   g_assert_true (wait_for (p, guide_arrived, 10));
   pair_free (p, FALSE);
+}
+
+/* The offer's H.264 profile-level-id; NULL if it names none. */
+static gchar *
+offer_profile_level_id (const gchar *sdp)
+{
+  const gchar *at = sdp != NULL ? strstr (sdp, "profile-level-id=") : NULL;
+
+  return at != NULL ? g_strndup (at + strlen ("profile-level-id="), 6) : NULL;
+}
+
+/* The encoder's settings follow the bitrate (sl-encoder-choice.h), and
+ * the SDP says the profile they make: High (0x64) where bits are scarce
+ * for 720p (the size assumed when the session is not told), Constrained
+ * Baseline (0x42) at 4 Mbit/s, where the fastest settings keep the
+ * latency down.  Frames go through either way. */
+static void
+test_profile_follows_level (void)
+{
+  static const struct
+  {
+    guint kbps;
+    const gchar *profile_idc;
+  } cases[] = { { 1000, "64" }, { 4000, "42" } };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Pair *p = pair_new_at (TRUE, FALSE, NULL, cases[i].kbps);
+      g_autofree gchar *id = NULL;
+
+      start_flowing (p);
+      id = offer_profile_level_id (p->offer);
+      g_test_message ("%u kbit/s: profile-level-id %s", cases[i].kbps,
+                      id ? id : "(none)");
+      g_assert_nonnull (id);
+      g_assert_true (g_str_has_prefix (id, cases[i].profile_idc));
+      pair_free (p, FALSE);
+    }
 }
 
 /* ---- loss at the viewer ---- */
@@ -1118,6 +1174,7 @@ main (int argc, char **argv)
   sl_media_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session-pair/negotiation", test_negotiation);
+  g_test_add_func ("/session-pair/profile", test_profile_follows_level);
   g_test_add_func ("/session-pair/nack-rtx", test_nack_rtx);
   g_test_add_func ("/session-pair/fec-repair", test_fec_repair);
   g_test_add_func ("/session-pair/keyframe-limit", test_keyframe_limit);

@@ -1,0 +1,168 @@
+/* test-encoder-choice.c — the x264 settings chosen per bitrate, size and
+ * measured encode time (media/rate/sl-encoder-choice.h). */
+#include "sl-encoder-choice.h"
+
+#include <string.h>
+
+#define W720 1280
+#define H720 720
+
+/* The bits per pixel decide the budget: 1 Mbit/s at 720p30 is scarce,
+ * 2 Mbit/s in between, 4 Mbit/s plenty; a smaller picture at the same
+ * rate has more bits per pixel. */
+static void
+test_budget_bands (void)
+{
+  g_assert_cmpfloat (sl_encoder_budget_ms (W720, H720, 30, 1000), ==,
+                     SL_ENCODER_BUDGET_SCARCE_MS);
+  g_assert_cmpfloat (sl_encoder_budget_ms (W720, H720, 30, 2000), ==,
+                     SL_ENCODER_BUDGET_MID_MS);
+  g_assert_cmpfloat (sl_encoder_budget_ms (W720, H720, 30, 4000), ==,
+                     SL_ENCODER_BUDGET_PLENTY_MS);
+  g_assert_cmpfloat (sl_encoder_budget_ms (538, 538, 30, 1000), ==,
+                     SL_ENCODER_BUDGET_PLENTY_MS);
+  /* An unknown rate is taken as 30 fps, not as infinite bits. */
+  g_assert_cmpfloat (sl_encoder_budget_ms (W720, H720, 0, 1000), ==,
+                     SL_ENCODER_BUDGET_SCARCE_MS);
+  g_assert_cmpfloat (SL_ENCODER_BUDGET_SCARCE_MS, >, SL_ENCODER_BUDGET_MID_MS);
+  g_assert_cmpfloat (SL_ENCODER_BUDGET_MID_MS, >, SL_ENCODER_BUDGET_PLENTY_MS);
+}
+
+/* With the development machine's cost: scarce bits at 720p get the
+ * strongest level, the latency-bound 4 Mbit/s the fastest, 1080p at
+ * 4 Mbit/s the fastest too (it would not fit), a small native clip the
+ * strongest at any rate. */
+static void
+test_choose_by_rate_and_size (void)
+{
+  SlEncoderBudget b;
+
+  sl_encoder_budget_init (&b);
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), ==,
+                   SL_ENCODER_STRONG);
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 2000), ==,
+                   SL_ENCODER_STRONG);
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
+                   SL_ENCODER_FAST);
+  g_assert_cmpfloat (sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720),
+                     <=, SL_ENCODER_BUDGET_PLENTY_MS);
+  g_assert_cmpfloat (sl_encoder_predicted_ms (&b, SL_ENCODER_BASE, W720, H720),
+                     >, SL_ENCODER_BUDGET_PLENTY_MS);
+  g_assert_cmpint (sl_encoder_choose (&b, 1920, 1080, 30, 4000), ==,
+                   SL_ENCODER_FAST);
+  g_assert_cmpint (sl_encoder_choose (&b, 538, 538, 30, 4000), ==,
+                   SL_ENCODER_STRONG);
+  g_assert_cmpint (sl_encoder_choose (&b, 278, 278, 25, 300), ==,
+                   SL_ENCODER_STRONG);
+  /* A machine 2.5 times as slow: the 720p scarce case falls to BASE
+   * (STRONG would take 11 ms of the 10 allowed). */
+  b.fast_ns_per_pixel *= 2.5;
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), ==,
+                   SL_ENCODER_BASE);
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 4000), ==,
+                   SL_ENCODER_FAST);
+}
+
+/* Over budget for SL_ENCODER_OVER_S seconds running: choose again,
+ * lighter.  A second within budget starts the count again. */
+static void
+test_over_budget_lowers (void)
+{
+  SlEncoderBudget b;
+  guint i;
+
+  sl_encoder_budget_init (&b);
+  /* STRONG at 1 Mbit/s, 720p: the budget is 10 ms and it takes 16. */
+  for (i = 1; i < SL_ENCODER_OVER_S; i++)
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720,
+                                                H720, 30, 1000, 16.0));
+  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                              30, 1000, 8.0));
+  for (i = 1; i < SL_ENCODER_OVER_S; i++)
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720,
+                                                H720, 30, 1000, 16.0));
+  g_assert_true (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                             30, 1000, 16.0));
+  g_assert_cmpint (sl_encoder_choose (&b, W720, H720, 30, 1000), <,
+                   SL_ENCODER_STRONG);
+  /* The count started again. */
+  g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_STRONG, W720, H720,
+                                              30, 1000, 16.0));
+}
+
+/* The learnt cost follows the measured time of the level in force. */
+static void
+test_learns_cost (void)
+{
+  SlEncoderBudget b;
+  gdouble before;
+  guint i;
+
+  sl_encoder_budget_init (&b);
+  before = sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720);
+  for (i = 0; i < 30; i++)
+    sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720, 30, 1000, 1.5);
+  g_assert_cmpfloat_with_epsilon (
+      sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720), 1.5, 0.01);
+  g_assert_cmpfloat (before, >, 2.0);
+  /* Nothing encoded says nothing. */
+  sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720, 30, 1000, 0);
+  g_assert_cmpfloat_with_epsilon (
+      sl_encoder_predicted_ms (&b, SL_ENCODER_FAST, W720, H720), 1.5, 0.01);
+}
+
+/* The lightest level has nothing lighter to fall to. */
+static void
+test_fast_is_the_floor (void)
+{
+  SlEncoderBudget b;
+  guint i;
+
+  sl_encoder_budget_init (&b);
+  for (i = 0; i < 10 * SL_ENCODER_OVER_S; i++)
+    g_assert_false (sl_encoder_budget_measured (&b, SL_ENCODER_FAST, W720, H720,
+                                                30, 4000, 20.0));
+}
+
+/* Each level names the profile its options make: ultrafast alone is
+ * Constrained Baseline; CABAC and the 8x8 transform need High; no level
+ * turns adaptive quantisation on (it costs speckle about 1 dB). */
+static void
+test_profiles (void)
+{
+  const SlEncoderSettings *fast = sl_encoder_settings (SL_ENCODER_FAST);
+  const SlEncoderSettings *base = sl_encoder_settings (SL_ENCODER_BASE);
+  const SlEncoderSettings *strong = sl_encoder_settings (SL_ENCODER_STRONG);
+  guint i;
+
+  g_assert_cmpstr (fast->preset, ==, "ultrafast");
+  g_assert_null (strstr (fast->options, "cabac=1"));
+  g_assert_null (strstr (fast->options, "8x8dct=1"));
+  g_assert_nonnull (strstr (fast->options, "deblock="));
+  g_assert_cmpstr (fast->profile, ==, "constrained-baseline");
+  g_assert_nonnull (strstr (base->options, "cabac=1"));
+  g_assert_nonnull (strstr (base->options, "8x8dct=1"));
+  g_assert_nonnull (strstr (base->options, "deblock="));
+  g_assert_cmpstr (base->profile, ==, "high");
+  g_assert_cmpstr (strong->preset, ==, "superfast");
+  g_assert_nonnull (strstr (strong->options, "aq-mode=0"));
+  g_assert_cmpstr (strong->profile, ==, "high");
+  for (i = 0; i < SL_ENCODER_N_LEVELS; i++)
+    {
+      g_assert_null (strstr (sl_encoder_settings (i)->options, "aq-mode=1"));
+      g_assert_nonnull (sl_encoder_level_name (i));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/encoder-choice/budget-bands", test_budget_bands);
+  g_test_add_func ("/encoder-choice/choose", test_choose_by_rate_and_size);
+  g_test_add_func ("/encoder-choice/over-budget", test_over_budget_lowers);
+  g_test_add_func ("/encoder-choice/learns", test_learns_cost);
+  g_test_add_func ("/encoder-choice/fast-floor", test_fast_is_the_floor);
+  g_test_add_func ("/encoder-choice/profiles", test_profiles);
+  return g_test_run ();
+}
