@@ -84,7 +84,8 @@ sl_keeper_parse_message (GstMessage *message, gboolean *lost,
       || !gst_structure_has_name (s, SL_KEEPER_SIGNAL_MESSAGE)
       || !gst_structure_get_boolean (s, "lost", lost))
     return FALSE;
-  *reason = gst_structure_get_string (s, "reason");
+  if (reason != NULL)
+    *reason = gst_structure_get_string (s, "reason");
   return TRUE;
 }
 

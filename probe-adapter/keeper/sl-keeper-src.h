@@ -43,7 +43,8 @@ GstElement *sl_keeper_src_new (GstElement *first, SlKeeperMake make,
                                guint width, guint height, guint fps);
 
 /* Parses an SL_KEEPER_SIGNAL_MESSAGE: TRUE if @message is one, with
- * *@lost and *@reason (transfer none, nullable; NULL when back) set. */
+ * *@lost and, unless @reason is NULL, *@reason (transfer none, nullable;
+ * NULL when back) set. */
 gboolean sl_keeper_parse_message (GstMessage *message, gboolean *lost,
                                   const gchar **reason);
 

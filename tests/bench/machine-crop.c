@@ -23,6 +23,7 @@
  *                         [--profiles DIR] [--clips DIR]
  */
 #include "sl-fidelity.h"
+#include "sl-keeper-src.h"
 #include "sl-machine.h"
 #include "sl-media.h"
 #include "sl-probe.h"
@@ -59,6 +60,8 @@ typedef struct
   SlMachineRect region; /* compared, in the encoded picture */
   GMutex lock;
   GQueue raw; /* GstBuffer, the encoder's inputs not yet compared */
+  gint ended; /* atomic: the clip has ended */
+  GstPad *encoder_sink;
   guint64 bytes;
   guint frames;
   gdouble ssim_sum, psnr_sum;
@@ -69,6 +72,8 @@ on_encoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Run *run = user_data;
 
+  if (g_atomic_int_get (&run->ended))
+    return GST_PAD_PROBE_DROP;
   g_mutex_lock (&run->lock);
   g_queue_push_tail (&run->raw,
                      gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info)));
@@ -119,6 +124,30 @@ compare (Run *run, GstSample *decoded)
   gst_buffer_unref (raw);
 }
 
+static void
+send_eos (GstElement *pipeline, gpointer user_data)
+{
+  Run *run = user_data;
+
+  gst_pad_send_event (run->encoder_sink, gst_event_new_eos ());
+}
+
+/* The probe's keeper takes the clip's end for a lost source and would
+ * show NO SIGNAL in its place: the clip has been encoded once, so the
+ * run ends there. */
+static GstBusSyncReply
+on_sync_message (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  Run *run = user_data;
+  gboolean lost = FALSE;
+
+  if (sl_keeper_parse_message (message, &lost, NULL) && lost
+      && g_atomic_int_compare_and_exchange (&run->ended, FALSE, TRUE))
+    gst_element_call_async (GST_ELEMENT (GST_MESSAGE_SRC (message)), send_eos,
+                            run, NULL);
+  return GST_BUS_PASS;
+}
+
 /* Encodes and decodes the whole clip once; fills @run. */
 static void
 encode (const gchar *spec, const SlMachineProfile *profile, guint width,
@@ -147,7 +176,12 @@ encode (const gchar *spec, const SlMachineProfile *profile, guint width,
   pad = gst_element_get_static_pad (enc, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input, run,
                      NULL);
-  gst_object_unref (pad);
+  run->encoder_sink = pad;
+  {
+    g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+
+    gst_bus_set_sync_handler (bus, on_sync_message, run, NULL);
+  }
   pad = gst_element_get_static_pad (dec, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded, run, NULL);
   gst_object_unref (pad);
@@ -170,6 +204,7 @@ encode (const gchar *spec, const SlMachineProfile *profile, guint width,
       }
   }
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_clear_object (&run->encoder_sink);
   g_queue_clear_full (&run->raw, (GDestroyNotify)gst_buffer_unref);
 }
 

@@ -44,13 +44,11 @@ wait_error (SlCapture *capture, GError *(*take) (SlCapture *))
 static void
 post_error (GstElement *element)
 {
-  g_autoptr (GError) error
-      = g_error_new_literal (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
-                             "device unplugged");
+  g_autoptr (GError) error = g_error_new_literal (
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE, "device unplugged");
 
-  gst_element_post_message (element,
-                            gst_message_new_error (GST_OBJECT (element), error,
-                                                   "test"));
+  gst_element_post_message (
+      element, gst_message_new_error (GST_OBJECT (element), error, "test"));
 }
 
 static void
