@@ -9,8 +9,8 @@
 - ws:// to a hub that serves wss://: a hint to try wss://, exit 4
   (skipped where openssl is missing);
 - a port where nothing listens: "Connection refused", no TLS hint;
-- an expert given a township's token: exit 3, "expert needs an expert or
-  a trainee token";
+- an expert given a township's token: exit 3, "expert needs an expert, a
+  trainee or a recorder token";
 - none of them prints a raw GLib log line ("sl-station-Message: ...").
 """
 
@@ -68,7 +68,7 @@ def main(build, procs):
 
     status, said = station(build.expert, hub.url, t_token, 10)
     check(status == 3 and "this token is for the township role; expert "
-          "needs an expert or a trainee token" in said,
+          "needs an expert, a trainee or a recorder token" in said,
           "an expert with a township's token: exit 3 and which token it "
           "needs (exit %d: %s)" % (status, said.strip()[-300:]))
 
