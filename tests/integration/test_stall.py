@@ -19,8 +19,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sltest import (Hub, check, read_stats, run, session_records,
-                    station_args, wait_for)
+from sltest import (Hub, check, last_session, read_stats, run, station_args,
+                    wait_for)
 
 # Longer than the station's hub keep-alive (6 s without a word from the
 # hub) and the expert's restart delay (6 s), shorter than the hub's own
@@ -30,11 +30,6 @@ STALL_S = 9
 # this, longer than the test: the picture must come back because the
 # township sees that the expert dropped the session, not by that timer.
 RESTART_AFTER_S = 60
-
-
-def last_session(path):
-    records = session_records(path)
-    return records[-1] if records else {}
 
 
 def decoded(path):
