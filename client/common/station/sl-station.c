@@ -3,8 +3,11 @@
  * Who offers: the township.  It opens a sending session for every expert
  * and trainee the hub reports in the room (at join and on peer-joined).
  * On peer-left a session that still carries media is kept while the peer
- * reconnects to the hub (sl-presence.h), any other is closed at once.  A
- * viewer station answers what the room's township offers, replacing any
+ * reconnects to the hub (sl-presence.h), any other is closed at once.
+ * After a rejoin (its own or a viewer's), the township watches the
+ * sessions it kept for a few seconds and offers anew to a peer that no
+ * longer answers: the peer dropped the session while this station was
+ * away (a stall).  A viewer station answers what the room's township offers, replacing any
  * session it had: a township that restarts simply offers again.  A
  * session that fails is dropped; the township offers anew to a peer
  * still in the room, so a broken path heals without anyone touching a
