@@ -290,14 +290,15 @@ watch_absent_peer (gpointer data)
     }
 }
 
-/* Township, once a second after a rejoin that kept @peer_id's session:
- * the peer may have dropped it while we were away (sl-presence.h). */
+/* Township, once a second after a rejoin (ours or the viewer's) that
+ * kept the viewer's session: the viewer may have dropped it while one of
+ * us was away (sl-presence.h). */
 static gboolean
 watch_rejoined_session (gpointer data)
 {
   gpointer *d = data;
   SlStation *st = d[0];
-  g_autofree gchar *peer_id = g_strdup (d[1]);
+  const gchar *peer_id = d[1]; /* the watch's own copy */
   SlPresenceSample sample = { 0 };
   SlPeerRole peer;
 
@@ -314,8 +315,8 @@ watch_rejoined_session (gpointer data)
       if (!peer.known)
         return G_SOURCE_REMOVE;
       sl_station_log (st,
-                      "nothing from %s since we rejoined: it dropped the "
-                      "session while we were away; offering a new one",
+                      "nothing from %s since the rejoin: it dropped the "
+                      "session meanwhile; offering a new one",
                       peer_id);
       remove_session (st, peer_id);
       create_session (st, peer_id, peer.role, SL_SESSION_SENDER,
