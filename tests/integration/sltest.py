@@ -215,6 +215,12 @@ def session_records(path):
     return [r for r in read_stats(path) if r.get("state") != "waiting"]
 
 
+def last_session(path):
+    """The last record of a session in a --stats file, {} before any."""
+    records = session_records(path)
+    return records[-1] if records else {}
+
+
 def png_size(path):
     """(width, height) of a PNG file; None if it is not (yet) one."""
     try:

@@ -18,8 +18,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sltest import (Hub, check, read_stats, run, session_records,
-                    station_args, wait_for)
+from sltest import (Hub, check, last_session, read_stats, run, station_args,
+                    wait_for)
 
 
 class Relay:
@@ -83,11 +83,6 @@ class Relay:
     def resume(self):
         with self.lock:
             self.open = True
-
-
-def last_session(path):
-    records = session_records(path)
-    return records[-1] if records else {}
 
 
 def main(build, procs):

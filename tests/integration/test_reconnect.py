@@ -12,13 +12,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sltest import (Hub, check, read_stats, run, session_records,
-                    station_args, wait_for)
-
-
-def last_session(path):
-    records = session_records(path)
-    return records[-1] if records else {}
+from sltest import (Hub, check, last_session, read_stats, run, station_args,
+                    wait_for)
 
 
 def main(build, procs):

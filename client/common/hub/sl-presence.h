@@ -17,6 +17,20 @@
  * is accepted meanwhile: the station's other rules still require the
  * peer in the roster for any offer, answer or candidate.
  *
+ * The other way round, the township rejoining after its own absence (a
+ * process that stalled past every keep-alive: a frozen capture box, a
+ * machine swapping) keeps a session that is still connected, as its
+ * media may well have carried on.  But its peer, which heard nothing
+ * meanwhile, may have given the session up and closed it, and a viewer
+ * never offers: the township alone can make it again.  Its own link
+ * monitor did not see the silence (the process was not running), so it
+ * would wait its whole restart delay, counted from the rejoin, before
+ * doing so.  So the township watches such a session for
+ * SL_PRESENCE_REJOIN_WATCH_S after the rejoin: if the link goes lost
+ * meanwhile (nothing from a peer that the hub says is in the room, over
+ * a hub path that just worked), it offers a new session at once
+ * (sl_presence_decide_rejoined).
+ *
  * Pure; any thread; unit-tested in tests/unit/client/test-presence.c.
  */
 #pragma once
@@ -29,6 +43,13 @@ G_BEGIN_DECLS
  * absence from the room: the hub's own dead-connection time (30 s) and
  * a reconnection with back-off. */
 #define SL_PRESENCE_GRACE_S 45
+
+/* How long after a rejoin the township watches a session it kept for a
+ * peer that dropped it: the peer's packets queued during a stall are
+ * read at once on waking, then the link is lost a second or two later
+ * (SL_LINK_LOST_MS and the once-a-second tick), with margin for a
+ * loaded machine. */
+#define SL_PRESENCE_REJOIN_WATCH_S 5
 
 typedef enum
 {
@@ -45,9 +66,19 @@ typedef struct
   gboolean connected;    /* the session is connected (not failed/closed) */
   gboolean link_lost;    /* nothing from the peer for over a second */
   gboolean said_bye;     /* the peer left on purpose (the hub says so) */
-  gint64 away_us;        /* since the hub said the peer left */
+  gint64 away_us;        /* since the hub said the peer left, or, for
+                            sl_presence_decide_rejoined, since we rejoined */
 } SlPresenceSample;
 
 SlPresenceVerdict sl_presence_decide (const SlPresenceSample *sample);
+
+/* Once a second after this station rejoined the room, for a session it
+ * kept: SL_PRESENCE_DROP to offer a new session now (its link is lost:
+ * the peer dropped it), SL_PRESENCE_BACK once it has carried on for
+ * SL_PRESENCE_REJOIN_WATCH_S, SL_PRESENCE_KEEP to ask again.  A session
+ * no longer connected is the station's failure path's, which offers
+ * anew itself: SL_PRESENCE_BACK, stop asking.  peer_in_room and
+ * said_bye are not read. */
+SlPresenceVerdict sl_presence_decide_rejoined (const SlPresenceSample *sample);
 
 G_END_DECLS

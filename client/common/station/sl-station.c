@@ -3,8 +3,11 @@
  * Who offers: the township.  It opens a sending session for every expert
  * and trainee the hub reports in the room (at join and on peer-joined).
  * On peer-left a session that still carries media is kept while the peer
- * reconnects to the hub (sl-presence.h), any other is closed at once.  A
- * viewer station answers what the room's township offers, replacing any
+ * reconnects to the hub (sl-presence.h), any other is closed at once.
+ * After a rejoin (its own or a viewer's), the township watches the
+ * sessions it kept for a few seconds and offers anew to a peer that no
+ * longer answers: the peer dropped the session while this station was
+ * away (a stall).  A viewer station answers what the room's township offers, replacing any
  * session it had: a township that restarts simply offers again.  A
  * session that fails is dropped; the township offers anew to a peer
  * still in the room, so a broken path heals without anyone touching a
@@ -163,6 +166,9 @@ on_guide_channel (SlSession *session, const gchar *label, gboolean open,
 }
 
 static void remove_session (SlStation *st, const gchar *peer_id);
+static SlSession *create_session (SlStation *st, const gchar *peer_id,
+                                  SlRole peer_role, SlSessionRole role,
+                                  gboolean send_audio, gboolean resumed);
 
 /* The township's voice a peer of @peer_role receives: a trainee the
  * lesson's mix (the room and every voice the township hears), an expert
@@ -228,27 +234,73 @@ drop_failed_session (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What the presence rules read of @session (sl-presence.h). */
+static void
+presence_sample (SlSession *session, SlPresenceSample *sample)
+{
+  SlSessionStats stats;
+
+  sl_session_get_stats (session, &stats);
+  sample->connected
+      = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
+  sample->link_lost = stats.link_state == SL_LINK_LOST;
+}
+
+/* A once-a-second watch on @peer_id's @session: data is {st, peer_id,
+ * session, since_us}; the session pointer is only compared, so the watch
+ * ends by itself once the session is replaced or removed. */
+static void
+free_session_watch (gpointer data)
+{
+  gpointer *d = data;
+
+  g_free (d[1]);
+  g_free (d[3]);
+  g_free (d);
+}
+
+static void
+watch_session (SlStation *st, const gchar *peer_id, SlSession *session,
+               GSourceFunc func)
+{
+  gpointer *d = g_new0 (gpointer, 4);
+
+  d[0] = st;
+  d[1] = g_strdup (peer_id);
+  d[2] = session;
+  d[3] = g_memdup2 (&(gint64){ sl_media_now_us () }, sizeof (gint64));
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, func, d,
+                              free_session_watch);
+}
+
+/* The watched session, or NULL when it is no longer @peer_id's; fills
+ * @sample with the time since the watch began. */
+static SlSession *
+watched_session (gpointer *d, SlPresenceSample *sample)
+{
+  SlStation *st = d[0];
+  SlSession *session = g_hash_table_lookup (st->sessions, d[1]);
+
+  if (session == NULL || session != d[2])
+    return NULL;
+  presence_sample (session, sample);
+  sample->peer_in_room = g_hash_table_contains (st->room_peers, d[1]);
+  sample->away_us = sl_media_now_us () - *(gint64 *)d[3];
+  return session;
+}
+
 /* Once a second while a peer the hub said left still has a session that
- * carries media: {st, peer_id, session, since_us}; the session pointer is
- * only compared. */
+ * carries media. */
 static gboolean
 watch_absent_peer (gpointer data)
 {
   gpointer *d = data;
   SlStation *st = d[0];
   const gchar *peer_id = d[1];
-  SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
   SlPresenceSample sample = { 0 };
-  SlSessionStats stats;
 
-  if (session == NULL || session != d[2])
+  if (watched_session (d, &sample) == NULL)
     return G_SOURCE_REMOVE;
-  sl_session_get_stats (session, &stats);
-  sample.peer_in_room = g_hash_table_contains (st->room_peers, peer_id);
-  sample.connected
-      = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
-  sample.link_lost = stats.link_state == SL_LINK_LOST;
-  sample.away_us = sl_media_now_us () - *(gint64 *)d[3];
   switch (sl_presence_decide (&sample))
     {
     case SL_PRESENCE_KEEP:
@@ -265,14 +317,39 @@ watch_absent_peer (gpointer data)
     }
 }
 
-static void
-free_absent_watch (gpointer data)
+/* Township, once a second after a rejoin (ours or the viewer's) that
+ * kept the viewer's session: the viewer may have dropped it while one of
+ * us was away (sl-presence.h). */
+static gboolean
+watch_rejoined_session (gpointer data)
 {
   gpointer *d = data;
+  SlStation *st = d[0];
+  const gchar *peer_id = d[1]; /* the watch's own copy */
+  SlPresenceSample sample = { 0 };
+  SlPeerRole peer;
 
-  g_free (d[1]);
-  g_free (d[3]);
-  g_free (d);
+  if (watched_session (d, &sample) == NULL)
+    return G_SOURCE_REMOVE;
+  switch (sl_presence_decide_rejoined (&sample))
+    {
+    case SL_PRESENCE_KEEP:
+      return G_SOURCE_CONTINUE;
+    case SL_PRESENCE_BACK:
+      return G_SOURCE_REMOVE;
+    default:
+      peer = roster_role (st, peer_id);
+      if (!peer.known)
+        return G_SOURCE_REMOVE;
+      sl_station_log (st,
+                      "nothing from %s since the rejoin: it dropped the "
+                      "session meanwhile; offering a new one",
+                      peer_id);
+      remove_session (st, peer_id);
+      create_session (st, peer_id, peer.role, SL_SESSION_SENDER,
+                      township_sends_voice (st, peer.role), TRUE);
+      return G_SOURCE_REMOVE;
+    }
 }
 
 /* The hub says @peer_id left: its session is closed, unless it still
@@ -282,16 +359,11 @@ on_peer_left (SlStation *st, const gchar *peer_id, gboolean said_bye)
 {
   SlSession *session = g_hash_table_lookup (st->sessions, peer_id);
   SlPresenceSample sample = { 0 };
-  SlSessionStats stats;
-  gpointer *d;
 
   g_hash_table_remove (st->room_peers, peer_id);
   if (session == NULL)
     return;
-  sl_session_get_stats (session, &stats);
-  sample.connected
-      = sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED;
-  sample.link_lost = stats.link_state == SL_LINK_LOST;
+  presence_sample (session, &sample);
   sample.said_bye = said_bye;
   if (sl_presence_decide (&sample) != SL_PRESENCE_KEEP)
     {
@@ -302,13 +374,7 @@ on_peer_left (SlStation *st, const gchar *peer_id, gboolean said_bye)
                   "the session with %s still carries media: kept while "
                   "it reconnects to the hub",
                   peer_id);
-  d = g_new0 (gpointer, 4);
-  d[0] = st;
-  d[1] = g_strdup (peer_id);
-  d[2] = session;
-  d[3] = g_memdup2 (&(gint64){ sl_media_now_us () }, sizeof (gint64));
-  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, watch_absent_peer, d,
-                              free_absent_watch);
+  watch_session (st, peer_id, session, watch_absent_peer);
 }
 
 static void
@@ -486,7 +552,9 @@ create_session (SlStation *st, const gchar *peer_id, SlRole peer_role,
  * roster.  A session that failed is made again; with @resumed, so is one
  * still negotiating, whose offer or answer may have been lost with the
  * hub connection; and so is one opened for a peer of another role (the
- * peer id now names someone else, after a hub restart). */
+ * peer id now names someone else, after a hub restart).  With @resumed, a
+ * connected session is kept but watched: the peer may have dropped it
+ * meanwhile (watch_rejoined_session). */
 static void
 ensure_sending_session (SlStation *st, const gchar *peer_id, SlRole role,
                         gboolean resumed)
@@ -503,7 +571,11 @@ ensure_sending_session (SlStation *st, const gchar *peer_id, SlRole role,
           && (state == SL_SESSION_STATE_CONNECTED
               || state == SL_SESSION_STATE_DISCONNECTED
               || (!resumed && state != SL_SESSION_STATE_FAILED)))
-        return;
+        {
+          if (resumed && state == SL_SESSION_STATE_CONNECTED)
+            watch_session (st, peer_id, session, watch_rejoined_session);
+          return;
+        }
       sl_station_log (st, "offering %s a new session", peer_id);
     }
   remove_session (st, peer_id);

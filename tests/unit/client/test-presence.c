@@ -60,6 +60,41 @@ test_grace_runs_out (void)
                    SL_PRESENCE_DROP);
 }
 
+static SlPresenceVerdict
+decide_rejoined (gboolean connected, gboolean lost, gint64 since)
+{
+  SlPresenceSample s
+      = { .connected = connected, .link_lost = lost, .away_us = since };
+
+  return sl_presence_decide_rejoined (&s);
+}
+
+/* The township rejoins after a stall; the expert gave the session up
+ * meanwhile: as soon as the link says nothing comes, a new offer. */
+static void
+test_rejoined_peer_gave_up (void)
+{
+  g_assert_cmpint (decide_rejoined (TRUE, FALSE, 0), ==, SL_PRESENCE_KEEP);
+  g_assert_cmpint (decide_rejoined (TRUE, FALSE, S (1)), ==, SL_PRESENCE_KEEP);
+  g_assert_cmpint (decide_rejoined (TRUE, TRUE, S (2)), ==, SL_PRESENCE_DROP);
+  g_assert_cmpint (decide_rejoined (TRUE, TRUE, 0), ==, SL_PRESENCE_DROP);
+}
+
+/* Only the hub connection went (the hub-drop case): media carried on, the
+ * session is kept and the watch ends; a failed session is left to the
+ * station's failure path. */
+static void
+test_rejoined_session_carried_on (void)
+{
+  g_assert_cmpint (
+      decide_rejoined (TRUE, FALSE, S (SL_PRESENCE_REJOIN_WATCH_S) - 1), ==,
+      SL_PRESENCE_KEEP);
+  g_assert_cmpint (
+      decide_rejoined (TRUE, FALSE, S (SL_PRESENCE_REJOIN_WATCH_S)), ==,
+      SL_PRESENCE_BACK);
+  g_assert_cmpint (decide_rejoined (FALSE, TRUE, S (1)), ==, SL_PRESENCE_BACK);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -70,5 +105,9 @@ main (int argc, char **argv)
                    test_dropped_without_media);
   g_test_add_func ("/presence/grace-runs-out", test_grace_runs_out);
   g_test_add_func ("/presence/said-bye", test_said_bye);
+  g_test_add_func ("/presence/rejoined-peer-gave-up",
+                   test_rejoined_peer_gave_up);
+  g_test_add_func ("/presence/rejoined-session-carried-on",
+                   test_rejoined_session_carried_on);
   return g_test_run ();
 }
