@@ -273,6 +273,14 @@ def run(main):
             for hub in hubs:
                 print("----- %s log (end) -----" % hub.name)
                 print(hub.log()[-6000:] if hub.proc else "")
+            for name in sorted(os.listdir(workdir)):
+                if name.endswith(".station.log"):
+                    with open(os.path.join(workdir, name), "rb") as f:
+                        text = f.read().decode(errors="replace")
+                    print("----- %s (start) -----" % name)
+                    print(text[:2000])
+                    print("----- %s (end) -----" % name)
+                    print(text[-1500:])
             return 1
         finally:
             for hub in hubs:
