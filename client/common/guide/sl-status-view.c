@@ -104,6 +104,7 @@ sl_status_view_strip_text (const SlStatusInfo *info)
                               ? g_strdup ("")
                               : g_strdup_printf ("latency %s   ", lat_ms);
   g_autofree gchar *tools = NULL;
+  g_autofree gchar *rec = NULL;
   const gchar *hub = info->hub_joined         ? "hub connected"
                      : info->hub_failures > 0 ? "hub unreachable"
                                               : "hub connecting";
@@ -111,10 +112,18 @@ sl_status_view_strip_text (const SlStatusInfo *info)
   if (info->expert)
     tools = g_strdup_printf ("   tool %s   cue %s", info->tool,
                              info->cue[0] ? info->cue : "none");
-  return g_strdup_printf ("%s   %s   %s   rtt %s   %s%s%s   "
+  /* A recording is patient data: who records is always in view. */
+  if (info->recording || info->others_recording > 0)
+    rec = g_strdup_printf ("   %s%s%s", info->recording ? "REC here" : "",
+                           info->recording && info->others_recording > 0 ? ", "
+                                                                         : "",
+                           info->others_recording == 0   ? ""
+                           : info->others_recording == 1 ? "REC by 1 other"
+                                                         : "REC by others");
+  return g_strdup_printf ("%s   %s   %s   rtt %s   %s%s%s%s   "
                           "i: hide  ?: keys",
                           link_words[info->link], fps, kbps, rtt, lat, hub,
-                          tools ? tools : "");
+                          rec ? rec : "", tools ? tools : "");
 }
 
 guint
@@ -249,7 +258,7 @@ draw_help (cairo_t *cr, guint width, guint height, const SlStatusInfo *info)
     "1 slide  2 rock  3 tilt  4 rotate  5 compress, then an arrow key",
     "0 stop the cue   u undo   c clear   Delete: last mark",
     "d Doppler   h hold   z freeze   x unfreeze   n no prompt",
-    "s still   i status strip   ? this help",
+    "s still   r recording on / off   i status strip   ? this help",
   };
   static const gchar *const viewer[] = {
     "Keys",

@@ -64,6 +64,10 @@ typedef struct
   gint64 picture_age_ms;
   gchar tool[16], cue[16]; /* expert; "" for no cue armed */
   gboolean strip, help;    /* what the keys turned on */
+  /* This station records (docs/recording.md); how many other members
+   * of the room say they record. */
+  gboolean recording;
+  guint others_recording;
 } SlStatusInfo;
 
 /* What the window says over its picture now; with @text (nullable) the

@@ -206,6 +206,8 @@ void sl_station_record_start (SlStation *st);
 void sl_station_record_stop (SlStation *st);
 void sl_station_record_toggle (SlStation *st);
 gboolean sl_station_record_running (SlStation *st);
+/* How many other members of the room say they record. */
+guint sl_station_record_others (SlStation *st);
 /* A session was opened, or @session (not NULL) is about to go. */
 void sl_station_record_session_changed (SlStation *st);
 void sl_station_record_session_removed (SlStation *st, SlSession *session);

@@ -324,6 +324,13 @@ sl_station_record_running (SlStation *st)
   return st->record != NULL && st->record->recorder != NULL;
 }
 
+guint
+sl_station_record_others (SlStation *st)
+{
+  return st->record != NULL ? g_hash_table_size (st->record->recording_peers)
+                            : 0;
+}
+
 void
 sl_station_record_free (SlStation *st)
 {

@@ -167,6 +167,8 @@ sl_station_report_status (SlStation *st)
       info->link = SL_STATUS_LINK_NONE;
       info->fps = info->kbps = info->rtt_ms = info->latency_ms = -1;
     }
+  info->recording = sl_station_record_running (st);
+  info->others_recording = sl_station_record_others (st);
   sl_station_guide_input_status (st, info);
   g_mutex_unlock (&st->status_lock);
 }

@@ -113,6 +113,20 @@ test_strip_text (void)
   info.expert = TRUE;
   expert = sl_status_view_strip_text (&info);
   g_assert_nonnull (strstr (expert, "tool arrow   cue rock"));
+  g_assert_null (strstr (expert, "REC"));
+  g_free (expert);
+  info.recording = TRUE;
+  expert = sl_status_view_strip_text (&info);
+  g_assert_nonnull (strstr (expert, "hub connected   REC here   tool"));
+  g_free (expert);
+  info.others_recording = 2;
+  expert = sl_status_view_strip_text (&info);
+  g_assert_nonnull (strstr (expert, "REC here, REC by others"));
+  g_free (expert);
+  info.recording = FALSE;
+  info.others_recording = 1;
+  expert = sl_status_view_strip_text (&info);
+  g_assert_nonnull (strstr (expert, "hub connected   REC by 1 other   tool"));
 }
 
 /* On a live picture the strip draws in its band at the bottom and
