@@ -27,7 +27,7 @@ static const gdouble relative_cost[SL_ENCODER_N_LEVELS] = { 1.0, 1.3, 1.6 };
 
 /* x264enc's speed-preset values: 1 ultrafast, 2 superfast. */
 static const SlEncoderSettings settings[SL_ENCODER_N_LEVELS] = {
-  { 1, "ultrafast", "deblock=0,0", "constrained-baseline" },
+  { 1, "ultrafast", "", "constrained-baseline" },
   { 1, "ultrafast", "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4",
     "high" },
   { 2, "superfast", "aq-mode=0", "high" },

@@ -11,10 +11,7 @@
  * adds a few tenths of a decibel more for about 1.5 times the time.
  * Slower presets buy little more without look-ahead.  Three levels:
  *
- *   FAST    ultrafast + deblocking (0,0): the least CPU (Constrained
- *           Baseline); without the filter, at 4 Mbit/s and 720p, the
- *           engine's shorter VBV left it 0.3 dB under the naive
- *           reference (x264enc's defaults), with it 1.4 dB over
+ *   FAST    ultrafast as it is: the least CPU (Constrained Baseline)
  *   BASE    ultrafast + CABAC, 8x8 transform, deblocking (0,0), intra
  *           8x8/4x4 partitions (High)
  *   STRONG  superfast, AQ off (High)
