@@ -61,7 +61,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from sltest import (Hub, Processes, TestFailure,  # noqa: E402
-                    read_stats, station_args)
+                    read_stats, station_args, wait_for)
 
 CLIPS_DIR = os.path.join(HERE, "..", "..", "..", "shared", "data",
                          "us-clips")
@@ -209,14 +209,19 @@ def run_product(progs, work, clip, width, height, kbps, seconds, rect, src,
         room = "fidelity"
         expert = procs.start("expert", [progs.expert] + station_args(
             hub, hub.token_file("e", hub.token(room, "expert")), e_stats,
-            ["--sink", sink, "--audio-in", "none", "--quiet", "--duration",
-             str(seconds + 6)]))
+            ["--sink", sink, "--audio-in", "none", "--quiet"]))
         township = procs.start("township", [progs.township] + station_args(
             hub, hub.token_file("t", hub.token(room, "township")), t_stats,
             ["--probe", "file:" + clip, "--width", str(width), "--height",
              str(height), "--bitrate", str(kbps), "--audio-in", "none",
-             "--quiet", "--duration", str(seconds + 4)]))
-        if procs.wait_exit(township, seconds + 40) != 0:
+             "--quiet"]))
+        # Counted from the session, not from the start: on a busy machine
+        # joining and connecting take seconds of their own.
+        wait_for(lambda: len([r for r in read_stats(t_stats)
+                              if r.get("state") == "connected"])
+                 >= WARMUP_S + seconds, WARMUP_S + seconds + 60,
+                 "the township to send for %d s" % (WARMUP_S + seconds))
+        if procs.stop(township) != 0:
             raise TestFailure("the township failed")
         procs.stop(expert)
         procs.stop(hub.proc)
