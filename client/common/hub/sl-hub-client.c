@@ -266,8 +266,9 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *data,
   msg = sl_msg_parse (text, len, &error);
   if (msg == NULL)
     {
-      g_warning ("ignoring a malformed message from the hub: %s",
-                 error->message);
+      g_debug ("dropping a malformed message from the hub: %s", error->message);
+      if (client->callbacks.malformed != NULL)
+        client->callbacks.malformed (client, error, client->user_data);
       return;
     }
   if (msg->type == SL_MSG_ERROR)

@@ -35,6 +35,11 @@ typedef struct
   /* Connection lost, for @why; reconnecting.  Optional. */
   void (*disconnected) (SlHubClient *client, const GError *why,
                         gpointer user_data);
+  /* A message from the hub that could not be read (not JSON, or not a
+   * message of the protocol), for @why; it is dropped and the connection
+   * goes on.  Optional: without it, such messages are dropped silently. */
+  void (*malformed) (SlHubClient *client, const GError *why,
+                     gpointer user_data);
 } SlHubClientCallbacks;
 
 typedef struct

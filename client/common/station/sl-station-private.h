@@ -54,6 +54,8 @@ typedef struct
   GHashTable *session_roles;
   /* Relayed SDP and candidates refused (sl_peer_judge_signal). */
   guint64 signals_refused;
+  /* Messages from the hub that could not be read, dropped. */
+  guint64 hub_malformed;
 
   SlCapture *capture;
   gboolean capture_has_audio;
@@ -129,6 +131,14 @@ SlPeerRole sl_station_session_peer (SlStation *st, SlSession *session);
 /* Prints a timestamped line "[name] ..." on stderr unless --quiet. */
 void sl_station_log (SlStation *st, const gchar *format, ...)
     G_GNUC_PRINTF (2, 3);
+/* Like sl_station_log for the first SL_STATION_LOG_SOME lines counted
+ * in @count (bumped here), the last of them saying that further @further
+ * are logged at debug level; then at debug level only, so that a flood
+ * (of refused signals, of malformed hub messages) is not a flood of
+ * lines. */
+#define SL_STATION_LOG_SOME 10
+void sl_station_log_some (SlStation *st, guint64 *count, const gchar *further,
+                          const gchar *format, ...) G_GNUC_PRINTF (4, 5);
 void sl_station_quit (SlStation *st, SlExitStatus status);
 
 /* sl-station-setup.c: validates options, reads the token, starts the

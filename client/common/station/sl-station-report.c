@@ -30,6 +30,26 @@ sl_station_log (SlStation *st, const gchar *format, ...)
   g_printerr ("%s [%s] %s\n", stamp, st->name, text);
 }
 
+void
+sl_station_log_some (SlStation *st, guint64 *count, const gchar *further,
+                     const gchar *format, ...)
+{
+  g_autofree gchar *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  (*count)++;
+  if (*count < SL_STATION_LOG_SOME)
+    sl_station_log (st, "%s", text);
+  else if (*count == SL_STATION_LOG_SOME)
+    sl_station_log (st, "%s; further %s are logged at debug level", text,
+                    further);
+  else
+    g_debug ("%s", text);
+}
+
 static void
 write_json (SlStation *st, JsonObject *obj)
 {

@@ -669,17 +669,10 @@ signal_allowed (SlStation *st, const SlMsg *msg, SlPeerAsk ask)
 
   if (verdict == SL_PEER_ALLOW)
     return TRUE;
-  st->signals_refused++;
-  if (st->signals_refused <= 10)
-    sl_station_log (st, "refused a%s %s from %s (%s): %s%s",
-                    ask == SL_PEER_ASK_OFFER ? "n" : "", asks[ask], msg->from,
-                    role, sl_peer_verdict_reason (verdict),
-                    st->signals_refused == 10 ? "; further refusals are "
-                                                "logged at debug level"
-                                              : "");
-  else
-    g_debug ("refused a %s from %s (%s): %s", asks[ask], msg->from, role,
-             sl_peer_verdict_reason (verdict));
+  sl_station_log_some (st, &st->signals_refused, "refusals",
+                       "refused a%s %s from %s (%s): %s",
+                       ask == SL_PEER_ASK_OFFER ? "n" : "", asks[ask],
+                       msg->from, role, sl_peer_verdict_reason (verdict));
   return FALSE;
 }
 
@@ -816,11 +809,24 @@ on_hub_disconnected (SlHubClient *hub, const GError *why, gpointer user_data)
                   why->message);
 }
 
+static void
+on_hub_malformed (SlHubClient *hub, const GError *why, gpointer user_data)
+{
+  SlStation *st = user_data;
+
+  sl_station_log_some (st, &st->hub_malformed, "unreadable messages",
+                       "ignored a message from the hub that is not one of "
+                       "the protocol (%s); is the hub a sonolink-hub of "
+                       "this version?",
+                       why->message);
+}
+
 static const SlHubClientCallbacks hub_callbacks = {
   .joined = on_joined,
   .message = on_hub_message,
   .failed = on_hub_failed,
   .disconnected = on_hub_disconnected,
+  .malformed = on_hub_malformed,
 };
 
 /* ---- run ---- */
