@@ -184,21 +184,23 @@ sl_session_channel_create (SlSession *self)
 void
 sl_session_channel_tick_input (SlSession *self, SlSessionTick *tick)
 {
-  tick->dc_rtt_ms = self->channel->rtt_ms;
-  tick->peer_send_ms = self->channel->peer_send_ms;
+  SlSessionChannel *c = self->channel;
+  gboolean fresh = c->peer_loss_us > 0
+                   && tick->now_us - c->peer_loss_us < PEER_LOSS_FRESH_US;
+
+  tick->dc_rtt_ms = c->rtt_ms;
+  tick->peer_send_ms = c->peer_send_ms;
+  tick->peer_lost_pct = fresh ? c->peer_lost_pct : -1;
+  tick->peer_repaired_pct = fresh ? c->peer_repaired_pct : -1;
 }
 
 /* SENDER: the viewer's loss figures while fresh, as its own. */
 static void
-publish_peer_loss (SlSession *self, gint64 now_us)
+publish_peer_loss (SlSession *self, const SlSessionTick *tick)
 {
-  SlSessionChannel *c = self->channel;
-  gboolean fresh
-      = c->peer_loss_us > 0 && now_us - c->peer_loss_us < PEER_LOSS_FRESH_US;
-
   g_mutex_lock (&self->stats_lock);
-  self->stats.video_lost_pct = fresh ? c->peer_lost_pct : -1;
-  self->stats.video_repaired_pct = fresh ? c->peer_repaired_pct : -1;
+  self->stats.video_lost_pct = tick->peer_lost_pct;
+  self->stats.video_repaired_pct = tick->peer_repaired_pct;
   g_mutex_unlock (&self->stats_lock);
 }
 
@@ -212,7 +214,7 @@ sl_session_channel_tick (SlSession *self, const SlSessionTick *tick)
   Ping ping;
 
   if (self->role == SL_SESSION_SENDER)
-    publish_peer_loss (self, tick->now_us);
+    publish_peer_loss (self, tick);
   if (c->channel == NULL)
     return;
   g_object_get (c->channel, "ready-state", &state, NULL);

@@ -59,6 +59,15 @@ sl_repair_meter_update (SlRepairMeter *meter, guint64 passed, guint64 given_up,
 }
 
 gdouble
+sl_loss_residual_of_peer (gdouble lost_pct, gdouble repaired_pct)
+{
+  if (!isfinite (lost_pct) || !isfinite (repaired_pct) || lost_pct < 0
+      || repaired_pct < 0)
+    return -1;
+  return MAX (0.0, lost_pct - repaired_pct);
+}
+
+gdouble
 sl_loss_meter_residual (SlLossMeter *meter, guint64 passed, guint64 lost)
 {
   guint64 p = passed - MIN (passed, meter->prev_total);

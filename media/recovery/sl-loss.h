@@ -70,4 +70,10 @@ void sl_repair_meter_update (SlRepairMeter *meter, guint64 passed,
                              guint64 given_up, guint64 repaired,
                              gdouble *lost_pct, gdouble *repaired_pct);
 
+/* A SENDER's residual loss: what stayed lost of the viewer's last second
+ * by the figures of its ping (@lost_pct and @repaired_pct, as
+ * sl_repair_meter_update gives them), so that the sender's link state
+ * judges the loss its status line shows; -1 when either is unknown. */
+gdouble sl_loss_residual_of_peer (gdouble lost_pct, gdouble repaired_pct);
+
 G_END_DECLS

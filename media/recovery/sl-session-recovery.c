@@ -310,8 +310,15 @@ sl_session_recovery_tick_input (SlSession *self, SlSessionTick *tick)
       g_object_get (e->rtx_senders->pdata[i], "num-rtx-packets", &n, NULL);
       r->retransmitted += n;
     }
+  /* A SENDER has no video jitter buffer: what its viewer says stayed
+   * lost (control/, filled before this) is the residual loss its link
+   * state judges, so that the township does not call a link good while
+   * its status line shows the expert losing the picture. */
   tick->residual_loss_pct
-      = sl_loss_meter_residual (&r->residual, totals[0], totals[1]);
+      = self->role == SL_SESSION_SENDER
+            ? sl_loss_residual_of_peer (tick->peer_lost_pct,
+                                        tick->peer_repaired_pct)
+            : sl_loss_meter_residual (&r->residual, totals[0], totals[1]);
   tick->video_lost_pct = tick->video_repaired_pct = -1;
   if (self->role == SL_SESSION_VIEWER)
     sl_repair_meter_update (&r->repair, totals[0], totals[1],

@@ -98,6 +98,8 @@ typedef struct
   /* control: the ping's round trip and the sender's send time. */
   gdouble dc_rtt_ms;
   gdouble peer_send_ms; /* VIEWER: what the township's ping said */
+  /* SENDER: the viewer's loss figures while fresh (its ping), else < 0. */
+  gdouble peer_lost_pct, peer_repaired_pct;
 
   /* Both round trips together: the one to show and size buffers with
    * (sl_stats_pick_rtt_ms). */
@@ -115,8 +117,10 @@ typedef struct
   guint64 fec_recovered; /* VIEWER: packets rebuilt from FEC, total */
 
   /* recovery: the second's loss figures. */
-  gdouble residual_loss_pct; /* VIEWER: after NACK/RTX and FEC */
-  gdouble rtcp_loss_pct;     /* SENDER: RTCP's, smoothed */
+  /* After NACK/RTX and FEC: a VIEWER's own, a SENDER's from its
+   * viewer's ping. */
+  gdouble residual_loss_pct;
+  gdouble rtcp_loss_pct; /* SENDER: RTCP's, smoothed */
   /* VIEWER: the video the link lost over the second and the share
    * repaired (sl-loss.h, SlRepairMeter), the figure both stations show. */
   gdouble video_lost_pct, video_repaired_pct;

@@ -1,6 +1,7 @@
 /* test-loss.c — one second's loss from cumulative counters
  * (media/recovery/sl-loss.h). */
 #include "sl-loss.h"
+#include <math.h>
 
 static void
 test_sent (void)
@@ -77,6 +78,21 @@ test_repair (void)
   g_assert_cmpfloat_with_epsilon (lost, 100.0, 1e-9);
 }
 
+/* The sender judges the loss its viewer reports: what was lost and not
+ * repaired. */
+static void
+test_residual_of_peer (void)
+{
+  g_assert_cmpfloat_with_epsilon (sl_loss_residual_of_peer (40.3, 12.5), 27.8,
+                                  1e-9);
+  g_assert_cmpfloat (sl_loss_residual_of_peer (8.2, 8.2), ==, 0);
+  g_assert_cmpfloat (sl_loss_residual_of_peer (0, 0), ==, 0);
+  /* Unknown either way: no figure. */
+  g_assert_cmpfloat (sl_loss_residual_of_peer (-1, -1), ==, -1);
+  g_assert_cmpfloat (sl_loss_residual_of_peer (5, -1), ==, -1);
+  g_assert_cmpfloat (sl_loss_residual_of_peer (NAN, 0), ==, -1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -85,5 +101,6 @@ main (int argc, char **argv)
   g_test_add_func ("/loss/opus", test_opus);
   g_test_add_func ("/loss/residual", test_residual);
   g_test_add_func ("/loss/repair", test_repair);
+  g_test_add_func ("/loss/residual-of-peer", test_residual_of_peer);
   return g_test_run ();
 }
