@@ -9,9 +9,10 @@ while it retries.  The hub comes: "Waiting for the township"
 township comes: the phantom shows under a strip whose link box is green.
 The township is stopped (SIGSTOP, a stalled sender) for a few seconds:
 the picture is dimmed and a red box says it is frozen (then that the link is lost,
-which the log confirms).  The
-township goes on and is then stopped for good (SIGTERM): the window
-stays, amber again, instead of vanishing.  Each
+which the log confirms).  The township goes on (SIGCONT): the red box
+goes and the moving picture returns under a green link box.  The
+township is then stopped for good (SIGTERM): the window stays, amber
+again, instead of vanishing.  Each
 state is checked by pixels of the colours only the state draws.  With
 SL_TEST_SCREENS=DIR the screens are saved there as PNG files for a person
 to look at.  Skipped (exit 77) where Xvfb or xwd is not installed.
@@ -62,6 +63,11 @@ class Screen:
                         max(px) - min(px) <= 8:
                     self.levels.add(px[1])
         self.name, self.workdir = name, workdir
+
+    def picture(self):
+        """The picture's part of the screen, above the strip."""
+        return b"".join(bytes(row[400 * 4:880 * 4])
+                        for row in self.rows[200:650])
 
     def save(self):
         keep = os.environ.get("SL_TEST_SCREENS")
@@ -173,7 +179,22 @@ def main(build, procs):
     # word, after which the hub would drop the township.
     wait_for(lambda: "lost: nothing from the peer" in procs.log(expert), 5,
              "the expert to call the link lost")
+    frozen_at = decoded(e_stats)
     os.kill(township.pid, signal.SIGCONT)
+    # Back: the picture moves again under a green link box, the red box
+    # gone; new pictures were decoded since the stall.
+    s = wait_screen(display, work, "4-back",
+                    lambda s: s.count(GREEN) > 20 and s.count(RED) == 0
+                    and s.count(AMBER) == 0 and len(s.levels) > 30,
+                    "the live picture again after the stall", timeout=30)
+    # Moving, not a picture redrawn: a later screen's picture differs.
+    wait_screen(display, work, "5-moving",
+                lambda later: later.count(GREEN) > 20 and later.count(RED) == 0
+                and later.picture() != s.picture(),
+                "the picture to move after the stall")
+    check(decoded(e_stats) > frozen_at,
+          "back: new pictures decoded after the stall (%d -> %d)"
+          % (frozen_at, decoded(e_stats)))
     # The township leaves: the window stays and says so.
     check(procs.stop(township) == 0, "the township stops")
     s = wait_screen(display, work, "6-left",
