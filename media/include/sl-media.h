@@ -46,8 +46,10 @@ GstElement *sl_media_make_element (const gchar *factory, const gchar *name,
 /* Adds @elements (@n of them, transfer floating) to @bin and links them in
  * order after @first (nullable: the chain starts with elements[0]).
  * Returns the last element, or NULL with @error: if any element is NULL
- * (sl_media_make_element failed and said why) all are released; a link
- * that fails leaves the elements in @bin. */
+ * (sl_media_make_element failed and said why) all are released; an
+ * element @bin refuses (its name is taken there) fails the chain, and is
+ * released with those not yet added; a link that fails leaves the
+ * elements added so far in @bin. */
 GstElement *sl_media_add_chain (GstBin *bin, GstElement *first,
                                 GstElement **elements, guint n, GError **error);
 

@@ -181,15 +181,30 @@ sl_media_add_chain (GstBin *bin, GstElement *first, GstElement **elements,
       }
   for (guint i = 0; i < n; i++)
     {
-      gst_bin_add (bin, elements[i]);
-      if (prev != NULL && !gst_element_link (prev, elements[i]))
+      /* A bin that refuses an element (a name already taken) destroys it
+       * when it was floating: our own reference keeps it for the error,
+       * and keeps it from being linked to after it is gone. */
+      g_autoptr (GstElement) element = gst_object_ref_sink (elements[i]);
+
+      if (!gst_bin_add (bin, element))
+        {
+          g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                       "could not add %s to %s (its name is taken)",
+                       GST_OBJECT_NAME (element), GST_OBJECT_NAME (bin));
+          for (guint j = i + 1; j < n; j++)
+            gst_object_unref (gst_object_ref_sink (elements[j]));
+          return NULL;
+        }
+      if (prev != NULL && !gst_element_link (prev, element))
         {
           g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
                        "could not link %s to %s", GST_OBJECT_NAME (prev),
-                       GST_OBJECT_NAME (elements[i]));
+                       GST_OBJECT_NAME (element));
+          for (guint j = i + 1; j < n; j++)
+            gst_object_unref (gst_object_ref_sink (elements[j]));
           return NULL;
         }
-      prev = elements[i];
+      prev = element;
     }
   return prev;
 }

@@ -46,7 +46,9 @@ GST_DEBUG_CATEGORY_STATIC (sl_media_debug);
   "payload=" G_STRINGIFY (SL_PT_OPUS)
 
 /* The media branches.  Set up on the control thread; the streaming
- * threads read only video_flowing (atomic) and the callbacks. */
+ * threads read only video_flowing (atomic) and the callbacks, except
+ * the receive branches, which webrtcbin's streaming threads build under
+ * receive_lock. */
 struct _SlSessionMedia
 {
   /* From the configuration, not changed after. */
@@ -68,6 +70,17 @@ struct _SlSessionMedia
   GstElement *audio_send_tail;          /* last element of the voice branch */
   gboolean audio_send_linked;
   gboolean video_flowing; /* atomic: SENDER, encoded video goes out */
+
+  /* Guards the receive branches' building and the two heads below:
+   * webrtcbin adds the voice's and the video's pads on two streaming
+   * threads, often at once, and a second pad for a stream it already
+   * has (a new SSRC on the same transceiver).  Unlocked, the second
+   * video pad built a second branch whose names were taken, and the
+   * pipeline destroyed its first element before it was linked: a
+   * GStreamer-CRITICAL, then a crash (a trainee, in the voice test). */
+  GMutex receive_lock;
+  GstElement *video_head; /* the video receive branch's first, owned */
+  GstElement *audio_head; /* the voice receive branch's first, owned */
 };
 
 static GstElement *
@@ -671,6 +684,63 @@ build_audio_receive (SlSession *self, GError **error)
   return elements[0];
 }
 
+/* A fakesink in the pipeline, for a stream nobody takes. */
+static GstElement *
+add_fakesink (SlSession *self)
+{
+  GstElement *fake = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (fake, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (self->pipeline), fake);
+  return fake;
+}
+
+/* A pad for a stream whose branch exists: the branch takes it if its
+ * first pad went (webrtcbin removed it: the stream's SSRC changed), else
+ * it goes to a fakesink, as one stream of a kind is all a session shows
+ * and plays.  Returns the element to link @pad to (in the pipeline). */
+static GstElement *
+head_for_another_pad (SlSession *self, GstElement *head, const gchar *media)
+{
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (head, "sink");
+
+  if (!gst_pad_is_linked (sink))
+    {
+      GST_INFO_OBJECT (self->pipeline, "a new %s stream takes the branch",
+                       media);
+      return head;
+    }
+  GST_WARNING_OBJECT (self->pipeline,
+                      "a second %s stream at once; it is dropped", media);
+  return add_fakesink (self);
+}
+
+/* webrtcbin's streaming thread, under receive_lock: the element @pad
+ * links to, built (and added) if new; NULL with @error. */
+static GstElement *
+receive_head (SlSession *self, const gchar *media, GError **error)
+{
+  SlSessionMedia *m = self->media;
+  GstElement **slot = NULL;
+  GstElement *head;
+
+  if (g_strcmp0 (media, "video") == 0 && self->role == SL_SESSION_VIEWER)
+    slot = &m->video_head;
+  else if (g_strcmp0 (media, "audio") == 0 && m->recv_audio)
+    slot = &m->audio_head;
+  if (slot != NULL && *slot != NULL)
+    return head_for_another_pad (self, *slot, media);
+  if (slot == &m->video_head)
+    head = build_video_receive (self, error);
+  else if (slot == &m->audio_head)
+    head = build_audio_receive (self, error);
+  else
+    return add_fakesink (self);
+  if (head != NULL)
+    *slot = gst_object_ref (head);
+  return head;
+}
+
 void
 sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
 {
@@ -678,28 +748,24 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
   g_autoptr (GError) error = NULL;
   g_autoptr (GstPad) sink = NULL;
   const gchar *media;
-  GstElement *head = NULL, *old_head;
+  GstElement *head, *old_head;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
-  old_head = first_child (self);
   caps = gst_pad_get_current_caps (pad);
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
-  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  media = caps != NULL && gst_caps_get_size (caps) > 0
+              ? gst_structure_get_string (gst_caps_get_structure (caps, 0),
+                                          "media")
+              : NULL;
 
-  if (g_strcmp0 (media, "video") == 0 && self->role == SL_SESSION_VIEWER)
-    head = build_video_receive (self, &error);
-  else if (g_strcmp0 (media, "audio") == 0 && self->media->recv_audio)
-    head = build_audio_receive (self, &error);
-  else
-    {
-      GstElement *fake = gst_element_factory_make ("fakesink", NULL);
-      gst_bin_add (GST_BIN (self->pipeline), fake);
-      head = fake;
-    }
+  g_mutex_lock (&self->media->receive_lock);
+  old_head = first_child (self);
+  head = receive_head (self, media, &error);
   if (head == NULL)
     {
+      g_mutex_unlock (&self->media->receive_lock);
       GST_ERROR_OBJECT (self->pipeline, "cannot receive %s: %s", media,
                         error ? error->message : "?");
       return;
@@ -713,6 +779,7 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
     GST_ERROR_OBJECT (self->pipeline, "could not link received %s", media);
   else
     GST_INFO_OBJECT (self->pipeline, "receiving %s", media);
+  g_mutex_unlock (&self->media->receive_lock);
 }
 
 /* ---- the concern's life ---- */
@@ -727,6 +794,7 @@ sl_session_media_new (SlSession *self, const SlSessionConfig *config,
     GST_DEBUG_CATEGORY_INIT (sl_media_debug, "sl-media", 0,
                              "sonolink session media branches");
   self->media = m;
+  g_mutex_init (&m->receive_lock);
   m->video_bitrate_kbps = config->video_bitrate_kbps;
   m->video_width = config->video_width;
   m->video_height = config->video_height;
@@ -775,5 +843,8 @@ sl_session_media_free (SlSession *self)
   gst_clear_object (&m->audio_src);
   gst_clear_object (&m->video_trans);
   gst_clear_object (&m->display);
+  gst_clear_object (&m->video_head);
+  gst_clear_object (&m->audio_head);
+  g_mutex_clear (&m->receive_lock);
   g_free (m);
 }
