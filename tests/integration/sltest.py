@@ -179,6 +179,20 @@ def station_args(hub, token_file, stats, extra=()):
             "--connect-timeout", "10"] + list(extra)
 
 
+def start_pair(build, procs, hub, room, township_extra=(), expert_extra=()):
+    """A township and an expert in @room, each writing --stats in the work
+    directory: returns (township, expert, township stats, expert stats)."""
+    t_stats = os.path.join(procs.workdir, "township.jsonl")
+    e_stats = os.path.join(procs.workdir, "expert.jsonl")
+    township = procs.start("township", [build.township] + station_args(
+        hub, hub.token_file("t", hub.token(room, "township")), t_stats,
+        list(township_extra)))
+    expert = procs.start("expert", [build.expert] + station_args(
+        hub, hub.token_file("e", hub.token(room, "expert")), e_stats,
+        list(expert_extra)))
+    return township, expert, t_stats, e_stats
+
+
 def read_latency_log(path):
     """(index, latency_us, arrival_us) of each line of an expert's
     --latency-log (docs/sonolink-expert.md); arrival_us is None on a line

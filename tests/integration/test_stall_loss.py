@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sltest import (Hub, check, last_session, read_stats, run,  # noqa: E402
-                    station_args, wait_for)
+                    start_pair, wait_for)
 
 # Shorter than the expert's restart delay (6 s) and the hub keep-alive.
 STALL_S = 4
@@ -55,15 +55,9 @@ def current_and_good(lines):
 
 def main(build, procs):
     hub = Hub(build, procs).start()
-    room = "stall-loss"
-    t_stats = os.path.join(procs.workdir, "township.jsonl")
-    e_stats = os.path.join(procs.workdir, "expert.jsonl")
-    township = procs.start("township", [build.township] + station_args(
-        hub, hub.token_file("t", hub.token(room, "township")), t_stats,
-        ["--audio-in", "none"]))
-    expert = procs.start("expert", [build.expert] + station_args(
-        hub, hub.token_file("e", hub.token(room, "expert")), e_stats,
-        ["--audio-in", "none", "--sink", "none"]))
+    township, expert, t_stats, e_stats = start_pair(
+        build, procs, hub, "stall-loss", ["--audio-in", "none"],
+        ["--audio-in", "none", "--sink", "none"])
     wait_for(lambda: last_session(e_stats).get("frames_decoded", 0) > 60,
              30, "the first pictures at the expert")
 
