@@ -39,9 +39,10 @@ import sys
 import threading
 import time
 
-from sechub import (Closed, Failure, Hub, OP_CONT, OP_TEXT, Timeout, check,
-                    encode_frame, expect, frame_header, healthz, join,
-                    raw_websocket, relay_works, run, wait_for)
+from sechub import (Closed, Failure, Hub, OP_CONT, OP_TEXT, Timeout,
+                    asan_fast_unwind, check, encode_frame, expect,
+                    frame_header, healthz, join, raw_websocket, relay_works,
+                    run, wait_for)
 from sltest import session_records  # noqa: E402 (sechub sets the path)
 
 PHASE_S = 12
@@ -181,12 +182,15 @@ class Consultation:
         with open(token, "w") as f:
             f.write(self.hub.token("consult", role))
         log = open(os.path.join(self.dir, name + ".station.log"), "wb")
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = asan_fast_unwind(env.get("ASAN_OPTIONS"))
         self.procs.append(subprocess.Popen(
             [exe, "--hub", "ws://127.0.0.1:%d" % self.hub.port,
              "--token-file", token, "--stats", self.stats(name),
              "--ice-address", "127.0.0.1", "--audio-out", "none",
              "--connect-timeout", "20"] + extra,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env))
 
     def trainee(self, name):
         self.start(name, "trainee", self.exes[1], ["--sink", "none",
@@ -294,7 +298,7 @@ def main(exe, workdir, hubs):
     hubs.append(hub)
     hub.start("--max-connections-per-source", str(PER_SOURCE),
               "--request-timeout", "3", "--idle-timeout", "5",
-              nofile=NOFILE)
+              nofile=NOFILE, fast_unwind=True)
     honest = Honest(hub)
     check(relay_works(honest.town, honest.exp, "warm-up"),
           "the honest pair relays")
