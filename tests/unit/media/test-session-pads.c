@@ -33,8 +33,7 @@ find_webrtcbin (GstElement *pipeline)
       GstElement *e = g_value_get_object (&item);
       GstElementFactory *f = gst_element_get_factory (e);
 
-      if (f != NULL
-          && g_strcmp0 (GST_OBJECT_NAME (f), "webrtcbin") == 0)
+      if (f != NULL && g_strcmp0 (GST_OBJECT_NAME (f), "webrtcbin") == 0)
         found = gst_object_ref (e);
       g_value_reset (&item);
     }
