@@ -517,6 +517,34 @@ on_video_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return filter_packets (info, user_data, drop_this);
 }
 
+/* One packet in drop_every, and every copy of it after (retransmissions
+ * included): a loss that NACK/RTX cannot repair. */
+static gboolean
+drop_for_good (Pair *p, GstBuffer *buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint16 seq;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return FALSE;
+  seq = gst_rtp_buffer_get_seq (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  if (p->lost_seqnums[seq])
+    return TRUE;
+  if (++p->seen % p->drop_every != 0)
+    return FALSE;
+  p->lost_seqnums[seq] = 1;
+  g_atomic_int_inc (&p->dropped);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+on_video_packet_for_good (GstPad *pad, GstPadProbeInfo *info,
+                          gpointer user_data)
+{
+  return filter_packets (info, user_data, drop_for_good);
+}
+
 /* On the jitter buffer's own input, after the session's FEC repair: a
  * dropped packet that comes back not as a retransmission was rebuilt from
  * FEC, and must be the very packet that was lost. */
@@ -553,7 +581,7 @@ check_rebuilt (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
  * buffer (on the pad that feeds it, so before the session's own probes
  * on the jitter buffer). */
 static void
-start_losing (Pair *p, guint every)
+start_losing_by (Pair *p, guint every, GstPadProbeCallback drop)
 {
   guint ssrc = stats_of (p->viewer).video_ssrc_received;
   g_autoptr (GstElement) jb = find_element (p->viewer, "rtpjitterbuffer", ssrc);
@@ -567,8 +595,14 @@ start_losing (Pair *p, guint every)
   p->drop_every = every;
   gst_pad_add_probe (feeder,
                      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_video_packet, p, NULL);
+                     drop, p, NULL);
   gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, check_rebuilt, p, NULL);
+}
+
+static void
+start_losing (Pair *p, guint every)
+{
+  start_losing_by (p, every, on_video_packet);
 }
 
 static gboolean
@@ -609,6 +643,35 @@ test_nack_rtx (void)
   before = g_atomic_int_get (&p->frames_decoded);
   flush_main_context (1000);
   g_assert_cmpint (g_atomic_int_get (&p->frames_decoded), >, before + 10);
+  pair_free (p, TRUE);
+}
+
+/* The sender's link state judges the loss the viewer reports: degraded
+ * by the loss left after repair, which only the viewer measures. */
+static gboolean
+sender_degraded_by_loss (Pair *p)
+{
+  SlSessionStats sent = stats_of (p->sender);
+
+  g_test_message ("sender: link %s (%s), loss %.1f %% (%.1f %% repaired)",
+                  sl_link_state_name (sent.link_state), sent.link_reason,
+                  sent.video_lost_pct, sent.video_repaired_pct);
+  return sent.link_state == SL_LINK_DEGRADED
+         && strstr (sent.link_reason, "loss after recovery") != NULL;
+}
+
+/* Loss NACK/RTX cannot repair (every copy of one packet in 20 dropped,
+ * FEC off): the viewer's residual loss, sent in its ping, makes the
+ * sender's link degraded too, so that the township does not call a link
+ * good beside a status line showing the expert losing the picture. */
+static void
+test_residual_loss_at_sender (void)
+{
+  Pair *p = pair_new (TRUE);
+
+  start_flowing (p);
+  start_losing_by (p, 20, on_video_packet_for_good);
+  g_assert_true (wait_for (p, sender_degraded_by_loss, 20));
   pair_free (p, TRUE);
 }
 
@@ -1177,6 +1240,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/profile", test_profile_follows_level);
   g_test_add_func ("/session-pair/nack-rtx", test_nack_rtx);
   g_test_add_func ("/session-pair/fec-repair", test_fec_repair);
+  g_test_add_func ("/session-pair/residual-loss-at-sender",
+                   test_residual_loss_at_sender);
   g_test_add_func ("/session-pair/keyframe-limit", test_keyframe_limit);
   g_test_add_func ("/session-pair/pli-reaches-sender", test_pli_reaches_sender);
   g_test_add_func ("/session-pair/short-link", test_short_link);
