@@ -21,7 +21,6 @@ const probe = {
   framesShown: 0,
   stills: [],
   nacks: [],
-  latencies: [],
   errors: [],
   voicePeakHz: () => voicePeakHz(),
   // The marks drawn on this page: its own (expert) or the lesson's (trainee).
@@ -33,6 +32,8 @@ const probe = {
 window.sonolink = probe;
 
 const S = {
+  // `#…&stamps=1`: read the township's --latency-stamp from every frame.
+  readStamps: new URLSearchParams(location.hash.slice(1)).get("stamps") === "1",
   ws: null,
   token: null,
   peerId: randomId(),
@@ -246,7 +247,6 @@ async function onOffer(from, sdp) {
         // Ask for the smallest receive delay Chromium will allow.
         const target = receiveDelayMs();
         if (target !== null && "jitterBufferTarget" in t.receiver) t.receiver.jitterBufferTarget = target;
-        if (target !== null && "playoutDelayHint" in t.receiver) t.receiver.playoutDelayHint = target / 1000;
       }
       if (t.receiver.track.kind === "audio") {
         if (S.role === "expert") {
@@ -454,7 +454,6 @@ function mediaNow() {
 }
 
 function latencyMs() {
-  if (probe.latencies.length) return probe.latencies[probe.latencies.length - 1];
   return estimateMs() ?? 0;
 }
 
@@ -809,17 +808,27 @@ function draw() {
 }
 requestAnimationFrame(draw);
 
-// --latency-stamp: 28 × 4 blocks in the picture's top-right corner, read
-// from each frame shown (requestVideoFrameCallback) on a small canvas.
+// --latency-stamp (probe-adapter/synthetic/sl-stamp.c): 4 rows of 28
+// black or white blocks, block side max(8, width / 160) of the sent
+// picture, at the top right on a 16-pixel boundary; each row 4 sync bits
+// (1 0 and the row number) and 3 bytes: the township's monotonic clock in
+// µs, big-endian, then its CRC-32.  Read from each frame shown
+// (requestVideoFrameCallback) on a small canvas.  The clock is the
+// township machine's CLOCK_MONOTONIC: the page keeps the pairs (stamp,
+// presentation time on its own clock) for a bench on the same machine to
+// put on one clock (tests/bench/latency.py --browser).
 const stampCanvas = document.createElement("canvas");
 const stampCtx = stampCanvas.getContext("2d", { willReadFrequently: true });
+const STAMP_KEEP = 4000;
+probe.stamps = [];
+probe.stampErrors = 0;
 
 function onFrame(now, meta) {
   probe.framesShown++;
   S.lastFrameAt = performance.now();
   if (notice.textContent === "Waiting for the township's picture" || notice.textContent.startsWith("Picture frozen") || notice.textContent.startsWith("Link lost")) say(null);
   video.classList.remove("stale");
-  readStamp(meta);
+  if (S.readStamps) readStamp(meta);
   video.requestVideoFrameCallback(onFrame);
 }
 video.requestVideoFrameCallback(onFrame);
@@ -827,31 +836,56 @@ video.requestVideoFrameCallback(onFrame);
 function readStamp(meta) {
   const W = video.videoWidth;
   const H = video.videoHeight;
-  if (W < 480 || !H) return;
-  const block = Math.round((H * 8) / 720);
-  const sw = 28 * block;
-  const sh = 4 * block;
+  const srcW = S.image ? S.image.width : W;
+  if (!W || !H || srcW < 480) return;
+  const scale = W / srcW;
+  const block = Math.max(8, Math.floor(srcW / 160));
+  const x0 = Math.floor((srcW - 28 * block) / 16) * 16;
+  const sx = Math.floor(x0 * scale);
+  const sw = Math.min(W - sx, Math.ceil(28 * block * scale) + 1);
+  const sh = Math.min(H, Math.ceil(4 * block * scale) + 1);
   stampCanvas.width = sw;
   stampCanvas.height = sh;
-  stampCtx.drawImage(video, W - sw, 0, sw, sh, 0, 0, sw, sh);
+  stampCtx.drawImage(video, sx, 0, sw, sh, 0, 0, sw, sh);
   const px = stampCtx.getImageData(0, 0, sw, sh).data;
-  const bits = [];
+  const bw = block * scale;
+  const off = x0 * scale - sx;
+  const bit = (row, col) => {
+    let sum = 0;
+    let n = 0;
+    const cx0 = Math.round(off + (col + 0.25) * bw);
+    const cx1 = Math.max(cx0 + 1, Math.round(off + (col + 0.75) * bw));
+    const cy0 = Math.round((row + 0.25) * bw);
+    const cy1 = Math.max(cy0 + 1, Math.round((row + 0.75) * bw));
+    for (let y = cy0; y < cy1; y++)
+      for (let x = cx0; x < cx1; x++, n++) {
+        const i = (y * sw + x) * 4;
+        sum += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      }
+    const mean = sum / n;
+    // Luma 16 and 235 are RGB 0 and 255; a block near mid-grey is not
+    // trusted, as in the C reader.
+    if (Math.abs(mean - 127.5) < 32) return -1;
+    return mean > 127.5 ? 1 : 0;
+  };
+  const bytes = new Uint8Array(12);
   for (let row = 0; row < 4; row++)
     for (let col = 0; col < 28; col++) {
-      const x = col * block + (block >> 1);
-      const y = row * block + (block >> 1);
-      bits.push(px[(y * sw + x) * 4 + 1] > 128 ? 1 : 0);
+      const b = bit(row, col);
+      if (b < 0) return void probe.stampErrors++;
+      if (col < 4) {
+        if (b !== (((0x8 | row) >> (3 - col)) & 1)) return void probe.stampErrors++;
+      } else if (b) {
+        const k = row * 24 + (col - 4);
+        bytes[k >> 3] |= 0x80 >> (k & 7);
+      }
     }
-  const stamp = decodeStamp(bits);
-  if (stamp === null) return;
-  const shownUs = (performance.timeOrigin + meta.expectedDisplayTime) * 1000;
-  probe.lastStamp = stamp;
-  probe.lastShownUs = shownUs;
-}
-
-// Set from the stamp layout once known (docs/browser-station.md).
-function decodeStamp() {
-  return null;
+  const crc = crc32(bytes.slice(0, 8));
+  const dv = new DataView(bytes.buffer);
+  if (dv.getUint32(8) !== crc) return void probe.stampErrors++;
+  const stampUs = Number(dv.getBigUint64(0));
+  probe.stamps.push([stampUs, meta.presentationTime, meta.expectedDisplayTime]);
+  if (probe.stamps.length > STAMP_KEEP) probe.stamps.splice(0, probe.stamps.length - STAMP_KEEP);
 }
 
 // ---- status ----
@@ -920,11 +954,7 @@ function updateStatus() {
   $("st-rtt").textContent = S.rttMs !== null && S.pc ? `rtt ${Math.round(S.rttMs)} ms` : "rtt –";
   $("st-loss").textContent = S.lossPct !== null && S.pc ? `loss ${S.lossPct.toFixed(1)} %` : "loss –";
   const est = estimateMs();
-  $("st-latency").textContent = probe.latencies.length
-    ? `latency ${Math.round(latencyMs())} ms`
-    : est !== null && S.pc
-      ? `latency ~${Math.round(est)} ms`
-      : "latency -";
+  $("st-latency").textContent = est !== null && S.pc ? `latency ~${Math.round(est)} ms` : "latency -";
   $("st-hub").textContent = `hub ${S.hubState}`;
   const others = [...S.recorders.keys()].filter((p) => p !== S.peerId).length;
   $("st-rec").textContent = others === 0 ? "" : others === 1 ? "REC by 1 other" : "REC by others";

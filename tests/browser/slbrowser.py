@@ -103,6 +103,37 @@ class Browser:
         self.log.close()
 
 
+def start_consultation(build, procs, room, extra=()):
+    """A hub serving client/web and a township (the synthetic phantom at
+    640x360, its 700 Hz test tone) in @room; returns (hub, its stats)."""
+    hub = sltest.Hub(build, procs).start()
+    t_stats = os.path.join(procs.workdir, "township.jsonl")
+    procs.start("township", [build.township] + sltest.station_args(
+        hub, hub.token_file("township", hub.token(room, "township")),
+        t_stats, ["--audio-in", "test", "--width", "640", "--height", "360",
+                  "--duration", "120"] + list(extra)))
+    return hub, t_stats
+
+
+def near(a, b, tol):
+    return all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def overlay_point(browser, page, fx, fy):
+    """Where a point of the picture (0..1) is on the page."""
+    box = browser.call("box", page=page, selector="#overlay")
+    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+
+def draw(browser, page, key, a, b):
+    """Chooses a tool with its key and drags from @a to @b (0..1)."""
+    browser.call("key", page=page, key=key)
+    x0, y0 = overlay_point(browser, page, *a)
+    x1, y1 = overlay_point(browser, page, *b)
+    browser.call("mouse", page=page, steps=[
+        ["move", x0, y0], ["down"], ["move", x1, y1, 10], ["up"]])
+
+
 def page_url(hub, token):
     """The station's address: the token in the fragment only."""
     return "http://127.0.0.1:%d/#token=%s" % (hub.port, token)

@@ -36,8 +36,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import slbrowser  # noqa: E402
-from slbrowser import Browser, check, page_url, wait_for  # noqa: E402
-from sltest import Hub, last_session, run, station_args  # noqa: E402
+from slbrowser import (Browser, check, draw, near, overlay_point,  # noqa: E402
+                       page_url, start_consultation, wait_for)
+from sltest import last_session, run  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
@@ -47,10 +48,6 @@ W, H = 640, 360
 YELLOW, CYAN = (255, 230, 0), (0, 230, 255)
 
 
-def near(a, b, tol):
-    return all(abs(x - y) <= tol for x, y in zip(a, b))
-
-
 def pixel(png, x, y):
     return tuple(png.pixel(int(x), int(y))[:3])
 
@@ -58,17 +55,12 @@ def pixel(png, x, y):
 def main(build, procs):
     slbrowser.skip_unless_ready()
     d = procs.workdir
-    hub = Hub(build, procs).start()
     room = "browser-expert"
-    t_stats = os.path.join(d, "township.jsonl")
     t_png = os.path.join(d, "township.png")
     t_dir = os.path.join(d, "t-stills")
     os.mkdir(t_dir)
-    procs.start("township", [build.township] + station_args(
-        hub, hub.token_file("township", hub.token(room, "township")),
-        t_stats, ["--audio-in", "test", "--width", str(W), "--height",
-                  str(H), "--snapshot", t_png, "--stills-dir", t_dir,
-                  "--duration", "120"]))
+    hub, t_stats = start_consultation(build, procs, room, [
+        "--snapshot", t_png, "--stills-dir", t_dir])
 
     browser = Browser(d, slbrowser.write_tone(os.path.join(d, "tone.wav")))
     try:
@@ -120,19 +112,10 @@ def check_voice(browser, page, t_stats):
     check(abs(hz - 700) <= 25, "the page hears the township at %.1f Hz" % hz)
 
 
-def overlay_point(browser, page, fx, fy):
-    box = browser.call("box", page=page, selector="#overlay")
-    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-
-
 def check_guidance(browser, page, t_stats, t_png, t_dir, procs):
     # A box from (0.2, 0.3) to (0.5, 0.7) with the mouse, the tool chosen
     # with its key.
-    browser.call("key", page=page, key="b")
-    x0, y0 = overlay_point(browser, page, 0.2, 0.3)
-    x1, y1 = overlay_point(browser, page, 0.5, 0.7)
-    browser.call("mouse", page=page, steps=[
-        ["move", x0, y0], ["down"], ["move", x1, y1, 12], ["up"]])
+    draw(browser, page, "b", (0.2, 0.3), (0.5, 0.7))
     wait_for(lambda: (last_session(t_stats).get("guide_marks") or 0) >= 1, 10,
              "the township to take the box")
 

@@ -25,15 +25,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import slbrowser  # noqa: E402
-from slbrowser import Browser, check, page_url, wait_for  # noqa: E402
-from sltest import Hub, run, session_records, station_args  # noqa: E402
+from slbrowser import (Browser, check, draw, near, overlay_point,  # noqa: E402
+                       page_url, start_consultation, wait_for)
+from sltest import run, session_records  # noqa: E402
 
-W, H = 640, 360
 YELLOW = (255, 230, 0)
-
-
-def near(a, b, tol):
-    return all(abs(x - y) <= tol for x, y in zip(a, b))
 
 
 def session_of(path, peer):
@@ -44,13 +40,8 @@ def session_of(path, peer):
 def main(build, procs):
     slbrowser.skip_unless_ready()
     d = procs.workdir
-    hub = Hub(build, procs).start()
     room = "browser-trainee"
-    t_stats = os.path.join(d, "township.jsonl")
-    procs.start("township", [build.township] + station_args(
-        hub, hub.token_file("township", hub.token(room, "township")),
-        t_stats, ["--audio-in", "test", "--width", str(W), "--height",
-                  str(H), "--duration", "120"]))
+    hub, t_stats = start_consultation(build, procs, room)
     expired = hub.token(room, "expert", ttl="1s")
 
     browser = Browser(d, slbrowser.write_tone(os.path.join(d, "tone.wav")))
@@ -98,19 +89,6 @@ def main(build, procs):
                       "an expired token")
     finally:
         browser.close()
-
-
-def overlay_point(browser, page, fx, fy):
-    box = browser.call("box", page=page, selector="#overlay")
-    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-
-
-def draw(browser, page, key, a, b):
-    browser.call("key", page=page, key=key)
-    x0, y0 = overlay_point(browser, page, *a)
-    x1, y1 = overlay_point(browser, page, *b)
-    browser.call("mouse", page=page, steps=[
-        ["move", x0, y0], ["down"], ["move", x1, y1, 10], ["up"]])
 
 
 def check_cannot_send(browser, trainee, t_stats):
