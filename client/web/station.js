@@ -241,7 +241,7 @@ async function onOffer(from, sdp) {
     updateStatus();
   };
   try {
-    await pc.setRemoteDescription({ type: "offer", sdp });
+    await pc.setRemoteDescription({ type: "offer", sdp: voiceApart(sdp) });
     for (const t of pc.getTransceivers()) {
       if (t.receiver.track.kind === "video") {
         // Ask for the smallest receive delay Chromium will allow.
@@ -266,6 +266,18 @@ async function onOffer(from, sdp) {
     log("could not answer the township's offer:", e.message);
     say(`Cannot play the township's offer: ${e.message}`, "red");
   }
+}
+
+// The township names one media stream for its picture and its voice, and
+// Chromium then holds the picture back to keep it in step with the voice
+// (lip sync), by as much as its audio jitter buffer holds.  An expert
+// steering a hand needs the picture now; the page puts the voice in a
+// stream of its own so that neither waits for the other.
+function voiceApart(sdp) {
+  return sdp
+    .split(/(?=^m=)/m)
+    .map((section) => (section.startsWith("m=audio") ? section.replace(/^(a=(?:ssrc:\d+ )?msid:)\S+/gm, "$1sonolink-voice") : section))
+    .join("");
 }
 
 // The receive delay asked of Chromium, in ms: `#…&delay_ms=N` (0 to
