@@ -28,6 +28,19 @@ const probe = {
   // The overlay's colour at a point of the picture (0..1), as drawn.
   overlayAt: (fx, fy) => Array.from(overlay.getContext("2d").getImageData(Math.round(fx * (overlay.width - 1)), Math.round(fy * (overlay.height - 1)), 1, 1).data),
   notice: () => (notice.hidden ? null : notice.textContent),
+  // This page's marks drawn alone on a w × h canvas, as a PNG data URL:
+  // the side-by-side check against the C renderer (tests/browser).
+  renderMarks: (w, h) => {
+    const c = document.createElement("canvas");
+    c.width = w;
+    c.height = h;
+    const state = S.role === "trainee" ? S.theirs : S.own;
+    const saved = state.pointer;
+    state.pointer = null;
+    render(c.getContext("2d"), w, h, [state], performance.now());
+    state.pointer = saved;
+    return c.toDataURL("image/png");
+  },
 };
 window.sonolink = probe;
 

@@ -24,21 +24,28 @@ Asserts, one session throughout:
   live pointer arrives (the township's --snapshot shows the pointer's
   colour where the mouse rests); undo removes the box; a still asked with
   the `s` key downloads with the SHA-256 the township logged;
+- side by side: an ellipse, an arrow and a freehand line drawn with the
+  mouse, rendered by the page (guide.js) on a 640x360 canvas and by the
+  township's C renderer in its --snapshot, cover the same pixels: each
+  renderer's yellow pixels have one of the other's within a pixel (98 %
+  or more), and their counts are within 20 % (the same line widths);
 - a screenshot of the expert view at 1600x1000 (expert-view.png in the
   build's meson-logs when SL_SCREENSHOT_DIR is set) with the picture
   taking most of the window.
 """
 
+import base64
 import hashlib
 import os
 import re
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import slbrowser  # noqa: E402
 from slbrowser import (Browser, check, draw, near, overlay_point,  # noqa: E402
                        page_url, start_consultation, wait_for)
-from sltest import last_session, run  # noqa: E402
+from sltest import TestFailure, last_session, run  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
@@ -68,6 +75,7 @@ def main(build, procs):
         check_interop(browser, page, t_stats)
         check_voice(browser, page, t_stats)
         check_guidance(browser, page, t_stats, t_png, t_dir, procs)
+        check_side_by_side(browser, page, t_stats, t_png, d)
         check_screenshot(browser, page, d)
     finally:
         browser.close()
@@ -167,6 +175,83 @@ def check_guidance(browser, page, t_stats, t_png, t_dir, procs):
           and pixels in logged,
           "its pixels hash to the SHA-256 the township logged for the raw "
           "probe frame (%s...)" % pixels[:16])
+
+
+def yellow_mask(png):
+    """The set of (x, y) whose colour is the marks' yellow, on a picture
+    that is grey everywhere else (the phantom)."""
+    out = set()
+    for y in range(png.height):
+        for x in range(png.width):
+            px = png.pixel(x, y)
+            if png.channels == 4:
+                alpha = png.pixels()[(y * png.width + x) * 4 + 3]
+                if alpha < 200:
+                    continue
+            if px[0] > 200 and px[1] > 170 and px[2] < 90:
+                out.add((x, y))
+    return out
+
+
+def covered(a, b):
+    """Share of @a's pixels with one of @b's within a pixel."""
+    if not a:
+        return 0.0
+    hit = sum(1 for x, y in a if any((x + dx, y + dy) in b for dx in (-1, 0, 1)
+                                     for dy in (-1, 0, 1)))
+    return hit / len(a)
+
+
+def check_side_by_side(browser, page, t_stats, t_png, d):
+    draw(browser, page, "e", (0.15, 0.2), (0.4, 0.6))
+    draw(browser, page, "a", (0.55, 0.75), (0.8, 0.45))
+    browser.call("key", page=page, key="f")
+    path = [overlay_point(browser, page, 0.5 + 0.3 * i / 12,
+                          0.2 + 0.05 * (i % 3)) for i in range(13)]
+    steps = [["move", path[0][0], path[0][1]], ["down"]]
+    steps += [["move", x, y, 2] for x, y in path[1:]] + [["up"]]
+    browser.call("mouse", page=page, steps=steps)
+    # The pointer off the picture, so it covers none of the marks.
+    box = browser.call("box", page=page, selector="#overlay")
+    browser.call("mouse", page=page, steps=[
+        ["move", box["x"] + box["width"] + 40, box["y"] + 10, 3]])
+    wait_for(lambda: last_session(t_stats).get("guide_marks") == 3, 10,
+             "the township to take the three marks")
+    with open(os.path.join(d, "page-marks.png"), "wb") as f:
+        data = browser.probe(page, "renderMarks(%d, %d)" % (W, H))
+        f.write(base64.b64decode(data.split(",", 1)[1]))
+    page_mask = yellow_mask(read_png(os.path.join(d, "page-marks.png")))
+
+    def compare():
+        town = read_png(t_png)
+        if town is None:
+            return None
+        mask = yellow_mask(town)
+        a, b = covered(page_mask, mask), covered(mask, page_mask)
+        ratio = len(page_mask) / max(1, len(mask))
+        return (a, b, ratio) if a >= 0.98 and b >= 0.98 \
+            and 0.8 <= ratio <= 1.25 else None
+
+    try:
+        a, b, ratio = wait_for(compare, 10, "the township's snapshot to "
+                               "show the marks as the page draws them")
+    except TestFailure:
+        town = yellow_mask(read_png(t_png))
+        raise TestFailure("page and C renderer differ: %.3f of the page's "
+                          "yellow pixels near the township's, %.3f the "
+                          "other way, %d against %d pixels" % (
+                              covered(page_mask, town),
+                              covered(town, page_mask), len(page_mask),
+                              len(town)))
+    out = os.environ.get("SL_SCREENSHOT_DIR")
+    if out:
+        shutil.copy(t_png, os.path.join(out, "marks-c-renderer.png"))
+        shutil.copy(os.path.join(d, "page-marks.png"),
+                    os.path.join(out, "marks-page.png"))
+    check(True, "the page's ellipse, arrow and freehand line cover the C "
+          "renderer's pixels (%.1f %% and %.1f %% within a pixel, %d "
+          "yellow pixels, ratio %.2f)" % (100 * a, 100 * b, len(page_mask),
+                                          ratio))
 
 
 def check_screenshot(browser, page, d):
