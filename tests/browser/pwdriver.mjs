@@ -7,6 +7,7 @@
 //   {"id":3,"cmd":"mouse","page":0,"steps":[["move",x,y],["down"],["move",x,y,10],["up"]]}
 //   {"id":4,"cmd":"key","page":0,"key":"s"}
 //   {"id":5,"cmd":"click","page":0,"selector":"#undo"}
+//   {"id":5,"cmd":"fill","page":0,"selector":"#join-token","text":"…"}
 //   {"id":6,"cmd":"screenshot","page":0,"path":"…png"}
 //   {"id":7,"cmd":"quit"}
 import { chromium } from "playwright-core";
@@ -64,6 +65,9 @@ async function run(c) {
       return true;
     case "click":
       await page.click(c.selector);
+      return true;
+    case "fill":
+      await page.fill(c.selector, c.text);
       return true;
     case "box":
       return await page.locator(c.selector).boundingBox();

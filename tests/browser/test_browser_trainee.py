@@ -16,6 +16,8 @@ Asserts:
   session there receives no guidance message at all);
 - a page with a token the hub refuses says so plainly, and one with an
   expired token says it has expired; neither joins;
+- a page opened with no token asks for one, and joins with the token
+  typed in, which it keeps in the fragment only (no query string);
 - a screenshot of the trainee view at 1600x1000 (trainee-view.png in
   SL_SCREENSHOT_DIR when set) with the picture taking most of it.
 """
@@ -83,6 +85,7 @@ def main(build, procs):
 
         check_cannot_send(browser, trainee, t_stats)
         check_screenshot(browser, trainee, d)
+        check_asks_for_token(browser, hub, hub.token(room, "trainee"))
         check_refused(browser, hub, "not-a-token",
                       "The room token was refused", "a wrong token")
         check_refused(browser, hub, expired, "has expired",
@@ -124,6 +127,19 @@ def check_screenshot(browser, page, d):
     share = box["width"] * box["height"] / (1600 * 1000)
     check(share > 0.75, "the trainee's picture takes %.0f %% of the "
           "1600x1000 window" % (100 * share))
+
+
+def check_asks_for_token(browser, hub, token):
+    page = browser.open("http://127.0.0.1:%d/" % hub.port)
+    check(browser.eval(page, "document.getElementById('join').open"),
+          "a page opened without a token asks for one")
+    browser.call("fill", page=page, selector="#join-token", text=token)
+    browser.call("click", page=page, selector="#join-form button")
+    wait_for(lambda: browser.probe(page, "role") == "trainee", 20,
+             "the page to join with the token typed in")
+    where = browser.eval(page, "[location.search, location.hash]")
+    check(where[0] == "" and where[1].startswith("#token=sl1."),
+          "it joins, the token in the fragment and no query string")
 
 
 def check_refused(browser, hub, token, words, what):
