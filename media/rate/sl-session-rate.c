@@ -108,14 +108,22 @@ struct _SlSessionRate
 };
 
 /* Any thread: asks the encoder for a keyframe, marked (count 1) so that
- * our own probe lets it through. */
+ * our own probe lets it through.
+ *
+ * Never with all-headers: the payloader's config-interval already puts
+ * SPS and PPS in front of every IDR, inside its access unit.  Asked for
+ * all headers, rtph264pay sends them once more on their own, with the
+ * RTP timestamp and marker of a frame of their own; Chromium takes that
+ * for a frame with no slice, fails to decode it and asks for another
+ * keyframe, whose headers do the same: three keyframes a second for as
+ * long as the session lasts (docs/browser-station.md). */
 static void
 send_keyframe_event (SlSessionRate *r)
 {
   g_autoptr (GstPad) src = gst_element_get_static_pad (r->encoder, "src");
 
   gst_pad_send_event (src, gst_video_event_new_upstream_force_key_unit (
-                               GST_CLOCK_TIME_NONE, TRUE, 1));
+                               GST_CLOCK_TIME_NONE, FALSE, 1));
 }
 
 void
@@ -178,6 +186,12 @@ on_encoder_upstream_event (GstPad *pad, GstPadProbeInfo *info,
   gst_video_event_parse_upstream_force_key_unit (event, NULL, NULL, &count);
   if (count == 1)
     return GST_PAD_PROBE_OK; /* ours: already limited */
+  /* A viewer's request (webrtcbin asks for all headers): the same
+   * keyframe without the headers sent apart (send_keyframe_event). */
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = event
+      = gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, FALSE,
+                                                     count);
   g_mutex_lock (&r->keyframe_lock);
   verdict
       = sl_keyframe_limit_request (&r->keyframes, sl_media_now_us (), &wait_ms);

@@ -92,7 +92,9 @@ serve_context (ServeOptions *opt)
       "only: tokens travel unencrypted)",
       NULL },
     { "web-root", 0, 0, G_OPTION_ARG_FILENAME, &opt->web_root,
-      "Serve the static files of this directory at /", "DIR" },
+      "Serve the static files of this directory at / (default: the "
+      "browser station installed with the hub; `none`: no files)",
+      "DIR" },
     { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &opt->port_file,
       "Write the bound port number to FILE once listening", "FILE" },
     { "max-message-size", 0, 0, G_OPTION_ARG_INT, &opt->max_message_size,
@@ -262,7 +264,8 @@ check_config (const ServeOptions *opt, SlHubListen *listen, GBytes **secret,
       || !sl_hub_listen_check_tls (listen, *certificate != NULL, opt->insecure,
                                    error))
     return FALSE;
-  if (opt->web_root != NULL && !g_file_test (opt->web_root, G_FILE_TEST_IS_DIR))
+  if (opt->web_root != NULL && g_strcmp0 (opt->web_root, "none") != 0
+      && !g_file_test (opt->web_root, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
                    "--web-root '%s' is not a directory", opt->web_root);
@@ -288,6 +291,30 @@ on_signal (gpointer user_data)
   g_message ("signal received; shutting down");
   g_main_loop_quit (user_data);
   return G_SOURCE_CONTINUE;
+}
+
+/* The directory served at "/": --web-root's, none for `none`, else the
+ * browser station (client/web).  A hub that runs from its build tree
+ * serves the source tree's copy, so that the tests and a developer see the
+ * files of this checkout; an installed hub serves the installed copy.  No
+ * copy there is no error: the hub then serves signalling only. */
+static gchar *
+default_web_root (const gchar *given)
+{
+  g_autofree gchar *exe = NULL;
+  const gchar *dir = SL_WEB_ROOT;
+
+  if (given != NULL)
+    return g_strcmp0 (given, "none") == 0 ? NULL : g_strdup (given);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL && g_str_has_prefix (exe, SL_BUILD_ROOT "/"))
+    dir = SL_SOURCE_WEB_ROOT;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_message ("no browser station at %s: serving signalling only", dir);
+      return NULL;
+    }
+  return g_strdup (dir);
 }
 
 /* Descriptors the hub needs besides its client connections: standard
@@ -372,6 +399,7 @@ sl_hub_cmd_serve (int argc, char **argv)
   g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (SlHubServer) server = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *web_root = NULL;
 
   g_set_prgname ("sonolink-hub");
   if (!sl_hub_cli_parse (context, "serve", &argc, &argv))
@@ -393,10 +421,11 @@ sl_hub_cmd_serve (int argc, char **argv)
                "stolen and replayed. Use --tls-cert/--tls-key.",
                listen.host);
 
+  web_root = default_web_root (opt.web_root);
   server = sl_hub_server_new (&(SlHubServerConfig){
       .secret = secret,
       .certificate = certificate,
-      .web_root = opt.web_root,
+      .web_root = web_root,
       .max_message_size = (gsize)opt.max_message_size,
       .rate = opt.rate,
       .burst = (guint)opt.burst,

@@ -90,6 +90,10 @@ OPTION_SETS = [
     ("uf+base+aq1", "ultrafast",
      "cabac=1:8x8dct=1:deblock=0,0:partitions=i8x8,i4x4:aq-mode=1"),
     ("sf+aq0", "superfast", "aq-mode=0"),
+    # The levels as they are since the browser station: Main, no 8x8dct.
+    ("uf+base-main", "ultrafast",
+     "cabac=1:8x8dct=0:deblock=0,0:partitions=i4x4"),
+    ("sf+aq0-main", "superfast", "aq-mode=0:8x8dct=0"),
 ]
 WARMUP_S = 4
 

@@ -29,6 +29,18 @@ this build's (this one first), --runs times each (default 1), so that
 both meet the same machine; its rows are "before", and the difference of
 the median p50s is printed.
 
+With --browser the expert is also the browser station (client/web) in
+Debian's chromium, driven as tests/browser does, in the same run right
+after the C expert: once with Chromium's own receive delay ("browser")
+and once asking for none (`jitterBufferTarget` 0, "browser-jb0").  The
+page reads the stamp from each frame it shows (requestVideoFrameCallback)
+and keeps its presentation time on its own clock, performance.now(),
+which Chromium takes from CLOCK_MONOTONIC as the stations do, from a
+time origin of its own: the bench finds that origin by reading
+performance.now() between two readings of its own monotonic clock, 50
+times, and keeps the reading with the shortest round trip (its error is
+at most half that round trip, printed as "clock ±").
+
 --smoke runs one short 720p case and the two references for a few dozen
 frames and checks only that stamps were read and the counts add up; it is
 what `meson test` runs.  It asserts nothing about time.
@@ -87,6 +99,17 @@ def cpu_seconds(pid):
         return None
 
 
+def start_township(progs, procs, hub, room, name, t_stats, width, height,
+                   kbps, township_args):
+    """The township of a case: the phantom with the latency stamp."""
+    return procs.start("township", [progs.township] + station_args(
+        hub, hub.token_file("t-" + name, hub.token(room, "township")),
+        t_stats, ["--latency-stamp", "--audio-in", "test:700",
+                  "--width", str(width), "--height", str(height),
+                  "--fps", str(FPS), "--bitrate", str(kbps), "--quiet"]
+        + list(township_args)))
+
+
 def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
                 township_args=()):
     """One consultation; returns the case's result dict."""
@@ -99,12 +122,8 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
         t_stats = os.path.join(workdir, name + "-township.jsonl")
         e_stats = os.path.join(workdir, name + "-expert.jsonl")
         lat_log = os.path.join(workdir, name + "-latency.txt")
-        township = procs.start("township", [progs.township] + station_args(
-            hub, hub.token_file("t-" + name, hub.token(room, "township")),
-            t_stats, ["--latency-stamp", "--audio-in", "test:700",
-                      "--width", str(width), "--height", str(height),
-                      "--fps", str(FPS), "--bitrate", str(kbps), "--quiet"]
-            + list(township_args)))
+        township = start_township(progs, procs, hub, room, name, t_stats,
+                                  width, height, kbps, township_args)
         expert = procs.start("expert", [progs.expert] + station_args(
             hub, hub.token_file("e-" + name, hub.token(room, "expert")),
             e_stats, ["--sink", "none", "--verify-phantom", "--audio-in",
@@ -163,6 +182,81 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
         procs.dump_logs()
         raise
     finally:
+        procs.cleanup()
+
+
+def page_clock_offset_ms(browser, page):
+    """CLOCK_MONOTONIC in ms minus the page's performance.now(), from the
+    reading with the shortest round trip; and half that round trip."""
+    best = None
+    for _ in range(50):
+        a = time.monotonic()
+        perf = browser.eval(page, "performance.now()")
+        b = time.monotonic()
+        if best is None or b - a < best[0]:
+            best = (b - a, (a + b) / 2 * 1000 - perf)
+    return best[1], best[0] * 1000 / 2
+
+
+def run_browser(progs, workdir, name, width, height, kbps, frames, warmup,
+                delay_ms=None, township_args=()):
+    """One consultation with the browser station as the expert."""
+    sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+    import slbrowser
+    slbrowser.skip_unless_ready()
+    procs = Processes(workdir)
+    build = argparse.Namespace(hub=progs.hub, township=progs.township,
+                               expert=progs.expert)
+    browser = None
+    try:
+        hub = Hub(build, procs).start()
+        room = "bench-" + name
+        t_stats = os.path.join(workdir, name + "-township.jsonl")
+        start_township(progs, procs, hub, room, name, t_stats, width, height,
+                       kbps, township_args)
+        browser = slbrowser.Browser(workdir)
+        url = slbrowser.page_url(hub, hub.token(room, "expert")) + "&stamps=1"
+        if delay_ms is not None:
+            url += "&delay_ms=%d" % delay_ms
+        page = browser.open(url)
+        count = "window.sonolink.stamps.length"
+        wait_for(lambda: (browser.eval(page, count) or 0) >= warmup, 40,
+                 "%d warm-up frames in the page" % warmup, interval=0.2)
+        start = browser.eval(page, count)
+        start_sent = last_sent(t_stats)
+        err0 = browser.probe(page, "stampErrors")
+        t0 = time.monotonic()
+        wait_for(lambda: browser.eval(page, count) >= start + frames,
+                 frames / FPS * 3 + 20, "%d measured frames" % frames,
+                 interval=0.2)
+        seconds = time.monotonic() - t0
+        offset, error = page_clock_offset_ms(browser, page)
+        stamps = browser.eval(page, "window.sonolink.stamps.slice(-%d)"
+                              % (browser.eval(page, count) - start))
+        errors = browser.probe(page, "stampErrors") - err0
+        sent = last_sent(t_stats) - start_sent
+        lat = [presented + offset - stamp_us / 1000.0
+               for stamp_us, presented, _ in stamps]
+        t = session_records(t_stats)
+        rates = [r["bitrate_kbps"] for r in t[-int(seconds):]
+                 if r.get("bitrate_kbps")]
+        return {
+            "mode": "browser" if delay_ms is None else "browser-jb%d" % delay_ms,
+            "case": name, "width": width, "height": height, "fps": FPS,
+            "bitrate_kbps": kbps, "seconds": round(seconds, 2),
+            "frames_sent": sent, "frames_decoded": len(stamps),
+            "stamp_errors": errors, "latency_ms": summary(lat),
+            "clock_error_ms": round(error, 3),
+            "jitter_buffer_ms": browser.probe(page, "jitterMs"),
+            "actual_bitrate_kbps": (sum(rates) / len(rates)) if rates
+            else None,
+        }
+    except TestFailure:
+        procs.dump_logs()
+        raise
+    finally:
+        if browser is not None:
+            browser.close()
         procs.cleanup()
 
 
@@ -293,6 +387,33 @@ def print_ratios(results):
             fmt(over, "%+.1f ms"), fmt(dpsnr, "%+.2f dB")))
 
 
+def print_browser(results):
+    """The browser station against the C expert, same run: p50s and the
+    difference of the medians over runs."""
+    modes = sorted({r["mode"] for r in results
+                    if r["mode"].startswith("browser")})
+    if not modes:
+        return
+    print()
+    print("%-7s %-12s %12s %12s %12s %10s %9s" % (
+        "case", "mode", "p50", "p50 C expert", "difference", "p95",
+        "clock ±"))
+    for case in sorted({r["case"] for r in results}):
+        c = [r["latency_ms"]["p50"] for r in results if r["mode"] == "product"
+             and r["case"] == case and r.get("latency_ms")]
+        for mode in modes:
+            rows = [r for r in results if r["mode"] == mode
+                    and r["case"] == case and r.get("latency_ms")]
+            if not rows or not c:
+                continue
+            b = percentile([r["latency_ms"]["p50"] for r in rows], 50)
+            cp = percentile(c, 50)
+            print("%-7s %-12s %9.1f ms %9.1f ms %+9.1f ms %7.1f ms %6.2f ms"
+                  % (case, mode, b, cp, b - cp,
+                     percentile([r["latency_ms"]["p95"] for r in rows], 50),
+                     max(r["clock_error_ms"] for r in rows)))
+
+
 def print_against(results):
     """This build's product against the build before, same run: the
     median over runs of each one's p50, and their difference."""
@@ -354,6 +475,9 @@ def main():
                     help="pass this argument to sonolink-township too "
                          "(repeatable; e.g. --township-arg=--x264-options=...)")
     ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--browser", action="store_true",
+                    help="measure the browser station too, after the C "
+                         "expert in each run (modes browser, browser-jb0)")
     ap.add_argument("--smoke", action="store_true",
                     help="one short 720p case; check counts only")
     args = ap.parse_args()
@@ -378,6 +502,16 @@ def main():
                         args.warmup, args.township_arg)
                     r["mode"], r["case"], r["run"] = mode, name, run + 1
                     results.append(r)
+                if args.browser:
+                    for delay in (None, 0):
+                        print("# %s: browser%s, run %d" % (
+                            name, "" if delay is None else " delay 0",
+                            run + 1), file=sys.stderr, flush=True)
+                        r = run_browser(progs, workdir, "%s-browser-%s-%d" % (
+                            name, delay, run), w, h, kbps, args.frames,
+                            args.warmup, delay, args.township_arg)
+                        r["case"], r["run"] = name, run + 1
+                        results.append(r)
             if args.no_reference:
                 continue
             for mode in ("floor", "reference"):
@@ -387,6 +521,7 @@ def main():
     print_table(results)
     print_ratios(results)
     print_against(results)
+    print_browser(results)
     print_budget(results)
     print_audio(results)
     if args.json:

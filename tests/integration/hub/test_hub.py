@@ -401,6 +401,14 @@ def check_restart(hub):
     port = hub.port
     hub.start(port=port)
     check(hub.port == port, "a restarted hub binds the same port at once")
+    # Without --web-root, a hub run from the build tree serves the browser
+    # station of the source tree (client/web).
+    status, ctype, body = http_get(hub.port, "/")
+    check(status == 200 and b"<title>sonolink station</title>" in body,
+          "without --web-root, / serves the browser station")
+    status, ctype, _ = http_get(hub.port, "/station.js")
+    check(status == 200 and ctype.startswith("text/javascript"),
+          "and its script")
     ws = join(hub, hub.token("r1", "expert"), "exp-1")
     expect(ws, "welcome", "welcome after the restart", peer_id="exp-1")
     ws.close()
