@@ -26,6 +26,8 @@ struct _SlStationRecord
   SlSession *session;   /* the session recorded, not owned */
   gboolean forbidden;   /* the hub said this room is not recorded */
   gboolean joined;      /* the hub's welcome came */
+  guint64 gaps_told;    /* gaps in the recording said so far */
+  gboolean gap_open;    /* a gap said to start, not yet to end */
   /* Peer ids the hub says record now (this station's own included). */
   GHashTable *recording_peers;
 };
@@ -153,6 +155,8 @@ sl_station_record_start (SlStation *st)
                   error->message);
       return;
     }
+  r->gaps_told = 0;
+  r->gap_open = FALSE;
   sl_station_log (st, "recording to %s", sl_recorder_get_path (r->recorder));
   attach (st);
   sl_station_record_tick (st);
@@ -254,8 +258,15 @@ sl_station_record_add_stats (SlStation *st, JsonObject *record)
 
   json_object_set_boolean_member (record, "recording", r->recorder != NULL);
   if (r->recorder != NULL)
-    json_object_set_int_member (record, "recorded_frames",
-                                (gint64)sl_recorder_get_frames (r->recorder));
+    {
+      guint64 bytes, gaps;
+
+      json_object_set_int_member (record, "recorded_frames",
+                                  (gint64)sl_recorder_get_frames (r->recorder));
+      sl_recorder_get_dropped (r->recorder, &bytes, &gaps);
+      json_object_set_int_member (record, "recording_dropped_bytes",
+                                  (gint64)bytes);
+    }
   ids = g_list_sort (ids, (GCompareFunc)g_strcmp0);
   for (GList *l = ids; l != NULL; l = l->next)
     json_array_add_string_element (by, l->data);
@@ -302,6 +313,37 @@ sl_station_record_still (SlStation *st, const gchar *path, gint64 media_ms)
     sl_recorder_add_still (st->record->recorder, path, media_ms);
 }
 
+/* Says when the disk stops keeping up with the recording, and when it
+ * catches up again; then asks for the keyframe the video waits for. */
+static void
+tell_gaps (SlStation *st)
+{
+  SlStationRecord *r = st->record;
+  guint64 bytes, gaps;
+  gboolean dropping = sl_recorder_get_dropped (r->recorder, &bytes, &gaps);
+
+  if (gaps > r->gaps_told)
+    {
+      r->gaps_told = gaps;
+      r->gap_open = TRUE;
+      sl_station_log (st,
+                      "recording %s: the disk is not keeping up; media is "
+                      "being dropped (the recording will have a gap), the "
+                      "consultation goes on",
+                      sl_recorder_get_path (r->recorder));
+    }
+  if (r->gap_open && !dropping)
+    {
+      r->gap_open = FALSE;
+      sl_station_log (st,
+                      "recording %s: the disk caught up; %.1f MB dropped so "
+                      "far, the recording goes on after the gap",
+                      sl_recorder_get_path (r->recorder), bytes / 1e6);
+    }
+  if (r->session != NULL && sl_recorder_take_keyframe_wanted (r->recorder))
+    sl_session_record_keyframe (r->session);
+}
+
 void
 sl_station_record_tick (SlStation *st)
 {
@@ -312,6 +354,7 @@ sl_station_record_tick (SlStation *st)
     return;
   if (!sl_recorder_is_running (r->recorder))
     return;
+  tell_gaps (st);
   if (st->capture != NULL
       && (media_now = sl_capture_media_now_ms (st->capture)) >= 0)
     sl_recorder_set_media_clock (r->recorder, media_now);
