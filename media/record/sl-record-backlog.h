@@ -26,12 +26,12 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  gsize limit;             /* bytes that may wait for the disk */
-  gsize queued;            /* bytes handed over, not written yet */
-  gboolean dropping;       /* refusing until the backlog is down to half */
-  guint64 dropped_bytes;   /* refused so far */
-  guint64 dropped_pieces;  /* refused so far */
-  guint64 gaps;            /* times it started refusing */
+  gsize limit;            /* bytes that may wait for the disk */
+  gsize queued;           /* bytes handed over, not written yet */
+  gboolean dropping;      /* refusing until the backlog is down to half */
+  guint64 dropped_bytes;  /* refused so far */
+  guint64 dropped_pieces; /* refused so far */
+  guint64 gaps;           /* times it started refusing */
 } SlRecordBacklog;
 
 /* A backlog of at most @limit bytes (at least 1). */
