@@ -7,7 +7,8 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 --guidance-script with four marks, --record).  Checks:
 
 - a recorder member (sonolink-expert with a recorder token) records what
-  the township sends it, and refuses to run without --record (exit 3);
+  the township sends it, the lesson's voice with both tones among it, and
+  refuses to run without --record (exit 3);
 - the hub tells each station that all three record (their logs and their
   --stats "recorded_by"), and the expert sees the township's recording
   end when it goes;
@@ -44,8 +45,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sltest import (Hub, check, decode_recording, run,  # noqa: E402
-                    session_records, station_args, wait_for)
+from sltest import (Hub, check, decode_recorded_voice,  # noqa: E402
+                    decode_recording, run, session_records, station_args,
+                    tone_seconds, wait_for)
 
 FPS = 30
 TOWNSHIP_HZ, EXPERT_HZ = 440, 880
@@ -249,6 +251,13 @@ def main(build, procs):
           "the recorder member's recording decodes to %d frames, as many as "
           "it had decoded by its last stats record (%d)"
           % (r_frames, r_decoded))
+    # The lesson: both tones at once, each a good part of the energy.
+    voice = decode_recorded_voice(find_recording(r_rec, ".mkv"), "audio_0")
+    heard = {hz: tone_seconds(voice, hz, dominant=0.2)
+             for hz in (TOWNSHIP_HZ, EXPERT_HZ)}
+    check(all(v >= 1 for v in heard.values()),
+          "the recorder's voice track holds the lesson, both voices (%s)"
+          % ", ".join("%d Hz for %.1f s" % kv for kv in sorted(heard.items())))
 
     check(stat.S_IMODE(os.stat(t_rec).st_mode) == 0o700
           and stat.S_IMODE(os.stat(e_rec).st_mode) == 0o700,
