@@ -258,6 +258,29 @@ def decode_recording(path, voices=False):
     return out.returncode, sizes, out.stdout
 
 
+def recorded_lumas(path, width, height):
+    """Yields the luma plane (bytes, @width x @height) of every picture of
+    a recording, decoded with h264parse and avdec_h264 as I420 at that
+    size (a picture of another size fails the decode: TestFailure)."""
+    with tempfile.NamedTemporaryFile(suffix=".yuv") as raw:
+        out = subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!",
+             "matroskademux", "!", "h264parse", "!", "avdec_h264", "!",
+             "video/x-raw,format=I420,width=%d,height=%d" % (width, height),
+             "!", "filesink", "location=" + raw.name],
+            capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise TestFailure("%s does not decode at %dx%d: %s"
+                              % (path, width, height, out.stderr.strip()))
+        luma = width * height
+        frame = luma + 2 * ((width + 1) // 2) * ((height + 1) // 2)
+        while True:
+            data = raw.read(frame)
+            if len(data) < frame:
+                return
+            yield data[:luma]
+
+
 def decode_recorded_voice(path, pad, rate=16000):
     """The samples (mono, @rate Hz, floats in -1..1) of a recording's voice
     track: @pad is the demuxer's "audio_0" (the township's voice) or
