@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""What recording costs a consultation: latency and CPU, on against off.
+
+Each run is one consultation of the real product on loopback, measured
+exactly as tests/bench/latency.py measures one (sonolink-township with
+--latency-stamp, sonolink-expert with --latency-log and --verify-phantom,
+a test tone each way, --frames pictures after a warm-up): "off" as it is,
+"on" with both stations recording (--record DIR at the township and at
+the expert).  Runs alternate off, on, off, on… in the same invocation,
+so that both meet the same machine, --runs times each.  Recording
+re-encodes nothing (docs/recording.md), so the goal is a p50 at most
+0.3 ms higher with it.
+
+Printed: one row a run (latency percentiles, each station's CPU as a
+share of one core over the measured window, the recordings' size), then
+the medians over runs of on and off, their differences (latency) and
+ratios (CPU), and the recording's rate in MB a minute.
+
+    recording.py BUILD_DIR [--frames N] [--runs N] [--case 720p4]
+                 [--json FILE] [--smoke]
+
+--smoke runs each mode once on a few dozen pictures and checks only that
+pictures were measured and that the "on" runs made playable-sized files
+and the "off" runs none; it is what `meson test` runs, and asserts
+nothing about time.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from latency import CASES, Programs, percentile, run_product  # noqa: E402
+from sltest import TestFailure  # noqa: E402
+
+GOAL_P50_MS = 0.3
+MODES = ("off", "on")
+
+
+def recorded_bytes(folder):
+    if not os.path.isdir(folder):
+        return 0
+    return sum(os.path.getsize(os.path.join(folder, n))
+               for n in os.listdir(folder) if n.endswith(".mkv"))
+
+
+def recorded_ms(folder):
+    """How long the recordings in @folder ran: the t_ms of each sidecar's
+    "stop" line (docs/recording.md, THE SIDECAR)."""
+    total = 0
+    for n in os.listdir(folder) if os.path.isdir(folder) else ():
+        if n.endswith(".jsonl"):
+            with open(os.path.join(folder, n)) as f:
+                lines = [json.loads(x) for x in f if x.strip()]
+            total += next((x["t_ms"] for x in lines if x["type"] == "stop"),
+                          0)
+    return total
+
+
+def one_run(progs, workdir, mode, run, case, frames, warmup):
+    w, h, kbps = CASES[case]
+    name = "%s-%s-%d" % (case, mode, run)
+    t_rec = os.path.join(workdir, name + "-t-rec")
+    e_rec = os.path.join(workdir, name + "-e-rec")
+    t_args = ["--record", t_rec] if mode == "on" else []
+    e_args = ["--record", e_rec] if mode == "on" else []
+    r = run_product(progs, workdir, name, w, h, kbps, frames, warmup,
+                    t_args, e_args)
+    r["mode"], r["run"] = mode, run
+    r["recorded_bytes"] = {"township": recorded_bytes(t_rec),
+                           "expert": recorded_bytes(e_rec)}
+    r["recorded_ms"] = recorded_ms(t_rec)
+    secs = max(r["seconds"], 1e-3)
+    r["cpu_share"] = {k: v / secs for k, v in r["cpu_s"].items()}
+    return r
+
+
+def fmt(v, spec="%.2f"):
+    return "-" if v is None else spec % v
+
+
+def print_runs(results):
+    head = ("%-4s %4s %6s %7s %7s %7s %8s %8s %8s %9s %9s" % (
+        "mode", "run", "dec", "p50ms", "p95ms", "p99ms", "cpu hub",
+        "cpu twp", "cpu exp", "rec twp", "rec exp"))
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        lat, cpu, rec = r["latency_ms"] or {}, r["cpu_share"], \
+            r["recorded_bytes"]
+        print("%-4s %4d %6d %7s %7s %7s %7s%% %7s%% %7s%% %7s MB %7s MB" % (
+            r["mode"], r["run"], r["frames_decoded"], fmt(lat.get("p50")),
+            fmt(lat.get("p95")), fmt(lat.get("p99")),
+            fmt(100 * cpu.get("hub", 0), "%.1f"),
+            fmt(100 * cpu.get("township", 0), "%.1f"),
+            fmt(100 * cpu.get("expert", 0), "%.1f"),
+            fmt(rec["township"] / 1e6), fmt(rec["expert"] / 1e6)))
+
+
+def medians(results, mode, key):
+    return percentile([key(r) for r in results if r["mode"] == mode
+                       and key(r) is not None], 50)
+
+
+def summarise(results):
+    """The medians over runs of each mode, and on against off."""
+    out = {}
+    for what, key in (("p50", lambda r: r["latency_ms"]["p50"]),
+                      ("p95", lambda r: r["latency_ms"]["p95"]),
+                      ("p99", lambda r: r["latency_ms"]["p99"])):
+        off, on = (medians(results, m, key) for m in MODES)
+        out[what] = {"off": off, "on": on,
+                     "difference_ms": on - off if None not in (on, off)
+                     else None}
+    for station in ("township", "expert"):
+        off, on = (medians(results, m, lambda r, s=station:
+                           r["cpu_share"].get(s)) for m in MODES)
+        out["cpu_" + station] = {"off": off, "on": on,
+                                 "ratio": on / off if off else None}
+    rates = [r["recorded_bytes"]["township"] / r["recorded_ms"] * 60e3 / 1e6
+             for r in results if r["mode"] == "on" and r["recorded_ms"] > 0]
+    out["township_mb_per_minute"] = percentile(rates, 50)
+    return out
+
+
+def print_summary(s, runs):
+    print()
+    print("median of up to %d runs  %9s %9s %11s" % (runs, "off", "on",
+                                                     "on - off"))
+    for what in ("p50", "p95", "p99"):
+        v = s[what]
+        print("latency %-16s %6s ms %6s ms %+8s ms" % (
+            what, fmt(v["off"]), fmt(v["on"]),
+            fmt(v["difference_ms"], "%+.2f")))
+    print("%-24s %9s %9s %11s" % ("", "off", "on", "on / off"))
+    for station in ("township", "expert"):
+        v = s["cpu_" + station]
+        print("cpu %-20s %8s%% %8s%% %10s" % (
+            station, fmt(100 * v["off"] if v["off"] is not None else None,
+                         "%.1f"),
+            fmt(100 * v["on"] if v["on"] is not None else None, "%.1f"),
+            fmt(v["ratio"], "%.3fx")))
+    print("township recording: %s MB a minute" % fmt(
+        s["township_mb_per_minute"], "%.1f"))
+    d = s["p50"]["difference_ms"]
+    if d is not None:
+        print("goal: p50 at most +%.1f ms with recording: %+.2f ms, %s"
+              % (GOAL_P50_MS, d, "met" if d <= GOAL_P50_MS else "NOT met"))
+
+
+def check_smoke(results):
+    """What --smoke asserts: pictures measured; files made only when on."""
+    for r in results:
+        what = "%s run %d" % (r["mode"], r["run"])
+        if not r.get("latency_ms") or r["frames_decoded"] == 0:
+            raise TestFailure("%s: no picture was measured" % what)
+        made = r["recorded_bytes"]
+        if r["mode"] == "on" and not (made["township"] > 0
+                                      and made["expert"] > 0):
+            raise TestFailure("%s: a station made no recording (%s)"
+                              % (what, made))
+        if r["mode"] == "off" and (made["township"] or made["expert"]):
+            raise TestFailure("%s: a recording without --record" % what)
+        print("ok: %s: %d pictures measured, %s" % (
+            what, r["frames_decoded"],
+            "recorded %d + %d bytes" % (made["township"], made["expert"])
+            if r["mode"] == "on" else "nothing recorded"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build", help="the meson build directory")
+    ap.add_argument("--frames", type=int, default=900,
+                    help="pictures measured per run after warm-up "
+                         "(default 900: 30 s)")
+    ap.add_argument("--warmup", type=int, default=60,
+                    help="pictures discarded first (default 60)")
+    ap.add_argument("--runs", type=int, default=4,
+                    help="runs of each mode, alternating (default 4)")
+    ap.add_argument("--case", default="720p4",
+                    help="picture size and bitrate, one of %s "
+                         "(default 720p4)" % ", ".join(CASES))
+    ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one short run of each mode; check counts only")
+    args = ap.parse_args()
+    if args.case not in CASES:
+        sys.exit("recording.py: unknown case %s (try --help)" % args.case)
+    if args.smoke:
+        args.frames, args.warmup, args.runs = 30, 10, 1
+    progs = Programs(args.build)
+    results, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="sl-bench-rec-") as workdir:
+        for run in range(1, max(args.runs, 1) + 1):
+            for mode in MODES:
+                print("# %s: recording %s, run %d" % (args.case, mode, run),
+                      file=sys.stderr, flush=True)
+                try:
+                    results.append(one_run(progs, workdir, mode, run,
+                                           args.case, args.frames,
+                                           args.warmup))
+                except TestFailure as e:
+                    # A shared machine may starve one run; the others
+                    # still compare, and the count of failed runs is
+                    # printed.  The smoke run fails on it.
+                    if args.smoke:
+                        raise
+                    failed.append("%s run %d: %s" % (mode, run, e))
+    print("recording during a consultation, %s, %d pictures a run"
+          % (args.case, args.frames))
+    print_runs(results)
+    summary = summarise(results)
+    print_summary(summary, max(args.runs, 1))
+    for f in failed:
+        print("failed, left out: %s" % f)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"time": time.time(), "results": results,
+                       "summary": summary}, f, indent=1)
+    if args.smoke:
+        check_smoke(results)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except TestFailure as e:
+        print("FAIL:", e)
+        sys.exit(1)
