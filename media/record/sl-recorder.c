@@ -72,7 +72,7 @@ struct _SlRecorder
   GByteArray *out;        /* scratch for the writer's output */
   guint64 frames;
   guint64 voice_packets[2]; /* the township's track, the expert's */
-  SlRecordBacklog backlog;  /* also updated by the writer thread */
+  SlRecordBacklog backlog;  /* what waits for the writer */
   gboolean keyframe_wanted; /* video waits for a keyframe after a gap */
 
   /* The writer thread and what it owns. */
@@ -80,6 +80,7 @@ struct _SlRecorder
   GAsyncQueue *queue; /* of Chunk */
   int fd_mkv, fd_sidecar;
   gint write_failed; /* atomic */
+  gsize written;     /* atomic: bytes written (or dropped by a failure) */
 };
 
 /* ---- the writer thread ---- */
@@ -177,9 +178,7 @@ writer_main (gpointer data)
         }
       if (c->bytes != NULL)
         {
-          g_mutex_lock (&rec->lock);
-          sl_record_backlog_written (&rec->backlog, c->bytes->len);
-          g_mutex_unlock (&rec->lock);
+          g_atomic_pointer_add (&rec->written, (gssize)c->bytes->len);
           g_byte_array_unref (c->bytes);
         }
       g_free (c);
@@ -196,14 +195,18 @@ may_queue (SlRecorder *rec, gsize len)
 {
   guint64 gaps = rec->backlog.gaps;
 
-  if (sl_record_backlog_offer (&rec->backlog, len))
+  if (sl_record_backlog_offer (&rec->backlog, len,
+                               (gsize)g_atomic_pointer_get (&rec->written)))
     return TRUE;
   sl_record_mkv_skip_to_keyframe (rec->mkv);
   rec->keyframe_wanted = TRUE;
   if (rec->backlog.gaps != gaps)
-    GST_WARNING ("%s: the disk is not keeping up (%" G_GSIZE_FORMAT
-                 " bytes wait for it): dropping what comes until it does",
-                 rec->path, rec->backlog.queued);
+    GST_WARNING (
+        "%s: the disk is not keeping up (%" G_GSIZE_FORMAT
+        " bytes wait for it): dropping what comes until it does",
+        rec->path,
+        sl_record_backlog_queued (&rec->backlog,
+                                  (gsize)g_atomic_pointer_get (&rec->written)));
   return FALSE;
 }
 
@@ -222,10 +225,11 @@ queue_out (SlRecorder *rec)
     }
   c = g_new0 (Chunk, 1);
   c->to = TO_MKV;
-  c->bytes = g_byte_array_sized_new (rec->out->len);
-  g_byte_array_append (c->bytes, rec->out->data, rec->out->len);
+  /* The cluster itself goes, not a copy of it: a second of video is
+   * hundreds of kB, not to be copied again on a streaming thread. */
+  c->bytes = g_steal_pointer (&rec->out);
+  rec->out = g_byte_array_new ();
   c->sync = TRUE;
-  g_byte_array_set_size (rec->out, 0);
   g_async_queue_push (rec->queue, c);
 }
 

@@ -197,40 +197,57 @@ test_mkv_skip_to_keyframe (void)
 }
 
 /* The backlog takes pieces up to its limit, then refuses until the
- * writer has brought it down to half, counting what it refused. */
+ * writer has written since and brought it down to half, counting what it
+ * refused; the counts may wrap. */
 static void
 test_backlog (void)
 {
   SlRecordBacklog b;
+  gsize written = 0;
 
   sl_record_backlog_init (&b, 100);
-  g_assert_true (sl_record_backlog_offer (&b, 60));
-  g_assert_true (sl_record_backlog_offer (&b, 40));
-  g_assert_cmpuint (b.queued, ==, 100);
-  g_assert_false (sl_record_backlog_offer (&b, 1));
+  g_assert_true (sl_record_backlog_offer (&b, 60, written));
+  g_assert_true (sl_record_backlog_offer (&b, 40, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 100);
+  g_assert_false (sl_record_backlog_offer (&b, 1, written));
   g_assert_true (b.dropping);
   g_assert_cmpuint (b.gaps, ==, 1);
   /* Room for a piece, but not yet down to half: still refusing. */
-  sl_record_backlog_written (&b, 40);
-  g_assert_false (sl_record_backlog_offer (&b, 10));
-  g_assert_cmpuint (b.queued, ==, 60);
+  written += 40;
+  g_assert_false (sl_record_backlog_offer (&b, 10, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 60);
   g_assert_cmpuint (b.gaps, ==, 1);
   g_assert_cmpuint (b.dropped_pieces, ==, 2);
   g_assert_cmpuint (b.dropped_bytes, ==, 11);
   /* Down to half: the gap ends. */
-  sl_record_backlog_written (&b, 10);
+  written += 10;
+  g_assert_true (sl_record_backlog_offer (&b, 10, written));
   g_assert_false (b.dropping);
-  g_assert_true (sl_record_backlog_offer (&b, 10));
-  g_assert_cmpuint (b.queued, ==, 60);
-  /* A second gap; a piece larger than the whole limit never fits. */
-  g_assert_false (sl_record_backlog_offer (&b, 41));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 60);
+  /* A second gap.  Under half only because a piece was refused, with the
+   * writer stuck: still refusing. */
+  g_assert_false (sl_record_backlog_offer (&b, 41, written));
   g_assert_cmpuint (b.gaps, ==, 2);
-  sl_record_backlog_written (&b, 1000);
-  g_assert_cmpuint (b.queued, ==, 0);
-  g_assert_false (sl_record_backlog_offer (&b, 101));
+  b.handed -= 20; /* as if 20 bytes had never been handed */
+  g_assert_false (sl_record_backlog_offer (&b, 1, written));
+  b.handed += 20;
+  /* A piece larger than the whole limit never fits; with nothing
+   * waiting the next one is taken. */
+  written += 60;
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 0);
+  g_assert_false (sl_record_backlog_offer (&b, 101, written));
   g_assert_cmpuint (b.gaps, ==, 3);
-  g_assert_true (sl_record_backlog_offer (&b, 100));
+  g_assert_true (sl_record_backlog_offer (&b, 100, written));
   g_assert_cmpuint (b.gaps, ==, 3);
+  /* The counts wrap alike. */
+  sl_record_backlog_init (&b, 100);
+  b.handed = written = G_MAXSIZE - 10;
+  g_assert_true (sl_record_backlog_offer (&b, 50, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 50);
+  g_assert_false (sl_record_backlog_offer (&b, 51, written));
+  written += 50;
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 0);
+  g_assert_true (sl_record_backlog_offer (&b, 100, written));
 }
 
 static void
