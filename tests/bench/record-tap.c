@@ -48,8 +48,8 @@ encode (guint frames, gint width, gint height, gint kbps, GstCaps **caps)
       frames, width, height, kbps);
   g_autoptr (GstElement) pipe = gst_parse_launch (desc, &error);
   g_autoptr (GstElement) out = NULL;
-  GPtrArray *aus = g_ptr_array_new_with_free_func (
-      (GDestroyNotify)gst_buffer_unref);
+  GPtrArray *aus
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_buffer_unref);
 
   if (pipe == NULL)
     g_error ("cannot make the encoder: %s", error->message);
@@ -106,12 +106,10 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "access units (300)", "N" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, "picture width (1280)", "W" },
-    { "height", 0, 0, G_OPTION_ARG_INT, &height, "picture height (720)",
-      "H" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &height, "picture height (720)", "H" },
     { "kbps", 0, 0, G_OPTION_ARG_INT, &kbps, "encoder bitrate (4000)", "K" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
-      "record here (default: a new temporary folder, removed after)",
-      "DIR" },
+      "record here (default: a new temporary folder, removed after)", "DIR" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx
@@ -124,8 +122,7 @@ main (int argc, char **argv)
   g_autoptr (GArray) tap = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr (GArray) floor_ns = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr (GArray) voice = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GArray) voice_floor
-      = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) voice_floor = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree gchar *path = NULL;
   gboolean own_dir = FALSE;
   SlRecorder *rec;
@@ -199,8 +196,7 @@ main (int argc, char **argv)
     }
   g_print ("{\"units\": %u, \"frames_recorded\": %" G_GUINT64_FORMAT
            ", \"mean_unit_bytes\": %.0f, ",
-           aus->len, sl_recorder_get_frames (rec),
-           (gdouble)bytes / aus->len);
+           aus->len, sl_recorder_get_frames (rec), (gdouble)bytes / aus->len);
   sl_recorder_stop (rec);
   sl_recorder_unref (rec);
   print_times ("video_tap_us", tap, FALSE);
