@@ -24,7 +24,7 @@ difference of a few tenths of a millisecond in the consultations' p50
 is below what a shared machine resolves; this is not.
 
     recording.py BUILD_DIR [--frames N] [--runs N] [--case 720p4]
-                 [--tap-units N] [--json FILE] [--smoke]
+                 [--tap-units N] [--record-in DIR] [--json FILE] [--smoke]
 
 --smoke runs the taps on a few dozen units and each mode once on a few
 dozen pictures, and checks only that the taps recorded every unit, that
@@ -71,11 +71,11 @@ def recorded_ms(folder):
     return total
 
 
-def one_run(progs, workdir, mode, run, case, frames, warmup):
+def one_run(progs, workdir, mode, run, case, frames, warmup, record_in):
     w, h, kbps = CASES[case]
     name = "%s-%s-%d" % (case, mode, run)
-    t_rec = os.path.join(workdir, name + "-t-rec")
-    e_rec = os.path.join(workdir, name + "-e-rec")
+    t_rec = os.path.join(record_in or workdir, name + "-t-rec")
+    e_rec = os.path.join(record_in or workdir, name + "-e-rec")
     t_args = ["--record", t_rec] if mode == "on" else []
     e_args = ["--record", e_rec] if mode == "on" else []
     r = run_product(progs, workdir, name, w, h, kbps, frames, warmup,
@@ -234,6 +234,10 @@ def main():
                          "(default 720p4)" % ", ".join(CASES))
     ap.add_argument("--tap-units", type=int, default=600,
                     help="access units for the taps' measure (default 600)")
+    ap.add_argument("--record-in", metavar="DIR",
+                    help="make the recordings in a new folder inside DIR "
+                         "(another disk, or a tmpfs such as /dev/shm to "
+                         "leave the disk out; default: beside the logs)")
     ap.add_argument("--json", help="write all results to this file")
     ap.add_argument("--smoke", action="store_true",
                     help="one short run of each mode; check counts only")
@@ -246,7 +250,10 @@ def main():
     results, failed = [], []
     print("# the taps, %d units" % args.tap_units, file=sys.stderr, flush=True)
     taps = run_taps(args.build, args.case, args.tap_units)
-    with tempfile.TemporaryDirectory(prefix="sl-bench-rec-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="sl-bench-rec-") as workdir, \
+            tempfile.TemporaryDirectory(prefix="sl-bench-rec-",
+                                        dir=args.record_in) as rec_tmp:
+        record_in = rec_tmp if args.record_in else None
         for run in range(1, max(args.runs, 1) + 1):
             for mode in MODES:
                 print("# %s: recording %s, run %d" % (args.case, mode, run),
@@ -254,7 +261,7 @@ def main():
                 try:
                     results.append(one_run(progs, workdir, mode, run,
                                            args.case, args.frames,
-                                           args.warmup))
+                                           args.warmup, record_in))
                 except TestFailure as e:
                     # A shared machine may starve one run; the others
                     # still compare, and the count of failed runs is
