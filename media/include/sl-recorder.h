@@ -62,6 +62,21 @@ guint64 sl_recorder_get_voice_packets (SlRecorder *recorder, gboolean township);
 /* TRUE while the recording runs (not stopped, not failed). */
 gboolean sl_recorder_is_running (SlRecorder *recorder);
 
+/* How many bytes may wait for the disk (default 32 MiB,
+ * SL_RECORD_BACKLOG_DEFAULT_BYTES in media/record/sl-record-backlog.h);
+ * past that, what comes is dropped until the writer has caught up to half
+ * of it, and the video resumes at a keyframe (docs/recording.md, A DISK
+ * THAT STALLS).  Any thread. */
+void sl_recorder_set_backlog_limit (SlRecorder *recorder, gsize bytes);
+/* What was dropped because the disk did not keep up: @bytes in all, in
+ * @gaps separate gaps.  TRUE while it is dropping now.  Any thread. */
+gboolean sl_recorder_get_dropped (SlRecorder *recorder, guint64 *bytes,
+                                  guint64 *gaps);
+/* TRUE once after a gap has ended: the video waits for a keyframe, which
+ * the caller should ask the encoder for (sl_session_record_keyframe).
+ * Any thread. */
+gboolean sl_recorder_take_keyframe_wanted (SlRecorder *recorder);
+
 /* The township's capture: its media time now, ms (sl_capture_media_now_ms),
  * so that recorded pictures carry their media time and guidance that
  * names one is keyed to that picture. */

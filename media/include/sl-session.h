@@ -270,6 +270,10 @@ typedef struct _SlRecorder SlRecorder;
  * video as received and its own voice; both, the peer's voice.  Asks for
  * a keyframe so that the recording starts at once. */
 void sl_session_set_recorder (SlSession *session, SlRecorder *recorder);
+/* Asks for a keyframe for the recording: the sender's encoder makes one,
+ * a viewer asks its sender (a PLI).  After a gap in the recording
+ * (sl_recorder_take_keyframe_wanted).  Control thread. */
+void sl_session_record_keyframe (SlSession *session);
 
 /* ---- guidance (docs/guidance.md; sl-session-guide.c) ---- */
 

@@ -74,6 +74,9 @@ struct _SlRecordMkv
   GByteArray *avcc;
   GByteArray *params;
   gboolean params_pending;
+  /* After a gap (sl_record_mkv_skip_to_keyframe): video waits for a
+   * keyframe, which goes out with the newest SPS and PPS. */
+  gboolean need_keyframe;
 };
 
 /* ---- EBML ---- */
@@ -486,6 +489,25 @@ sl_record_mkv_set_avcc (SlRecordMkv *mkv, const guint8 *data, gsize len)
   return TRUE;
 }
 
+/* Keeps the parameter sets of an access unit that carried them in band,
+ * for the keyframe after a gap (sl_record_mkv_skip_to_keyframe). */
+static void
+remember_params (SlRecordMkv *mkv, const Nal *sps, const Nal *pps)
+{
+  const Nal *sets[2] = { sps, pps };
+
+  g_byte_array_set_size (mkv->params, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      guint8 n[4]
+          = { (guint8)(sets[i]->len >> 24), (guint8)(sets[i]->len >> 16),
+              (guint8)(sets[i]->len >> 8), (guint8)sets[i]->len };
+
+      g_byte_array_append (mkv->params, n, 4);
+      g_byte_array_append (mkv->params, sets[i]->data, sets[i]->len);
+    }
+}
+
 gboolean
 sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
                          SlRecordH264Format format, guint width, guint height,
@@ -494,7 +516,7 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
   g_autoptr (GArray) nals = g_array_new (FALSE, FALSE, sizeof (Nal));
   g_autoptr (GArray) params = g_array_new (FALSE, FALSE, sizeof (Nal));
   const Nal *sps, *pps;
-  gboolean key, ok;
+  gboolean key, in_band, ok;
 
   if (len == 0 || len > MAX_AU_BYTES)
     return FALSE;
@@ -504,13 +526,16 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
   if (!ok || nals->len == 0)
     return FALSE;
   key = find_nal (nals, NAL_IDR) != NULL;
+  in_band = find_nal (nals, NAL_SPS) != NULL;
   /* A keyframe without its own parameter sets takes the avcC's if they
    * have not gone in band yet. */
-  if (key && find_nal (nals, NAL_SPS) == NULL && mkv->params_pending
+  if (key && !in_band && mkv->params_pending
       && split_avc (mkv->params->data, mkv->params->len, 4, params))
     g_array_prepend_vals (nals, params->data, params->len);
   sps = find_nal (nals, NAL_SPS);
   pps = find_nal (nals, NAL_PPS);
+  if (mkv->need_keyframe && !key)
+    return FALSE;
   if (!mkv->started)
     {
       if (!key || sps == NULL || pps == NULL || sps->len < 4
@@ -533,6 +558,9 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
              out);
   if (key && sps != NULL)
     mkv->params_pending = FALSE;
+  if (in_band && pps != NULL)
+    remember_params (mkv, sps, pps);
+  mkv->need_keyframe = FALSE;
   mkv->video_frames++;
   return TRUE;
 }
@@ -569,6 +597,14 @@ sl_record_mkv_cut_if_due (SlRecordMkv *mkv, gint64 now_ms, GByteArray *out)
 {
   if (mkv->cluster != NULL && now_ms - mkv->cluster_t0 >= mkv->cluster_ms)
     end_cluster (mkv, out);
+}
+
+void
+sl_record_mkv_skip_to_keyframe (SlRecordMkv *mkv)
+{
+  g_clear_pointer (&mkv->cluster, g_byte_array_unref);
+  mkv->need_keyframe = TRUE;
+  mkv->params_pending = mkv->params->len > 0;
 }
 
 void

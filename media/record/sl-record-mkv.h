@@ -84,6 +84,13 @@ gboolean sl_record_mkv_add_text (SlRecordMkv *mkv, const gchar *text,
 void sl_record_mkv_cut_if_due (SlRecordMkv *mkv, gint64 now_ms,
                                GByteArray *out);
 
+/* After the caller dropped a cluster it was handed (the disk did not
+ * keep up, sl-record-backlog.h): drops the open cluster too and takes no
+ * video until the next keyframe, which goes out with the newest SPS and
+ * PPS, so that the pictures after the gap decode.  Voice and guidance go
+ * on at once. */
+void sl_record_mkv_skip_to_keyframe (SlRecordMkv *mkv);
+
 /* Ends the open cluster whatever its age (at the end of a recording). */
 void sl_record_mkv_finish (SlRecordMkv *mkv, GByteArray *out);
 

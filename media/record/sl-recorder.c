@@ -7,9 +7,14 @@
  * The writer thread writes each piece whole and syncs the Matroska file
  * after each cluster (docs/recording.md, CRASHES).  A timer on the
  * control thread closes a cluster that has grown old while nothing came,
- * so a quiet moment reaches the disk too.
+ * so a quiet moment reaches the disk too.  What waits for the writer is
+ * bounded (sl-record-backlog.h): when the disk stalls, clusters and lines
+ * are dropped, counted and reported, and the video resumes at a keyframe
+ * the recorder asks for, rather than the station's memory filling up or
+ * a streaming thread waiting.
  */
 #include "sl-recorder.h"
+#include "sl-record-backlog.h"
 #include "sl-record-mkv.h"
 #include "sl-record-sidecar.h"
 
@@ -67,12 +72,15 @@ struct _SlRecorder
   GByteArray *out;        /* scratch for the writer's output */
   guint64 frames;
   guint64 voice_packets[2]; /* the township's track, the expert's */
+  SlRecordBacklog backlog;  /* what waits for the writer */
+  gboolean keyframe_wanted; /* video waits for a keyframe after a gap */
 
   /* The writer thread and what it owns. */
   GThread *writer;
   GAsyncQueue *queue; /* of Chunk */
   int fd_mkv, fd_sidecar;
   gint write_failed; /* atomic */
+  gsize written;     /* atomic: bytes written (or dropped by a failure) */
 };
 
 /* ---- the writer thread ---- */
@@ -169,11 +177,37 @@ writer_main (gpointer data)
                               err);
         }
       if (c->bytes != NULL)
-        g_byte_array_unref (c->bytes);
+        {
+          g_atomic_pointer_add (&rec->written, (gssize)c->bytes->len);
+          g_byte_array_unref (c->bytes);
+        }
       g_free (c);
       if (to == QUIT)
         return NULL;
     }
+}
+
+/* Under lock: whether @len more bytes may wait for the writer.  A refusal
+ * drops them; the first of a gap says so, and the video then waits for a
+ * keyframe (the pictures after the gap would not decode without one). */
+static gboolean
+may_queue (SlRecorder *rec, gsize len)
+{
+  guint64 gaps = rec->backlog.gaps;
+
+  if (sl_record_backlog_offer (&rec->backlog, len,
+                               (gsize)g_atomic_pointer_get (&rec->written)))
+    return TRUE;
+  sl_record_mkv_skip_to_keyframe (rec->mkv);
+  rec->keyframe_wanted = TRUE;
+  if (rec->backlog.gaps != gaps)
+    GST_WARNING (
+        "%s: the disk is not keeping up (%" G_GSIZE_FORMAT
+        " bytes wait for it): dropping what comes until it does",
+        rec->path,
+        sl_record_backlog_queued (&rec->backlog,
+                                  (gsize)g_atomic_pointer_get (&rec->written)));
+  return FALSE;
 }
 
 /* Under lock: queues what the writer made ready in rec->out. */
@@ -184,12 +218,18 @@ queue_out (SlRecorder *rec)
 
   if (rec->out->len == 0)
     return;
+  if (!may_queue (rec, rec->out->len))
+    {
+      g_byte_array_set_size (rec->out, 0);
+      return;
+    }
   c = g_new0 (Chunk, 1);
   c->to = TO_MKV;
-  c->bytes = g_byte_array_sized_new (rec->out->len);
-  g_byte_array_append (c->bytes, rec->out->data, rec->out->len);
+  /* The cluster itself goes, not a copy of it: a second of video is
+   * hundreds of kB, not to be copied again on a streaming thread. */
+  c->bytes = g_steal_pointer (&rec->out);
+  rec->out = g_byte_array_new ();
   c->sync = TRUE;
-  g_byte_array_set_size (rec->out, 0);
   g_async_queue_push (rec->queue, c);
 }
 
@@ -205,6 +245,8 @@ queue_line (SlRecorder *rec, const SlRecordEvent *event)
   if (event->type != SL_RECORD_EVENT_RECORDING)
     sl_record_mkv_add_text (rec->mkv, line, event->t_ms, rec->out);
   queue_out (rec);
+  if (!may_queue (rec, strlen (line) + 1))
+    return;
   c = g_new0 (Chunk, 1);
   c->to = TO_SIDECAR;
   c->bytes = g_byte_array_new ();
@@ -335,6 +377,7 @@ sl_recorder_new (const gchar *dir, const gchar *station,
   rec->mkv = sl_record_mkv_new (CLUSTER_MS);
   rec->out = g_byte_array_new ();
   rec->last_frame_t_ms = -1;
+  sl_record_backlog_init (&rec->backlog, SL_RECORD_BACKLOG_DEFAULT_BYTES);
   sl_record_timeline_init (&rec->timeline);
   rec->queue = g_async_queue_new ();
   if (!make_dir (dir, error) || !create_files (rec, station, &started, error))
@@ -458,6 +501,40 @@ sl_recorder_get_voice_packets (SlRecorder *rec, gboolean township)
   n = rec->voice_packets[township ? 0 : 1];
   g_mutex_unlock (&rec->lock);
   return n;
+}
+
+void
+sl_recorder_set_backlog_limit (SlRecorder *rec, gsize bytes)
+{
+  g_mutex_lock (&rec->lock);
+  rec->backlog.limit = MAX (bytes, 1);
+  g_mutex_unlock (&rec->lock);
+}
+
+gboolean
+sl_recorder_get_dropped (SlRecorder *rec, guint64 *bytes, guint64 *gaps)
+{
+  gboolean dropping;
+
+  g_mutex_lock (&rec->lock);
+  *bytes = rec->backlog.dropped_bytes;
+  *gaps = rec->backlog.gaps;
+  dropping = rec->backlog.dropping;
+  g_mutex_unlock (&rec->lock);
+  return dropping;
+}
+
+gboolean
+sl_recorder_take_keyframe_wanted (SlRecorder *rec)
+{
+  gboolean wanted;
+
+  g_mutex_lock (&rec->lock);
+  wanted = rec->keyframe_wanted && !rec->backlog.dropping;
+  if (wanted)
+    rec->keyframe_wanted = FALSE;
+  g_mutex_unlock (&rec->lock);
+  return wanted;
 }
 
 gboolean

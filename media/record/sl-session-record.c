@@ -82,8 +82,14 @@ sl_session_set_recorder (SlSession *self, SlRecorder *recorder)
   g_mutex_unlock (&self->record->lock);
   if (old != NULL)
     sl_recorder_unref (old);
-  if (recorder == NULL)
-    return;
+  if (recorder != NULL)
+    sl_session_record_keyframe (self);
+}
+
+void
+sl_session_record_keyframe (SlSession *self)
+{
+  g_return_if_fail (SL_IS_SESSION (self));
   if (self->role == SL_SESSION_SENDER)
     sl_session_rate_force_keyframe (self);
   else

@@ -111,7 +111,7 @@ def start_township(progs, procs, hub, room, name, t_stats, width, height,
 
 
 def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
-                township_args=()):
+                township_args=(), expert_args=()):
     """One consultation; returns the case's result dict."""
     procs = Processes(workdir)
     build = argparse.Namespace(hub=progs.hub, township=progs.township,
@@ -127,7 +127,8 @@ def run_product(progs, workdir, name, width, height, kbps, frames, warmup,
         expert = procs.start("expert", [progs.expert] + station_args(
             hub, hub.token_file("e-" + name, hub.token(room, "expert")),
             e_stats, ["--sink", "none", "--verify-phantom", "--audio-in",
-                      "test:1300", "--latency-log", lat_log, "--quiet"]))
+                      "test:1300", "--latency-log", lat_log, "--quiet"]
+            + list(expert_args)))
         wait_for(lambda: len(read_latency_log(lat_log)) >= warmup,
                  30, "%d warm-up frames" % warmup, interval=0.2)
         start_log = len(read_latency_log(lat_log))

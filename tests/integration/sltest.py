@@ -272,6 +272,69 @@ def decode_recording(path, voices=False):
     return out.returncode, sizes, out.stdout
 
 
+def recorded_lumas(path, width, height):
+    """Yields the luma plane (bytes, @width x @height) of every picture of
+    a recording, decoded with h264parse and avdec_h264 as I420 at that
+    size (a picture of another size fails the decode: TestFailure)."""
+    with tempfile.NamedTemporaryFile(suffix=".yuv") as raw:
+        out = subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!",
+             "matroskademux", "!", "h264parse", "!", "avdec_h264", "!",
+             "video/x-raw,format=I420,width=%d,height=%d" % (width, height),
+             "!", "filesink", "location=" + raw.name],
+            capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise TestFailure("%s does not decode at %dx%d: %s"
+                              % (path, width, height, out.stderr.strip()))
+        luma = width * height
+        frame = luma + 2 * ((width + 1) // 2) * ((height + 1) // 2)
+        while True:
+            data = raw.read(frame)
+            if len(data) < frame:
+                return
+            yield data[:luma]
+
+
+def decode_recorded_voice(path, pad, rate=16000):
+    """The samples (mono, @rate Hz, floats in -1..1) of a recording's voice
+    track: @pad is the demuxer's "audio_0" (the township's voice) or
+    "audio_1" (the expert's), docs/recording.md."""
+    with tempfile.NamedTemporaryFile(suffix=".raw") as raw:
+        subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + path, "!",
+             "matroskademux", "name=d", "d." + pad, "!", "queue", "!",
+             "opusdec", "!", "audioconvert", "!", "audioresample", "!",
+             "audio/x-raw,format=S16LE,channels=1,rate=%d" % rate, "!",
+             "filesink", "location=" + raw.name],
+            check=True, capture_output=True, timeout=120)
+        data = raw.read()
+    n = len(data) // 2
+    return [v / 32768.0 for v in struct.unpack("<%dh" % n, data[:2 * n])]
+
+
+def tone_share(samples, hz, rate=16000):
+    """The share (0..1) of the samples' energy at @hz (Goertzel over the
+    whole signal, normalised by its total energy)."""
+    import math
+    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    energy = sum(x * x for x in samples)
+    # A pure tone of amplitude A over N samples: power (A N / 2)^2,
+    # energy A^2 N / 2, hence the factor.
+    return 2 * power / (len(samples) * energy) if energy > 0 else 0.0
+
+
+def tone_seconds(samples, hz, rate=16000, dominant=0.5):
+    """Seconds of the samples, in half-second windows, where @hz holds
+    more than @dominant of the energy (tone_share)."""
+    n = rate // 2
+    return sum(0.5 for i in range(0, len(samples) - n + 1, n)
+               if tone_share(samples[i:i + n], hz, rate) > dominant)
+
+
 def run(main):
     """Runs main(build, procs) in a fresh directory; prints logs on failure."""
     build = Build(sys.argv)

@@ -14,8 +14,9 @@ pixel spacing between real stations.
   profile plus two masks over speckle, sent at 640x360: the masked
   rectangles are exactly video black (RGB 0, luma 16) inside, away from
   the scaler's and the codec's edges, in what the expert decodes, in the
-  still the expert saves (bit-exact luma), and in the township's own
-  snapshot; and a caliper the expert's script draws down the sector's
+  still the expert saves (bit-exact luma), in the township's own
+  snapshot, and in every picture of the township's recording (--record:
+  the H.264 it encoded, decoded again, luma exactly 16); and a caliper the expert's script draws down the sector's
   centre line, from the transducer face to the bottom of the phantom's
   160 mm, reads 160.0 mm at the expert: the crop and the scale carried
   the spacing through the township's "image" message.
@@ -28,8 +29,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sltest import (Hub, TestFailure, check, png_size, run,  # noqa: E402
-                    session_records, station_args, wait_for)
+from sltest import (Hub, TestFailure, check, png_size,  # noqa: E402
+                    recorded_lumas, run, session_records, station_args,
+                    wait_for)
 from slpng import read_png  # noqa: E402
 
 SRC = os.path.join(HERE, "..", "..")
@@ -166,11 +168,12 @@ def main(build, procs):
     t_stats, e_stats = os.path.join(d, "t.jsonl"), os.path.join(d, "e.jsonl")
     t_png, e_png = os.path.join(d, "t.png"), os.path.join(d, "e.png")
     e_dir = os.path.join(d, "e-stills")
+    t_rec = os.path.join(d, "t-rec")
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("township", hub.token(room, "township")),
         t_stats, ["--audio-in", "none", "--machine", profile_path,
                   "--width", str(W), "--height", str(H), "--snapshot",
-                  t_png, "--duration", "60"]))
+                  t_png, "--record", t_rec, "--duration", "60"]))
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("expert", hub.token(room, "expert")), e_stats,
         ["--audio-in", "none", "--sink", "none", "--snapshot", e_png,
@@ -224,6 +227,32 @@ def main(build, procs):
 
     check(procs.stop(expert) == 0, "the expert stopped cleanly")
     check(procs.stop(township) == 0, "the township stopped cleanly")
+    check_recording(t_rec, rects)
+
+
+def check_recording(folder, rects):
+    """Every picture of the township's recording is exactly the fill (luma
+    16, video black) inside each mask, and not elsewhere."""
+    names = [n for n in os.listdir(folder) if n.endswith(".mkv")]
+    check(len(names) == 1, "the township made one recording")
+    frames = 0
+    for luma in recorded_lumas(os.path.join(folder, names[0]), W, H):
+        frames += 1
+        for i, (x0, y0, x1, y1) in enumerate(rects):
+            fill = bytes([16]) * (x1 - x0)
+            bad = sum(1 for y in range(y0, y1)
+                      if luma[y * W + x0:y * W + x1] != fill)
+            if bad:
+                raise TestFailure("picture %d of the township's recording: "
+                                  "%d rows of mask %d are not luma 16"
+                                  % (frames, bad, i))
+        if frames == 1:
+            phantom = sum(1 for y in range(40, 120)
+                          for v in luma[y * W + 200:y * W + 440] if v != 16)
+            check(phantom > 1000, "the recording's first picture has the "
+                  "phantom outside the masks")
+    check(frames > 30, "the masks are exactly luma 16 in all %d pictures of "
+          "the township's recording" % frames)
 
 
 if __name__ == "__main__":

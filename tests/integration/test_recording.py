@@ -7,7 +7,8 @@ hub + township (phantom 640x360, test tone, --record) + expert (test tone,
 --guidance-script with four marks, --record).  Checks:
 
 - a recorder member (sonolink-expert with a recorder token) records what
-  the township sends it, and refuses to run without --record (exit 3);
+  the township sends it, the lesson's voice with both tones among it, and
+  refuses to run without --record (exit 3);
 - the hub tells each station that all three record (their logs and their
   --stats "recorded_by"), and the expert sees the township's recording
   end when it goes;
@@ -44,10 +45,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sltest import (Hub, check, decode_recording, run,  # noqa: E402
-                    session_records, station_args, wait_for)
+from sltest import (Hub, check, decode_recorded_voice,  # noqa: E402
+                    decode_recording, run, session_records, station_args,
+                    tone_seconds, wait_for)
 
 FPS = 30
+TOWNSHIP_HZ, EXPERT_HZ = 440, 880
 MARKS = ["m1", "m2", "m3", "m4"]
 
 
@@ -86,8 +89,8 @@ def ebml_elements(data, pos, end):
         pos = stop
 
 
-def blocks(path, track):
-    """The payloads of @track's SimpleBlocks, in order."""
+def timed_blocks(path, track):
+    """(time in ms, payload) of @track's SimpleBlocks, in order."""
     with open(path, "rb") as f:
         data = f.read()
     for eid, s, e in ebml_elements(data, 0, len(data)):
@@ -96,23 +99,39 @@ def blocks(path, track):
         for cid, cs, ce in ebml_elements(data, s, e):
             if cid != 0x1F43B675:
                 continue
+            t0 = 0
             for bid, bs, be in ebml_elements(data, cs, ce):
-                if bid == 0xA3 and data[bs] == 0x80 | track:
-                    yield data[bs + 4:be]
+                if bid == 0xE7:
+                    t0 = int.from_bytes(data[bs:be], "big")
+                elif bid == 0xA3 and data[bs] == 0x80 | track:
+                    rel = int.from_bytes(data[bs + 1:bs + 3], "big",
+                                         signed=True)
+                    yield t0 + rel, data[bs + 4:be]
 
 
-def video_slices(path):
-    """The H.264 slice NAL units (types 1 and 5) of track 1, in order."""
+def blocks(path, track):
+    """The payloads of @track's SimpleBlocks, in order."""
+    return (payload for _, payload in timed_blocks(path, track))
+
+
+def timed_video_slices(path):
+    """(time in ms, SHA-256) of the H.264 slice NAL units (types 1 and 5)
+    of track 1, in order."""
     out = []
-    for au in blocks(path, 1):
+    for t, au in timed_blocks(path, 1):
         p = 0
         while p + 4 <= len(au):
             n = int.from_bytes(au[p:p + 4], "big")
             nal = au[p + 4:p + 4 + n]
             if nal and nal[0] & 0x1F in (1, 5):
-                out.append(hashlib.sha256(nal).hexdigest())
+                out.append((t, hashlib.sha256(nal).hexdigest()))
             p += 4 + n
     return out
+
+
+def video_slices(path):
+    """The H.264 slice NAL units (types 1 and 5) of track 1, in order."""
+    return [h for _, h in timed_video_slices(path)]
 
 
 def decode(path, voices=True):
@@ -162,11 +181,12 @@ def main(build, procs):
 
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("township", hub.token(room, "township")), t_stats,
-        ["--audio-in", "test:440", "--width", "640", "--height", "360",
+        ["--audio-in", "test:%d" % TOWNSHIP_HZ, "--width", "640", "--height", "360",
          "--record", t_rec, "--duration", "60", "--peer-id", "tw1"]))
     expert = procs.start("expert", [build.expert] + station_args(
         hub, hub.token_file("expert", hub.token(room, "expert")), e_stats,
-        ["--audio-in", "test:880", "--sink", "none", "--record", e_rec,
+        ["--audio-in", "test:%d" % EXPERT_HZ, "--sink", "none",
+         "--record", e_rec,
          "--stills-dir", e_rec,
          "--guidance-script", script_path, "--duration", "60",
          "--peer-id", "ex1"]))
@@ -231,6 +251,13 @@ def main(build, procs):
           "the recorder member's recording decodes to %d frames, as many as "
           "it had decoded by its last stats record (%d)"
           % (r_frames, r_decoded))
+    # The lesson: both tones at once, each a good part of the energy.
+    voice = decode_recorded_voice(find_recording(r_rec, ".mkv"), "audio_0")
+    heard = {hz: tone_seconds(voice, hz, dominant=0.2)
+             for hz in (TOWNSHIP_HZ, EXPERT_HZ)}
+    check(all(v >= 1 for v in heard.values()),
+          "the recorder's voice track holds the lesson, both voices (%s)"
+          % ", ".join("%d Hz for %.1f s" % kv for kv in sorted(heard.items())))
 
     check(stat.S_IMODE(os.stat(t_rec).st_mode) == 0o700
           and stat.S_IMODE(os.stat(e_rec).st_mode) == 0o700,

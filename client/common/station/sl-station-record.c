@@ -26,6 +26,8 @@ struct _SlStationRecord
   SlSession *session;   /* the session recorded, not owned */
   gboolean forbidden;   /* the hub said this room is not recorded */
   gboolean joined;      /* the hub's welcome came */
+  guint64 gaps_told;    /* gaps in the recording said so far */
+  gboolean gap_open;    /* a gap said to start, not yet to end */
   /* Peer ids the hub says record now (this station's own included). */
   GHashTable *recording_peers;
 };
@@ -94,9 +96,12 @@ on_failed (SlRecorder *recorder, const GError *error, gpointer user_data)
 }
 
 /* The session whose media is recorded: the township's with an expert;
- * a viewer's with the township. */
+ * a viewer's with the township.  With several experts in the room the
+ * township records one expert's session, the first found, and keeps it
+ * until it closes (attach); the others' guidance is recorded all the
+ * same (sl_station_record_guide). */
 static SlSession *
-main_session (SlStation *st)
+main_session (SlStation *st, SlSession *except)
 {
   GHashTableIter iter;
   gpointer key, value;
@@ -108,6 +113,8 @@ main_session (SlStation *st)
     {
       SlPeerRole peer = sl_station_session_peer (st, value);
 
+      if (value == except)
+        continue;
       if (st->opt->kind == SL_STATION_EXPERT
           || (peer.known && peer.role == SL_ROLE_EXPERT))
         return value;
@@ -115,19 +122,25 @@ main_session (SlStation *st)
   return NULL;
 }
 
+/* Hands the media of the main session to the recording, when there is
+ * one and none is recorded yet.  The session recorded stays until it
+ * closes (sl_station_record_session_removed): when its expert leaves, or
+ * when a stalled session is replaced by a new offer, the next session's
+ * media go on in the same file (docs/recording.md, ONE CONSULTATION, ONE
+ * FILE), starting at a keyframe sl_session_set_recorder asks for. */
 static void
-attach (SlStation *st)
+attach (SlStation *st, SlSession *except)
 {
   SlStationRecord *r = state (st);
-  SlSession *session = main_session (st);
+  SlSession *session;
 
-  if (r->recorder == NULL || session == r->session)
+  if (r->recorder == NULL || r->session != NULL)
     return;
-  if (r->session != NULL)
-    sl_session_set_recorder (r->session, NULL);
+  session = main_session (st, except);
+  if (session == NULL)
+    return;
   r->session = session;
-  if (session != NULL)
-    sl_session_set_recorder (session, r->recorder);
+  sl_session_set_recorder (session, r->recorder);
 }
 
 void
@@ -153,8 +166,10 @@ sl_station_record_start (SlStation *st)
                   error->message);
       return;
     }
+  r->gaps_told = 0;
+  r->gap_open = FALSE;
   sl_station_log (st, "recording to %s", sl_recorder_get_path (r->recorder));
-  attach (st);
+  attach (st, NULL);
   sl_station_record_tick (st);
   announce (st, TRUE);
 }
@@ -254,8 +269,15 @@ sl_station_record_add_stats (SlStation *st, JsonObject *record)
 
   json_object_set_boolean_member (record, "recording", r->recorder != NULL);
   if (r->recorder != NULL)
-    json_object_set_int_member (record, "recorded_frames",
-                                (gint64)sl_recorder_get_frames (r->recorder));
+    {
+      guint64 bytes, gaps;
+
+      json_object_set_int_member (record, "recorded_frames",
+                                  (gint64)sl_recorder_get_frames (r->recorder));
+      sl_recorder_get_dropped (r->recorder, &bytes, &gaps);
+      json_object_set_int_member (record, "recording_dropped_bytes",
+                                  (gint64)bytes);
+    }
   ids = g_list_sort (ids, (GCompareFunc)g_strcmp0);
   for (GList *l = ids; l != NULL; l = l->next)
     json_array_add_string_element (by, l->data);
@@ -266,7 +288,7 @@ void
 sl_station_record_session_changed (SlStation *st)
 {
   if (st->record != NULL && st->record->recorder != NULL)
-    attach (st);
+    attach (st, NULL);
 }
 
 void
@@ -278,6 +300,8 @@ sl_station_record_session_removed (SlStation *st, SlSession *session)
     return;
   sl_session_set_recorder (session, NULL);
   r->session = NULL;
+  /* Another expert's session, if one is open, goes on at once. */
+  attach (st, session);
 }
 
 void
@@ -287,9 +311,10 @@ sl_station_record_guide (SlStation *st, SlSession *session, gboolean sent,
   SlStationRecord *r = st->record;
 
   /* A still's chunks are the PNG itself: the still is recorded as the
-   * file the expert saves (sl_station_record_still). */
-  if (r == NULL || r->recorder == NULL || session != r->session
-      || msg->type == SL_GUIDE_STILL_CHUNK)
+   * file the expert saves (sl_station_record_still).  Every session's
+   * messages are recorded, each with its peer: at the township, each
+   * expert's, not only those of the expert whose session is recorded. */
+  if (r == NULL || r->recorder == NULL || msg->type == SL_GUIDE_STILL_CHUNK)
     return;
   sl_recorder_add_guide (r->recorder, sent, sl_session_get_peer_id (session),
                          msg);
@@ -302,6 +327,37 @@ sl_station_record_still (SlStation *st, const gchar *path, gint64 media_ms)
     sl_recorder_add_still (st->record->recorder, path, media_ms);
 }
 
+/* Says when the disk stops keeping up with the recording, and when it
+ * catches up again; then asks for the keyframe the video waits for. */
+static void
+tell_gaps (SlStation *st)
+{
+  SlStationRecord *r = st->record;
+  guint64 bytes, gaps;
+  gboolean dropping = sl_recorder_get_dropped (r->recorder, &bytes, &gaps);
+
+  if (gaps > r->gaps_told)
+    {
+      r->gaps_told = gaps;
+      r->gap_open = TRUE;
+      sl_station_log (st,
+                      "recording %s: the disk is not keeping up; media is "
+                      "being dropped (the recording will have a gap), the "
+                      "consultation goes on",
+                      sl_recorder_get_path (r->recorder));
+    }
+  if (r->gap_open && !dropping)
+    {
+      r->gap_open = FALSE;
+      sl_station_log (st,
+                      "recording %s: the disk caught up; %.1f MB dropped so "
+                      "far, the recording goes on after the gap",
+                      sl_recorder_get_path (r->recorder), bytes / 1e6);
+    }
+  if (r->session != NULL && sl_recorder_take_keyframe_wanted (r->recorder))
+    sl_session_record_keyframe (r->session);
+}
+
 void
 sl_station_record_tick (SlStation *st)
 {
@@ -312,10 +368,11 @@ sl_station_record_tick (SlStation *st)
     return;
   if (!sl_recorder_is_running (r->recorder))
     return;
+  tell_gaps (st);
   if (st->capture != NULL
       && (media_now = sl_capture_media_now_ms (st->capture)) >= 0)
     sl_recorder_set_media_clock (r->recorder, media_now);
-  attach (st);
+  attach (st, NULL);
 }
 
 gboolean

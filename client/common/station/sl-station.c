@@ -170,13 +170,16 @@ static SlSession *create_session (SlStation *st, const gchar *peer_id,
                                   SlRole peer_role, SlSessionRole role,
                                   gboolean send_audio, gboolean resumed);
 
-/* The township's voice a peer of @peer_role receives: a trainee the
- * lesson's mix (the room and every voice the township hears), an expert
- * the room alone, so that it never hears itself. */
+/* The township's voice a peer of @peer_role receives: a trainee and a
+ * recorder the lesson's mix (the room and every voice the township hears:
+ * the recorder's archive holds the lesson, both voices), an expert the
+ * room alone, so that it never hears itself. */
 static SlCaptureKind
 voice_for (SlRole peer_role)
 {
-  return peer_role == SL_ROLE_TRAINEE ? SL_CAPTURE_LESSON : SL_CAPTURE_AUDIO;
+  return peer_role == SL_ROLE_TRAINEE || peer_role == SL_ROLE_RECORDER
+             ? SL_CAPTURE_LESSON
+             : SL_CAPTURE_AUDIO;
 }
 
 /* Whether the township sends a voice to a peer of @peer_role: the room's

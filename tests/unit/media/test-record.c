@@ -1,7 +1,9 @@
 /* test-record.c — the recording's cores: the Matroska writer
- * (sl-record-mkv.h) and the sidecar's lines and timeline
- * (sl-record-sidecar.h).
+ * (sl-record-mkv.h), the sidecar's lines and timeline
+ * (sl-record-sidecar.h) and the bound on what waits for the disk
+ * (sl-record-backlog.h).
  */
+#include "sl-record-backlog.h"
 #include "sl-record-mkv.h"
 #include "sl-record-sidecar.h"
 
@@ -151,6 +153,103 @@ test_mkv_avcc (void)
                                            SL_RECORD_H264_AVC, 0, 0, 80, out));
 }
 
+/* After a gap, the open cluster is gone and the video waits for a
+ * keyframe, which carries the parameter sets again although the avcC did
+ * not change; voice goes on at once. */
+static void
+test_mkv_skip_to_keyframe (void)
+{
+  g_autoptr (SlRecordMkv) mkv = sl_record_mkv_new (1000);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) avcc
+      = sl_record_avcc_new (SPS, sizeof SPS, PPS, sizeof PPS);
+  guint8 idr[4 + sizeof IDR] = { 0, 0, 0, sizeof IDR };
+  guint8 p[4 + sizeof P] = { 0, 0, 0, sizeof P };
+  static const guint8 prefixed_sps[] = { 0, 0, 0, sizeof SPS, 0x67, 0x42 };
+  guint before;
+
+  memcpy (idr + 4, IDR, sizeof IDR);
+  memcpy (p + 4, P, sizeof P);
+  g_assert_true (sl_record_mkv_set_avcc (mkv, avcc->data, avcc->len));
+  g_assert_true (sl_record_mkv_add_video (mkv, idr, sizeof idr,
+                                          SL_RECORD_H264_AVC, 0, 0, 0, out));
+  g_assert_true (sl_record_mkv_add_video (mkv, p, sizeof p, SL_RECORD_H264_AVC,
+                                          0, 0, 33, out));
+  before = out->len;
+  sl_record_mkv_skip_to_keyframe (mkv);
+  /* The open cluster was dropped: nothing to finish. */
+  sl_record_mkv_finish (mkv, out);
+  g_assert_cmpuint (out->len, ==, before);
+  g_assert_false (sl_record_mkv_add_video (mkv, p, sizeof p, SL_RECORD_H264_AVC,
+                                           0, 0, 66, out));
+  g_assert_true (sl_record_mkv_add_voice (mkv, SL_RECORD_TRACK_VOICE_TOWNSHIP,
+                                          (const guint8 *)"opus", 4, 70, out));
+  g_assert_cmpuint (sl_record_mkv_video_frames (mkv), ==, 2);
+  g_assert_true (sl_record_mkv_add_video (mkv, idr, sizeof idr,
+                                          SL_RECORD_H264_AVC, 0, 0, 100, out));
+  g_assert_true (sl_record_mkv_add_video (mkv, p, sizeof p, SL_RECORD_H264_AVC,
+                                          0, 0, 133, out));
+  sl_record_mkv_finish (mkv, out);
+  g_assert_cmpuint (out->len, >, before);
+  g_byte_array_remove_range (out, 0, before);
+  g_assert_true (contains (out, prefixed_sps, sizeof prefixed_sps));
+  g_assert_cmpuint (sl_record_mkv_video_frames (mkv), ==, 4);
+}
+
+/* The backlog takes pieces up to its limit, then refuses until the
+ * writer has written since and brought it down to half, counting what it
+ * refused; the counts may wrap. */
+static void
+test_backlog (void)
+{
+  SlRecordBacklog b;
+  gsize written = 0;
+
+  sl_record_backlog_init (&b, 100);
+  g_assert_true (sl_record_backlog_offer (&b, 60, written));
+  g_assert_true (sl_record_backlog_offer (&b, 40, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 100);
+  g_assert_false (sl_record_backlog_offer (&b, 1, written));
+  g_assert_true (b.dropping);
+  g_assert_cmpuint (b.gaps, ==, 1);
+  /* Room for a piece, but not yet down to half: still refusing. */
+  written += 40;
+  g_assert_false (sl_record_backlog_offer (&b, 10, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 60);
+  g_assert_cmpuint (b.gaps, ==, 1);
+  g_assert_cmpuint (b.dropped_pieces, ==, 2);
+  g_assert_cmpuint (b.dropped_bytes, ==, 11);
+  /* Down to half: the gap ends. */
+  written += 10;
+  g_assert_true (sl_record_backlog_offer (&b, 10, written));
+  g_assert_false (b.dropping);
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 60);
+  /* A second gap.  Under half only because a piece was refused, with the
+   * writer stuck: still refusing. */
+  g_assert_false (sl_record_backlog_offer (&b, 41, written));
+  g_assert_cmpuint (b.gaps, ==, 2);
+  b.handed -= 20; /* as if 20 bytes had never been handed */
+  g_assert_false (sl_record_backlog_offer (&b, 1, written));
+  b.handed += 20;
+  /* A piece larger than the whole limit never fits; with nothing
+   * waiting the next one is taken. */
+  written += 60;
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 0);
+  g_assert_false (sl_record_backlog_offer (&b, 101, written));
+  g_assert_cmpuint (b.gaps, ==, 3);
+  g_assert_true (sl_record_backlog_offer (&b, 100, written));
+  g_assert_cmpuint (b.gaps, ==, 3);
+  /* The counts wrap alike. */
+  sl_record_backlog_init (&b, 100);
+  b.handed = written = G_MAXSIZE - 10;
+  g_assert_true (sl_record_backlog_offer (&b, 50, written));
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 50);
+  g_assert_false (sl_record_backlog_offer (&b, 51, written));
+  written += 50;
+  g_assert_cmpuint (sl_record_backlog_queued (&b, written), ==, 0);
+  g_assert_true (sl_record_backlog_offer (&b, 100, written));
+}
+
 static void
 test_sidecar_round_trip (void)
 {
@@ -260,6 +359,8 @@ main (int argc, char **argv)
                    test_mkv_waits_for_keyframe);
   g_test_add_func ("/record/mkv/clusters", test_mkv_clusters);
   g_test_add_func ("/record/mkv/avcc", test_mkv_avcc);
+  g_test_add_func ("/record/mkv/skip-to-keyframe", test_mkv_skip_to_keyframe);
+  g_test_add_func ("/record/backlog", test_backlog);
   g_test_add_func ("/record/sidecar/round-trip", test_sidecar_round_trip);
   g_test_add_func ("/record/sidecar/refuses", test_sidecar_refuses);
   g_test_add_func ("/record/timeline", test_timeline);

@@ -1,6 +1,8 @@
 /* test-recorder.c — SlRecorder with a real encoder: a picture-size change
  * in the middle of a recording (the rate controller's, in a consultation)
- * neither breaks nor ends it, and the file decodes at both sizes.
+ * neither breaks nor ends it, and the file decodes at both sizes; a disk
+ * that stalls makes the recorder drop media past its bound rather than
+ * hold it all or block the thread that hands it over.
  *
  * x264enc in avc framing, as the township's encoder negotiates it, with
  * the SPS and PPS taken out of the access units, as a depayloader may do:
@@ -10,8 +12,11 @@
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <glib/gstdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sl-recorder.h"
 
@@ -178,6 +183,150 @@ test_size_change (void)
   g_rmdir (dir);
 }
 
+/* Hands @rec @frames pictures of a live 320x240 noise source (30 a
+ * second, clusters of some 250 kB, the first about 350 kB, a keyframe
+ * every half second), as a township's encoder would. */
+static void
+record_live (SlRecorder *rec, guint frames)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = g_strdup_printf (
+      "videotestsrc is-live=true num-buffers=%u pattern=snow "
+      "! video/x-raw,width=320,height=240,framerate=30/1 "
+      "! x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 "
+      "key-int-max=15 "
+      "! video/x-h264,stream-format=byte-stream,alignment=au "
+      "! appsink name=out sync=false",
+      frames);
+  g_autoptr (GstElement) pipe = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) out = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (;;)
+    {
+      g_autoptr (GstSample) s = gst_app_sink_pull_sample (GST_APP_SINK (out));
+
+      if (s == NULL)
+        break;
+      sl_recorder_add_video (rec, gst_sample_get_buffer (s),
+                             gst_sample_get_caps (s), -1);
+      n++;
+    }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  g_assert_cmpuint (n, ==, frames);
+}
+
+/* The descriptor this process has open on @path. */
+static int
+fd_of (const gchar *path)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const gchar *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree gchar *link = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree gchar *target = g_file_read_link (link, NULL);
+
+      if (g_strcmp0 (target, path) == 0)
+        return atoi (name);
+    }
+  g_assert_not_reached ();
+  return -1;
+}
+
+static gpointer
+drain (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  GByteArray *got = g_byte_array_new ();
+  guint8 buf[65536];
+  ssize_t n;
+
+  while ((n = read (fd, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (n, >, 0);
+      g_byte_array_append (got, buf, (guint)n);
+    }
+  close (fd);
+  return got;
+}
+
+/* The recording's file is swapped for a pipe nobody reads, its buffer
+ * made one page: the writer thread blocks in write(2) on the first
+ * cluster, as on a stalled disk.  The recorder must keep
+ * taking pictures without waiting (or this test hangs), hold no more than
+ * its bound, drop the rest and say so; once the pipe is read again, it
+ * resumes, wants a keyframe, and what reached the "disk" decodes. */
+static void
+test_disk_stall (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("sl-rec-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) got = NULL;
+  g_autofree gchar *copy = NULL;
+  g_autofree gchar *sidecar = NULL;
+  GThread *drainer;
+  SlRecorder *rec;
+  guint64 bytes, gaps, gaps_in_stall;
+  int pipe_fds[2];
+  Decoded d = { 0 };
+
+  rec = sl_recorder_new (dir, "township", NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* Two of these clusters do not fit; the one stuck in write(2) is more
+   * than half of it, so the gap lasts as long as the stall. */
+  sl_recorder_set_backlog_limit (rec, 500 * 1000);
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+  g_assert_cmpint (fcntl (pipe_fds[1], F_SETPIPE_SZ, 4096), >=, 4096);
+  g_assert_cmpint (dup2 (pipe_fds[1], fd_of (sl_recorder_get_path (rec))), >=,
+                   0);
+  close (pipe_fds[1]);
+
+  /* Four seconds while the "disk" takes nothing past the pipe's buffer. */
+  record_live (rec, 120);
+  g_assert_true (sl_recorder_get_dropped (rec, &bytes, &gaps));
+  /* One gap; two if the first cluster alone was over the bound. */
+  g_assert_cmpuint (gaps, >=, 1);
+  gaps_in_stall = gaps;
+  /* At least a whole cluster of the four seconds. */
+  g_assert_cmpuint (bytes, >, 100 * 1000);
+  g_assert_false (sl_recorder_take_keyframe_wanted (rec));
+  g_assert_true (sl_recorder_is_running (rec));
+
+  /* The disk comes back: the gap ends with the next cluster, and the
+   * video waits for (and asks for) a keyframe. */
+  drainer = g_thread_new ("drain", drain, GINT_TO_POINTER (pipe_fds[0]));
+  record_live (rec, 60);
+  g_assert_false (sl_recorder_get_dropped (rec, &bytes, &gaps));
+  g_assert_cmpuint (gaps, ==, gaps_in_stall);
+  g_assert_true (sl_recorder_take_keyframe_wanted (rec));
+  g_assert_false (sl_recorder_take_keyframe_wanted (rec));
+  sidecar = g_strdup_printf ("%.*sjsonl",
+                             (int)strlen (sl_recorder_get_path (rec)) - 3,
+                             sl_recorder_get_path (rec));
+  sl_recorder_stop (rec);
+  sl_recorder_unref (rec);
+  got = g_thread_join (drainer);
+
+  copy = g_build_filename (dir, "copy.mkv", NULL);
+  g_assert_true (
+      g_file_set_contents (copy, (const gchar *)got->data, got->len, NULL));
+  decode (copy, &d);
+  /* Pictures from before the gap and after it, but not all 180. */
+  g_assert_cmpuint (d.frames, >, 30);
+  g_assert_cmpuint (d.frames, <, 180 - 30);
+  g_unlink (copy);
+  g_unlink (sidecar);
+  g_remove (dir);
+}
+
 /* A folder that cannot be made: a clear error, no recorder. */
 static void
 test_bad_folder (void)
@@ -197,5 +346,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recorder/size-change", test_size_change);
   g_test_add_func ("/recorder/bad-folder", test_bad_folder);
+  g_test_add_func ("/recorder/disk-stall", test_disk_stall);
   return g_test_run ();
 }
