@@ -414,8 +414,9 @@ offer_profile_level_id (const gchar *sdp)
 }
 
 /* The encoder's settings follow the bitrate (sl-encoder-choice.h), and
- * the SDP says the profile they make: High (0x64) where bits are scarce
- * for 720p (the size assumed when the session is not told), Constrained
+ * the SDP says the profile they make: Main (0x4d) where bits are scarce
+ * for 720p (the size assumed when the session is not told; Main, not
+ * High, so that a browser can take it), Constrained
  * Baseline (0x42) at 4 Mbit/s, where the fastest settings keep the
  * latency down.  Frames go through either way. */
 static void
@@ -425,7 +426,7 @@ test_profile_follows_level (void)
   {
     guint kbps;
     const gchar *profile_idc;
-  } cases[] = { { 1000, "64" }, { 4000, "42" } };
+  } cases[] = { { 1000, "4d" }, { 4000, "42" } };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
