@@ -9,10 +9,28 @@
 
 struct _SlReplayDecoder
 {
+  gint64 start_ms; /* the keyframe the decoding starts at */
   GstElement *pipeline;
   GstElement *parse; /* h264parse: the video pad links to it */
   GstElement *sink;
 };
+
+/* Streaming thread: access units before the keyframe the decoding
+ * starts at are not decoded.  The file is read from its start rather
+ * than seeked: matroskademux, with no Cues to go by, lands its seeks
+ * seconds away from the time asked in our files, and reading a
+ * recording's clusters costs little beside decoding them. */
+static GstPadProbeReturn
+before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlReplayDecoder *dec = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (GST_BUFFER_PTS_IS_VALID (buf)
+      && (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND) < dec->start_ms)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
 
 static void
 on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
@@ -25,7 +43,11 @@ on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
     return;
   sink = gst_element_get_static_pad (dec->parse, "sink");
   if (!gst_pad_is_linked (sink))
-    gst_pad_link (pad, sink);
+    {
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, before_start, dec,
+                         NULL);
+      gst_pad_link (pad, sink);
+    }
 }
 
 /* The first error on @pipeline's bus, if any, into @error. */
@@ -51,6 +73,7 @@ sl_replay_decoder_new (SlReplayFile *file, gint64 from_ms, GError **error)
   GstElement *src, *demux, *decoder;
   g_autoptr (GstCaps) caps = gst_caps_from_string ("video/x-raw,format=I420");
 
+  dec->start_ms = sl_replay_mkv_keyframe_before (&file->info, from_ms);
   dec->pipeline = gst_pipeline_new ("replay-decode");
   src = gst_element_factory_make ("filesrc", NULL);
   demux = gst_element_factory_make ("matroskademux", NULL);
@@ -85,16 +108,6 @@ sl_replay_decoder_new (SlReplayFile *file, gint64 from_ms, GError **error)
       if (!bus_error (dec->pipeline, error))
         g_set_error (error, SL_REPLAY_ERROR, SL_REPLAY_ERROR_NOT_RECORDING,
                      "cannot decode the recording");
-      return NULL;
-    }
-  if (from_ms > sl_replay_file_start_ms (file)
-      && !gst_element_seek_simple (dec->pipeline, GST_FORMAT_TIME,
-                                   GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT
-                                       | GST_SEEK_FLAG_SNAP_BEFORE,
-                                   from_ms * GST_MSECOND))
-    {
-      g_set_error (error, SL_REPLAY_ERROR, SL_REPLAY_ERROR_RANGE,
-                   "cannot seek to %.3f s", from_ms / 1000.0);
       return NULL;
     }
   gst_element_set_state (dec->pipeline, GST_STATE_PLAYING);
@@ -195,7 +208,12 @@ sl_replay_snapshot (SlReplayFile *file, gint64 at_ms, const gchar *path,
                    "no picture decodes at %.3f s", at_ms / 1000.0);
       return FALSE;
     }
-  sl_replay_timeline_seek (file->timeline, shown_ms);
+  g_debug ("the picture shown at %" G_GINT64_FORMAT
+           " ms is the one of %" G_GINT64_FORMAT " ms",
+           at_ms, shown_ms);
+  /* The marks as they show at @at_ms: those keyed to pictures up to the
+   * one shown, and whatever timed out by @at_ms. */
+  sl_replay_timeline_seek (file->timeline, at_ms);
   return sl_guide_view_write_png (shown, draw_marks, file->timeline, path,
                                   error);
 }

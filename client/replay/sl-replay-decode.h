@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 typedef struct _SlReplayDecoder SlReplayDecoder;
 
-/* Opens @file's video at @from_ms (the keyframe at or before it).  NULL
+/* Opens @file's video at the keyframe at or before @from_ms.  NULL
  * with @error when GStreamer cannot read it. */
 SlReplayDecoder *sl_replay_decoder_new (SlReplayFile *file, gint64 from_ms,
                                         GError **error);

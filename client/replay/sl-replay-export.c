@@ -80,8 +80,7 @@ on_demuxed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Streaming thread: decoded pictures (BURN) and mixed voices before the
- * first picture written are dropped. */
+/* Streaming thread, BURN: decoded pictures before from are dropped. */
 static GstPadProbeReturn
 on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -351,14 +350,12 @@ build (Export *ex, const gchar *part_path)
   gst_element_link (mux, sink);
   if (ex->file->info.blocks[2] + ex->file->info.blocks[3] > 0)
     {
-      g_autoptr (GstPad) mixed = gst_element_get_static_pad (ex->mixer, "src");
-
       gst_element_link_many (ex->mixer, aconv, aenc, mux, NULL);
-      /* The mixer fills from the segment's start with silence: the
-       * voices' track begins with the first picture written. */
-      if (ex->keep_ms > ex->start_ms)
-        gst_pad_add_probe (mixed, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, ex,
-                           NULL);
+      /* The mixer would fill from the segment's start (0) with silence:
+       * it starts at its first input instead, the voices dropped before
+       * the first picture written (on_demuxed). */
+      gst_util_set_object_arg (G_OBJECT (ex->mixer), "start-time-selection",
+                               "first");
     }
   g_signal_connect (demux, "pad-added", G_CALLBACK (on_pad_added), ex);
   return TRUE;

@@ -48,6 +48,7 @@ typedef struct
 } SlReplayMkvInfo;
 
 void sl_replay_mkv_info_clear (SlReplayMkvInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SlReplayMkvInfo, sl_replay_mkv_info_clear)
 
 /* The time of the last keyframe at or before @t_ms (the first keyframe
  * when none is). */

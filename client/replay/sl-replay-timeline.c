@@ -326,6 +326,36 @@ append_time (GString *s, gint64 ms)
                           (gint)(ms / 1000 % 60), (gint)(ms % 1000));
 }
 
+typedef struct
+{
+  gint64 start, end;
+  gchar *text;
+} Cue;
+
+static void
+cue_clear (gpointer p)
+{
+  g_free (((Cue *)p)->text);
+}
+
+static gint
+compare_cues (gconstpointer a, gconstpointer b)
+{
+  const Cue *x = a, *y = b;
+
+  if (x->start != y->start)
+    return x->start < y->start ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static void
+add_cue (GArray *cues, gint64 start, gint64 end, const gchar *text)
+{
+  Cue cue = { start, end, g_strdup (text) };
+
+  g_array_append_val (cues, cue);
+}
+
 static void
 append_cue (GString *s, gint64 start, gint64 end, const gchar *text)
 {
@@ -397,7 +427,9 @@ sl_replay_timeline_to_vtt (SlReplayTimeline *tl, gint64 from_ms, gint64 to_ms)
   g_autoptr (GArray) times = NULL;
   g_autoptr (GPtrArray) open = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) since = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) cues = g_array_new (FALSE, FALSE, sizeof (Cue));
 
+  g_array_set_clear_func (cues, cue_clear);
   sort (tl);
   times = change_times (tl, from_ms, to_ms);
   for (guint i = 0; i <= times->len; i++)
@@ -415,8 +447,8 @@ sl_replay_timeline_to_vtt (SlReplayTimeline *tl, gint64 from_ms, gint64 to_ms)
         if (!g_ptr_array_find_with_equal_func (now, open->pdata[k], g_str_equal,
                                                NULL))
           {
-            append_cue (s, g_array_index (since, gint64, k) - from_ms,
-                        t - from_ms, open->pdata[k]);
+            add_cue (cues, g_array_index (since, gint64, k) - from_ms,
+                     t - from_ms, open->pdata[k]);
             g_ptr_array_remove_index (open, k);
             g_array_remove_index (since, k);
           }
@@ -435,9 +467,17 @@ sl_replay_timeline_to_vtt (SlReplayTimeline *tl, gint64 from_ms, gint64 to_ms)
 
       if (note->t_ms < from_ms || note->t_ms > to_ms)
         continue;
-      append_cue (s, note->t_ms - from_ms,
-                  MIN (note->t_ms + SL_REPLAY_NOTE_SHOW_MS, to_ms) - from_ms,
-                  text);
+      add_cue (cues, note->t_ms - from_ms,
+               MIN (note->t_ms + SL_REPLAY_NOTE_SHOW_MS, to_ms) - from_ms,
+               text);
+    }
+  /* WebVTT wants the cues in the order they start. */
+  g_array_sort (cues, compare_cues);
+  for (guint i = 0; i < cues->len; i++)
+    {
+      const Cue *cue = &g_array_index (cues, Cue, i);
+
+      append_cue (s, cue->start, cue->end, cue->text);
     }
   return g_string_free (s, FALSE);
 }
