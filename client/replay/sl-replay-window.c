@@ -19,9 +19,14 @@
 #include <unistd.h>
 
 #define SEEK_STEP_MS 5000
+/* matroskademux, with no Cues to go by, lands a seek up to about a
+ * cluster (1 s) past the time asked in our files: the window asks for
+ * this much earlier and drops what comes before (see seek_to). */
+#define SEEK_MARGIN_MS 2500
 #define SEEK_LONG_MS 30000
-/* One frame back: a seek to just before the picture shown. */
-#define STEP_BACK_MS 1
+/* One frame back when the picture before is not known: a frame at
+ * 30 fps. */
+#define STEP_BACK_MS 34
 
 typedef struct
 {
@@ -30,14 +35,39 @@ typedef struct
   GMainLoop *loop;
   GstElement *pipeline, *video_in;
   GError *error;
-  GMutex lock; /* guards file->timeline and shown_ms */
+  GMutex lock; /* guards file->timeline, shown_ms, key_ms and keep_ms */
   gint64 shown_ms;
+  gint64 key_ms;         /* access units before it are not decoded */
+  gint64 keep_ms;        /* pictures and voices before it are not played */
+  gint64 prev_ms;        /* the picture before the one shown, -1: unknown */
+  GPtrArray *demux_pads; /* GstPad *, owned (control thread) */
   gboolean paused;
   gint64 notes_printed_to; /* notes up to this time were printed */
   GIOChannel *stdin_channel;
   guint stdin_watch;
   gint64 note_ms; /* where the note being typed goes; -1: none */
 } Window;
+
+/* Streaming thread: what the last seek asked to drop (see seek_to). */
+static GstPadProbeReturn
+drop_before (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Window *w = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gboolean coded = g_object_get_data (G_OBJECT (pad), "sl-coded") != NULL;
+  gint64 ms, limit;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
+  g_mutex_lock (&w->lock);
+  limit = coded ? w->key_ms : w->keep_ms;
+  /* The newest picture dropped is the one before the first shown. */
+  if (ms < limit && g_object_get_data (G_OBJECT (pad), "sl-decoded") != NULL)
+    w->prev_ms = ms;
+  g_mutex_unlock (&w->lock);
+  return ms < limit ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
 
 static void
 on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
@@ -52,8 +82,13 @@ on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
   if (g_str_has_prefix (name, "video_"))
     {
       sink = gst_element_get_static_pad (w->video_in, "sink");
-      if (!gst_pad_is_linked (sink))
-        gst_pad_link (pad, sink);
+      if (gst_pad_is_linked (sink))
+        return;
+      /* Coded pictures from the keyframe on. */
+      g_object_set_data (G_OBJECT (pad), "sl-coded", GINT_TO_POINTER (1));
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_before, w, NULL);
+      g_ptr_array_add (w->demux_pads, gst_object_ref (pad));
+      gst_pad_link (pad, sink);
       return;
     }
   if (!g_str_has_prefix (name, "audio_"))
@@ -72,6 +107,8 @@ on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
   gst_bin_add (GST_BIN (w->pipeline), bin);
   gst_element_sync_state_with_parent (bin);
   sink = gst_element_get_static_pad (bin, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_before, w, NULL);
+  g_ptr_array_add (w->demux_pads, gst_object_ref (pad));
   gst_pad_link (pad, sink);
 }
 
@@ -84,8 +121,12 @@ on_picture (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (GST_BUFFER_PTS_IS_VALID (buf))
     {
+      gint64 ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
+
       g_mutex_lock (&w->lock);
-      w->shown_ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
+      if (ms > w->shown_ms)
+        w->prev_ms = w->shown_ms;
+      w->shown_ms = ms;
       g_mutex_unlock (&w->lock);
     }
   return GST_PAD_PROBE_OK;
@@ -147,17 +188,32 @@ shown_ms (Window *w)
   return ms;
 }
 
+/* Shows the picture of @ms next.  The seek goes SEEK_MARGIN_MS before
+ * the keyframe at or before @ms; access units before that keyframe are
+ * dropped before the decoder, pictures and voices before @ms after it,
+ * and the demuxer's pads are offset so that the picture of @ms has the
+ * running time the segment's start would have had: playback goes on at
+ * once, neither frozen while the dropped time passes nor out of step
+ * with the voices.  Called on the control thread; the pads' offsets and
+ * the limits are read by the streaming threads after the flush. */
 static void
-seek_to (Window *w, gint64 ms, gboolean accurate)
+seek_to (Window *w, gint64 ms)
 {
+  gint64 key, target;
+
   ms = CLAMP (ms, sl_replay_file_start_ms (w->file),
               sl_replay_file_end_ms (w->file));
-  gst_element_seek_simple (
-      w->pipeline, GST_FORMAT_TIME,
-      GST_SEEK_FLAG_FLUSH
-          | (accurate ? GST_SEEK_FLAG_ACCURATE
-                      : GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE),
-      ms * GST_MSECOND);
+  key = sl_replay_mkv_keyframe_before (&w->file->info, ms);
+  target = MAX (key - SEEK_MARGIN_MS, 0);
+  g_mutex_lock (&w->lock);
+  w->key_ms = key;
+  w->keep_ms = ms;
+  g_mutex_unlock (&w->lock);
+  for (guint i = 0; i < w->demux_pads->len; i++)
+    gst_pad_set_offset (w->demux_pads->pdata[i], -(ms - target) * GST_MSECOND);
+  gst_element_seek_simple (w->pipeline, GST_FORMAT_TIME,
+                           GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+                           target * GST_MSECOND);
 }
 
 static void
@@ -224,26 +280,33 @@ on_key (gpointer data)
   if (g_str_equal (key, "space"))
     set_paused (w, !g_atomic_int_get (&w->paused));
   else if (g_str_equal (key, "Right"))
-    seek_to (w, shown_ms (w) + SEEK_STEP_MS, FALSE);
+    seek_to (w, shown_ms (w) + SEEK_STEP_MS);
   else if (g_str_equal (key, "Left"))
-    seek_to (w, shown_ms (w) - SEEK_STEP_MS, FALSE);
+    seek_to (w, shown_ms (w) - SEEK_STEP_MS);
   else if (g_str_equal (key, "Up"))
-    seek_to (w, shown_ms (w) + SEEK_LONG_MS, FALSE);
+    seek_to (w, shown_ms (w) + SEEK_LONG_MS);
   else if (g_str_equal (key, "Down"))
-    seek_to (w, shown_ms (w) - SEEK_LONG_MS, FALSE);
+    seek_to (w, shown_ms (w) - SEEK_LONG_MS);
   else if (g_str_equal (key, "Home"))
-    seek_to (w, sl_replay_file_start_ms (w->file), FALSE);
+    seek_to (w, sl_replay_file_start_ms (w->file));
   else if (g_str_equal (key, "period"))
     {
+      /* The first picture after the one shown. */
       set_paused (w, TRUE);
-      gst_element_send_event (
-          w->pipeline,
-          gst_event_new_step (GST_FORMAT_BUFFERS, 1, 1.0, TRUE, FALSE));
+      seek_to (w, shown_ms (w) + 1);
     }
   else if (g_str_equal (key, "comma"))
     {
       set_paused (w, TRUE);
-      seek_to (w, shown_ms (w) - STEP_BACK_MS, TRUE);
+      gint64 prev;
+
+      g_mutex_lock (&w->lock);
+      prev = w->prev_ms >= 0 && w->prev_ms < w->shown_ms
+                 ? w->prev_ms
+                 : w->shown_ms - STEP_BACK_MS;
+      w->prev_ms = -1;
+      g_mutex_unlock (&w->lock);
+      seek_to (w, prev);
     }
   else if (g_str_equal (key, "n"))
     ask_note (w);
@@ -346,6 +409,8 @@ build (Window *w, GError **error)
   gst_element_link (src, demux);
   gst_element_link_many (w->video_in, parse, dec, view, NULL);
   pad = gst_element_get_static_pad (dec, "src");
+  g_object_set_data (G_OBJECT (pad), "sl-decoded", GINT_TO_POINTER (1));
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop_before, w, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_picture, w, NULL);
   g_signal_connect (demux, "pad-added", G_CALLBACK (on_pad_added), w);
   return TRUE;
@@ -355,12 +420,13 @@ gboolean
 sl_replay_window_run (SlReplayFile *file, const SlReplayWindowOptions *opt,
                       GError **error)
 {
-  Window w = { .file = file, .opt = opt, .note_ms = -1 };
+  Window w = { .file = file, .opt = opt, .note_ms = -1, .prev_ms = -1 };
   g_autoptr (GstBus) bus = NULL;
   guint tick;
   gboolean ok = FALSE;
 
   g_mutex_init (&w.lock);
+  w.demux_pads = g_ptr_array_new_with_free_func (gst_object_unref);
   w.shown_ms = w.notes_printed_to = MAX (opt->from_ms, 0) - 1;
   w.loop = g_main_loop_new (NULL, FALSE);
   if (build (&w, error))
@@ -375,7 +441,7 @@ sl_replay_window_run (SlReplayFile *file, const SlReplayWindowOptions *opt,
       else
         {
           if (opt->from_ms > sl_replay_file_start_ms (file))
-            seek_to (&w, opt->from_ms, TRUE);
+            seek_to (&w, opt->from_ms);
           set_paused (&w, FALSE);
           tick = g_timeout_add (200, on_tick, &w);
           g_main_loop_run (w.loop);
@@ -392,6 +458,7 @@ sl_replay_window_run (SlReplayFile *file, const SlReplayWindowOptions *opt,
   g_clear_pointer (&w.stdin_channel, g_io_channel_unref);
   g_clear_pointer (&w.pipeline, gst_object_unref);
   g_main_loop_unref (w.loop);
+  g_ptr_array_unref (w.demux_pads);
   g_mutex_clear (&w.lock);
   return ok;
 }
