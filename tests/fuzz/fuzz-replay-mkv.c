@@ -19,8 +19,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (!sl_replay_mkv_scan (data, size, &info, &error))
     {
-      if (error == NULL || !g_error_matches (error, SL_REPLAY_ERROR,
-                                             SL_REPLAY_ERROR_NOT_RECORDING))
+      if (error == NULL
+          || !g_error_matches (error, SL_REPLAY_ERROR,
+                               SL_REPLAY_ERROR_NOT_RECORDING))
         abort ();
       return 0;
     }
