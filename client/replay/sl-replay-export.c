@@ -174,6 +174,24 @@ on_video_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Streaming thread, COPY: the MP4 keeps the first caps.  mp4mux refuses
+ * a change of caps ("Could not multiplex stream"), and the rate
+ * controller changes the picture size, hence the SPS, mid-recording;
+ * in avc3 every keyframe carries its SPS and PPS in band, so decoders
+ * take the new size from the stream, as they do from the recording. */
+static GstPadProbeReturn
+keep_first_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  if (g_object_get_data (G_OBJECT (pad), "sl-caps-sent") != NULL)
+    return GST_PAD_PROBE_DROP;
+  g_object_set_data (G_OBJECT (pad), "sl-caps-sent", GINT_TO_POINTER (1));
+  return GST_PAD_PROBE_OK;
+}
+
 /* Streaming thread, BURN: the output keeps the first picture's size. */
 static GstPadProbeReturn
 on_video_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -236,6 +254,8 @@ build_video (Export *ex)
       pad = gst_element_get_static_pad (filter, "src");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_video_buffer, ex,
                          NULL);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                         keep_first_caps, NULL, NULL);
       return filter;
     }
   {

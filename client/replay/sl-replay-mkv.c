@@ -77,6 +77,25 @@ not_ours (GError **error, const gchar *why)
   return FALSE;
 }
 
+/* TRUE if the access unit (NAL units with 4-byte lengths, as our writer
+ * frames them) carries a sequence parameter set. */
+static gboolean
+has_sps (const guint8 *p, gsize len)
+{
+  while (len >= 5)
+    {
+      guint32 n = ((guint32)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+
+      if (n == 0 || n > len - 4)
+        return FALSE;
+      if ((p[4] & 0x1F) == 7)
+        return TRUE;
+      p += 4 + n;
+      len -= 4 + n;
+    }
+  return FALSE;
+}
+
 static void
 note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
             gint64 cluster_ms)
@@ -84,6 +103,7 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
   Reader r = { p, p + len };
   guint64 track;
   gint64 t;
+  gboolean sps;
 
   if (!read_vint (&r, 8, FALSE, &track) || r.end - r.p < 3 || track == 0
       || track > SL_REPLAY_MAX_TRACK)
@@ -93,10 +113,18 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
   out->last_ms = MAX (out->last_ms, t);
   if (track != 1)
     return;
+  sps = has_sps (r.p + 3, r.end - r.p - 3);
+  if (sps && out->blocks[1] > 1)
+    out->sps_in_band = TRUE;
+  /* A decoder can start at a keyframe when it knows the SPS in force
+   * there: the track's own (CodecPrivate) until another came in band
+   * (a new picture size), after that only one carried by the keyframe
+   * itself. */
   if (r.p[2] & 0x80)
     {
       out->keyframes++;
-      g_array_append_val (out->keyframe_ms, t);
+      if (sps || !out->sps_in_band)
+        g_array_append_val (out->keyframe_ms, t);
     }
   if (out->first_video_ms < 0 || t < out->first_video_ms)
     out->first_video_ms = t;

@@ -43,8 +43,11 @@ typedef struct
   gint64 last_ms;                          /* the newest block of any track */
   guint64 keyframes;
   guint clusters;
-  gboolean cut;        /* the file ends inside an element (a crash) */
-  GArray *keyframe_ms; /* gint64: the video keyframes' times, in order */
+  gboolean cut; /* the file ends inside an element (a crash) */
+  /* gint64: the times of the keyframes a decoder can start at, in
+   * order (those whose SPS is known there, see sl-replay-mkv.c). */
+  GArray *keyframe_ms;
+  gboolean sps_in_band; /* an SPS came after the first access unit */
 } SlReplayMkvInfo;
 
 void sl_replay_mkv_info_clear (SlReplayMkvInfo *info);

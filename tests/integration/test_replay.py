@@ -306,4 +306,5 @@ def main(build, procs):
           "an output that cannot be written: exit 4 (%s)" % r.stderr.strip())
 
 
-run(main)
+if __name__ == "__main__":
+    run(main)
