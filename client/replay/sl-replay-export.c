@@ -38,12 +38,13 @@ typedef struct
   GError *error;
   gint last_percent;
   /* Streaming threads write these, the control thread reads them. */
-  gint64 first_ms; /* the first picture written; G_MININT64 until then */
-  gint64 drawn_ms; /* BURN: the picture being drawn on */
-  gboolean sized;  /* BURN: the output size is fixed */
-  gint64 start_ms; /* what comes before is dropped: the keyframe before
+  gint64 first_ms;       /* the first picture written; G_MININT64 until then */
+  gint64 drawn_ms;       /* BURN: the picture being drawn on */
+  gboolean sized;        /* BURN: the output size is fixed */
+  gint64 start_ms;       /* what comes before is dropped: the keyframe before
                       from (a decoder needs it), */
-  gint64 keep_ms;  /* and the first picture written (from, or start_ms
+  GstClockTime last_pts; /* COPY: the last access unit's time */
+  gint64 keep_ms;        /* and the first picture written (from, or start_ms
                       for a copy) */
 } Export;
 
@@ -174,21 +175,55 @@ on_video_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Streaming thread, COPY: the MP4 keeps the first caps.  mp4mux refuses
- * a change of caps ("Could not multiplex stream"), and the rate
- * controller changes the picture size, hence the SPS, mid-recording;
- * in avc3 every keyframe carries its SPS and PPS in band, so decoders
- * take the new size from the stream, as they do from the recording. */
+/* Streaming thread: timestamps strictly increasing, DTS = PTS (COPY:
+ * the access units; BURN: the decoded pictures).
+ * The recording stamps each access unit with its arrival in ms, and
+ * after a loss two can arrive within the same ms; mp4mux refuses a
+ * repeated time ("Could not multiplex stream").  Such a unit goes out
+ * 1 ms after the one before.  The stations' x264 makes no B-frames, so
+ * decode order is presentation order. */
+static GstPadProbeReturn
+set_dts (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Export *ex = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  pts = GST_BUFFER_PTS (buf);
+  if (GST_CLOCK_TIME_IS_VALID (ex->last_pts) && pts <= ex->last_pts)
+    pts = ex->last_pts + GST_MSECOND;
+  ex->last_pts = pts;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = pts;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread, COPY: the MP4 keeps the first caps and the first
+ * segment.  mp4mux refuses a change of caps ("Could not multiplex
+ * stream"), and the rate controller changes the picture size, hence the
+ * SPS, mid-recording; in avc3 every keyframe after the change carries its
+ * SPS and PPS in band, so decoders take the new size from the stream, as
+ * they do from the recording.  The new caps come with a new segment
+ * from matroskademux, whose other start would move the running times
+ * back and leave mp4mux an access unit before its segment. */
 static GstPadProbeReturn
 keep_first_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  const gchar *key;
 
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+    key = "sl-caps-sent";
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    key = "sl-segment-sent";
+  else
     return GST_PAD_PROBE_OK;
-  if (g_object_get_data (G_OBJECT (pad), "sl-caps-sent") != NULL)
+  if (g_object_get_data (G_OBJECT (pad), key) != NULL)
     return GST_PAD_PROBE_DROP;
-  g_object_set_data (G_OBJECT (pad), "sl-caps-sent", GINT_TO_POINTER (1));
+  g_object_set_data (G_OBJECT (pad), key, GINT_TO_POINTER (1));
   return GST_PAD_PROBE_OK;
 }
 
@@ -256,6 +291,7 @@ build_video (Export *ex)
                          NULL);
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                          keep_first_caps, NULL, NULL);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, set_dts, ex, NULL);
       return filter;
     }
   {
@@ -278,6 +314,8 @@ build_video (Export *ex)
                            enc, parse2, NULL);
     pad = gst_element_get_static_pad (draw, "sink");
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, ex, NULL);
+    /* x264enc and mp4mux want strictly increasing times too. */
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, set_dts, ex, NULL);
     gst_clear_object (&pad);
     pad = gst_element_get_static_pad (draw, "src");
     /* First the picture's time, then the marks drawn for that time. */
@@ -454,7 +492,25 @@ sl_replay_export (SlReplayFile *file, const SlReplayExportOptions *opt,
   gboolean ok;
 
   ex.first_ms = G_MININT64;
+  ex.last_pts = GST_CLOCK_TIME_NONE;
   ex.start_ms = sl_replay_mkv_keyframe_before (&file->info, opt->from_ms);
+  /* GStreamer 1.22's mp4mux stops a copy at a new SPS in band (a new
+   * picture size) even with the caps kept: refuse it up front. */
+  for (guint i = 0; !opt->burn_marks && i < file->info.sps_ms->len; i++)
+    {
+      gint64 change = g_array_index (file->info.sps_ms, gint64, i);
+
+      if (change > ex.start_ms && change <= opt->to_ms)
+        {
+          g_set_error (error, SL_REPLAY_ERROR, SL_REPLAY_ERROR_RANGE,
+                       "the picture changes size at %.3f s: a copy into "
+                       "MP4 cannot follow it; export with --burn-marks "
+                       "(re-encoded at the first size), or --from/--to "
+                       "within one size",
+                       change / 1000.0);
+          return FALSE;
+        }
+    }
   ex.keep_ms = opt->burn_marks ? opt->from_ms : ex.start_ms;
   if (!create_private (part, error))
     return FALSE;

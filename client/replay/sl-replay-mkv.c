@@ -115,7 +115,10 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
     return;
   sps = has_sps (r.p + 3, r.end - r.p - 3);
   if (sps && out->blocks[1] > 1)
-    out->sps_in_band = TRUE;
+    {
+      out->sps_in_band = TRUE;
+      g_array_append_val (out->sps_ms, t);
+    }
   /* A decoder can start at a keyframe when it knows the SPS in force
    * there: the track's own (CodecPrivate) until another came in band
    * (a new picture size), after that only one carried by the keyframe
@@ -164,6 +167,7 @@ sl_replay_mkv_scan (const guint8 *data, gsize len, SlReplayMkvInfo *out,
 
   memset (out, 0, sizeof *out);
   out->keyframe_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  out->sps_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
   out->first_video_ms = out->last_video_ms = out->last_ms = -1;
   if (!read_head (&r, &id, &size) || id != ID_EBML || size == SIZE_UNKNOWN
       || size > (guint64)(r.end - r.p))
@@ -213,6 +217,7 @@ void
 sl_replay_mkv_info_clear (SlReplayMkvInfo *info)
 {
   g_clear_pointer (&info->keyframe_ms, g_array_unref);
+  g_clear_pointer (&info->sps_ms, g_array_unref);
 }
 
 gint64

@@ -48,6 +48,7 @@ typedef struct
    * order (those whose SPS is known there, see sl-replay-mkv.c). */
   GArray *keyframe_ms;
   gboolean sps_in_band; /* an SPS came after the first access unit */
+  GArray *sps_ms;       /* gint64: when those came (new picture sizes) */
 } SlReplayMkvInfo;
 
 void sl_replay_mkv_info_clear (SlReplayMkvInfo *info);

@@ -13,9 +13,9 @@ recording:
   smaller one;
 - --verify-phantom checks pictures of every size against the phantom, at
   the PSNR the expert measured live;
-- --export copies it (the SPS in band) to an MP4 that gst-discoverer-1.0
-  reads to the recording's length and that decodes at both sizes;
-  --burn-marks exports it at the first size throughout.
+- --export refuses a copy across the change (mp4mux cannot follow it)
+  and copies the part before it; --burn-marks exports the whole at the
+  first size, read by gst-discoverer-1.0 to the recording's length.
 
 Skipped (77) where the link emulator cannot run.
 """
@@ -105,23 +105,34 @@ def main(build, procs):
              live.get("verify_stamp_errors", -1), got["verify_psnr_mean"],
              live["verify_psnr_mean"]))
 
+    # A copy cannot follow the change into MP4: refused, naming it; a
+    # copy of the part before it works.
     out = os.path.join(d, "copy.mp4")
     r = subprocess.run([rp, mkv, "--export", out], capture_output=True,
                        text=True, timeout=300)
+    m = re.search(r"changes size at ([\d.]+) s", r.stderr)
+    check(r.returncode == 2 and m is not None and not os.path.exists(out)
+          and not os.path.exists(out + ".part"),
+          "a copy across the change is refused with exit 2, leaving no file "
+          "(%s)" % r.stderr.strip())
+    change = float(m.group(1)) * 1000
+    r = subprocess.run([rp, mkv, "--export", out, "--to",
+                        "%.3f" % ((change - 200) / 1000)],
+                       capture_output=True, text=True, timeout=300)
     dur, _ = discover(out)
     check(r.returncode == 0 and dur is not None
-          and abs(dur * 1000 - (last - first)) < 100,
-          "the copy reads to %.2f s in gst-discoverer (%.2f s recorded)"
-          % (dur or -1, (last - first) / 1000))
-    sizes = mp4_sizes(out)
-    check((1280, 720) in sizes and len(sizes) >= 2,
-          "the copy decodes at %s" % sorted(sizes))
+          and mp4_sizes(out) == {(1280, 720)},
+          "a copy up to the change reads in gst-discoverer (%.2f s) and "
+          "decodes at 1280x720 (%s)" % (dur or -1, r.stderr.strip()[-200:]))
     burn = os.path.join(d, "burn.mp4")
     r = subprocess.run([rp, mkv, "--export", burn, "--burn-marks"],
                        capture_output=True, text=True, timeout=600)
-    check(r.returncode == 0 and mp4_sizes(burn) == {(1280, 720)},
-          "--burn-marks exports every picture at 1280x720 (%s)"
-          % r.stderr.strip()[-300:])
+    dur, _ = discover(burn)
+    check(r.returncode == 0 and mp4_sizes(burn) == {(1280, 720)}
+          and dur is not None and abs(dur * 1000 - (last - first)) < 100,
+          "--burn-marks exports every picture at 1280x720, %.2f s of the "
+          "%.2f s recorded (%s)" % (dur or -1, (last - first) / 1000,
+                                    r.stderr.strip()[-300:]))
 
 
 if __name__ == "__main__":
