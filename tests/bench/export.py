@@ -5,8 +5,9 @@
               [--smoke]
 
 Records a consultation of N seconds of the synthetic phantom at W x H
-(the expert's recording: what a trainer exports), then times, on that
-file, one after the other:
+(the expert's recording: what a trainer exports; the township with
+--fixed-rate, so that the picture keeps its size and the copy can run
+over the whole file), then times, on that file, one after the other:
 
 - copy: `sonolink-replay FILE --export OUT.mp4` (H.264 copied, voices
   mixed to AAC, WebVTT);
@@ -62,7 +63,7 @@ def record(progs, procs, seconds, width, height):
         hub, hub.token_file("t", hub.token("bench", "township")),
         os.path.join(d, "t.jsonl"),
         ["--audio-in", "test:440", "--width", str(width), "--height",
-         str(height), "--duration", str(seconds + 30)]))
+         str(height), "--duration", str(seconds + 30), "--fixed-rate"]))
     expert = procs.start("expert", [progs.expert] + station_args(
         hub, hub.token_file("e", hub.token("bench", "expert")),
         os.path.join(d, "e.jsonl"),
