@@ -24,10 +24,9 @@ G_DEFINE_QUARK (sl-record-error-quark, sl_record_error)
 #define MAX_INT G_GINT64_CONSTANT (9007199254740991)
 
 static const gchar *const type_names[] = {
-  [SL_RECORD_EVENT_RECORDING] = "recording",
-  [SL_RECORD_EVENT_GUIDE] = "guide",
-  [SL_RECORD_EVENT_STILL] = "still",
-  [SL_RECORD_EVENT_STOP] = "stop",
+  [SL_RECORD_EVENT_RECORDING] = "recording", [SL_RECORD_EVENT_GUIDE] = "guide",
+  [SL_RECORD_EVENT_STILL] = "still",         [SL_RECORD_EVENT_STOP] = "stop",
+  [SL_RECORD_EVENT_NOTE] = "note",
 };
 
 void
@@ -39,6 +38,7 @@ sl_record_event_clear (SlRecordEvent *event)
   g_clear_pointer (&event->station, g_free);
   g_clear_pointer (&event->file, g_free);
   g_clear_pointer (&event->started, g_free);
+  g_clear_pointer (&event->text, g_free);
   memset (event, 0, sizeof *event);
 }
 
@@ -69,7 +69,7 @@ sl_record_event_to_line (const SlRecordEvent *event)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (JsonParser) parser = NULL;
 
-  g_return_val_if_fail (event->type <= SL_RECORD_EVENT_STOP, NULL);
+  g_return_val_if_fail (event->type <= SL_RECORD_EVENT_NOTE, NULL);
   json_builder_begin_object (b);
   add_string (b, "type", type_names[event->type]);
   add_time (b, "t_ms", event->t_ms);
@@ -104,6 +104,9 @@ sl_record_event_to_line (const SlRecordEvent *event)
     case SL_RECORD_EVENT_STOP:
       json_builder_set_member_name (b, "frames");
       json_builder_add_int_value (b, (gint64)event->frames);
+      break;
+    case SL_RECORD_EVENT_NOTE:
+      add_string (b, "text", event->text);
       break;
     }
   json_builder_end_object (b);
@@ -236,6 +239,11 @@ read_fields (JsonObject *obj, SlRecordEvent *out, GError **error)
       if (!get_time (obj, "frames", &frames) || frames < 0)
         return bad (error, "\"frames\" is missing or not a count");
       out->frames = (guint64)frames;
+      return TRUE;
+    case SL_RECORD_EVENT_NOTE:
+      if (!get_text (obj, "text", &out->text) || out->text == NULL
+          || out->t_ms < 0 || !g_utf8_validate (out->text, -1, NULL))
+        return bad (error, "a note needs \"t_ms\" and a \"text\"");
       return TRUE;
     }
   return bad (error, "unknown type");

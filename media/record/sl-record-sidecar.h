@@ -37,6 +37,7 @@ typedef enum
   SL_RECORD_EVENT_GUIDE,     /* a guidance message sent or received */
   SL_RECORD_EVENT_STILL,     /* a still saved beside the recording */
   SL_RECORD_EVENT_STOP,      /* the recording ended on purpose */
+  SL_RECORD_EVENT_NOTE,      /* a reviewer's note, added after the fact */
 } SlRecordEventType;
 
 /* The longest text field a reader accepts (a still's path, a peer id). */
@@ -58,6 +59,7 @@ typedef struct
   gchar *file;     /* RECORDING: the Matroska file's name */
   gchar *started;  /* RECORDING: ISO 8601 UTC wall-clock start */
   guint64 frames;  /* STOP: video frames written */
+  gchar *text;     /* NOTE: the note, one line of UTF-8 */
 } SlRecordEvent;
 
 void sl_record_event_clear (SlRecordEvent *event);

@@ -344,6 +344,33 @@ on_upstream_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* Adds the overlay's probes to @src, the pad pictures leave by. */
+static Overlay *
+add_overlay (GstPad *src, SlGuideDrawFunc draw, SlGuideViewInputFunc input,
+             gpointer user_data)
+{
+  Overlay *o = g_new0 (Overlay, 1);
+
+  o->draw = draw;
+  o->input = input;
+  o->user_data = user_data;
+  gst_pad_add_probe (
+      src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      on_picture, o, NULL);
+  if (input != NULL)
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                       on_upstream_event, o, NULL);
+  return o;
+}
+
+void
+sl_guide_view_draw_on_pad (GstPad *pad, SlGuideDrawFunc draw,
+                           gpointer user_data)
+{
+  g_object_set_data_full (G_OBJECT (pad), "sl-guide-overlay",
+                          add_overlay (pad, draw, NULL, user_data), g_free);
+}
+
 GstElement *
 sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
                          SlGuideViewInputFunc input, gpointer user_data)
@@ -351,7 +378,6 @@ sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
   GstElement *bin, *overlay, *convert;
   g_autoptr (GstPad) pad = NULL;
   g_autoptr (GstPad) src = NULL;
-  Overlay *o;
 
   overlay = gst_element_factory_make ("identity", "guide-overlay");
   convert = gst_element_factory_make ("videoconvert", "guide-convert");
@@ -361,21 +387,12 @@ sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
       g_clear_pointer (&convert, gst_object_unref);
       return sink;
     }
-  o = g_new0 (Overlay, 1);
-  o->draw = draw;
-  o->input = input;
-  o->user_data = user_data;
   bin = gst_bin_new ("guide-view");
-  g_object_set_data_full (G_OBJECT (bin), "sl-guide-overlay", o, g_free);
   gst_bin_add_many (GST_BIN (bin), overlay, convert, sink, NULL);
   gst_element_link_many (overlay, convert, sink, NULL);
   src = gst_element_get_static_pad (overlay, "src");
-  gst_pad_add_probe (
-      src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_picture, o, NULL);
-  if (input != NULL)
-    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                       on_upstream_event, o, NULL);
+  g_object_set_data_full (G_OBJECT (bin), "sl-guide-overlay",
+                          add_overlay (src, draw, input, user_data), g_free);
   pad = gst_element_get_static_pad (overlay, "sink");
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
   return bin;

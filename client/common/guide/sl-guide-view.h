@@ -57,4 +57,12 @@ GstElement *sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
                                      SlGuideViewInputFunc input,
                                      gpointer user_data);
 
+/* Blends what @draw draws into every raw picture that leaves by @pad,
+ * as the wrapped sink does, for a pipeline that encodes the picture
+ * rather than shows it (sonolink-replay --burn-marks).  The pictures
+ * must be in a format GstVideoOverlayComposition blends into (I420 is).
+ * @user_data must outlive the pad. */
+void sl_guide_view_draw_on_pad (GstPad *pad, SlGuideDrawFunc draw,
+                                gpointer user_data);
+
 G_END_DECLS

@@ -1,0 +1,148 @@
+/* Unit tests for sl-replay-mkv.c: files made by the recorder's own
+ * writer (sl-record-mkv.h), whole, cut short, and not ours. */
+#include "sl-record-mkv.h"
+#include "sl-replay-mkv.h"
+
+#include <string.h>
+
+static const guint8 SPS[] = { 0x67, 0x42, 0xC0, 0x1F, 0xDA, 0x01 };
+static const guint8 PPS[] = { 0x68, 0xCE, 0x3C, 0x80 };
+static const guint8 IDR[] = { 0x65, 0x88, 0x84, 0x00, 0x33 };
+static const guint8 P[] = { 0x41, 0x9A, 0x02, 0x03 };
+
+static void
+add_au (SlRecordMkv *mkv, gboolean key, gint64 t_ms, GByteArray *out)
+{
+  static const guint8 sc[] = { 0, 0, 0, 1 };
+  g_autoptr (GByteArray) au = g_byte_array_new ();
+
+  if (key)
+    {
+      g_byte_array_append (au, sc, 4);
+      g_byte_array_append (au, SPS, sizeof SPS);
+      g_byte_array_append (au, sc, 4);
+      g_byte_array_append (au, PPS, sizeof PPS);
+      g_byte_array_append (au, sc, 4);
+      g_byte_array_append (au, IDR, sizeof IDR);
+    }
+  else
+    {
+      g_byte_array_append (au, sc, 4);
+      g_byte_array_append (au, P, sizeof P);
+    }
+  g_assert_true (sl_record_mkv_add_video (
+      mkv, au->data, au->len, SL_RECORD_H264_BYTE_STREAM, 640, 360, t_ms, out));
+}
+
+/* 10 s of pictures from 1 s on, a keyframe every 3 s, the township's
+ * voice only, a guidance line. */
+static GByteArray *
+recording (void)
+{
+  g_autoptr (SlRecordMkv) mkv = sl_record_mkv_new (1000);
+  GByteArray *out = g_byte_array_new ();
+  static const guint8 opus[] = { 0xFC, 0xFF, 0xFE };
+
+  for (gint64 t = 1000; t <= 11000; t += 40)
+    {
+      add_au (mkv, (t - 1000) % 3000 == 0, t, out);
+      g_assert_true (sl_record_mkv_add_voice (
+          mkv, SL_RECORD_TRACK_VOICE_TOWNSHIP, opus, sizeof opus, t, out));
+    }
+  g_assert_true (
+      sl_record_mkv_add_text (mkv, "{\"type\":\"stop\"}", 5000, out));
+  sl_record_mkv_finish (mkv, out);
+  return out;
+}
+
+static void
+test_whole (void)
+{
+  g_autoptr (GByteArray) file = recording ();
+  g_auto (SlReplayMkvInfo) info = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sl_replay_mkv_scan (file->data, file->len, &info, &error));
+  g_assert_no_error (error);
+  g_assert_false (info.cut);
+  g_assert_cmpint (info.first_video_ms, ==, 1000);
+  g_assert_cmpint (info.last_video_ms, ==, 11000);
+  g_assert_cmpuint (info.blocks[1], ==, 251);
+  g_assert_cmpuint (info.blocks[2], ==, 251);
+  g_assert_cmpuint (info.blocks[3], ==, 0);
+  g_assert_cmpuint (info.blocks[4], ==, 1);
+  g_assert_cmpuint (info.keyframes, ==, 4);
+  /* The keyframe a decoding from a time starts at. */
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 500), ==, 1000);
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 3999), ==, 1000);
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 4000), ==, 4000);
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 9000), ==, 7000);
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 99000), ==, 10000);
+}
+
+/* A crash cuts the file anywhere: what came before the cut counts, and
+ * the scan never reads past the end (ASan checks). */
+static void
+test_cut (void)
+{
+  g_autoptr (GByteArray) file = recording ();
+  g_auto (SlReplayMkvInfo) whole = { 0 };
+  gint64 last = -1;
+
+  g_assert_true (sl_replay_mkv_scan (file->data, file->len, &whole, NULL));
+  for (gsize len = 0; len < file->len; len += 7)
+    {
+      g_autofree guint8 *copy = g_memdup2 (file->data, len);
+      g_auto (SlReplayMkvInfo) info = { 0 };
+      gboolean ok = sl_replay_mkv_scan (copy, len, &info, NULL);
+
+      if (!ok)
+        continue;
+      g_assert_true (info.cut || info.last_video_ms == whole.last_video_ms
+                     || info.clusters < whole.clusters);
+      g_assert_cmpint (info.last_video_ms, <=, whole.last_video_ms);
+      g_assert_cmpint (info.last_video_ms, >=, last);
+      last = info.last_video_ms;
+    }
+  g_assert_cmpint (last, >, 9000);
+}
+
+static void
+test_not_ours (void)
+{
+  static const gchar *const junk[] = {
+    "",
+    "not a recording at all",
+    "\x1A\x45\xDF\xA3\x84\x42\x82\x81w",
+  };
+  g_autoptr (GByteArray) file = recording ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (junk); i++)
+    {
+      g_auto (SlReplayMkvInfo) info = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (sl_replay_mkv_scan ((const guint8 *)junk[i],
+                                          strlen (junk[i]), &info, &error));
+      g_assert_error (error, SL_REPLAY_ERROR, SL_REPLAY_ERROR_NOT_RECORDING);
+    }
+  /* A WebM header (DocType "webm") is not ours either. */
+  {
+    g_auto (SlReplayMkvInfo) info = { 0 };
+    guint8 *p = memmem (file->data, file->len, "matroska", 8);
+
+    g_assert_nonnull (p);
+    memcpy (p, "webmwebm", 8);
+    g_assert_false (sl_replay_mkv_scan (file->data, file->len, &info, NULL));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/replay/mkv/whole", test_whole);
+  g_test_add_func ("/replay/mkv/cut", test_cut);
+  g_test_add_func ("/replay/mkv/not-ours", test_not_ours);
+  return g_test_run ();
+}
