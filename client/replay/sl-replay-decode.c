@@ -15,21 +15,21 @@ struct _SlReplayDecoder
   GstElement *sink;
 };
 
-/* Streaming thread: access units before the keyframe the decoding
- * starts at are not decoded.  The file is read from its start rather
- * than seeked: matroskademux, with no Cues to go by, lands its seeks
- * seconds away from the time asked in our files, and reading a
- * recording's clusters costs little beside decoding them. */
-static GstPadProbeReturn
-before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+gint64
+sl_replay_buffer_ms (GstBuffer *buf)
 {
-  SlReplayDecoder *dec = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  return GST_BUFFER_PTS_IS_VALID (buf)
+             ? (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND)
+             : -1;
+}
 
-  if (GST_BUFFER_PTS_IS_VALID (buf)
-      && (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND) < dec->start_ms)
-    return GST_PAD_PROBE_DROP;
-  return GST_PAD_PROBE_OK;
+GstPadProbeReturn
+sl_replay_drop_before (GstPad *pad, GstPadProbeInfo *info, gpointer limit_ms)
+{
+  gint64 ms = sl_replay_buffer_ms (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  return ms >= 0 && ms < *(const gint64 *)limit_ms ? GST_PAD_PROBE_DROP
+                                                   : GST_PAD_PROBE_OK;
 }
 
 static void
@@ -44,8 +44,13 @@ on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
   sink = gst_element_get_static_pad (dec->parse, "sink");
   if (!gst_pad_is_linked (sink))
     {
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, before_start, dec,
-                         NULL);
+      /* Access units before the keyframe the decoding starts at are not
+       * decoded.  The file is read from its start rather than seeked:
+       * matroskademux, with no Cues to go by, lands its seeks seconds
+       * away from the time asked in our files, and reading a recording's
+       * clusters costs little beside decoding them. */
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sl_replay_drop_before,
+                         &dec->start_ms, NULL);
       gst_pad_link (pad, sink);
     }
 }

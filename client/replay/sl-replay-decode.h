@@ -33,6 +33,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlReplayDecoder, sl_replay_decoder_free)
 GstSample *sl_replay_decoder_next (SlReplayDecoder *dec, gint64 *pts_ms,
                                    GError **error);
 
+/* @buf's time on the recording's timeline in ms; -1 when it has none. */
+gint64 sl_replay_buffer_ms (GstBuffer *buf);
+
+/* A pad probe (any thread) that drops every buffer whose time is before
+ * *@limit_ms (a gint64 that outlives the probe). */
+GstPadProbeReturn sl_replay_drop_before (GstPad *pad, GstPadProbeInfo *info,
+                                         gpointer limit_ms);
+
 /* Writes @at_ms's picture, with the marks that show on it, to @path as a
  * PNG (mode 0600): the last picture whose time is at most @at_ms.
  * @at_ms must be within the recording (SL_REPLAY_ERROR_RANGE). */

@@ -17,6 +17,7 @@
  * count from the first picture written.
  */
 #include "sl-replay-export.h"
+#include "sl-replay-decode.h"
 #include "sl-guide-view.h"
 
 #include <errno.h>
@@ -56,14 +57,12 @@ static GstPadProbeReturn
 on_demuxed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Export *ex = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gint64 ms;
+  gint64 ms = sl_replay_buffer_ms (GST_PAD_PROBE_INFO_BUFFER (info));
 
   if (g_object_get_data (G_OBJECT (pad), "sl-ended") != NULL)
     return GST_PAD_PROBE_DROP;
-  if (!GST_BUFFER_PTS_IS_VALID (buf))
+  if (ms < 0)
     return GST_PAD_PROBE_OK;
-  ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
   /* The voices start with the first picture written. */
   if (ms < (g_object_get_data (G_OBJECT (pad), "sl-video") != NULL
                 ? ex->start_ms
@@ -78,19 +77,6 @@ on_demuxed (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
         gst_pad_send_event (peer, gst_event_new_eos ());
       return GST_PAD_PROBE_DROP;
     }
-  return GST_PAD_PROBE_OK;
-}
-
-/* Streaming thread, BURN: decoded pictures before from are dropped. */
-static GstPadProbeReturn
-on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  Export *ex = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-
-  if (GST_BUFFER_PTS_IS_VALID (buf)
-      && (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND) < ex->keep_ms)
-    return GST_PAD_PROBE_DROP;
   return GST_PAD_PROBE_OK;
 }
 
@@ -313,7 +299,9 @@ build_video (Export *ex)
     gst_element_link_many (parse, dec, conv, i420, draw, scale, ex->size_filter,
                            enc, parse2, NULL);
     pad = gst_element_get_static_pad (draw, "sink");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, ex, NULL);
+    /* Decoded pictures before from are dropped. */
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sl_replay_drop_before,
+                       &ex->keep_ms, NULL);
     /* x264enc and mp4mux want strictly increasing times too. */
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, set_dts, ex, NULL);
     gst_clear_object (&pad);

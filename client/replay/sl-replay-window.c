@@ -13,6 +13,7 @@
  * on the display's streaming thread while the control thread adds notes.
  */
 #include "sl-replay-window.h"
+#include "sl-replay-decode.h"
 #include "sl-guide-view.h"
 
 #include <stdio.h>
@@ -53,13 +54,12 @@ static GstPadProbeReturn
 drop_before (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Window *w = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   gboolean coded = g_object_get_data (G_OBJECT (pad), "sl-coded") != NULL;
-  gint64 ms, limit;
+  gint64 ms = sl_replay_buffer_ms (GST_PAD_PROBE_INFO_BUFFER (info));
+  gint64 limit;
 
-  if (!GST_BUFFER_PTS_IS_VALID (buf))
+  if (ms < 0)
     return GST_PAD_PROBE_OK;
-  ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
   g_mutex_lock (&w->lock);
   limit = coded ? w->key_ms : w->keep_ms;
   /* The newest picture dropped is the one before the first shown. */
