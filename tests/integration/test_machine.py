@@ -16,8 +16,9 @@ pixel spacing between real stations.
   the scaler's and the codec's edges, in what the expert decodes, in the
   still the expert saves (bit-exact luma), in the township's own
   snapshot, and in every picture of the township's recording (--record:
-  the H.264 it encoded, decoded again, luma exactly 16); and a caliper the expert's script draws down the sector's
-  centre line, from the transducer face to the bottom of the phantom's
+  the H.264 it encoded, decoded again: luma 16 within the codec's
+  rounding at a macroblock edge, see check_recording); and a caliper the
+  expert's script draws down the sector's centre line, from the transducer face to the bottom of the phantom's
   160 mm, reads 160.0 mm at the expert: the crop and the scale carried
   the spacing through the township's "image" message.
 """
@@ -48,6 +49,9 @@ APEX_X, R_NEAR, R_FAR, DEPTH_MM = 640, 41, 662, 160
 # scaler blends 1-2 output pixels at an edge, and the codec's blocks and
 # deblocking reach a few more.
 MARGIN = 6
+# How far from video black a pixel inside a mask may be in the township's
+# recording: the codec's rounding at a macroblock edge (check_recording).
+MAX_OFF = 2
 
 
 def fit(image, out_w, out_h):
@@ -169,9 +173,16 @@ def main(build, procs):
     t_png, e_png = os.path.join(d, "t.png"), os.path.join(d, "e.png")
     e_dir = os.path.join(d, "e-stills")
     t_rec = os.path.join(d, "t-rec")
+    # --fixed-rate: a codec keeps a black rectangle black only with bits
+    # to spare (at 60 kbit/s even the expert's picture has non-black
+    # pixels inside a mask: prediction from the picture around it), and a
+    # loaded machine can make the rate controller go that low.  What must
+    # hold whatever the rate, that no masked pixel reaches the encoder, is
+    # the unit test /session-pair/masks-at-encoder.
     township = procs.start("township", [build.township] + station_args(
         hub, hub.token_file("township", hub.token(room, "township")),
         t_stats, ["--audio-in", "none", "--machine", profile_path,
+                  "--fixed-rate",
                   "--width", str(W), "--height", str(H), "--snapshot",
                   t_png, "--record", t_rec, "--duration", "60"]))
     expert = procs.start("expert", [build.expert] + station_args(
@@ -231,28 +242,43 @@ def main(build, procs):
 
 
 def check_recording(folder, rects):
-    """Every picture of the township's recording is exactly the fill (luma
-    16, video black) inside each mask, and not elsewhere."""
+    """Every picture of the township's recording is video black (luma 16)
+    inside each mask, and not elsewhere.
+
+    Black within the codec's rounding, not bit for bit: a mask's inner
+    edge meets macroblocks that straddle the mask's own edge, and the
+    deblocking filter and intra prediction across that boundary can move
+    a pixel there by one level (seen: luma 17 in one pixel at a
+    macroblock edge, once in a few hundred pictures).  What was under a
+    mask (the banner's text, the phantom's speckle) is tens of levels
+    away, so any pixel off by more than MAX_OFF fails, and so do more
+    than a few off by one."""
     names = [n for n in os.listdir(folder) if n.endswith(".mkv")]
     check(len(names) == 1, "the township made one recording")
-    frames = 0
+    frames = inexact = total = 0
     for luma in recorded_lumas(os.path.join(folder, names[0]), W, H):
         frames += 1
         for i, (x0, y0, x1, y1) in enumerate(rects):
-            fill = bytes([16]) * (x1 - x0)
-            bad = sum(1 for y in range(y0, y1)
-                      if luma[y * W + x0:y * W + x1] != fill)
-            if bad:
-                raise TestFailure("picture %d of the township's recording: "
-                                  "%d rows of mask %d are not luma 16"
-                                  % (frames, bad, i))
+            for y in range(y0, y1):
+                row = luma[y * W + x0:y * W + x1]
+                total += len(row)
+                off = [v for v in row if v != 16]
+                inexact += len(off)
+                worst = max((abs(v - 16) for v in off), default=0)
+                if worst > MAX_OFF:
+                    raise TestFailure(
+                        "picture %d of the township's recording: mask %d "
+                        "has luma %s in row %d (video black is 16)"
+                        % (frames, i, sorted(set(off)), y))
         if frames == 1:
             phantom = sum(1 for y in range(40, 120)
                           for v in luma[y * W + 200:y * W + 440] if v != 16)
             check(phantom > 1000, "the recording's first picture has the "
                   "phantom outside the masks")
-    check(frames > 30, "the masks are exactly luma 16 in all %d pictures of "
-          "the township's recording" % frames)
+    check(frames > 30 and inexact * 10000 <= total,
+          "the masks are luma 16 in all %d pictures of the township's "
+          "recording (%d of %d pixels one or two levels off, at most 1 in "
+          "10000)" % (frames, inexact, total))
 
 
 if __name__ == "__main__":
