@@ -22,6 +22,11 @@
 GST_DEBUG_CATEGORY_STATIC (sl_capture_debug);
 #define GST_CAT_DEFAULT sl_capture_debug
 
+/* How long a live capture may take to reach PLAYING before it is taken
+ * as broken: its sources are live, so only its sinks preroll, on the
+ * first buffers, which come within a frame or two. */
+#define CAPTURE_START_TIMEOUT (10 * GST_SECOND)
+
 struct _SlCapture
 {
   GstElement *pipeline;
@@ -430,6 +435,23 @@ sl_capture_start (SlCapture *capture, GError **error)
   GstStateChangeReturn ret;
 
   ret = gst_element_set_state (capture->pipeline, GST_STATE_PLAYING);
+  /* Returns once the pipeline is PLAYING.  The voice graph's sinks
+   * preroll asynchronously, and a heard voice added meanwhile (the
+   * first session, opened as soon as the hub reports a peer) left the
+   * change pending for ever: the loudspeaker and the lesson's sink stayed
+   * in READY, nothing reached the sessions, and webrtcbin, which offers
+   * only once every sink pad has caps, never asked for an offer. */
+  if (ret == GST_STATE_CHANGE_ASYNC)
+    ret = gst_element_get_state (capture->pipeline, NULL, NULL,
+                                 CAPTURE_START_TIMEOUT);
+  if (ret == GST_STATE_CHANGE_ASYNC)
+    {
+      gst_element_set_state (capture->pipeline, GST_STATE_NULL);
+      g_set_error (error, SL_MEDIA_ERROR, SL_MEDIA_ERROR_PIPELINE,
+                   "the capture did not start within %u s",
+                   (guint)(CAPTURE_START_TIMEOUT / GST_SECOND));
+      return FALSE;
+    }
   if (ret == GST_STATE_CHANGE_FAILURE)
     {
       g_autoptr (GstBus) bus = gst_element_get_bus (capture->pipeline);

@@ -184,6 +184,38 @@ sl_station_options_check (SlStationOptions *opt, GError **error)
   return check_ranges (opt, error);
 }
 
+void
+sl_station_options_clear (SlStationOptions *opt)
+{
+  gchar **strings[] = {
+    &opt->hub_url,
+    &opt->token,
+    &opt->token_file,
+    &opt->peer_id,
+    &opt->ca_file,
+    &opt->stats_path,
+    &opt->audio_in,
+    &opt->audio_out,
+    &opt->probe,
+    &opt->machine_path,
+    &opt->profile_snapshot,
+    &opt->x264_options,
+    &opt->voice_processing,
+    &opt->snapshot_path,
+    &opt->stills_dir,
+    &opt->guide_log,
+    &opt->sink,
+    &opt->guidance_script,
+    &opt->preview,
+    &opt->latency_log,
+    &opt->record_dir,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_clear_pointer (strings[i], g_free);
+  g_clear_pointer (&opt->ice_addresses, g_strfreev);
+}
+
 gboolean
 sl_station_options_parse (SlStationOptions *opt,
                           const GOptionEntry *role_entries,

@@ -112,4 +112,9 @@ gboolean sl_station_options_check (SlStationOptions *options, GError **error);
 gboolean sl_station_options_read_token (const SlStationOptions *options,
                                         gchar **token, GError **error);
 
+/* Frees every string and list the command line stored in @options and
+ * sets them to NULL; the numbers and flags are left.  Every way out of a
+ * station, a refused option included, ends with it. */
+void sl_station_options_clear (SlStationOptions *options);
+
 G_END_DECLS

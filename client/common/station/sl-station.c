@@ -1046,13 +1046,19 @@ sl_station_main (SlStationOptions *opt, const GOptionEntry *role_entries,
   SlExitStatus status;
 
   setlocale (LC_ALL, "");
-  if (!sl_station_options_parse (opt, role_entries, description, &argc, &argv,
-                                 &status))
-    return status;
-  sl_media_init (NULL, NULL);
-  if (opt->kind == SL_STATION_TOWNSHIP)
-    sl_probe_register_elements ();
-  if (opt->kind == SL_STATION_TOWNSHIP && opt->profile_snapshot != NULL)
-    return sl_profile_snapshot_run (opt);
-  return run (opt);
+  if (sl_station_options_parse (opt, role_entries, description, &argc, &argv,
+                                &status))
+    {
+      sl_media_init (NULL, NULL);
+      if (opt->kind == SL_STATION_TOWNSHIP)
+        sl_probe_register_elements ();
+      if (opt->kind == SL_STATION_TOWNSHIP && opt->profile_snapshot != NULL)
+        status = sl_profile_snapshot_run (opt);
+      else
+        status = run (opt);
+    }
+  /* The strings the command line stored are ours: a station that refuses
+   * an option ends as cleanly as one that ran. */
+  sl_station_options_clear (opt);
+  return status;
 }

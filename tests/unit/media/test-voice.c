@@ -94,6 +94,52 @@ test_speaker_failure (void)
   gst_object_unref (speaker);
 }
 
+/* A heard voice added as soon as the capture has started, as the
+ * township does when the hub already lists an expert at its join: the
+ * capture still delivers pictures.  sl_capture_start used to return with
+ * the voice graph's sinks still prerolling, and the far source added then
+ * left the pipeline in PAUSED for ever: no picture and no voice reached
+ * the sessions, which therefore never offered.  Without the wait in
+ * sl_capture_start this stalled in most runs of one round; five rounds
+ * make it all but certain. */
+static void
+test_heard_at_start (void)
+{
+  for (guint round = 0; round < 5; round++)
+    {
+      SlVoiceConfig config = { SL_VOICE_PROCESSING_OFF, NULL, TRUE };
+      GstElement *video = gst_parse_bin_from_description (
+          "videotestsrc is-live=true ! capsfilter "
+          "caps=video/x-raw,format=I420,width=160,height=120,framerate=30/1",
+          TRUE, NULL);
+      GstElement *mic = gst_element_factory_make ("audiotestsrc", NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GstAppSrc) heard = NULL;
+      gint64 deadline;
+      SlCapture *capture;
+
+      g_assert_nonnull (video);
+      g_object_set (mic, "is-live", TRUE, "samplesperbuffer", 480, NULL);
+      config.speaker = gst_element_factory_make ("fakesink", NULL);
+      g_object_set (config.speaker, "sync", TRUE, NULL);
+      capture = sl_capture_new_with_voice (video, mic, &config, &error);
+      g_assert_no_error (error);
+      g_assert_true (sl_capture_start (capture, &error));
+      heard = sl_capture_add_heard_voice (capture, &error);
+      g_assert_no_error (error);
+      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (sl_capture_get_frames (capture) == 0
+             && g_get_monotonic_time () < deadline)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (10000);
+        }
+      g_assert_cmpuint (sl_capture_get_frames (capture), >, 0);
+      sl_capture_remove_heard_voice (capture, heard);
+      sl_capture_free (capture);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -101,5 +147,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/voice/processing-names", test_processing_names);
   g_test_add_func ("/voice/speaker-failure", test_speaker_failure);
+  g_test_add_func ("/voice/heard-at-start", test_heard_at_start);
   return g_test_run ();
 }
