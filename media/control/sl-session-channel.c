@@ -19,6 +19,7 @@
 #include "sl-session-private.h"
 
 #include "sl-control.h"
+#include "sl-webrtc-stats.h"
 
 #include <string.h>
 
@@ -84,14 +85,22 @@ on_pong (SlSession *self, guint64 seq)
   for (guint i = 0; i < pings->len; i++)
     {
       Ping *p = &g_array_index (pings, Ping, i);
+      gdouble rtt_ms;
+
       if (p->seq != seq)
         continue;
-      c->rtt_ms = (sl_media_now_us () - p->sent_us) / 1000.0;
+      rtt_ms = (sl_media_now_us () - p->sent_us) / 1000.0;
+      g_array_remove_index (pings, i);
+      /* A pong that took over a minute answers a ping of another
+       * moment of the link (a stall, a channel re-attached): it says
+       * nothing of the round trip now. */
+      if (!sl_webrtc_stats_rtt_plausible (rtt_ms))
+        return;
+      c->rtt_ms = rtt_ms;
       g_mutex_lock (&self->stats_lock);
       self->stats.dc_rtt_ms = c->rtt_ms;
       self->stats.dc_roundtrips++;
       g_mutex_unlock (&self->stats_lock);
-      g_array_remove_index (pings, i);
       return;
     }
 }

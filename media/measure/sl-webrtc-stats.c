@@ -114,6 +114,12 @@ main_video_ssrc (GHashTable *video_ssrcs, const GstStructure *report,
   return best;
 }
 
+gboolean
+sl_webrtc_stats_rtt_plausible (gdouble rtt_ms)
+{
+  return rtt_ms > 0 && rtt_ms <= SL_WEBRTC_STATS_MAX_RTT_MS;
+}
+
 static void
 parse_one (GHashTable *video_ssrcs, guint sent_ssrc, const GstStructure *s,
            SlSessionStats *out)
@@ -140,7 +146,8 @@ parse_one (GHashTable *video_ssrcs, guint sent_ssrc, const GstStructure *s,
     case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
       if (video && !stats_has_ssrc (s, sent_ssrc))
         break; /* what the viewer says of the retransmissions */
-      if (video && gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
+      if (video && gst_structure_get_double (s, "round-trip-time", &d)
+          && sl_webrtc_stats_rtt_plausible (d * 1000.0))
         out->rtt_ms = d * 1000.0;
       if (video && gst_structure_get_int64 (s, "packets-lost", &lost))
         out->video_packets_lost = lost;

@@ -187,6 +187,40 @@ test_parse_report (void)
   gst_structure_free (report);
 }
 
+/* A report block GStreamer's rtpsource turned into a round trip of
+ * 1531.6 s (seen under load on a link of 250 ms), or into 0, is no round
+ * trip: the last figure stays, unknown here, so nothing shows or uses it.
+ * A minute is the most believed. */
+static void
+test_parse_absurd_rtt (void)
+{
+  const gdouble rejected[] = { 1531.6335, 60.001, 0.0, -0.25 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rejected); i++)
+    {
+      GstStructure *report
+          = gst_structure_new_empty ("application/x-webrtc-stats");
+      GstStructure *s;
+      SlSessionStats out = { 0 };
+
+      out.rtt_ms = -1;
+      s = stat (GST_WEBRTC_STATS_OUTBOUND_RTP, 33, 90000);
+      gst_structure_set (s, "packets-sent", G_TYPE_UINT64, (guint64)55, NULL);
+      add (report, "out-video", s);
+      s = stat (GST_WEBRTC_STATS_REMOTE_INBOUND_RTP, 33, 0);
+      gst_structure_set (s, "round-trip-time", G_TYPE_DOUBLE, rejected[i],
+                         "packets-lost", G_TYPE_INT64, (gint64)3, NULL);
+      add (report, "rr-video", s);
+      sl_webrtc_stats_parse (report, &out);
+      g_assert_cmpfloat (out.rtt_ms, ==, -1);
+      /* The rest of the report block is still read. */
+      g_assert_cmpint (out.video_packets_lost, ==, 3);
+      gst_structure_free (report);
+    }
+  g_assert_true (sl_webrtc_stats_rtt_plausible (SL_WEBRTC_STATS_MAX_RTT_MS));
+  g_assert_true (sl_webrtc_stats_rtt_plausible (252.7));
+}
+
 static void
 test_json_fields (void)
 {
@@ -299,6 +333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/first-interval", test_first_interval);
   g_test_add_func ("/stats/fresh-rtt", test_fresh_rtt);
   g_test_add_func ("/stats/parse-report", test_parse_report);
+  g_test_add_func ("/stats/parse-absurd-rtt", test_parse_absurd_rtt);
   g_test_add_func ("/stats/json", test_json_fields);
   g_test_add_func ("/stats/loss-figure", test_loss_figure);
   g_test_add_func ("/stats/find-tones", test_find_tones);
