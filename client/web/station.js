@@ -69,8 +69,14 @@ const S = {
   theirs: new GuideState(), // what the township passes on (a trainee's lesson)
   image: null,
   clock: null, // {media, at}: the township's media time at our performance.now()
-  sendMs: 0,
-  rttMs: null,
+  sendMs: null, // the township's capture-to-send time (its pings' send_ms)
+  rttMs: null, // sl-control's last round trip
+  pongs: 0,
+  lastPongs: 0,
+  rtcpRtt: null, // {n, ms}: the last RTCP round trip and how many so far
+  freshRttMs: null, // the round trip measured in the last second, or null
+  receiveMs: null, // last second's median of packet in to picture out
+  rxDelays: [],
   pingSeq: 0,
   pings: new Map(),
   tool: "polyline",
@@ -252,6 +258,7 @@ function closeSession() {
   S.control = S.guideCh = S.pointerCh = null;
   S.lastStats = null;
   S.lastFrameAt = S.lastPacketAt = S.packetsIn = 0;
+  S.sendMs = S.rtcpRtt = S.freshRttMs = S.receiveMs = null;
   video.classList.add("stale");
 }
 
@@ -417,6 +424,7 @@ function onControl(text) {
     sendControl({ type: "pong", seq: msg.seq });
   } else if (msg.type === "pong" && S.pings.has(msg.seq)) {
     S.rttMs = performance.now() - S.pings.get(msg.seq);
+    S.pongs++;
     S.pings.delete(msg.seq);
   }
 }
@@ -503,9 +511,24 @@ function latencyMs() {
   return estimateMs() ?? 0;
 }
 
+// The latency estimate, as the C expert's (docs/stats.md,
+// `latency_estimate_ms`): the township's capture-to-send time, half the
+// round trip measured in the last second (RTCP's when a report brought a
+// new one, else sl-control's ping), and the receiving side: here the
+// median over the last second of each picture's time from its last
+// packet's arrival to its hand-over for display (requestVideoFrameCallback's
+// receiveTime and presentationTime), which takes in Chromium's jitter
+// buffer, decoding and the hand-over, where the C expert adds its decode
+// and output stages (its jitter buffer passes packets on at once).
+// Unknown (null) while any part is.
 function estimateMs() {
-  if (S.rttMs === null) return null;
-  return S.sendMs + S.rttMs / 2 + (S.jitterMs || 0) + (S.decodeMs || 0);
+  if (S.sendMs === null || S.freshRttMs === null || S.receiveMs === null) return null;
+  return S.sendMs + S.freshRttMs / 2 + S.receiveMs;
+}
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
 function sendGuide(body, apply = true) {
@@ -874,6 +897,8 @@ function onFrame(now, meta) {
   S.lastFrameAt = performance.now();
   if (notice.textContent === "Waiting for the township's picture" || notice.textContent.startsWith("Picture frozen") || notice.textContent.startsWith("Link lost")) say(null);
   video.classList.remove("stale");
+  if (meta.receiveTime > 0 && meta.presentationTime >= meta.receiveTime && S.rxDelays.length < 1000)
+    S.rxDelays.push(meta.presentationTime - meta.receiveTime);
   if (S.readStamps) readStamp(meta);
   video.requestVideoFrameCallback(onFrame);
 }
@@ -944,7 +969,10 @@ async function pollStats() {
   let inv = null;
   let pair = null;
   let packets = 0;
+  let rtcp = null;
   report.forEach((s) => {
+    if (s.type === "remote-inbound-rtp" && s.roundTripTimeMeasurements > 0 && (!rtcp || s.roundTripTimeMeasurements > rtcp.n))
+      rtcp = { n: s.roundTripTimeMeasurements, ms: 1000 * s.roundTripTime };
     if (s.type === "inbound-rtp") packets += s.packetsReceived || 0;
     if (s.type === "inbound-rtp" && s.kind === "video") inv = s;
     if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s;
@@ -979,6 +1007,16 @@ async function pollStats() {
     S.lastStats = inv;
     probe.jitterMs = S.jitterMs;
   }
+  // A round trip nothing renewed in the last second is not current (a
+  // stalled link measures nothing), as in the C stations.
+  if (rtcp && (!S.rtcpRtt || rtcp.n > S.rtcpRtt.n)) S.freshRttMs = rtcp.ms;
+  else if (S.pongs > S.lastPongs) S.freshRttMs = S.rttMs;
+  else S.freshRttMs = null;
+  S.rtcpRtt = rtcp || S.rtcpRtt;
+  S.lastPongs = S.pongs;
+  S.receiveMs = S.rxDelays.length ? median(S.rxDelays) : null;
+  S.rxDelays = [];
+  probe.estimate = { sendMs: S.sendMs, rttMs: S.freshRttMs, receiveMs: S.receiveMs, jitterMs: S.jitterMs, decodeMs: S.decodeMs };
   if (pair && typeof pair.currentRoundTripTime === "number") S.iceRttMs = pair.currentRoundTripTime * 1000;
   const ping = { type: "ping", seq: S.pingSeq };
   if (S.lossPct !== null) ping.lost_pct = Math.round(S.lossPct * 100) / 100;
@@ -1034,7 +1072,7 @@ function updateStatus() {
   const live = !!S.pc && !!S.lastFrameAt;
   $("st-fps").textContent = live ? `${S.fps} fps` : "– fps";
   $("st-kbps").textContent = live ? `${S.kbps} kb/s` : "– kb/s";
-  $("st-rtt").textContent = S.rttMs !== null && S.pc ? `rtt ${Math.round(S.rttMs)} ms` : "rtt –";
+  $("st-rtt").textContent = S.freshRttMs !== null && S.pc ? `rtt ${Math.round(S.freshRttMs)} ms` : "rtt –";
   $("st-loss").textContent = S.lossPct !== null && S.pc ? `loss ${S.lossPct.toFixed(1)} %` : "loss –";
   const est = estimateMs();
   $("st-latency").textContent = est !== null && S.pc ? `latency ~${Math.round(est)} ms` : "latency -";

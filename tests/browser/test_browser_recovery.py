@@ -17,6 +17,9 @@ Asserts:
   decodes the picture again (getStats: H264 frames in the new session),
   through `LINK RECOVERING` back to `LINK GOOD`, with nothing over the
   picture;
+- while the township is silent the latency estimate is unknown
+  (`latency -`), and once a new session's pictures flow it is shown
+  again (`latency ~N ms`, the C expert's terms);
 - the hub stopped under a live session: the status bar says
   `hub unreachable` while the picture goes on (the link speaks, not the
   hub); the hub started again on its port: `hub connected` again;
@@ -79,6 +82,14 @@ def main(build, procs):
                  "Link lost, recovering", 5, "the page to say the link is lost")
         check(browser.probe(page, "link") == "LINK LOST",
               "the status bar says LINK LOST")
+        # A round trip nothing renewed is not current: no estimate, as in
+        # the C strip (the stale one would claim a live picture's delay).
+        # Still the same session (not yet given up).
+        wait_for(lambda: browser.eval(
+            page, "document.getElementById('st-latency').textContent") ==
+            "latency -" and browser.probe(page, "notice()") ==
+            "Link lost, recovering", 4,
+            "the latency estimate to go unknown while the link is lost")
         wait_for(lambda: after(browser.probe(page, "said"),
                                "Link lost, recovering",
                                "Waiting for the township's picture"),
@@ -135,6 +146,11 @@ def main(build, procs):
         live(browser, page, 30, 20, "the new township's picture")
         check(browser.probe(page, "notice()") is None,
               "nothing over the new township's picture")
+        latency = wait_for(lambda: (lambda t: t if t.startswith("latency ~")
+                                    else None)(browser.eval(
+            page, "document.getElementById('st-latency').textContent")), 10,
+            "the latency estimate in the status bar")
+        check(True, "the status bar shows \"%s\"" % latency)
         check(not browser.probe(page, "errors"), "no fatal error in the page")
     finally:
         browser.close()
