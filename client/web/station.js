@@ -19,9 +19,15 @@ const probe = {
   role: null,
   peerId: null,
   framesShown: 0,
+  sessions: 0, // offers answered
+  hub: "connecting",
   stills: [],
   nacks: [],
   errors: [],
+  // Every notice shown over the picture and every link word of the status
+  // bar, in order (the last 200): what the recovery tests read.
+  said: [],
+  links: [],
   voicePeakHz: () => voicePeakHz(),
   // The marks drawn on this page: its own (expert) or the lesson's (trainee).
   marks: () => (S.role === "trainee" ? S.theirs : S.own).liveMarks(performance.now()).map((m) => m.id),
@@ -63,8 +69,14 @@ const S = {
   theirs: new GuideState(), // what the township passes on (a trainee's lesson)
   image: null,
   clock: null, // {media, at}: the township's media time at our performance.now()
-  sendMs: 0,
-  rttMs: null,
+  sendMs: null, // the township's capture-to-send time (its pings' send_ms)
+  rttMs: null, // sl-control's last round trip
+  pongs: 0,
+  lastPongs: 0,
+  rtcpRtt: null, // {n, ms}: the last RTCP round trip and how many so far
+  freshRttMs: null, // the round trip measured in the last second, or null
+  receiveMs: null, // last second's median of packet in to picture out
+  rxDelays: [],
   pingSeq: 0,
   pings: new Map(),
   tool: "polyline",
@@ -81,6 +93,12 @@ const S = {
   kbps: 0,
   lossPct: null,
   lastFrameAt: 0,
+  lastPacketAt: 0, // the last time anything came from the township
+  packetsIn: 0,
+  lost: false, // the link was lost and has not come back yet
+  recovering: false,
+  recoverFrames: 0,
+  recoverUntil: 0,
   recorders: new Map(),
   stream: null,
   mic: null,
@@ -99,9 +117,15 @@ function say(words, colour) {
     notice.hidden = true;
     return;
   }
+  if (notice.hidden || notice.textContent !== words) remember(probe.said, words);
   notice.hidden = false;
   notice.textContent = words;
   notice.className = colour;
+}
+
+function remember(list, words) {
+  list.push(words);
+  if (list.length > 200) list.shift();
 }
 
 function log(...args) {
@@ -233,6 +257,8 @@ function closeSession() {
   S.pc = null;
   S.control = S.guideCh = S.pointerCh = null;
   S.lastStats = null;
+  S.lastFrameAt = S.lastPacketAt = S.packetsIn = 0;
+  S.sendMs = S.rtcpRtt = S.freshRttMs = S.receiveMs = null;
   video.classList.add("stale");
 }
 
@@ -240,6 +266,7 @@ async function onOffer(from, sdp) {
   closeSession();
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: [] });
   S.pc = pc;
+  probe.sessions++;
   S.pcPeer = from;
   S.township = from;
   say("Waiting for the township's picture", "amber");
@@ -391,11 +418,13 @@ function onControl(text) {
     return;
   }
   if (!msg || typeof msg !== "object" || !Number.isInteger(msg.seq) || msg.seq < 0) return;
+  S.lastPacketAt = performance.now();
   if (msg.type === "ping") {
     if (typeof msg.send_ms === "number" && msg.send_ms >= 0 && msg.send_ms <= 10000) S.sendMs = msg.send_ms;
     sendControl({ type: "pong", seq: msg.seq });
   } else if (msg.type === "pong" && S.pings.has(msg.seq)) {
     S.rttMs = performance.now() - S.pings.get(msg.seq);
+    S.pongs++;
     S.pings.delete(msg.seq);
   }
 }
@@ -482,9 +511,24 @@ function latencyMs() {
   return estimateMs() ?? 0;
 }
 
+// The latency estimate, as the C expert's (docs/stats.md,
+// `latency_estimate_ms`): the township's capture-to-send time, half the
+// round trip measured in the last second (RTCP's when a report brought a
+// new one, else sl-control's ping), and the receiving side: here the
+// median over the last second of each picture's time from its last
+// packet's arrival to its hand-over for display (requestVideoFrameCallback's
+// receiveTime and presentationTime), which takes in Chromium's jitter
+// buffer, decoding and the hand-over, where the C expert adds its decode
+// and output stages (its jitter buffer passes packets on at once).
+// Unknown (null) while any part is.
 function estimateMs() {
-  if (S.rttMs === null) return null;
-  return S.sendMs + S.rttMs / 2 + (S.jitterMs || 0) + (S.decodeMs || 0);
+  if (S.sendMs === null || S.freshRttMs === null || S.receiveMs === null) return null;
+  return S.sendMs + S.freshRttMs / 2 + S.receiveMs;
+}
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
 function sendGuide(body, apply = true) {
@@ -853,6 +897,8 @@ function onFrame(now, meta) {
   S.lastFrameAt = performance.now();
   if (notice.textContent === "Waiting for the township's picture" || notice.textContent.startsWith("Picture frozen") || notice.textContent.startsWith("Link lost")) say(null);
   video.classList.remove("stale");
+  if (meta.receiveTime > 0 && meta.presentationTime >= meta.receiveTime && S.rxDelays.length < 1000)
+    S.rxDelays.push(meta.presentationTime - meta.receiveTime);
   if (S.readStamps) readStamp(meta);
   video.requestVideoFrameCallback(onFrame);
 }
@@ -919,12 +965,24 @@ async function pollStats() {
   const pc = S.pc;
   if (!pc) return;
   const report = await pc.getStats();
+  if (S.pc !== pc) return;
   let inv = null;
   let pair = null;
+  let packets = 0;
+  let rtcp = null;
   report.forEach((s) => {
+    if (s.type === "remote-inbound-rtp" && s.roundTripTimeMeasurements > 0 && (!rtcp || s.roundTripTimeMeasurements > rtcp.n))
+      rtcp = { n: s.roundTripTimeMeasurements, ms: 1000 * s.roundTripTime };
+    if (s.type === "inbound-rtp") packets += s.packetsReceived || 0;
     if (s.type === "inbound-rtp" && s.kind === "video") inv = s;
     if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s;
   });
+  // Any packet of the picture or the voice since the last poll: the
+  // township is there (its pings on sl-control count too, onControl).
+  if (packets > S.packetsIn) {
+    S.packetsIn = packets;
+    S.lastPacketAt = performance.now();
+  }
   if (inv) {
     const codec = inv.codecId ? report.get(inv.codecId) : null;
     probe.videoCodec = codec ? codec.mimeType : null;
@@ -949,6 +1007,16 @@ async function pollStats() {
     S.lastStats = inv;
     probe.jitterMs = S.jitterMs;
   }
+  // A round trip nothing renewed in the last second is not current (a
+  // stalled link measures nothing), as in the C stations.
+  if (rtcp && (!S.rtcpRtt || rtcp.n > S.rtcpRtt.n)) S.freshRttMs = rtcp.ms;
+  else if (S.pongs > S.lastPongs) S.freshRttMs = S.rttMs;
+  else S.freshRttMs = null;
+  S.rtcpRtt = rtcp || S.rtcpRtt;
+  S.lastPongs = S.pongs;
+  S.receiveMs = S.rxDelays.length ? median(S.rxDelays) : null;
+  S.rxDelays = [];
+  probe.estimate = { sendMs: S.sendMs, rttMs: S.freshRttMs, receiveMs: S.receiveMs, jitterMs: S.jitterMs, decodeMs: S.decodeMs };
   if (pair && typeof pair.currentRoundTripTime === "number") S.iceRttMs = pair.currentRoundTripTime * 1000;
   const ping = { type: "ping", seq: S.pingSeq };
   if (S.lossPct !== null) ping.lost_pct = Math.round(S.lossPct * 100) / 100;
@@ -957,12 +1025,39 @@ async function pollStats() {
   sendControl(ping);
 }
 
+// The township's silence: the time since anything came from it, ms (0
+// before anything did).
+function silenceMs() {
+  return S.lastPacketAt ? performance.now() - S.lastPacketAt : 0;
+}
+
+// As the C stations (docs/stats.md, `link`): lost when nothing came from
+// the township for over a second (or ICE says so); recovering once
+// something comes again, or a new session follows a lost one, until
+// pictures have flowed again for 3 s; degraded when 2 % or more of the
+// video's packets were lost in the last second or the picture froze.
 function linkWord() {
-  if (!S.pc) return ["NO LINK", "none"];
+  const now = performance.now();
+  if (!S.pc) return S.lost ? ["LINK LOST", "lost"] : ["NO LINK", "none"];
   const st = S.pc.connectionState;
-  const quiet = performance.now() - S.lastFrameAt;
-  if (st === "failed" || st === "disconnected" || (S.lastFrameAt && quiet > 1000)) return ["LINK LOST", "lost"];
+  if (st === "failed" || st === "disconnected" || silenceMs() > 1000) {
+    S.lost = true;
+    S.recovering = false;
+    return ["LINK LOST", "lost"];
+  }
+  if (S.lost) {
+    S.lost = false;
+    S.recovering = true;
+    S.recoverFrames = probe.framesShown;
+    S.recoverUntil = 0;
+  }
+  if (S.recovering) {
+    if (!S.recoverUntil && probe.framesShown > S.recoverFrames) S.recoverUntil = now + 3000;
+    if (!S.recoverUntil || now < S.recoverUntil) return ["LINK RECOVERING", "recovering"];
+    S.recovering = false;
+  }
   if (!S.lastFrameAt) return ["NO LINK", "none"];
+  if (now - S.lastFrameAt > 1000) return ["LINK DEGRADED", "degraded"];
   if (S.lossPct !== null && S.lossPct >= 2) return ["LINK DEGRADED", "degraded"];
   return ["LINK GOOD", "good"];
 }
@@ -972,15 +1067,17 @@ function updateStatus() {
   const el = $("st-link");
   el.textContent = word;
   el.className = `link ${cls}`;
+  if (probe.link !== word) remember(probe.links, word);
   probe.link = word;
   const live = !!S.pc && !!S.lastFrameAt;
   $("st-fps").textContent = live ? `${S.fps} fps` : "– fps";
   $("st-kbps").textContent = live ? `${S.kbps} kb/s` : "– kb/s";
-  $("st-rtt").textContent = S.rttMs !== null && S.pc ? `rtt ${Math.round(S.rttMs)} ms` : "rtt –";
+  $("st-rtt").textContent = S.freshRttMs !== null && S.pc ? `rtt ${Math.round(S.freshRttMs)} ms` : "rtt –";
   $("st-loss").textContent = S.lossPct !== null && S.pc ? `loss ${S.lossPct.toFixed(1)} %` : "loss –";
   const est = estimateMs();
   $("st-latency").textContent = est !== null && S.pc ? `latency ~${Math.round(est)} ms` : "latency -";
   $("st-hub").textContent = `hub ${S.hubState}`;
+  probe.hub = S.hubState;
   const others = [...S.recorders.keys()].filter((p) => p !== S.peerId).length;
   $("st-rec").textContent = others === 0 ? "" : others === 1 ? "REC by 1 other" : "REC by others";
   $("st-tool").textContent = S.role === "expert" ? `tool ${S.tool === "polyline" ? "freehand" : S.tool}   cue ${S.armedCue || "none"}` : "";
@@ -989,14 +1086,35 @@ function updateStatus() {
 setInterval(() => {
   pollStats().catch((e) => log("stats", e.message));
   updateStatus();
-  if (S.pc && S.lastFrameAt && !S.fatal) {
-    const quiet = (performance.now() - S.lastFrameAt) / 1000;
-    if (quiet >= 1) {
-      video.classList.add("stale");
-      say(S.pc.connectionState === "connected" ? `Picture frozen ${Math.floor(quiet)} s` : "Link lost, recovering", "red");
-    }
-  }
+  if (S.pc && !S.fatal) watchLink();
 }, 1000);
+
+// The C expert's --restart-after: a session silent this long is given up,
+// and the page waits for the township to offer a new one (it does when
+// it runs again, docs/link-recovery.md).
+const GIVE_UP_MS = 6000;
+
+function watchLink() {
+  const silent = silenceMs();
+  if (silent >= GIVE_UP_MS || S.pc.connectionState === "failed") {
+    log("nothing from the township for", Math.round(silent / 1000), "s: giving the session up");
+    closeSession();
+    S.lost = true;
+    say("Waiting for the township's picture", "amber");
+    updateStatus();
+    return;
+  }
+  if (silent > 1000 || (S.lastFrameAt && S.pc.connectionState === "disconnected")) {
+    video.classList.add("stale");
+    say("Link lost, recovering", "red");
+    return;
+  }
+  const quiet = S.lastFrameAt ? (performance.now() - S.lastFrameAt) / 1000 : 0;
+  if (quiet >= 1) {
+    video.classList.add("stale");
+    say(`Picture frozen ${Math.floor(quiet)} s`, "red");
+  }
+}
 
 // ---- start ----
 
