@@ -143,7 +143,9 @@ test_meter (void)
 }
 
 /* One second of silence handed off now holds exactly one whole second of
- * the clock: the click is written there, 5 ms long, and nowhere else. */
+ * the clock: the click is written there, 5 ms long (cut at the buffer's
+ * end when the second fell in its last 5 ms, as it does once in about
+ * 200 runs), and nowhere else. */
 static void
 test_click_written (void)
 {
@@ -168,7 +170,12 @@ test_click_written (void)
   gst_buffer_unmap (buffer, &map);
   g_assert_cmpuint (first, <, n);
   g_assert_cmpuint (last - first, <, 240);
-  g_assert_cmpuint (last - first, >, 200);
+  /* 5 ms, or up to the buffer's end when the second fell in its last
+   * 5 ms (the click's onset is what the meter reads). */
+  if (first + 240 <= n)
+    g_assert_cmpuint (last - first, >, 200);
+  else
+    g_assert_cmpuint (last, >=, n - 2);
   /* The click's sample is the whole second, counted back from now. */
   {
     gint64 start_lo = before - G_USEC_PER_SEC,
