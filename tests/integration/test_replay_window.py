@@ -19,7 +19,8 @@ the stamps of the recording's own pictures, decoded in file order:
 - `n` and a line on the terminal write a note at the picture shown to
   the sidecar; `q` quits with 0.
 
-Skipped (exit 77) where Xvfb, xwd or xdotool is not installed.
+With SL_TEST_SCREENS=DIR the window showing m1 is saved there as a PNG
+file for a person to look at.  Skipped (exit 77) where Xvfb, xwd or xdotool is not installed.
 """
 
 import json
@@ -227,6 +228,8 @@ def main(build, procs):
           "m1 is drawn on its picture (%d ms) %r"
           % (pics[m1][0], edge_colour(on, BOX1)))
 
+    if os.environ.get("SL_TEST_SCREENS"):  # for a person to look at
+        on.save()
     key("n")
     wait_for(lambda: "type it and press Enter" in procs.log(replay), 10,
              "the note's prompt")
