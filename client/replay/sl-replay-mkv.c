@@ -129,6 +129,7 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
       if (sps || !out->sps_in_band)
         g_array_append_val (out->keyframe_ms, t);
     }
+  g_array_append_val (out->video_ms, t);
   if (out->first_video_ms < 0 || t < out->first_video_ms)
     out->first_video_ms = t;
   out->last_video_ms = MAX (out->last_video_ms, t);
@@ -168,6 +169,7 @@ sl_replay_mkv_scan (const guint8 *data, gsize len, SlReplayMkvInfo *out,
   memset (out, 0, sizeof *out);
   out->keyframe_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
   out->sps_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  out->video_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
   out->first_video_ms = out->last_video_ms = out->last_ms = -1;
   if (!read_head (&r, &id, &size) || id != ID_EBML || size == SIZE_UNKNOWN
       || size > (guint64)(r.end - r.p))
@@ -218,6 +220,7 @@ sl_replay_mkv_info_clear (SlReplayMkvInfo *info)
 {
   g_clear_pointer (&info->keyframe_ms, g_array_unref);
   g_clear_pointer (&info->sps_ms, g_array_unref);
+  g_clear_pointer (&info->video_ms, g_array_unref);
 }
 
 gint64
@@ -233,6 +236,24 @@ sl_replay_mkv_keyframe_before (const SlReplayMkvInfo *info, gint64 t_ms)
       if (best >= 0 && k > t_ms)
         break;
       best = k;
+    }
+  return best;
+}
+
+gint64
+sl_replay_mkv_picture_next (const SlReplayMkvInfo *info, gint64 t_ms,
+                            gboolean after)
+{
+  gint64 best = -1;
+
+  /* Not assumed in order: the blocks keep the order they arrived in. */
+  for (guint i = 0; info->video_ms != NULL && i < info->video_ms->len; i++)
+    {
+      gint64 v = g_array_index (info->video_ms, gint64, i);
+
+      if (after ? v > t_ms && (best < 0 || v < best)
+                : v < t_ms && (best < 0 || v > best))
+        best = v;
     }
   return best;
 }

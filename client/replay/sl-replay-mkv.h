@@ -49,6 +49,7 @@ typedef struct
   GArray *keyframe_ms;
   gboolean sps_in_band; /* an SPS came after the first access unit */
   GArray *sps_ms;       /* gint64: when those came (new picture sizes) */
+  GArray *video_ms;     /* gint64: every picture's time, in order */
 } SlReplayMkvInfo;
 
 void sl_replay_mkv_info_clear (SlReplayMkvInfo *info);
@@ -57,6 +58,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SlReplayMkvInfo, sl_replay_mkv_info_clear)
 /* The time of the last keyframe at or before @t_ms (the first keyframe
  * when none is). */
 gint64 sl_replay_mkv_keyframe_before (const SlReplayMkvInfo *info, gint64 t_ms);
+
+/* The time of the first picture after @t_ms, or of the last before it
+ * (@after FALSE); -1 when there is none. */
+gint64 sl_replay_mkv_picture_next (const SlReplayMkvInfo *info, gint64 t_ms,
+                                   gboolean after);
 
 /* Scans @len bytes of a recording.  Returns FALSE with @error
  * (SL_REPLAY_ERROR_NOT_RECORDING) if they do not begin with an EBML

@@ -25,9 +25,6 @@
  * this much earlier and drops what comes before (see seek_to). */
 #define SEEK_MARGIN_MS 2500
 #define SEEK_LONG_MS 30000
-/* One frame back when the picture before is not known: a frame at
- * 30 fps. */
-#define STEP_BACK_MS 34
 
 typedef struct
 {
@@ -36,11 +33,11 @@ typedef struct
   GMainLoop *loop;
   GstElement *pipeline, *video_in;
   GError *error;
-  GMutex lock; /* guards file->timeline, shown_ms, key_ms and keep_ms */
+  GMutex lock; /* guards file->timeline, shown_ms, key_ms, keep_ms, pending */
   gint64 shown_ms;
   gint64 key_ms;         /* access units before it are not decoded */
   gint64 keep_ms;        /* pictures and voices before it are not played */
-  gint64 prev_ms;        /* the picture before the one shown, -1: unknown */
+  gboolean pending;      /* the picture of keep_ms has not been shown yet */
   GPtrArray *demux_pads; /* GstPad *, owned (control thread) */
   gboolean paused;
   gint64 notes_printed_to; /* notes up to this time were printed */
@@ -62,9 +59,6 @@ drop_before (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   g_mutex_lock (&w->lock);
   limit = coded ? w->key_ms : w->keep_ms;
-  /* The newest picture dropped is the one before the first shown. */
-  if (ms < limit && g_object_get_data (G_OBJECT (pad), "sl-decoded") != NULL)
-    w->prev_ms = ms;
   g_mutex_unlock (&w->lock);
   return ms < limit ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
@@ -124,9 +118,11 @@ on_picture (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       gint64 ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
 
       g_mutex_lock (&w->lock);
-      if (ms > w->shown_ms)
-        w->prev_ms = w->shown_ms;
       w->shown_ms = ms;
+      /* Seeks go to a picture's own time (see seek_to): this is the
+       * picture asked for, not one still on its way from before. */
+      if (ms == w->keep_ms)
+        w->pending = FALSE;
       g_mutex_unlock (&w->lock);
     }
   return GST_PAD_PROBE_OK;
@@ -188,7 +184,23 @@ shown_ms (Window *w)
   return ms;
 }
 
-/* Shows the picture of @ms next.  The seek goes SEEK_MARGIN_MS before
+/* Where the next step or seek counts from: the picture the last seek
+ * asked for until it is shown, then the one shown.  Keys pressed faster
+ * than the pictures come (a seek takes a decode from the keyframe on)
+ * so add up: N steps go N pictures on, wherever the first had got to. */
+static gint64
+base_ms (Window *w)
+{
+  gint64 ms;
+
+  g_mutex_lock (&w->lock);
+  ms = w->pending ? w->keep_ms : w->shown_ms;
+  g_mutex_unlock (&w->lock);
+  return ms;
+}
+
+/* Shows the picture at or after @ms next (the last one past the end).
+ * The seek goes SEEK_MARGIN_MS before
  * the keyframe at or before @ms; access units before that keyframe are
  * dropped before the decoder, pictures and voices before @ms after it,
  * and the demuxer's pads are offset so that the picture of @ms has the
@@ -203,11 +215,13 @@ seek_to (Window *w, gint64 ms)
 
   ms = CLAMP (ms, sl_replay_file_start_ms (w->file),
               sl_replay_file_end_ms (w->file));
+  ms = sl_replay_mkv_picture_next (&w->file->info, ms - 1, TRUE);
   key = sl_replay_mkv_keyframe_before (&w->file->info, ms);
   target = MAX (key - SEEK_MARGIN_MS, 0);
   g_mutex_lock (&w->lock);
   w->key_ms = key;
   w->keep_ms = ms;
+  w->pending = TRUE;
   g_mutex_unlock (&w->lock);
   for (guint i = 0; i < w->demux_pads->len; i++)
     gst_pad_set_offset (w->demux_pads->pdata[i], -(ms - target) * GST_MSECOND);
@@ -280,33 +294,24 @@ on_key (gpointer data)
   if (g_str_equal (key, "space"))
     set_paused (w, !g_atomic_int_get (&w->paused));
   else if (g_str_equal (key, "Right"))
-    seek_to (w, shown_ms (w) + SEEK_STEP_MS);
+    seek_to (w, base_ms (w) + SEEK_STEP_MS);
   else if (g_str_equal (key, "Left"))
-    seek_to (w, shown_ms (w) - SEEK_STEP_MS);
+    seek_to (w, base_ms (w) - SEEK_STEP_MS);
   else if (g_str_equal (key, "Up"))
-    seek_to (w, shown_ms (w) + SEEK_LONG_MS);
+    seek_to (w, base_ms (w) + SEEK_LONG_MS);
   else if (g_str_equal (key, "Down"))
-    seek_to (w, shown_ms (w) - SEEK_LONG_MS);
+    seek_to (w, base_ms (w) - SEEK_LONG_MS);
   else if (g_str_equal (key, "Home"))
     seek_to (w, sl_replay_file_start_ms (w->file));
-  else if (g_str_equal (key, "period"))
+  else if (g_str_equal (key, "period") || g_str_equal (key, "comma"))
     {
-      /* The first picture after the one shown. */
-      set_paused (w, TRUE);
-      seek_to (w, shown_ms (w) + 1);
-    }
-  else if (g_str_equal (key, "comma"))
-    {
-      set_paused (w, TRUE);
-      gint64 prev;
+      /* The picture after (before) the one shown or asked for. */
+      gint64 to = sl_replay_mkv_picture_next (&w->file->info, base_ms (w),
+                                              g_str_equal (key, "period"));
 
-      g_mutex_lock (&w->lock);
-      prev = w->prev_ms >= 0 && w->prev_ms < w->shown_ms
-                 ? w->prev_ms
-                 : w->shown_ms - STEP_BACK_MS;
-      w->prev_ms = -1;
-      g_mutex_unlock (&w->lock);
-      seek_to (w, prev);
+      set_paused (w, TRUE);
+      if (to >= 0)
+        seek_to (w, to);
     }
   else if (g_str_equal (key, "n"))
     ask_note (w);
@@ -420,7 +425,7 @@ gboolean
 sl_replay_window_run (SlReplayFile *file, const SlReplayWindowOptions *opt,
                       GError **error)
 {
-  Window w = { .file = file, .opt = opt, .note_ms = -1, .prev_ms = -1 };
+  Window w = { .file = file, .opt = opt, .note_ms = -1 };
   g_autoptr (GstBus) bus = NULL;
   guint tick;
   gboolean ok = FALSE;

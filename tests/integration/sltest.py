@@ -55,7 +55,8 @@ class Processes:
         self.workdir = workdir
         self.procs = []
 
-    def start(self, name, argv, env=None):
+    def start(self, name, argv, env=None, stdin=subprocess.DEVNULL):
+        """@stdin: subprocess.PIPE to write to the program's terminal."""
         log = open(os.path.join(self.workdir, name + ".log"), "wb")
         full_env = dict(os.environ)
         full_env.setdefault("GST_DEBUG", "sl-*:3")
@@ -66,7 +67,7 @@ class Processes:
         # A session of its own, so that cleanup can end whatever the
         # program started too (the demo script's stations).
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=full_env,
+                                stdin=stdin, env=full_env,
                                 start_new_session=True)
         proc.name = name
         proc.log_path = log.name

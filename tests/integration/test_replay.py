@@ -106,13 +106,22 @@ def discover(path):
     return dur, out
 
 
-def main(build, procs):
-    rp = sys.argv[4]
+class Recording:
+    """What record_consultation() leaves: the expert's recording
+    (e_mkv, e_side, e_stats), the township's (t_mkv, t_side), when the
+    township was killed on its timeline (kill_ms), the guidance script."""
+
+
+def record_consultation(build, procs):
+    """hub + township (phantom 640x360, test tone, --record) + expert
+    (test tone, --verify-phantom, script(), --record); the expert is
+    stopped a second after the undo, the township then SIGKILLed."""
+    rec = Recording()
     d = procs.workdir
     hub = Hub(build, procs).start()
     t_rec, e_rec = os.path.join(d, "t-rec"), os.path.join(d, "e-rec")
-    e_stats = os.path.join(d, "e.jsonl")
-    script_path = os.path.join(d, "script.jsonl")
+    rec.e_stats = e_stats = os.path.join(d, "e.jsonl")
+    rec.script_path = script_path = os.path.join(d, "script.jsonl")
     with open(script_path, "w") as f:
         for entry in script():
             f.write(json.dumps(entry) + "\n")
@@ -153,6 +162,18 @@ def main(build, procs):
              if n.endswith(".mkv")][0]
     e_side = e_mkv[:-4] + ".jsonl"
     t_mkv = t_side[:-6] + ".mkv"
+    rec.e_mkv, rec.e_side, rec.t_mkv, rec.t_side = e_mkv, e_side, t_mkv, t_side
+    rec.kill_ms = kill_ms
+    return rec
+
+
+def main(build, procs):
+    rp = sys.argv[4]
+    d = procs.workdir
+    rec = record_consultation(build, procs)
+    e_mkv, e_side, t_mkv, e_stats = rec.e_mkv, rec.e_side, rec.t_mkv, \
+        rec.e_stats
+    kill_ms, script_path = rec.kill_ms, rec.script_path
     lines = guide_lines(e_side)
     f1 = frame_of(lines, lambda m: m.get("id") == "m1", "m1")
     f2 = frame_of(lines, lambda m: m.get("id") == "m2", "m2")
