@@ -109,6 +109,10 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
       || track > SL_REPLAY_MAX_TRACK)
     return;
   t = cluster_ms + (gint16)((r.p[0] << 8) | r.p[1]);
+  /* Our recordings start at 0 and never go back before it; a block
+   * before 0 is not ours, and -1 means "none" below. */
+  if (t < 0)
+    return;
   out->blocks[track]++;
   out->last_ms = MAX (out->last_ms, t);
   if (track != 1)
