@@ -149,12 +149,10 @@ static GstPadProbeReturn
 on_video_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Export *ex = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gint64 ms;
+  gint64 ms = sl_replay_buffer_ms (GST_PAD_PROBE_INFO_BUFFER (info));
 
-  if (!GST_BUFFER_PTS_IS_VALID (buf))
+  if (ms < 0)
     return GST_PAD_PROBE_OK;
-  ms = (gint64)(GST_BUFFER_PTS (buf) / GST_MSECOND);
   if (g_atomic_pointer_get (&ex->first_ms) == G_MININT64)
     ex->first_ms = ms;
   ex->drawn_ms = ms;

@@ -271,6 +271,7 @@ test_disk_stall (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GByteArray) got = NULL;
   g_autofree gchar *copy = NULL;
+  g_autofree gchar *path = NULL;
   g_autofree gchar *sidecar = NULL;
   GThread *drainer;
   SlRecorder *rec;
@@ -308,9 +309,8 @@ test_disk_stall (void)
   g_assert_cmpuint (gaps, ==, gaps_in_stall);
   g_assert_true (sl_recorder_take_keyframe_wanted (rec));
   g_assert_false (sl_recorder_take_keyframe_wanted (rec));
-  sidecar = g_strdup_printf ("%.*sjsonl",
-                             (int)strlen (sl_recorder_get_path (rec)) - 3,
-                             sl_recorder_get_path (rec));
+  path = g_strdup (sl_recorder_get_path (rec));
+  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
   sl_recorder_stop (rec);
   sl_recorder_unref (rec);
   got = g_thread_join (drainer);
@@ -323,6 +323,7 @@ test_disk_stall (void)
   g_assert_cmpuint (d.frames, >, 30);
   g_assert_cmpuint (d.frames, <, 180 - 30);
   g_unlink (copy);
+  g_unlink (path);
   g_unlink (sidecar);
   g_remove (dir);
 }
