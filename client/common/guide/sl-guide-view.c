@@ -29,7 +29,11 @@
  * are pixels of the very frame the overlay draws on, and dividing by its
  * size gives the protocol's normalised position.  The probe there drops
  * the events it took: the decoder and the network side have no use for
- * them.
+ * them.  An event the sink cannot send upstream, because its pad is
+ * flushing (every seek of the replay's window flushes), is posted by the
+ * sink as a navigation message instead: the bin the sink is wrapped in
+ * takes those on the same thread, so no key press is lost to a seek and
+ * the order of the presses is kept.
  */
 #include "sl-guide-view.h"
 #include "sl-media.h"
@@ -344,6 +348,53 @@ on_upstream_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* The bin of sl_guide_view_wrap_sink: takes the navigation messages its
+ * sink posts for events it could not send upstream (see the top of the
+ * file), on the sink's thread, as on_upstream_event takes the others. */
+typedef struct
+{
+  GstBin parent;
+} SlGuideViewBin;
+
+typedef struct
+{
+  GstBinClass parent_class;
+} SlGuideViewBinClass;
+
+static GType sl_guide_view_bin_get_type (void);
+G_DEFINE_TYPE (SlGuideViewBin, sl_guide_view_bin, GST_TYPE_BIN)
+
+static void
+view_bin_handle_message (GstBin *bin, GstMessage *msg)
+{
+  Overlay *o = g_object_get_data (G_OBJECT (bin), "sl-guide-overlay");
+  g_autoptr (GstEvent) event = NULL;
+  SlGuideInputEvent ev;
+
+  if (o != NULL && o->input != NULL
+      && gst_navigation_message_get_type (msg) == GST_NAVIGATION_MESSAGE_EVENT
+      && gst_navigation_message_parse_event (msg, &event)
+      && read_navigation (event, g_atomic_int_get (&o->width),
+                          g_atomic_int_get (&o->height), &ev))
+    {
+      o->input (&ev, o->user_data);
+      gst_message_unref (msg);
+      return;
+    }
+  GST_BIN_CLASS (sl_guide_view_bin_parent_class)->handle_message (bin, msg);
+}
+
+static void
+sl_guide_view_bin_class_init (SlGuideViewBinClass *klass)
+{
+  GST_BIN_CLASS (klass)->handle_message = view_bin_handle_message;
+}
+
+static void
+sl_guide_view_bin_init (SlGuideViewBin *self)
+{
+}
+
 /* Adds the overlay's probes to @src, the pad pictures leave by. */
 static Overlay *
 add_overlay (GstPad *src, SlGuideDrawFunc draw, SlGuideViewInputFunc input,
@@ -387,7 +438,8 @@ sl_guide_view_wrap_sink (GstElement *sink, SlGuideDrawFunc draw,
       g_clear_pointer (&convert, gst_object_unref);
       return sink;
     }
-  bin = gst_bin_new ("guide-view");
+  bin = g_object_new (sl_guide_view_bin_get_type (), "name", "guide-view",
+                      NULL);
   gst_bin_add_many (GST_BIN (bin), overlay, convert, sink, NULL);
   gst_element_link_many (overlay, convert, sink, NULL);
   src = gst_element_get_static_pad (overlay, "src");

@@ -9,11 +9,17 @@
  * outside it (and a two-pixel margin for the chroma's subsampling and the
  * antialiased edge) is the decoded one, bit for bit; with nothing drawn,
  * the whole picture is.  Before this overlay, cairooverlay took every
- * picture to BGRx and back, and no picture came through unchanged. */
+ * picture to BGRx and back, and no picture came through unchanged.
+ *
+ * The window's keys: a key event the sink sends upstream reaches the
+ * caller once; one it cannot send, its pad flushing as during a seek of
+ * the replay's window, is posted as a navigation message (as ximagesink
+ * and xvimagesink do) and reaches the caller too, in order. */
 #include "sl-guide-view.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/video/navigation.h>
 #include <gst/video/video.h>
 #include <string.h>
 
@@ -160,6 +166,78 @@ test_no_mark (void)
   run (FALSE);
 }
 
+static void
+take_key (const SlGuideInputEvent *event, gpointer user_data)
+{
+  GString *keys = user_data;
+
+  if (event->type == SL_GUIDE_INPUT_KEY_PRESS)
+    g_string_append_printf (keys, "%s ", event->key);
+}
+
+/* What ximagesink does with a key press: sends it upstream, and posts it
+ * as a message when nobody upstream took it. */
+static gboolean
+press (GstElement *sink, const gchar *key)
+{
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstEvent *event
+      = gst_navigation_event_new_key_press (key, GST_NAVIGATION_MODIFIER_NONE);
+  gboolean sent = gst_pad_push_event (pad, gst_event_ref (event));
+
+  if (!sent)
+    gst_element_post_message (
+        sink, gst_navigation_message_new_event (GST_OBJECT (sink), event));
+  gst_event_unref (event);
+  gst_object_unref (pad);
+  return sent;
+}
+
+static void
+test_keys_while_flushing (void)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GString) keys = g_string_new (NULL);
+  GstElement *view = sl_guide_view_wrap_sink (sink, draw, take_key, keys);
+  GstPad *pad;
+
+  draw_mark = FALSE;
+  g_assert_true (view != sink);
+  gst_bin_add_many (GST_BIN (pipeline), src, view, NULL);
+  g_assert_true (gst_element_link (src, view));
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+                   GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND),
+                   ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (press (sink, "period"));
+  /* A flushing seek: the sink's pad refuses the event, the sink posts
+   * it. */
+  pad = gst_element_get_static_pad (sink, "sink");
+  g_assert_true (gst_pad_send_event (pad, gst_event_new_flush_start ()));
+  g_assert_false (press (sink, "comma"));
+  g_assert_false (press (sink, "Right"));
+  g_assert_true (gst_pad_send_event (pad, gst_event_new_flush_stop (TRUE)));
+  gst_object_unref (pad);
+  g_assert_true (press (sink, "q"));
+  /* An element message of the sink's that is no key still goes on. */
+  gst_element_post_message (
+      sink, gst_message_new_element (GST_OBJECT (sink),
+                                     gst_structure_new_empty ("other")));
+  g_assert_cmpstr (keys->str, ==, "period comma Right q ");
+  {
+    g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+    g_autoptr (GstMessage) msg
+        = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+
+    g_assert_nonnull (msg);
+    g_assert_true (gst_message_has_name (msg, "other"));
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -167,5 +245,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/guide-view/mark-only-where-drawn", test_mark);
   g_test_add_func ("/guide-view/nothing-drawn-unchanged", test_no_mark);
+  g_test_add_func ("/guide-view/keys-while-flushing", test_keys_while_flushing);
   return g_test_run ();
 }
