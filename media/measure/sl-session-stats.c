@@ -101,16 +101,16 @@ on_stats (GstPromise *promise, gpointer user_data)
       GST_LOG_OBJECT (self->pipeline, "stats %" GST_PTR_FORMAT,
                       (gpointer)report);
     }
-  gst_promise_unref (promise);
+  sl_session_promise_done (self, promise);
 }
 
 void
 sl_session_measure_request_report (SlSession *self)
 {
-  GstPromise *promise = gst_promise_new_with_change_func (
-      on_stats, g_object_ref (self), g_object_unref);
+  GstPromise *promise = sl_session_promise_new (self, on_stats);
 
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
 }
 
 /* ---- the codecs' probes: streaming threads ---- */

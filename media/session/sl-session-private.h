@@ -150,6 +150,11 @@ struct _SlSession
   GMutex stats_lock;
   SlSessionStats stats;
 
+  /* Guards promises: a reference to each promise handed to webrtcbin
+   * that has had no reply yet (sl_session_promise_new). */
+  GMutex promise_lock;
+  GPtrArray *promises;
+
   /* One per concern; see the file index above. */
   SlSessionMedia *media;
   SlSessionMeasure *measure;
@@ -170,6 +175,15 @@ void sl_session_set_state (SlSession *self, SlSessionState state);
 void sl_session_invoke (SlSession *self, void (*func) (SlSession *, gpointer),
                         gpointer data, GDestroyNotify destroy);
 gboolean sl_session_is_closed (SlSession *self);
+/* A promise for a webrtcbin action, @func called with it and a reference
+ * to the session on its reply, or on its interruption when the session
+ * closes with it unreplied (webrtcbin 1.22 frees, unreplied, the
+ * promises of the operations still queued when it stops).  @func must
+ * end with sl_session_promise_done.  Any thread. */
+GstPromise *sl_session_promise_new (SlSession *self, GstPromiseChangeFunc func);
+/* Ends @func of sl_session_promise_new: drops the session's reference to
+ * @promise and the promise's to the session. */
+void sl_session_promise_done (SlSession *self, GstPromise *promise);
 /* Whether @element's src pad carries the stream @ssrc (0: never). */
 gboolean sl_session_element_has_ssrc (GstElement *element, guint ssrc);
 /* The name of @element's factory, "" if it has none.  Any thread. */

@@ -108,6 +108,46 @@ sl_session_invoke (SlSession *self, void (*func) (SlSession *, gpointer),
   g_source_unref (source);
 }
 
+/* ---- promises handed to webrtcbin ---- */
+
+GstPromise *
+sl_session_promise_new (SlSession *self, GstPromiseChangeFunc func)
+{
+  GstPromise *promise
+      = gst_promise_new_with_change_func (func, g_object_ref (self), NULL);
+
+  g_mutex_lock (&self->promise_lock);
+  g_ptr_array_add (self->promises, gst_promise_ref (promise));
+  g_mutex_unlock (&self->promise_lock);
+  return promise;
+}
+
+void
+sl_session_promise_done (SlSession *self, GstPromise *promise)
+{
+  g_mutex_lock (&self->promise_lock);
+  g_ptr_array_remove_fast (self->promises, promise);
+  g_mutex_unlock (&self->promise_lock);
+  g_object_unref (self);
+}
+
+/* Called once webrtcbin has stopped: what it left unreplied is
+ * interrupted, so that its change function releases what it holds and
+ * the promise is not freed pending. */
+static void
+interrupt_promises (SlSession *self)
+{
+  g_autoptr (GPtrArray) left = NULL;
+
+  g_mutex_lock (&self->promise_lock);
+  left = g_steal_pointer (&self->promises);
+  self->promises
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_promise_unref);
+  g_mutex_unlock (&self->promise_lock);
+  for (guint i = 0; i < left->len; i++)
+    gst_promise_interrupt (left->pdata[i]);
+}
+
 /* ---- local descriptions ---- */
 
 typedef struct
@@ -152,6 +192,14 @@ fail_from_any_thread (SlSession *self, const gchar *why)
   sl_session_invoke (self, fail_on_control_thread, g_strdup (why), g_free);
 }
 
+/* webrtcbin thread: our description is set (or could not be: the
+ * session then fails on the signalling state it leaves). */
+static void
+on_local_description_set (GstPromise *promise, gpointer user_data)
+{
+  sl_session_promise_done (user_data, promise);
+}
+
 /* webrtcbin thread: the offer or answer we asked for is ready. */
 static void
 on_description_created (GstPromise *promise, gpointer user_data)
@@ -160,6 +208,7 @@ on_description_created (GstPromise *promise, gpointer user_data)
   const gboolean is_offer = self->role == SL_SESSION_SENDER;
   const GstStructure *reply;
   GstWebRTCSessionDescription *desc = NULL;
+  GstPromise *local;
   LocalDescription *ld;
 
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED
@@ -167,40 +216,38 @@ on_description_created (GstPromise *promise, gpointer user_data)
       || !gst_structure_get (reply, is_offer ? "offer" : "answer",
                              GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL))
     {
-      gst_promise_unref (promise);
       fail_from_any_thread (self, is_offer ? "could not create the offer"
                                            : "could not create the answer");
-      g_object_unref (self);
+      sl_session_promise_done (self, promise);
       return;
     }
-  gst_promise_unref (promise);
 
   /* A promise of our own even though nothing waits on it: webrtcbin
    * 1.22, closed meanwhile (the session torn down while the offer was
    * made), replies with an error structure, and to a NULL promise it
    * leaks that structure and logs a critical. */
-  promise = gst_promise_new ();
-  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, promise);
-  gst_promise_unref (promise);
+  local = sl_session_promise_new (self, on_local_description_set);
+  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, local);
+  gst_promise_unref (local);
   ld = g_new0 (LocalDescription, 1);
   ld->type = g_strdup (is_offer ? "offer" : "answer");
   ld->sdp = gst_sdp_message_as_text (desc->sdp);
   gst_webrtc_session_description_free (desc);
   sl_session_invoke (self, deliver_local_description, ld,
                      local_description_free);
-  g_object_unref (self);
+  sl_session_promise_done (self, promise);
 }
 
 static void
 create_description (SlSession *self)
 {
-  GstPromise *promise = gst_promise_new_with_change_func (
-      on_description_created, g_object_ref (self), NULL);
+  GstPromise *promise = sl_session_promise_new (self, on_description_created);
 
   g_signal_emit_by_name (self->webrtc,
                          self->role == SL_SESSION_SENDER ? "create-offer"
                                                          : "create-answer",
                          NULL, promise);
+  gst_promise_unref (promise);
 }
 
 static void
@@ -582,9 +629,8 @@ on_remote_offer_set (GstPromise *promise, gpointer user_data)
 {
   SlSession *self = user_data;
 
-  gst_promise_unref (promise);
   sl_session_invoke (self, answer_on_control_thread, NULL, NULL);
-  g_object_unref (self);
+  sl_session_promise_done (self, promise);
 }
 
 gboolean
@@ -624,8 +670,7 @@ sl_session_set_remote_description (SlSession *self, const gchar *type,
     {
       if (self->state == SL_SESSION_STATE_NEW)
         sl_session_set_state (self, SL_SESSION_STATE_NEGOTIATING);
-      promise = gst_promise_new_with_change_func (on_remote_offer_set,
-                                                  g_object_ref (self), NULL);
+      promise = sl_session_promise_new (self, on_remote_offer_set);
     }
   else
     {
@@ -633,6 +678,8 @@ sl_session_set_remote_description (SlSession *self, const gchar *type,
       promise = NULL;
     }
   g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
+  if (promise != NULL)
+    gst_promise_unref (promise);
   gst_webrtc_session_description_free (desc);
   return TRUE;
 }
@@ -715,6 +762,7 @@ sl_session_close (SlSession *self)
       && gst_element_set_state (self->pipeline, GST_STATE_NULL)
              == GST_STATE_CHANGE_FAILURE)
     GST_ERROR_OBJECT (self->pipeline, "the pipeline did not stop");
+  interrupt_promises (self);
 }
 
 static void
@@ -738,6 +786,8 @@ sl_session_finalize (GObject *object)
   sl_session_record_free (self);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->stats_lock);
+  g_clear_pointer (&self->promises, g_ptr_array_unref);
+  g_mutex_clear (&self->promise_lock);
   g_free (self->peer_id);
   G_OBJECT_CLASS (sl_session_parent_class)->finalize (object);
 }
@@ -752,6 +802,9 @@ static void
 sl_session_init (SlSession *self)
 {
   g_mutex_init (&self->stats_lock);
+  g_mutex_init (&self->promise_lock);
+  self->promises
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_promise_unref);
   self->stats.rtt_ms = -1;
   self->stats.jitter_ms = -1;
   self->stats.dc_rtt_ms = -1;

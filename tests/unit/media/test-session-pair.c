@@ -19,6 +19,7 @@
 #include "sl-capture.h"
 #include "sl-machine.h"
 #include "sl-probe.h"
+#include "sl-session-private.h"
 #include "sonolink.h"
 
 #include <gst/app/gstappsrc.h>
@@ -1232,6 +1233,49 @@ test_teardown (void)
     }
 }
 
+/* A get-stats of the test's own, whose reply holds webrtcbin's thread
+ * until the test has closed the sessions (and a second more): what is
+ * queued behind it is what webrtcbin drops when it stops. */
+typedef struct
+{
+  gint started, closing;
+} Blocker;
+
+static void
+hold_webrtc_thread (GstPromise *promise, gpointer user_data)
+{
+  Blocker *b = user_data;
+
+  g_atomic_int_set (&b->started, TRUE);
+  while (!g_atomic_int_get (&b->closing))
+    g_usleep (1000);
+  g_usleep (G_USEC_PER_SEC);
+}
+
+/* What webrtcbin still has queued when a session closes (report requests
+ * here; in the field an offer, or a description being set, when a peer
+ * leaves mid-negotiation) is dropped by it unreplied.  Every promise the
+ * session handed it must still be released, none freed pending (a fatal
+ * warning), and the sessions finalized (pair_free asserts it). */
+static void
+test_close_with_work_queued (void)
+{
+  Pair *p = pair_new (FALSE);
+  Blocker b = { 0 };
+  GstPromise *promise
+      = gst_promise_new_with_change_func (hold_webrtc_thread, &b, NULL);
+
+  start_flowing (p);
+  g_signal_emit_by_name (p->sender->webrtc, "get-stats", NULL, promise);
+  while (!g_atomic_int_get (&b.started))
+    g_usleep (1000);
+  for (guint i = 0; i < 20; i++)
+    sl_session_measure_request_report (p->sender);
+  g_atomic_int_set (&b.closing, TRUE);
+  pair_free (p, FALSE);
+  gst_promise_unref (promise);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1249,6 +1293,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session-pair/keyframe-asked-again",
                    test_keyframe_asked_again);
   g_test_add_func ("/session-pair/teardown", test_teardown);
+  g_test_add_func ("/session-pair/close-with-work-queued",
+                   test_close_with_work_queued);
   g_test_add_func ("/session-pair/record", test_record);
   g_test_add_func ("/session-pair/masks-at-encoder", test_masks_at_encoder);
   g_test_add_func ("/session-pair/display-fails", test_display_fails);
