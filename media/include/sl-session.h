@@ -198,6 +198,9 @@ typedef struct
   gdouble bwe_queue_ms; /* the standing queue the controller sees, < 0 */
   guint encoder_kbps, send_width, send_height;
   gdouble send_fps;
+  /* SENDER: the encoder's level now, "fast", "base" or "strong"
+   * (static; NULL: not a sender). */
+  const gchar *encoder_level;
   /* SENDER: the voice's Opus frames now (ms, 0: no voice), and what the
    * voice, the data channels and RTCP cost on the link, the share the
    * video leaves free (kbit/s). */

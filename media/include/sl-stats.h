@@ -49,6 +49,7 @@ typedef struct
   gdouble bwe_queue_ms;
   guint send_width, send_height;
   gdouble send_fps;
+  const gchar *encoder_level; /* static; NULL: unknown */
   guint voice_frame_ms, voice_cost_kbps;
   gboolean below_floor;
   guint64 keyframe_requests;

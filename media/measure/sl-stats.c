@@ -133,6 +133,7 @@ copy_rate_fields (const SlSessionStats *cur, SlStatsReport *out)
   out->send_width = cur->send_width;
   out->send_height = cur->send_height;
   out->send_fps = cur->send_fps;
+  out->encoder_level = cur->encoder_level;
   out->voice_frame_ms = cur->voice_frame_ms;
   out->voice_cost_kbps = cur->voice_cost_kbps;
 }
@@ -266,6 +267,8 @@ sender_fields_to_json (JsonObject *obj, const SlStatsReport *r)
     }
   if (r->encoder_kbps > 0)
     json_object_set_int_member (obj, "encoder_kbps", r->encoder_kbps);
+  if (r->encoder_level != NULL)
+    json_object_set_string_member (obj, "encoder_level", r->encoder_level);
   if (r->send_width > 0)
     {
       json_object_set_int_member (obj, "send_width", r->send_width);

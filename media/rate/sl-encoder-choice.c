@@ -9,9 +9,11 @@
  *
  * The learnt cost is an exponentially weighted mean of each second's
  * median, so one odd second (a keyframe, another program's burst) moves
- * it by a quarter of its error.  The level is only ever lowered in a
- * session: raising it again would cost a keyframe each time the machine's
- * load changed, for a fraction of a decibel.
+ * it by a quarter of its error.  A level is reopened only after it has
+ * been the choice for SL_ENCODER_SWITCH_S seconds running and at most
+ * once every SL_ENCODER_SWITCH_GAP_S seconds: a machine's load that comes
+ * and goes, or a rate that hovers at a band's edge, costs a keyframe
+ * every ten seconds at worst, never one a second.
  */
 #include "sl-encoder-choice.h"
 
@@ -27,6 +29,12 @@ static const gdouble relative_cost[SL_ENCODER_N_LEVELS] = { 1.0, 1.3, 1.6 };
 
 /* x264enc's speed-preset values: 1 ultrafast, 2 superfast.
  *
+ * Main profile for every level, FAST too: x264 then marks FAST's stream
+ * Main (its tools are Constrained Baseline's, a subset), and a session
+ * whose encoder is reopened at another level keeps the profile its SDP
+ * negotiated; a change of profile-level-id in the payloader's caps would
+ * ask webrtcbin for a new negotiation.
+ *
  * Main profile, not High: Chromium's H.264 receive capabilities hold
  * Constrained Baseline, Baseline, Main and High 4:4:4 but not High, and
  * an offer whose only H.264 is High has its video refused by a browser
@@ -35,7 +43,7 @@ static const gdouble relative_cost[SL_ENCODER_N_LEVELS] = { 1.0, 1.3, 1.6 };
  * STRONG about 0.85 dB of PSNR on speckle at 720p and 1 Mbit/s (docs/
  * PERFORMANCE.md, "The browser station"). */
 static const SlEncoderSettings settings[SL_ENCODER_N_LEVELS] = {
-  { 1, "ultrafast", "", "constrained-baseline" },
+  { 1, "ultrafast", "weightp=1", "main" },
   { 1, "ultrafast", "cabac=1:8x8dct=0:deblock=0,0:partitions=i4x4", "main" },
   { 2, "superfast", "aq-mode=0:8x8dct=0", "main" },
 };
@@ -122,6 +130,41 @@ sl_encoder_budget_measured (SlEncoderBudget *budget, SlEncoderLevel current,
            encode_ms, width, height,
            sl_encoder_budget_ms (width, height, fps, kbps),
            level_names[current]);
+  return TRUE;
+}
+
+void
+sl_encoder_switch_init (SlEncoderSwitch *sw)
+{
+  g_return_if_fail (sw != NULL);
+  sw->wanted = SL_ENCODER_FAST;
+  sw->wanted_s = 0;
+  sw->since_s = 0;
+}
+
+gboolean
+sl_encoder_switch_tick (SlEncoderSwitch *sw, SlEncoderLevel current,
+                        SlEncoderLevel choice)
+{
+  g_return_val_if_fail (sw != NULL, FALSE);
+  g_return_val_if_fail (choice < SL_ENCODER_N_LEVELS, FALSE);
+  sw->since_s++;
+  if (choice == current)
+    {
+      sw->wanted_s = 0;
+      return FALSE;
+    }
+  if (choice != sw->wanted)
+    {
+      sw->wanted = choice;
+      sw->wanted_s = 0;
+    }
+  sw->wanted_s++;
+  if (sw->wanted_s < SL_ENCODER_SWITCH_S
+      || sw->since_s < SL_ENCODER_SWITCH_GAP_S)
+    return FALSE;
+  sw->wanted_s = 0;
+  sw->since_s = 0;
   return TRUE;
 }
 

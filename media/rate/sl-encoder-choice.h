@@ -28,9 +28,13 @@
  * SL_ENCODER_OVER_S seconds running (a loaded machine, a busier picture),
  * the caller is told that a lighter level is due.
  *
- * A level is chosen for an encoder's life: the profile it needs (its
- * `profile`, for the caps, the payloader's profile-level-id and the SDP)
- * is announced before the first frame.
+ * The level follows the bitrate: when the rate controller's bitrate or
+ * picture size makes another level the choice for SL_ENCODER_SWITCH_S
+ * seconds running, the encoder is reopened with it (a keyframe and new
+ * parameter sets, at most once every SL_ENCODER_SWITCH_GAP_S seconds):
+ * SlEncoderSwitch decides when.  Every level makes Main profile (FAST's
+ * tools are a subset of Main's), so the caps, the payloader's
+ * profile-level-id and the SDP stay what was negotiated.
  *
  * Pure: plain C, no clock, no allocation.  Not thread-safe: the caller
  * serialises calls.
@@ -65,6 +69,12 @@ typedef enum
 
 /* Seconds over budget, running, before the level is chosen again. */
 #define SL_ENCODER_OVER_S 3
+
+/* Seconds another level must stay the choice, running, before the
+ * encoder is reopened with it, and the least seconds between two
+ * reopenings: each costs a keyframe. */
+#define SL_ENCODER_SWITCH_S 3
+#define SL_ENCODER_SWITCH_GAP_S 10
 
 /* x264enc settings of one level. */
 typedef struct
@@ -108,6 +118,22 @@ gboolean sl_encoder_budget_measured (SlEncoderBudget *budget,
                                      SlEncoderLevel current, guint width,
                                      guint height, gdouble fps, guint kbps,
                                      gdouble encode_ms);
+
+/* When to reopen the encoder with another level. */
+typedef struct
+{
+  SlEncoderLevel wanted; /* the last choice that differed */
+  guint wanted_s;        /* seconds it has been the choice, running */
+  guint since_s;         /* seconds since the encoder was last opened */
+} SlEncoderSwitch;
+
+void sl_encoder_switch_init (SlEncoderSwitch *sw);
+
+/* Once a second, with the level in force and the one chosen for this
+ * second's bitrate and picture: TRUE when the encoder is to be reopened
+ * with @choice now. */
+gboolean sl_encoder_switch_tick (SlEncoderSwitch *sw, SlEncoderLevel current,
+                                 SlEncoderLevel choice);
 
 /* The x264enc settings of @level. */
 const SlEncoderSettings *sl_encoder_settings (SlEncoderLevel level);

@@ -89,6 +89,7 @@ struct _SlSessionRate
    * the encoder was made, and the budget its measured time is held to. */
   SlEncoderLevel encoder_level;
   SlEncoderBudget encoder_budget;
+  SlEncoderSwitch encoder_switch;
   gboolean encoder_over_budget; /* said once a session */
 
   /* Atomic, written by the control thread: how far apart the frames
@@ -527,9 +528,12 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
   r->resumed = config->resumed;
   r->encoder_kbps = r->video_kbps;
   sl_encoder_budget_init (&r->encoder_budget);
+  sl_encoder_switch_init (&r->encoder_switch);
   r->encoder_level
       = sl_media_encoder_level (config->video_bitrate_kbps, config->video_width,
                                 config->video_height, config->video_fps);
+  if (self->role == SL_SESSION_SENDER)
+    self->stats.encoder_level = sl_encoder_level_name (r->encoder_level);
   if (self->role == SL_SESSION_SENDER)
     GST_INFO_OBJECT (self->pipeline,
                      "encoder level %s (%s) for %ux%u at %u "
@@ -584,25 +588,54 @@ sl_session_rate_tick_input (SlSession *self, SlSessionTick *tick)
   tick->below_floor = r->below_floor;
 }
 
-/* The second's median encode time against the level's budget.  x264enc
- * takes no new preset or options while it plays (only its bitrate and
- * VBV), and reopening it costs a keyframe and new parameter sets, so a
- * level found too heavy is reported, once, rather than switched
- * (docs/rate-control.md, ENCODER SETTINGS). */
-static void
-encoder_budget_tick (SlSession *self, const SlSessionTick *tick)
+/* The picture the encoder has now (after the degradation policy's
+ * scaler) and the frame rate it is sent at; FALSE before the first
+ * frame. */
+static gboolean
+encoder_format (SlSession *self, guint *width, guint *height, gdouble *fps)
 {
   SlSessionRate *r = self->rate;
+  g_autoptr (GstPad) sink
+      = r->encoder ? gst_element_get_static_pad (r->encoder, "sink") : NULL;
+  g_autoptr (GstCaps) caps = sink ? gst_pad_get_current_caps (sink) : NULL;
+  GstVideoInfo info;
+
+  if (caps == NULL || !gst_video_info_from_caps (&info, caps))
+    return FALSE;
+  *width = GST_VIDEO_INFO_WIDTH (&info);
+  *height = GST_VIDEO_INFO_HEIGHT (&info);
+  if (r->send_fps > 0)
+    *fps = r->send_fps;
+  else
+    *fps = GST_VIDEO_INFO_FPS_D (&info) > 0
+               ? (gdouble)GST_VIDEO_INFO_FPS_N (&info)
+                     / GST_VIDEO_INFO_FPS_D (&info)
+               : 30.0;
+  return TRUE;
+}
+
+/* The second's median encode time against the level's budget, and the
+ * level for the bitrate and picture now.  x264enc takes no new preset or
+ * options while it plays (only its bitrate and VBV): another level means
+ * reopening it, a keyframe and new parameter sets, so it is done only
+ * when SlEncoderSwitch says so (docs/rate-control.md, ENCODER
+ * SETTINGS). */
+static void
+encoder_level_tick (SlSession *self, const SlSessionTick *tick)
+{
+  SlSessionRate *r = self->rate;
+  SlEncoderLevel choice;
   guint width, height;
   gdouble fps;
 
-  if (self->role != SL_SESSION_SENDER || r->encoder_over_budget
+  if (self->role != SL_SESSION_SENDER || r->encoder == NULL
       || tick->stage_encode_ms <= 0
-      || !source_format (self, &width, &height, &fps))
+      || !encoder_format (self, &width, &height, &fps))
     return;
   if (sl_encoder_budget_measured (&r->encoder_budget, r->encoder_level, width,
                                   height, fps, r->encoder_kbps,
-                                  tick->stage_encode_ms))
+                                  tick->stage_encode_ms)
+      && !r->encoder_over_budget)
     {
       r->encoder_over_budget = TRUE;
       GST_WARNING_OBJECT (
@@ -613,6 +646,19 @@ encoder_budget_tick (SlSession *self, const SlSessionTick *tick)
           sl_encoder_budget_ms (width, height, fps, r->encoder_kbps),
           r->encoder_kbps, sl_encoder_level_name (r->encoder_level));
     }
+  choice = sl_encoder_choose (&r->encoder_budget, width, height, fps,
+                              r->encoder_kbps);
+  if (!sl_encoder_switch_tick (&r->encoder_switch, r->encoder_level, choice))
+    return;
+  GST_INFO_OBJECT (
+      self->pipeline, "encoder level %s -> %s for %ux%u at %.0f fps, %u kbit/s",
+      sl_encoder_level_name (r->encoder_level), sl_encoder_level_name (choice),
+      width, height, fps, r->encoder_kbps);
+  r->encoder_level = choice;
+  sl_session_media_reopen_encoder (self, choice);
+  g_mutex_lock (&self->stats_lock);
+  self->stats.encoder_level = sl_encoder_level_name (choice);
+  g_mutex_unlock (&self->stats_lock);
 }
 
 /* Control thread, once a second: FEC's share as it now is, and the
@@ -625,7 +671,7 @@ sl_session_rate_tick (SlSession *self, const SlSessionTick *tick)
   guint delay_bps = 0, acked_bps = 0, target;
   gdouble loss = 0, queue_ms = -1;
 
-  encoder_budget_tick (self, tick);
+  encoder_level_tick (self, tick);
   if (r->bwe == NULL)
     return;
   target = sl_bwe_sender_get_target_bitrate (SL_BWE_SENDER (r->bwe));

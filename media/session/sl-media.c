@@ -274,19 +274,28 @@ sl_media_encoder_level (guint bitrate_kbps, guint width, guint height,
                             fps > 0 ? fps : SL_DEFAULT_FPS, bitrate_kbps);
 }
 
+void
+sl_media_set_encoder_level (GstElement *x264enc, SlEncoderLevel level)
+{
+  const SlEncoderSettings *s = sl_encoder_settings (level);
+
+  g_object_set (x264enc, "speed-preset", s->speed_preset, "option-string",
+                s->options, NULL);
+}
+
 const gchar *
 sl_media_configure_h264_encoder (GstElement *x264enc, guint bitrate_kbps,
                                  guint width, guint height, gdouble fps)
 {
-  const SlEncoderSettings *s = sl_encoder_settings (
-      sl_media_encoder_level (bitrate_kbps, width, height, fps));
+  SlEncoderLevel level
+      = sl_media_encoder_level (bitrate_kbps, width, height, fps);
 
-  g_object_set (x264enc, "tune", 0x4 /* zerolatency */, "speed-preset",
-                s->speed_preset, "option-string", s->options, "bitrate",
-                bitrate_kbps, "vbv-buf-capacity", SL_VBV_MS, "key-int-max",
+  sl_media_set_encoder_level (x264enc, level);
+  g_object_set (x264enc, "tune", 0x4 /* zerolatency */, "bitrate", bitrate_kbps,
+                "vbv-buf-capacity", SL_VBV_MS, "key-int-max",
                 SL_KEYFRAME_INTERVAL_FRAMES, "sliced-threads", TRUE, "threads",
                 2, "bframes", 0, "rc-lookahead", 0, NULL);
-  return s->profile;
+  return sl_encoder_settings (level)->profile;
 }
 
 void

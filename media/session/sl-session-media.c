@@ -70,6 +70,12 @@ struct _SlSessionMedia
   GstElement *audio_send_tail;          /* last element of the voice branch */
   gboolean audio_send_linked;
   gboolean video_flowing; /* atomic: SENDER, encoded video goes out */
+  /* SENDER (atomic; sl_session_media_reopen_encoder): the level the
+   * encoder is to have, whether a probe to reopen it is on its way, and
+   * the level it was last opened with (the streaming thread's). */
+  gint reopen_level;
+  gint reopen_pending;
+  gint opened_level;
 
   /* Guards the receive branches' building and the two heads below:
    * webrtcbin adds the voice's and the video's pads on two streaming
@@ -287,6 +293,10 @@ build_video_send (SlSession *self, GError **error)
           self->media->encoder, self->media->video_bitrate_kbps,
           self->media->video_width, self->media->video_height,
           self->media->video_fps);
+      self->media->opened_level = self->media->reopen_level
+          = sl_media_encoder_level (
+              self->media->video_bitrate_kbps, self->media->video_width,
+              self->media->video_height, self->media->video_fps);
       if (self->media->x264_options != NULL)
         append_x264_options (self->media->encoder, self->media->x264_options);
     }
@@ -323,6 +333,73 @@ build_video_send (SlSession *self, GError **error)
                 NULL);
   self->media->video_trans = g_steal_pointer (&trans);
   return TRUE;
+}
+
+static gboolean
+resend_sticky (GstPad *pad, GstEvent **event, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (*event) != GST_EVENT_EOS)
+    gst_pad_send_event (user_data, gst_event_ref (*event));
+  return TRUE;
+}
+
+/* The streaming thread that feeds the encoder, a frame on its way in:
+ * no other frame is in the encoder (it keeps none at zero latency), so
+ * it is stopped, given the level's settings and started again here.  The
+ * scaler's pad has the stream's start, caps and segment, which the
+ * restarted encoder needs again before the frame; its first output is a
+ * keyframe with new parameter sets, under the same caps. */
+static GstPadProbeReturn
+reopen_before_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SlSession *self = user_data;
+  SlSessionMedia *m = self->media;
+  g_autoptr (GstPad) sink = NULL;
+  gint level;
+
+  /* Cleared before the level is read: a level asked from now on adds a
+   * probe of its own. */
+  g_atomic_int_set (&m->reopen_pending, FALSE);
+  level = g_atomic_int_get (&m->reopen_level);
+  if (level == g_atomic_int_get (&m->opened_level)
+      || sl_session_is_closed (self))
+    return GST_PAD_PROBE_REMOVE;
+  g_atomic_int_set (&m->opened_level, level);
+  sink = gst_element_get_static_pad (m->encoder, "sink");
+  if (gst_element_set_state (m->encoder, GST_STATE_NULL)
+      == GST_STATE_CHANGE_FAILURE)
+    GST_WARNING_OBJECT (self->pipeline, "the encoder did not stop");
+  sl_media_set_encoder_level (m->encoder, (SlEncoderLevel)level);
+  if (m->x264_options != NULL)
+    append_x264_options (m->encoder, m->x264_options);
+  if (!gst_element_sync_state_with_parent (m->encoder))
+    GST_WARNING_OBJECT (self->pipeline, "the encoder did not start again");
+  gst_pad_sticky_events_foreach (pad, resend_sticky, sink);
+  GST_INFO_OBJECT (self->pipeline, "encoder reopened at level %s (%s)",
+                   sl_encoder_level_name ((SlEncoderLevel)level),
+                   sl_encoder_settings ((SlEncoderLevel)level)->preset);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+sl_session_media_reopen_encoder (SlSession *self, SlEncoderLevel level)
+{
+  SlSessionMedia *m = self->media;
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GstPad) feed = NULL;
+
+  if (m->encoder == NULL)
+    return;
+  /* One probe for any number of calls before the next frame: the last
+   * level asked wins. */
+  g_atomic_int_set (&m->reopen_level, level);
+  if (!g_atomic_int_compare_and_exchange (&m->reopen_pending, FALSE, TRUE))
+    return;
+  sink = gst_element_get_static_pad (m->encoder, "sink");
+  feed = gst_pad_get_peer (sink);
+  if (feed != NULL)
+    gst_pad_add_probe (feed, GST_PAD_PROBE_TYPE_BUFFER, reopen_before_frame,
+                       self, NULL);
 }
 
 void

@@ -243,6 +243,13 @@ void sl_session_rate_new (SlSession *self, const SlSessionConfig *config);
  * picture and rate (sl-encoder-choice.h), with the default budget. */
 SlEncoderLevel sl_media_encoder_level (guint bitrate_kbps, guint width,
                                        guint height, gdouble fps);
+/* Sets @x264enc's preset and options to @level's (x264enc takes them
+ * only when stopped). */
+void sl_media_set_encoder_level (GstElement *x264enc, SlEncoderLevel level);
+/* SENDER, control thread: reopens the encoder with @level's settings
+ * (and --x264-options after them) just before the next frame enters it;
+ * that frame is a keyframe with new parameter sets. */
+void sl_session_media_reopen_encoder (SlSession *self, SlEncoderLevel level);
 /* SENDER: the encoder and the scaler's caps filter in front of it. */
 void sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                                      GstElement *scale_caps);

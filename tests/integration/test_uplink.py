@@ -30,7 +30,8 @@ emulated link.  One scenario per run, named on the command line:
   weak         a weak uplink (issue 13): 2 Mbit/s, then 0.3 Mbit/s, a
                3 s outage, then 1 Mbit/s, behind a 250 ms queue: the
                picture keeps moving at fewer frames and the voice at
-               longer frames, the session rides through the outage and
+               longer frames, the encoder is reopened at a stronger
+               level, the session rides through the outage and
                the picture comes back after it, and both stations show
                the same loss figure
 
@@ -610,6 +611,16 @@ def check_weak(c, procs):
     check(any(r.get("voice_frame_ms", 0) > 10 for r in t_weak),
           "and its voice in longer frames (%s ms)" %
           [r.get("voice_frame_ms") for r in t_weak])
+    # The encoder's settings follow the bits: FAST at the start (4 Mbit/s
+    # at 720p), a stronger level once bits are scarce, reopened while the
+    # pictures kept arriving (above).
+    t_first = session_records(c.t_stats)[:1]
+    check([r.get("encoder_level") for r in t_first] == ["fast"],
+          "the township's encoder started at the fast level (%s)" %
+          [r.get("encoder_level") for r in t_first])
+    check(any(r.get("encoder_level") in ("base", "strong") for r in t_weak),
+          "and was reopened at a stronger level on the weak stretch (%s)" %
+          [r.get("encoder_level") for r in t_weak])
     # The outage: ridden through, and the picture back after it.
     after = c.pictures(c.at(back_at))
     check(len(after) > 60, "pictures flow after the outage (%d)" % len(after))

@@ -137,7 +137,9 @@ test_profiles (void)
 
   g_assert_cmpstr (fast->preset, ==, "ultrafast");
   g_assert_null (strstr (fast->options, "cabac=1"));
-  g_assert_cmpstr (fast->profile, ==, "constrained-baseline");
+  /* Main for every level: an encoder reopened at another level keeps
+   * the profile its SDP negotiated. */
+  g_assert_cmpstr (fast->profile, ==, "main");
   g_assert_nonnull (strstr (base->options, "cabac=1"));
   /* Main, never High: a browser station cannot take High (Chromium's
    * receive capabilities), so no level may use the 8x8 transform. */
@@ -155,6 +157,64 @@ test_profiles (void)
     }
 }
 
+/* Runs @seconds ticks with @choice; the tick (1-based) of the first
+ * reopening, 0 if none. */
+static guint
+ticks_until_switch (SlEncoderSwitch *sw, SlEncoderLevel current,
+                    SlEncoderLevel choice, guint seconds)
+{
+  for (guint i = 1; i <= seconds; i++)
+    if (sl_encoder_switch_tick (sw, current, choice))
+      return i;
+  return 0;
+}
+
+static void
+test_switch_waits (void)
+{
+  SlEncoderSwitch sw;
+
+  sl_encoder_switch_init (&sw);
+  /* Opened at FAST; the rate falls, STRONG is the choice from second
+   * 1: not before the encoder has been open SL_ENCODER_SWITCH_GAP_S. */
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_FAST, SL_ENCODER_STRONG, 30), ==,
+      SL_ENCODER_SWITCH_GAP_S);
+  /* Reopened at STRONG; the rate comes back at once: the next reopening
+   * waits the gap again. */
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_STRONG, SL_ENCODER_FAST, 30), ==,
+      SL_ENCODER_SWITCH_GAP_S);
+  /* Long after: another level must be the choice SL_ENCODER_SWITCH_S
+   * seconds running. */
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_FAST, SL_ENCODER_FAST, 20), ==, 0);
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_FAST, SL_ENCODER_BASE, 30), ==,
+      SL_ENCODER_SWITCH_S);
+}
+
+static void
+test_switch_needs_a_steady_choice (void)
+{
+  SlEncoderSwitch sw;
+
+  sl_encoder_switch_init (&sw);
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_BASE, SL_ENCODER_BASE, 20), ==, 0);
+  /* A rate hovering at a band's edge: the choice flips every second, and
+   * the encoder is never reopened. */
+  for (guint i = 0; i < 60; i++)
+    g_assert_false (sl_encoder_switch_tick (
+        &sw, SL_ENCODER_BASE, i % 2 ? SL_ENCODER_BASE : SL_ENCODER_STRONG));
+  /* Two seconds of one choice, then another: the count starts again. */
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_BASE, SL_ENCODER_STRONG, 2), ==, 0);
+  g_assert_cmpuint (
+      ticks_until_switch (&sw, SL_ENCODER_BASE, SL_ENCODER_FAST, 10), ==,
+      SL_ENCODER_SWITCH_S);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -165,5 +225,8 @@ main (int argc, char **argv)
   g_test_add_func ("/encoder-choice/learns", test_learns_cost);
   g_test_add_func ("/encoder-choice/fast-floor", test_fast_is_the_floor);
   g_test_add_func ("/encoder-choice/profiles", test_profiles);
+  g_test_add_func ("/encoder-choice/switch-waits", test_switch_waits);
+  g_test_add_func ("/encoder-choice/switch-needs-a-steady-choice",
+                   test_switch_needs_a_steady_choice);
   return g_test_run ();
 }

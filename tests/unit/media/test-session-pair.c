@@ -414,20 +414,17 @@ offer_profile_level_id (const gchar *sdp)
   return at != NULL ? g_strndup (at + strlen ("profile-level-id="), 6) : NULL;
 }
 
-/* The encoder's settings follow the bitrate (sl-encoder-choice.h), and
- * the SDP says the profile they make: Main (0x4d) where bits are scarce
- * for 720p (the size assumed when the session is not told; Main, not
- * High, so that a browser can take it), Constrained
- * Baseline (0x42) at 4 Mbit/s, where the fastest settings keep the
- * latency down.  Frames go through either way. */
+/* Every encoder level makes Main profile and the offer says so: FAST
+ * (4 Mbit/s here) as well as the stronger levels (1 Mbit/s), so that an
+ * encoder reopened at another level keeps what was negotiated. */
 static void
 test_profile_follows_level (void)
 {
   static const struct
   {
     guint kbps;
-    const gchar *profile_idc;
-  } cases[] = { { 1000, "4d" }, { 4000, "42" } };
+    const gchar *level;
+  } cases[] = { { 1000, "strong" }, { 4000, "fast" } };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -437,12 +434,83 @@ test_profile_follows_level (void)
 
       start_flowing (p);
       id = offer_profile_level_id (p->offer);
-      g_test_message ("%u kbit/s: profile-level-id %s", cases[i].kbps,
-                      id ? id : "(none)");
+      g_test_message ("%u kbit/s: level %s, profile-level-id %s", cases[i].kbps,
+                      stats_of (p->sender).encoder_level, id ? id : "(none)");
+      g_assert_cmpstr (stats_of (p->sender).encoder_level, ==, cases[i].level);
       g_assert_nonnull (id);
-      g_assert_true (g_str_has_prefix (id, cases[i].profile_idc));
+      g_assert_true (g_str_has_prefix (id, "4d"));
       pair_free (p, FALSE);
     }
+}
+
+/* The sender's x264enc and its speed-preset's nick now. */
+static gchar *
+encoder_preset (Pair *p)
+{
+  g_autoptr (GstElement) enc
+      = gst_bin_get_by_name (GST_BIN (p->sender->pipeline), "encoder");
+  GParamSpec *spec
+      = g_object_class_find_property (G_OBJECT_GET_CLASS (enc), "speed-preset");
+  GValue v = G_VALUE_INIT;
+  gchar *nick;
+
+  g_value_init (&v, spec->value_type);
+  g_object_get_property (G_OBJECT (enc), "speed-preset", &v);
+  nick = g_strdup (
+      g_enum_get_value (G_ENUM_CLASS (g_type_class_peek (spec->value_type)),
+                        g_value_get_enum (&v))
+          ->value_nick);
+  g_value_unset (&v);
+  return nick;
+}
+
+static guint reopen_target;
+
+static gboolean
+decoded_past_target (Pair *p)
+{
+  return (guint)g_atomic_int_get (&p->frames_decoded) >= reopen_target;
+}
+
+/* The encoder reopened at another level while the picture flows (the rate
+ * concern does it when the bitrate moves into another band): the new
+ * settings are in force, and the viewer decodes on through the new
+ * parameter sets and keyframe without a freeze and without asking for a
+ * keyframe (a decoder that lost the stream would). */
+static void
+test_encoder_reopened (void)
+{
+  static const struct
+  {
+    SlEncoderLevel level;
+    const gchar *preset;
+  } steps[] = { { SL_ENCODER_STRONG, "superfast" },
+                { SL_ENCODER_FAST, "ultrafast" },
+                { SL_ENCODER_BASE, "ultrafast" } };
+  Pair *p = pair_new_at (TRUE, FALSE, NULL, 4000);
+
+  start_flowing (p);
+  g_assert_cmpstr (stats_of (p->sender).encoder_level, ==, "fast");
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      guint64 requests = stats_of (p->sender).keyframe_requests;
+      guint64 freezes = stats_of (p->viewer).freezes;
+      g_autofree gchar *preset = NULL;
+
+      sl_session_media_reopen_encoder (p->sender, steps[i].level);
+      reopen_target = (guint)g_atomic_int_get (&p->frames_decoded) + 60;
+      g_assert_true (wait_for (p, decoded_past_target, 20));
+      preset = encoder_preset (p);
+      g_test_message ("reopened at %s: preset %s, %" G_GUINT64_FORMAT
+                      " keyframe requests, %" G_GUINT64_FORMAT " freezes",
+                      sl_encoder_level_name (steps[i].level), preset,
+                      stats_of (p->sender).keyframe_requests - requests,
+                      stats_of (p->viewer).freezes - freezes);
+      g_assert_cmpstr (preset, ==, steps[i].preset);
+      g_assert_cmpuint (stats_of (p->sender).keyframe_requests, ==, requests);
+      g_assert_cmpuint (stats_of (p->viewer).freezes, ==, freezes);
+    }
+  pair_free (p, FALSE);
 }
 
 /* ---- loss at the viewer ---- */
@@ -1283,6 +1351,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session-pair/negotiation", test_negotiation);
   g_test_add_func ("/session-pair/profile", test_profile_follows_level);
+  g_test_add_func ("/session-pair/encoder-reopened", test_encoder_reopened);
   g_test_add_func ("/session-pair/nack-rtx", test_nack_rtx);
   g_test_add_func ("/session-pair/fec-repair", test_fec_repair);
   g_test_add_func ("/session-pair/residual-loss-at-sender",
