@@ -355,6 +355,7 @@ reopen_before_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   SlSession *self = user_data;
   SlSessionMedia *m = self->media;
   g_autoptr (GstPad) sink = NULL;
+  gint64 start_us;
   gint level;
 
   /* Cleared before the level is read: a level asked from now on adds a
@@ -365,6 +366,7 @@ reopen_before_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       || sl_session_is_closed (self))
     return GST_PAD_PROBE_REMOVE;
   g_atomic_int_set (&m->opened_level, level);
+  start_us = g_get_monotonic_time ();
   sink = gst_element_get_static_pad (m->encoder, "sink");
   if (gst_element_set_state (m->encoder, GST_STATE_NULL)
       == GST_STATE_CHANGE_FAILURE)
@@ -375,9 +377,11 @@ reopen_before_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (!gst_element_sync_state_with_parent (m->encoder))
     GST_WARNING_OBJECT (self->pipeline, "the encoder did not start again");
   gst_pad_sticky_events_foreach (pad, resend_sticky, sink);
-  GST_INFO_OBJECT (self->pipeline, "encoder reopened at level %s (%s)",
+  GST_INFO_OBJECT (self->pipeline,
+                   "encoder reopened at level %s (%s) in %.1f ms",
                    sl_encoder_level_name ((SlEncoderLevel)level),
-                   sl_encoder_settings ((SlEncoderLevel)level)->preset);
+                   sl_encoder_settings ((SlEncoderLevel)level)->preset,
+                   (g_get_monotonic_time () - start_us) / 1000.0);
   return GST_PAD_PROBE_REMOVE;
 }
 
