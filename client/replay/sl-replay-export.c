@@ -8,7 +8,9 @@
  *         so a new picture size mid-recording needs no new sample entry
  *         (mp4mux refuses a change of caps, as matroskamux does);
  *   BURN: avdec_h264 ! videoconvert ! I420 (the marks blended here) !
- *         videoscale ! the first picture's size ! x264enc ! h264parse.
+ *         videoscale ! the first picture's size ! x264enc ! h264parse;
+ *         also, without the marks, for a range a copy cannot hold (the
+ *         picture changes size in it: mp4mux 1.22 stops at the new SPS).
  *
  * A voice track that holds no block at all is left out: the mixer would
  * wait for its first buffer for ever.  The whole pipeline is seeked to
@@ -39,9 +41,13 @@ typedef struct
   GError *error;
   gint last_percent;
   /* Streaming threads write these, the control thread reads them. */
-  gint64 first_ms;       /* the first picture written; G_MININT64 until then */
-  gint64 drawn_ms;       /* BURN: the picture being drawn on */
-  gboolean sized;        /* BURN: the output size is fixed */
+  gint64 first_ms; /* the first picture written; G_MININT64 until then */
+  gint64 drawn_ms; /* BURN: the picture being drawn on */
+  gboolean sized;  /* BURN: the output size is fixed */
+  /* The video is decoded and encoded again: for --burn-marks, or for a
+   * range a copy cannot hold (a change of picture size); the marks are
+   * drawn into it only for the first. */
+  gboolean reencode;
   gint64 start_ms;       /* what comes before is dropped: the keyframe before
                       from (a decoder needs it), */
   GstClockTime last_pts; /* COPY: the last access unit's time */
@@ -244,6 +250,8 @@ draw_marks (cairo_t *cr, guint width, guint height, gpointer user_data)
 {
   Export *ex = user_data;
 
+  if (!ex->opt->burn_marks)
+    return;
   sl_replay_timeline_seek (ex->file->timeline, ex->drawn_ms);
   sl_replay_timeline_render (ex->file->timeline, cr, width, height);
 }
@@ -260,7 +268,7 @@ build_video (Export *ex)
     return NULL;
   ex->video_in = queue;
   gst_element_link (queue, parse);
-  if (!ex->opt->burn_marks)
+  if (!ex->reencode)
     {
       GstElement *filter = make (ex, "capsfilter");
       g_autoptr (GstCaps) caps = gst_caps_from_string (
@@ -480,24 +488,28 @@ sl_replay_export (SlReplayFile *file, const SlReplayExportOptions *opt,
   ex.first_ms = G_MININT64;
   ex.last_pts = GST_CLOCK_TIME_NONE;
   ex.start_ms = sl_replay_mkv_keyframe_before (&file->info, opt->from_ms);
+  ex.reencode = opt->burn_marks;
   /* GStreamer 1.22's mp4mux stops a copy at a new SPS in band (a new
-   * picture size) even with the caps kept: refuse it up front. */
-  for (guint i = 0; !opt->burn_marks && i < file->info.sps_ms->len; i++)
+   * picture size) even with the caps kept: such a range is encoded again,
+   * at the first size, the marks still in the VTT only, and the user is
+   * told (a file that plays is worth more to a trainer than a copy). */
+  for (guint i = 0; !ex.reencode && i < file->info.sps_ms->len; i++)
     {
       gint64 change = g_array_index (file->info.sps_ms, gint64, i);
 
       if (change > ex.start_ms && change <= opt->to_ms)
         {
-          g_set_error (error, SL_REPLAY_ERROR, SL_REPLAY_ERROR_RANGE,
-                       "the picture changes size at %.3f s: a copy into "
-                       "MP4 cannot follow it; export with --burn-marks "
-                       "(re-encoded at the first size), or --from/--to "
-                       "within one size",
-                       change / 1000.0);
-          return FALSE;
+          fprintf (stderr,
+                   "sonolink-replay: the picture changes size at %.3f s and "
+                   "a copy into MP4 cannot follow it: the video is encoded "
+                   "again at the first size (x264, quantizer %d), the marks "
+                   "stay in the VTT; --from/--to within one size copy it "
+                   "unchanged\n",
+                   change / 1000.0, BURN_QUALITY);
+          ex.reencode = TRUE;
         }
     }
-  ex.keep_ms = opt->burn_marks ? opt->from_ms : ex.start_ms;
+  ex.keep_ms = ex.reencode ? opt->from_ms : ex.start_ms;
   if (!create_private (part, error))
     return FALSE;
   ex.loop = g_main_loop_new (NULL, FALSE);
@@ -531,7 +543,12 @@ sl_replay_export (SlReplayFile *file, const SlReplayExportOptions *opt,
   if (!ok)
     g_unlink (part);
   else
-    printf ("exported %.3f to %.3f s to %s, marks and notes in %s\n",
-            ex.first_ms / 1000.0, opt->to_ms / 1000.0, opt->out_path, vtt_path);
+    printf ("exported %.3f to %.3f s to %s (video %s), marks and notes in "
+            "%s\n",
+            ex.first_ms / 1000.0, opt->to_ms / 1000.0, opt->out_path,
+            !ex.reencode      ? "copied"
+            : opt->burn_marks ? "encoded again, marks drawn in"
+                              : "encoded again",
+            vtt_path);
   return ok;
 }

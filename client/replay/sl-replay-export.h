@@ -5,7 +5,10 @@
  * was recorded) and the marks, probe cues, prompts and notes go into a
  * WebVTT file beside the MP4; with it the pictures are decoded, the
  * marks drawn into them by the stations' renderer, and the result
- * encoded again with x264 at high quality.  Either way both voices are
+ * encoded again with x264 at high quality.  A range the picture changes
+ * size in cannot be copied into MP4 (mp4mux 1.22): it is encoded again
+ * as for burn_marks but with no marks drawn, and stderr says so.  Either
+ * way both voices are
  * decoded and mixed into one AAC track, which every player and slide
  * program plays (two Opus tracks would be a stream copy, but most
  * players play only the first track, and few slide programs take Opus

@@ -13,9 +13,11 @@ recording:
   smaller one;
 - --verify-phantom checks pictures of every size against the phantom, at
   the PSNR the expert measured live;
-- --export refuses a copy across the change (mp4mux cannot follow it)
-  and copies the part before it; --burn-marks exports the whole at the
-  first size, read by gst-discoverer-1.0 to the recording's length.
+- --export across the change, which a copy into MP4 cannot follow
+  (mp4mux 1.22), says so naming the change and encodes the video again:
+  the whole span at the first size, no marks drawn; the part before the
+  change is copied; --burn-marks exports the whole at the first size;
+  each read by gst-discoverer-1.0 to the recording's length.
 
 Skipped (77) where the link emulator cannot run.
 """
@@ -88,16 +90,24 @@ def main(build, procs):
                        text=True, timeout=60)
     first, last = (float(x) * 1000 for x in re.search(
         r"from ([\d.]+) to ([\d.]+) s", r.stderr).groups())
-    # A copy cannot follow the change into MP4: refused, naming it.
-    out = os.path.join(d, "copy.mp4")
-    r = subprocess.run([rp, mkv, "--export", out], capture_output=True,
-                       text=True, timeout=300)
+    # A copy cannot follow the change into MP4: the export says so,
+    # naming it, and encodes the video again, the whole of it.
+    whole = os.path.join(d, "whole.mp4")
+    r = subprocess.run([rp, mkv, "--export", whole], capture_output=True,
+                       text=True, timeout=600)
     m = re.search(r"changes size at ([\d.]+) s", r.stderr)
-    check(r.returncode == 2 and m is not None and not os.path.exists(out)
-          and not os.path.exists(out + ".part"),
-          "a copy across the change is refused with exit 2, leaving no file "
-          "(%s)" % r.stderr.strip())
+    dur, _ = discover(whole)
+    check(r.returncode == 0 and m is not None
+          and "(video encoded again)" in r.stdout
+          and mp4_sizes(whole) == {first_size}
+          and dur is not None and abs(dur * 1000 - (last - first)) < 250,
+          "an export across the change names it, encodes the video again "
+          "and holds every picture at the first size, %dx%d, %.2f s of the "
+          "%.2f s recorded (%s)"
+          % (first_size + (dur or -1, (last - first) / 1000,
+                           (r.stderr.strip() + r.stdout.strip())[-300:])))
     change = float(m.group(1)) * 1000
+    out = os.path.join(d, "copy.mp4")
     shots = {}
     for name, at in (("early", (first + change) / 2), ("late", last - 500)):
         path = os.path.join(d, name + ".png")
@@ -130,6 +140,7 @@ def main(build, procs):
                        capture_output=True, text=True, timeout=300)
     dur, _ = discover(out)
     check(r.returncode == 0 and dur is not None
+          and "(video copied)" in r.stdout
           and mp4_sizes(out) == {first_size},
           "a copy up to the change reads in gst-discoverer (%.2f s) and "
           "decodes at %dx%d (%s)" % ((dur or -1,) + first_size
