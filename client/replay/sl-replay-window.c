@@ -39,6 +39,7 @@ typedef struct
   gint64 keep_ms;        /* pictures and voices before it are not played */
   gboolean pending;      /* the picture of keep_ms has not been shown yet */
   GPtrArray *demux_pads; /* GstPad *, owned (control thread) */
+  GstPad *demux_sink;    /* the demuxer's sink pad, owned */
   gboolean paused;
   gint64 notes_printed_to; /* notes up to this time were printed */
   GIOChannel *stdin_channel;
@@ -223,11 +224,25 @@ seek_to (Window *w, gint64 ms)
   w->keep_ms = ms;
   w->pending = TRUE;
   g_mutex_unlock (&w->lock);
+  /* A pad whose offset changes sends its sticky events again with its
+   * next buffer; a caps event that meets a flushing queue fails as
+   * not-negotiated, and the demuxer stops with "Internal data stream
+   * error" (keys pressed faster than seeks complete did it).  So the
+   * demuxer is first flushed, which unblocks a push waiting on a full
+   * queue and pauses its loop, and its loop is held (the sink pad's
+   * stream lock, which the loop holds for every block it pushes) while
+   * the offsets change and the seek flushes again and restarts it. */
+  for (guint i = 0; i < w->demux_pads->len; i++)
+    gst_pad_push_event (w->demux_pads->pdata[i], gst_event_new_flush_start ());
+  GST_PAD_STREAM_LOCK (w->demux_sink);
   for (guint i = 0; i < w->demux_pads->len; i++)
     gst_pad_set_offset (w->demux_pads->pdata[i], -(ms - target) * GST_MSECOND);
-  gst_element_seek_simple (w->pipeline, GST_FORMAT_TIME,
+  /* To the demuxer itself: the sinks' pads are flushing now, and a seek
+   * sent up from them would not get through. */
+  gst_element_seek_simple (GST_PAD_PARENT (w->demux_sink), GST_FORMAT_TIME,
                            GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
                            target * GST_MSECOND);
+  GST_PAD_STREAM_UNLOCK (w->demux_sink);
 }
 
 static void
@@ -412,6 +427,7 @@ build (Window *w, GError **error)
   gst_bin_add_many (GST_BIN (w->pipeline), src, demux, w->video_in, parse, dec,
                     view, NULL);
   gst_element_link (src, demux);
+  w->demux_sink = gst_element_get_static_pad (demux, "sink");
   gst_element_link_many (w->video_in, parse, dec, view, NULL);
   pad = gst_element_get_static_pad (dec, "src");
   g_object_set_data (G_OBJECT (pad), "sl-decoded", GINT_TO_POINTER (1));
@@ -464,6 +480,7 @@ sl_replay_window_run (SlReplayFile *file, const SlReplayWindowOptions *opt,
   g_clear_pointer (&w.pipeline, gst_object_unref);
   g_main_loop_unref (w.loop);
   g_ptr_array_unref (w.demux_pads);
+  gst_clear_object (&w.demux_sink);
   g_mutex_clear (&w.lock);
   return ok;
 }
