@@ -20,8 +20,25 @@ from sltest import (Hub, check, read_stats, run, station_args, wait_for)
 SKIP = 77
 
 
+def stale_display(n):
+    """Whether display @n's lock names a process that is gone (an Xvfb
+    killed with SIGKILL leaves its lock and socket behind)."""
+    try:
+        with open("/tmp/.X%d-lock" % n) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return False
+    return not os.path.exists("/proc/%d" % pid)
+
+
 def free_display():
     for n in range(90, 140):
+        if stale_display(n):
+            for path in ("/tmp/.X%d-lock" % n, "/tmp/.X11-unix/X%d" % n):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
         if not os.path.exists("/tmp/.X11-unix/X%d" % n) and \
            not os.path.exists("/tmp/.X%d-lock" % n):
             return n
