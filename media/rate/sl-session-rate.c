@@ -274,15 +274,13 @@ sl_session_rate_attach_encoder (SlSession *self, GstElement *encoder,
                        NULL);
 }
 
-/* The source picture's size and rate, from the caps the scaler takes in;
- * FALSE before the first frame. */
+/* The picture's size and rate from @element's sink pad's caps; FALSE
+ * before the first frame (or with no element). */
 static gboolean
-source_format (SlSession *self, guint *width, guint *height, gdouble *fps)
+sink_format (GstElement *element, guint *width, guint *height, gdouble *fps)
 {
-  g_autoptr (GstElement) scale
-      = gst_bin_get_by_name (GST_BIN (self->pipeline), "video-scale");
   g_autoptr (GstPad) sink
-      = scale ? gst_element_get_static_pad (scale, "sink") : NULL;
+      = element ? gst_element_get_static_pad (element, "sink") : NULL;
   g_autoptr (GstCaps) caps = sink ? gst_pad_get_current_caps (sink) : NULL;
   GstVideoInfo info;
 
@@ -295,6 +293,17 @@ source_format (SlSession *self, guint *width, guint *height, gdouble *fps)
                    / GST_VIDEO_INFO_FPS_D (&info)
              : 30.0;
   return TRUE;
+}
+
+/* The source picture's size and rate, from the caps the scaler takes in;
+ * FALSE before the first frame. */
+static gboolean
+source_format (SlSession *self, guint *width, guint *height, gdouble *fps)
+{
+  g_autoptr (GstElement) scale
+      = gst_bin_get_by_name (GST_BIN (self->pipeline), "video-scale");
+
+  return sink_format (scale, width, height, fps);
 }
 
 static void
@@ -533,15 +542,16 @@ sl_session_rate_new (SlSession *self, const SlSessionConfig *config)
       = sl_media_encoder_level (config->video_bitrate_kbps, config->video_width,
                                 config->video_height, config->video_fps);
   if (self->role == SL_SESSION_SENDER)
-    self->stats.encoder_level = sl_encoder_level_name (r->encoder_level);
-  if (self->role == SL_SESSION_SENDER)
-    GST_INFO_OBJECT (self->pipeline,
-                     "encoder level %s (%s) for %ux%u at %u "
-                     "kbit/s",
-                     sl_encoder_level_name (r->encoder_level),
-                     sl_encoder_settings (r->encoder_level)->preset,
-                     config->video_width, config->video_height,
-                     config->video_bitrate_kbps);
+    {
+      self->stats.encoder_level = sl_encoder_level_name (r->encoder_level);
+      GST_INFO_OBJECT (self->pipeline,
+                       "encoder level %s (%s) for %ux%u at %u "
+                       "kbit/s",
+                       sl_encoder_level_name (r->encoder_level),
+                       sl_encoder_settings (r->encoder_level)->preset,
+                       config->video_width, config->video_height,
+                       config->video_bitrate_kbps);
+    }
   sl_voice_policy_init (&r->voice_policy);
   sl_voice_policy_describe (SL_VOICE_WIDE, &r->voice_now);
   g_mutex_init (&r->keyframe_lock);
@@ -595,22 +605,11 @@ static gboolean
 encoder_format (SlSession *self, guint *width, guint *height, gdouble *fps)
 {
   SlSessionRate *r = self->rate;
-  g_autoptr (GstPad) sink
-      = r->encoder ? gst_element_get_static_pad (r->encoder, "sink") : NULL;
-  g_autoptr (GstCaps) caps = sink ? gst_pad_get_current_caps (sink) : NULL;
-  GstVideoInfo info;
 
-  if (caps == NULL || !gst_video_info_from_caps (&info, caps))
+  if (!sink_format (r->encoder, width, height, fps))
     return FALSE;
-  *width = GST_VIDEO_INFO_WIDTH (&info);
-  *height = GST_VIDEO_INFO_HEIGHT (&info);
   if (r->send_fps > 0)
     *fps = r->send_fps;
-  else
-    *fps = GST_VIDEO_INFO_FPS_D (&info) > 0
-               ? (gdouble)GST_VIDEO_INFO_FPS_N (&info)
-                     / GST_VIDEO_INFO_FPS_D (&info)
-               : 30.0;
   return TRUE;
 }
 
