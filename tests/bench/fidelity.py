@@ -29,7 +29,13 @@ x264 encodes offline:
              frames, mb-tree): not real time, an upper bound
   OPTIONS    with --options: a zero-latency preset plus x264 options
              (OPTION_SETS below), to see what each option buys; with
-             --offline, the references alone at the bitrates asked
+             --fast-causes and --fast-options, the FAST level with one
+             setting changed (FAST_CAUSES, FAST_OPTIONS); with --offline,
+             the references alone at the bitrates asked
+
+The product's row also gives the township's encoder levels over the
+measured seconds (its `encoder_level` stats): on a loaded machine it
+lightens its level when encoding takes longer than its budget.
 
 Encode times are the CPU time (both threads) of an encode-only pipeline
 over the clip, less that of the same pipeline without the encoder, per
@@ -40,7 +46,8 @@ run only.
     fidelity.py BUILD_DIR [--quick] [--clips lightbeam,prospective]
                 [--sizes 720p,native] [--kbps 300,600,1000,2000,4000]
                 [--seconds N] [--refs naive,ceiling,...] [--options]
-                [--offline] [--json FILE] [--smoke]
+                [--fast-causes] [--fast-options] [--offline] [--json FILE]
+                [--smoke]
 
 --quick: one clip (lightbeam) at 720p, 1000 and 4000 kbit/s (a couple of
 minutes).  --smoke: one clip, one bitrate, a few seconds, no reference but
@@ -106,6 +113,19 @@ FAST_CAUSES = [
     ("fast+keyint250", "key-int-max=0"),
     ("fast+threads-auto", "threads=0"),
     ("fast+frame-threads", "sliced-threads=false threads=2"),
+]
+# What cheap x264 options would put FAST (720p at 4 Mbit/s, where the
+# latency goal rules) over the naive reference (--fast-options): the
+# product's FAST level (ultrafast, weightp=1) plus one option at a time,
+# each chosen for costing the decoder nothing or little.
+FAST_OPTIONS = [
+    ("fast", "weightp=1"),
+    ("fast+i4x4", "weightp=1:partitions=i4x4"),
+    ("fast+subme1", "weightp=1:subme=1"),
+    ("fast+i4x4+subme1", "weightp=1:partitions=i4x4:subme=1"),
+    ("fast+cabac", "weightp=1:cabac=1"),
+    ("fast+me-hex", "weightp=1:me=hex"),
+    ("fast+deblock", "weightp=1:deblock=0,0"),
 ]
 WARMUP_S = 4
 
@@ -266,6 +286,14 @@ def run_product(progs, work, clip, width, height, kbps, seconds, rect, src,
     r["kbps"] = round(sent)
     r["encode_ms"] = enc[len(enc) // 2] if enc else None
     r["decoded_sizes"] = ["%sx%s" % s for s in sizes]
+    # The encoder levels of the measured seconds (docs/rate-control.md):
+    # the township lightens its level when encoding takes longer than its
+    # budget, as on a machine loaded by other work.
+    levels = {}
+    for rec in steady:
+        level = rec.get("encoder_level", "?")
+        levels[level] = levels.get(level, 0) + 1
+    r["levels"] = levels
     if not os.environ.get("SL_FIDELITY_KEEP"):
         os.unlink(shown)
     return r
@@ -297,6 +325,9 @@ def variants(args):
         out += [(name, fast + props) for name, props in FAST_CAUSES]
         out.append(("naive+vbv300", "tune=zerolatency speed-preset=ultrafast"
                     " vbv-buf-capacity=300"))
+    if args.fast_options:
+        out += [(name, PRODUCT + " speed-preset=ultrafast option-string=" + o)
+                for name, o in FAST_OPTIONS]
     out.append(("ceiling", "speed-preset=medium"))
     if args.refs:
         wanted = args.refs.split(",")
@@ -339,14 +370,17 @@ def run_case(progs, work, args, clip_name, size, kbps_list):
 
 
 def table(rows, names):
-    head = ["clip", "size", "asked", "sent", "product (displayed)"] + names
+    head = ["clip", "size", "asked", "sent", "product (displayed)",
+            "levels (s)"] + names
     lines = ["| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for r in rows:
         p = r.get("product", {"kbps": r["bitrate"], "psnr": 0, "ssim": 0})
         cells = [r["clip"], r["size"], str(r["bitrate"]), str(p["kbps"]),
                  "%.2f / %.3f" % (p["psnr"], p["ssim"])
-                 if "frames" in p else "-"]
+                 if "frames" in p else "-",
+                 " ".join("%s %d" % kv for kv in
+                          sorted(p.get("levels", {}).items()))]
         for name in names:
             v = r.get(name)
             cells.append("%.2f / %.3f (%.1f ms)" %
@@ -373,6 +407,9 @@ def main():
                     help="also measure the product's ultrafast settings with "
                     "one of them at x264enc's default at a time "
                     "(FAST_CAUSES)")
+    ap.add_argument("--fast-options", action="store_true",
+                    help="also measure FAST with one cheap x264 option at a "
+                    "time (FAST_OPTIONS)")
     ap.add_argument("--offline", action="store_true",
                     help="references only, at the bitrates asked (no "
                     "stations)")
