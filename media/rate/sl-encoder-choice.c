@@ -43,7 +43,7 @@ static const gdouble relative_cost[SL_ENCODER_N_LEVELS] = { 1.0, 1.3, 1.6 };
  * STRONG about 0.85 dB of PSNR on speckle at 720p and 1 Mbit/s (docs/
  * PERFORMANCE.md, "The browser station"). */
 static const SlEncoderSettings settings[SL_ENCODER_N_LEVELS] = {
-  { 1, "ultrafast", "weightp=1", "main" },
+  { 1, "ultrafast", "weightp=1:partitions=i4x4", "main" },
   { 1, "ultrafast", "cabac=1:8x8dct=0:deblock=0,0:partitions=i4x4", "main" },
   { 2, "superfast", "aq-mode=0:8x8dct=0", "main" },
 };

@@ -11,10 +11,14 @@
  * adds a few tenths of a decibel more for about 1.5 times the time.
  * Slower presets buy little more without look-ahead.  Three levels:
  *
- *   FAST    ultrafast as it is: the least CPU (Constrained Baseline)
- *   BASE    ultrafast + CABAC, 8x8 transform, deblocking (0,0), intra
- *           8x8/4x4 partitions (High)
- *   STRONG  superfast, AQ off (High)
+ *   FAST    ultrafast + intra 4x4 partitions: the least CPU
+ *           (Constrained Baseline's tools); the partitions buy 1.8-2.6 dB
+ *           at 720p and 4 Mbit/s for a few tenths of a millisecond
+ *   BASE    ultrafast + CABAC, deblocking (0,0), intra 4x4 partitions
+ *   STRONG  superfast, AQ off
+ *
+ * No level uses the 8x8 transform: every level is Main profile, which a
+ * browser station can take (sl-encoder-choice.c).
  *
  * The encode time a frame may take depends on the bits per pixel: where
  * bits are scarce (under SL_ENCODER_SCARCE_BPP: 1 Mbit/s at 720p30) a
