@@ -68,14 +68,14 @@ struct _SlRecordMkv
   gint64 cluster_t0;
   GByteArray *au; /* scratch: the access unit, length-prefixed */
   guint64 video_frames;
-  /* From the last avcC: its NAL length size, its SPS and PPS (each with
-   * a 4-byte length prefix), and whether they still have to go in band. */
+  /* The last avcC and its NAL length size; the SPS and PPS in force (each
+   * with a 4-byte length prefix), from that avcC or from the last access
+   * unit that carried them in band. */
   guint nal_length_size;
   GByteArray *avcc;
   GByteArray *params;
-  gboolean params_pending;
   /* After a gap (sl_record_mkv_skip_to_keyframe): video waits for a
-   * keyframe, which goes out with the newest SPS and PPS. */
+   * keyframe. */
   gboolean need_keyframe;
 };
 
@@ -485,12 +485,11 @@ sl_record_mkv_set_avcc (SlRecordMkv *mkv, const guint8 *data, gsize len)
   g_byte_array_append (mkv->avcc, data, (guint)len);
   g_byte_array_unref (mkv->params);
   mkv->params = g_steal_pointer (&params);
-  mkv->params_pending = mkv->params->len > 0;
   return TRUE;
 }
 
 /* Keeps the parameter sets of an access unit that carried them in band,
- * for the keyframe after a gap (sl_record_mkv_skip_to_keyframe). */
+ * for the keyframes that come without. */
 static void
 remember_params (SlRecordMkv *mkv, const Nal *sps, const Nal *pps)
 {
@@ -527,9 +526,15 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
     return FALSE;
   key = find_nal (nals, NAL_IDR) != NULL;
   in_band = find_nal (nals, NAL_SPS) != NULL;
-  /* A keyframe without its own parameter sets takes the avcC's if they
-   * have not gone in band yet. */
-  if (key && !in_band && mkv->params_pending
+  /* Every keyframe goes out with the SPS and PPS in force, in band: one
+   * without its own takes those of the last avcC or of the last access
+   * unit that carried them.  A decoder can then start at any keyframe of
+   * the file, as a replay's seek does (client/replay/sl-replay-mkv.c
+   * indexes only those), whatever avcC the track's CodecPrivate holds.
+   * Giving them only to the first keyframe after a change left every
+   * later one needing parameter sets found seconds or minutes earlier in
+   * the file; it saves some 40 bytes a keyframe. */
+  if (key && !in_band && mkv->params->len > 0
       && split_avc (mkv->params->data, mkv->params->len, 4, params))
     g_array_prepend_vals (nals, params->data, params->len);
   sps = find_nal (nals, NAL_SPS);
@@ -556,8 +561,6 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
     }
   put_block (mkv, SL_RECORD_TRACK_VIDEO, key, mkv->au->data, mkv->au->len, t_ms,
              out);
-  if (key && sps != NULL)
-    mkv->params_pending = FALSE;
   if (in_band && pps != NULL)
     remember_params (mkv, sps, pps);
   mkv->need_keyframe = FALSE;
@@ -604,7 +607,6 @@ sl_record_mkv_skip_to_keyframe (SlRecordMkv *mkv)
 {
   g_clear_pointer (&mkv->cluster, g_byte_array_unref);
   mkv->need_keyframe = TRUE;
-  mkv->params_pending = mkv->params->len > 0;
 }
 
 void

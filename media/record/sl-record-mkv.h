@@ -12,11 +12,12 @@
  * township's voice, 3 the expert's voice (A_OPUS), 4 the guidance events
  * (S_TEXT/UTF8, one JSON object per block).  The header goes out with the
  * first video keyframe that carries its SPS and PPS (the avcC of the
- * track comes from them); anything offered before it is dropped.  Later
- * SPS and PPS stay in the stream, in band, so a change of picture size
- * needs neither a new track nor a new file: decoders take the new SPS as
- * it comes (matroskamux refuses exactly that caps change, hence this
- * writer).
+ * track comes from them); anything offered before it is dropped.  Every
+ * keyframe carries the SPS and PPS in force, in band (its own, or the
+ * last ones seen), so a decoder can start at any keyframe, and a change
+ * of picture size needs neither a new track nor a new file: decoders take
+ * the new SPS as it comes (matroskamux refuses exactly that caps change,
+ * hence this writer).
  *
  * Not thread-safe: one caller at a time (sl-recorder.c holds a lock).
  * Times are milliseconds on the recording's timeline and must not go
@@ -52,10 +53,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SlRecordMkv, sl_record_mkv_free)
 
 /* The avcC of a stream in SL_RECORD_H264_AVC framing (its caps'
  * codec_data): the length of its NAL prefixes, and the SPS and PPS,
- * which that framing carries out of band.  When they differ from the
- * last ones set, they go in band before the next keyframe that has none
- * of its own, so the file carries every picture size's parameters.
- * FALSE (nothing changed) for bytes that are not a valid avcC. */
+ * which that framing carries out of band.  They go in band before every
+ * keyframe that has none of its own, until others come (a new avcC, or
+ * an access unit that carries them).  FALSE (nothing changed) for bytes
+ * that are not a valid avcC. */
 gboolean sl_record_mkv_set_avcc (SlRecordMkv *mkv, const guint8 *data,
                                  gsize len);
 

@@ -116,7 +116,8 @@ test_mkv_clusters (void)
 }
 
 /* avc framing: the parameter sets come from the avcC and go in band
- * before the first keyframe and again after they change. */
+ * before every keyframe, those of the newest avcC, so that a decoder can
+ * start at any keyframe (a replay's seek does). */
 static void
 test_mkv_avcc (void)
 {
@@ -127,9 +128,16 @@ test_mkv_avcc (void)
   guint8 idr[4 + sizeof IDR] = { 0, 0, 0, sizeof IDR };
   static const guint8 bad[] = { 1, 0x42, 0xC0, 0x1F, 0xFF, 0xE1, 0, 99 };
   static const guint8 prefixed_sps[] = { 0, 0, 0, sizeof SPS, 0x67, 0x42 };
+  /* Another PPS, as an encoder reopened with other settings makes. */
+  static const guint8 pps2[] = { 0x68, 0xCF, 0x3C, 0x80 };
+  static const guint8 prefixed_pps2[] = { 0, 0, 0, 4, 0x68, 0xCF, 0x3C, 0x80 };
+  g_autoptr (GByteArray) avcc2
+      = sl_record_avcc_new (SPS, sizeof SPS, pps2, sizeof pps2);
+  guint8 p[4 + sizeof P] = { 0, 0, 0, sizeof P };
   guint before;
 
   memcpy (idr + 4, IDR, sizeof IDR);
+  memcpy (p + 4, P, sizeof P);
   g_assert_cmpuint (avcc->data[4], ==, 0xFF);
   g_assert_false (sl_record_mkv_set_avcc (mkv, bad, sizeof bad));
   /* Without an avcC, a keyframe without SPS cannot start the file. */
@@ -140,17 +148,35 @@ test_mkv_avcc (void)
                                           SL_RECORD_H264_AVC, 0, 0, 0, out));
   sl_record_mkv_finish (mkv, out);
   g_assert_true (contains (out, prefixed_sps, sizeof prefixed_sps));
-  /* The same avcC again: the next keyframe goes without them. */
+  /* The same avcC again: a picture that is not a keyframe goes without
+   * them, the next keyframe with them. */
   before = out->len;
   g_assert_true (sl_record_mkv_set_avcc (mkv, avcc->data, avcc->len));
-  g_assert_true (sl_record_mkv_add_video (mkv, idr, sizeof idr,
-                                          SL_RECORD_H264_AVC, 0, 0, 40, out));
+  g_assert_true (sl_record_mkv_add_video (mkv, p, sizeof p, SL_RECORD_H264_AVC,
+                                          0, 0, 40, out));
   sl_record_mkv_finish (mkv, out);
   g_assert_cmpuint (out->len - before, <, 60);
+  before = out->len;
+  g_assert_true (sl_record_mkv_add_video (mkv, idr, sizeof idr,
+                                          SL_RECORD_H264_AVC, 0, 0, 80, out));
+  sl_record_mkv_finish (mkv, out);
+  g_byte_array_remove_range (out, 0, before);
+  g_assert_true (contains (out, prefixed_sps, sizeof prefixed_sps));
+  /* A new avcC: each keyframe after it carries its PPS, not only the
+   * first. */
+  g_assert_true (sl_record_mkv_set_avcc (mkv, avcc2->data, avcc2->len));
+  for (gint64 t = 120; t <= 200; t += 40)
+    {
+      g_byte_array_set_size (out, 0);
+      g_assert_true (sl_record_mkv_add_video (
+          mkv, idr, sizeof idr, SL_RECORD_H264_AVC, 0, 0, t, out));
+      sl_record_mkv_finish (mkv, out);
+      g_assert_true (contains (out, prefixed_pps2, sizeof prefixed_pps2));
+    }
   /* A truncated length prefix is refused. */
   idr[3] = 200;
   g_assert_false (sl_record_mkv_add_video (mkv, idr, sizeof idr,
-                                           SL_RECORD_H264_AVC, 0, 0, 80, out));
+                                           SL_RECORD_H264_AVC, 0, 0, 240, out));
 }
 
 /* After a gap, the open cluster is gone and the video waits for a

@@ -100,9 +100,31 @@ record_size_change (SlRecorder *rec)
 
 typedef struct
 {
-  guint frames;
+  guint frames, small;
   gboolean saw_large, saw_small;
+  /* The decoding starts at keyframe @start_key (0: the first); what the
+   * demuxer gave so far: access units, keyframes, and the index of the
+   * access unit of the last keyframe. */
+  guint start_key;
+  guint demuxed, keys, last_key_at;
 } Decoded;
+
+/* Drops the access units before keyframe @start_key, as sonolink-replay
+ * does before the keyframe a seek starts at. */
+static GstPadProbeReturn
+from_keyframe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Decoded *d = user_data;
+
+  if (!GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+                               GST_BUFFER_FLAG_DELTA_UNIT))
+    {
+      d->last_key_at = d->demuxed;
+      d->keys++;
+    }
+  d->demuxed++;
+  return d->keys > d->start_key ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
 
 static GstPadProbeReturn
 on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -114,6 +136,7 @@ on_decoded (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
   d->saw_large |= w == 320;
   d->saw_small |= w == 160;
+  d->small += w == 160;
   d->frames++;
   return GST_PAD_PROBE_OK;
 }
@@ -123,16 +146,21 @@ decode (const gchar *path, Decoded *d)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *desc = g_strdup_printf (
-      "filesrc location=\"%s\" ! matroskademux ! h264parse ! avdec_h264 "
-      "name=dec ! fakesink sync=false",
+      "filesrc location=\"%s\" ! matroskademux ! h264parse name=parse "
+      "! avdec_h264 name=dec ! fakesink sync=false",
       path);
   g_autoptr (GstElement) pipe = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) parse = NULL;
   g_autoptr (GstElement) dec = NULL;
+  g_autoptr (GstPad) sink = NULL;
   g_autoptr (GstPad) src = NULL;
   g_autoptr (GstBus) bus = NULL;
   g_autoptr (GstMessage) msg = NULL;
 
   g_assert_no_error (error);
+  parse = gst_bin_get_by_name (GST_BIN (pipe), "parse");
+  sink = gst_element_get_static_pad (parse, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, from_keyframe, d, NULL);
   dec = gst_bin_get_by_name (GST_BIN (pipe), "dec");
   src = gst_element_get_static_pad (dec, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, d, NULL);
@@ -180,6 +208,47 @@ test_size_change (void)
   g_unlink (path);
   g_unlink (sidecar);
   g_rmdir (folder);
+  g_rmdir (dir);
+}
+
+/* A decoding can start at any keyframe of the file, as a replay's seek
+ * does: the last one, which comes after the change of picture size with
+ * no parameter sets of its own (the depayloader took them out, and the
+ * caps did not change since the change), gives its pictures at the new
+ * size, each of them.  The writer once put the parameter sets in band
+ * only before the first keyframe after a change, and the replay had to
+ * start a seek at that one, however far back. */
+static void
+test_start_at_keyframe (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("sl-rec-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *sidecar = NULL;
+  SlRecorder *rec;
+  Decoded all = { 0 }, last = { 0 };
+
+  rec = sl_recorder_new (dir, "expert", NULL, NULL, &error);
+  g_assert_no_error (error);
+  record_size_change (rec);
+  path = g_strdup (sl_recorder_get_path (rec));
+  sl_recorder_stop (rec);
+  sl_recorder_unref (rec);
+
+  decode (path, &all);
+  g_assert_cmpuint (all.frames, ==, FRAMES);
+  /* key-int-max 15 and a new encoder at SWITCH_AT: 0, 15, 30, 45. */
+  g_assert_cmpuint (all.keys, >=, 3);
+  g_assert_cmpuint (all.last_key_at, >, SWITCH_AT);
+  last.start_key = all.keys - 1;
+  decode (path, &last);
+  g_assert_cmpuint (last.last_key_at, ==, all.last_key_at);
+  g_assert_cmpuint (last.frames, ==, FRAMES - all.last_key_at);
+  g_assert_cmpuint (last.small, ==, last.frames);
+
+  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+  g_unlink (path);
+  g_unlink (sidecar);
   g_rmdir (dir);
 }
 
@@ -346,6 +415,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recorder/size-change", test_size_change);
+  g_test_add_func ("/recorder/start-at-keyframe", test_start_at_keyframe);
   g_test_add_func ("/recorder/bad-folder", test_bad_folder);
   g_test_add_func ("/recorder/disk-stall", test_disk_stall);
   return g_test_run ();
