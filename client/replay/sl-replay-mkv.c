@@ -125,8 +125,10 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
     }
   /* A decoder can start at a keyframe when it knows the SPS in force
    * there: the track's own (CodecPrivate) until another came in band
-   * (a new picture size), after that only one carried by the keyframe
-   * itself. */
+   * (a new picture size, or a new PPS), after that only one carried by
+   * the keyframe itself.  The recorder puts them in every keyframe
+   * (docs/recording.md), so in its files every keyframe counts; in
+   * those made before it did, only the first after each change. */
   if (r.p[2] & 0x80)
     {
       out->keyframes++;

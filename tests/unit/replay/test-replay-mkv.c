@@ -1,5 +1,6 @@
 /* Unit tests for sl-replay-mkv.c: files made by the recorder's own
- * writer (sl-record-mkv.h), whole, cut short, and not ours. */
+ * writer (sl-record-mkv.h), whole, cut short, and not ours, and where a
+ * seek late in a long one starts decoding. */
 #include "sl-record-mkv.h"
 #include "sl-replay-mkv.h"
 
@@ -107,6 +108,71 @@ test_cut (void)
   g_assert_cmpint (last, >, 9000);
 }
 
+/* How many pictures a decoding that shows @t_ms decodes: those from the
+ * keyframe it starts at (sl_replay_mkv_keyframe_before) up to @t_ms. */
+static guint
+pictures_decoded (const SlReplayMkvInfo *info, gint64 t_ms)
+{
+  gint64 key = sl_replay_mkv_keyframe_before (info, t_ms);
+  guint n = 0;
+
+  for (guint i = 0; i < info->video_ms->len; i++)
+    {
+      gint64 v = g_array_index (info->video_ms, gint64, i);
+
+      n += v >= key && v <= t_ms;
+    }
+  return n;
+}
+
+/* An expert's recording: the access units as the depayloader gives them,
+ * in avc framing with the parameter sets in the caps (an avcC) only.
+ * 60 s at 25 pictures a second, a keyframe every 2 s, and a new PPS at
+ * 4 s (the township's encoder reopened with other settings).  A seek
+ * late in the file starts at the keyframe before it, so it decodes at
+ * most one keyframe interval of pictures, not the file since the change. */
+static void
+test_late_seek (void)
+{
+  static const guint8 pps2[] = { 0x68, 0xCF, 0x3C, 0x80 };
+  g_autoptr (SlRecordMkv) mkv = sl_record_mkv_new (1000);
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  g_autoptr (GByteArray) avcc
+      = sl_record_avcc_new (SPS, sizeof SPS, PPS, sizeof PPS);
+  g_autoptr (GByteArray) avcc2
+      = sl_record_avcc_new (SPS, sizeof SPS, pps2, sizeof pps2);
+  g_auto (SlReplayMkvInfo) info = { 0 };
+  guint8 idr[4 + sizeof IDR] = { 0, 0, 0, sizeof IDR };
+  guint8 p[4 + sizeof P] = { 0, 0, 0, sizeof P };
+
+  memcpy (idr + 4, IDR, sizeof IDR);
+  memcpy (p + 4, P, sizeof P);
+  for (gint64 t = 0; t < 60000; t += 40)
+    {
+      gboolean key = t % 2000 == 0;
+
+      if (t == 0 || t == 4000)
+        {
+          GByteArray *a = t == 0 ? avcc : avcc2;
+
+          g_assert_true (sl_record_mkv_set_avcc (mkv, a->data, a->len));
+        }
+      g_assert_true (sl_record_mkv_add_video (
+          mkv, key ? idr : p, key ? sizeof idr : sizeof p, SL_RECORD_H264_AVC,
+          640, 360, t, file));
+    }
+  sl_record_mkv_finish (mkv, file);
+  g_assert_true (sl_replay_mkv_scan (file->data, file->len, &info, NULL));
+  g_assert_cmpuint (info.blocks[1], ==, 1500);
+  g_assert_cmpuint (info.keyframes, ==, 30);
+  for (gint64 t = 4000; t < 60000; t += 1130)
+    g_assert_cmpuint (pictures_decoded (&info, t), <=, 50);
+  /* Every keyframe is one a decoder can start at. */
+  g_assert_true (info.sps_in_band);
+  g_assert_cmpuint (info.keyframe_ms->len, ==, 30);
+  g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 59960), ==, 58000);
+}
+
 static void
 test_not_ours (void)
 {
@@ -144,5 +210,6 @@ main (int argc, char **argv)
   g_test_add_func ("/replay/mkv/whole", test_whole);
   g_test_add_func ("/replay/mkv/cut", test_cut);
   g_test_add_func ("/replay/mkv/not-ours", test_not_ours);
+  g_test_add_func ("/replay/mkv/late-seek", test_late_seek);
   return g_test_run ();
 }
