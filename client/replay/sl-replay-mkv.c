@@ -77,33 +77,96 @@ not_ours (GError **error, const gchar *why)
   return FALSE;
 }
 
-/* TRUE if the access unit (NAL units with 4-byte lengths, as our writer
- * frames them) carries a sequence parameter set. */
-static gboolean
-has_sps (const guint8 *p, gsize len)
+/* What the scan carries from one block to the next. */
+typedef struct
 {
+  SlReplayMkvInfo *out;
+  /* The video's SPS and PPS in force, and those of the access unit at
+   * hand; whether any came that were not those of the first access unit
+   * (which the track's CodecPrivate holds: the writer makes it from
+   * them). */
+  GByteArray *sps, *pps, *au_sps, *au_pps;
+  gboolean changed;
+} Scan;
+
+static gboolean
+same_bytes (const GByteArray *a, const GByteArray *b)
+{
+  return a->len == b->len && memcmp (a->data, b->data, a->len) == 0;
+}
+
+static void
+set_bytes (GByteArray *to, const GByteArray *from)
+{
+  g_byte_array_set_size (to, 0);
+  g_byte_array_append (to, from->data, from->len);
+}
+
+/* Copies the SPS and the PPS NAL units of an access unit (NAL units with
+ * 4-byte lengths, as our writer frames them) into @sps and @pps. */
+static void
+read_params (const guint8 *p, gsize len, GByteArray *sps, GByteArray *pps)
+{
+  g_byte_array_set_size (sps, 0);
+  g_byte_array_set_size (pps, 0);
   while (len >= 5)
     {
       guint32 n = ((guint32)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
 
       if (n == 0 || n > len - 4)
-        return FALSE;
+        return;
       if ((p[4] & 0x1F) == 7)
-        return TRUE;
+        g_byte_array_append (sps, p + 4, n);
+      else if ((p[4] & 0x1F) == 8)
+        g_byte_array_append (pps, p + 4, n);
       p += 4 + n;
       len -= 4 + n;
     }
-  return FALSE;
+}
+
+/* The parameter sets of a video access unit: those it carries come into
+ * force; a new SPS is a new picture size (sps_ms), the same one again
+ * (every keyframe carries it) is not.  Returns whether a decoder can
+ * start at it if it is a keyframe: it knows the SPS and PPS in force
+ * there when the access unit carries both, or when none but the first
+ * ones (the CodecPrivate's) ever came.  The recorder puts them in every
+ * keyframe (docs/recording.md); in a file made before it did, the
+ * keyframes after a change of picture size or of encoder settings (a
+ * new PPS) that come without them cannot start a decoding.  (Nor would
+ * one where the sets went back to the first ones, in a window whose
+ * decoder had taken the others since.) */
+static gboolean
+note_params (Scan *s, const guint8 *p, gsize len, gint64 t)
+{
+  SlReplayMkvInfo *out = s->out;
+  gboolean first = out->blocks[1] == 1;
+
+  read_params (p, len, s->au_sps, s->au_pps);
+  if (s->au_sps->len > 0)
+    {
+      if (!first && !same_bytes (s->au_sps, s->sps))
+        {
+          g_array_append_val (out->sps_ms, t);
+          s->changed = TRUE;
+        }
+      set_bytes (s->sps, s->au_sps);
+    }
+  if (s->au_pps->len > 0)
+    {
+      s->changed |= !first && !same_bytes (s->au_pps, s->pps);
+      set_bytes (s->pps, s->au_pps);
+    }
+  return (s->au_sps->len > 0 && s->au_pps->len > 0) || !s->changed;
 }
 
 static void
-note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
-            gint64 cluster_ms)
+note_block (Scan *s, const guint8 *p, guint64 len, gint64 cluster_ms)
 {
+  SlReplayMkvInfo *out = s->out;
   Reader r = { p, p + len };
   guint64 track;
   gint64 t;
-  gboolean sps;
+  gboolean startable;
 
   if (!read_vint (&r, 8, FALSE, &track) || r.end - r.p < 3 || track == 0
       || track > SL_REPLAY_MAX_TRACK)
@@ -117,22 +180,11 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
   out->last_ms = MAX (out->last_ms, t);
   if (track != 1)
     return;
-  sps = has_sps (r.p + 3, r.end - r.p - 3);
-  if (sps && out->blocks[1] > 1)
-    {
-      out->sps_in_band = TRUE;
-      g_array_append_val (out->sps_ms, t);
-    }
-  /* A decoder can start at a keyframe when it knows the SPS in force
-   * there: the track's own (CodecPrivate) until another came in band
-   * (a new picture size, or a new PPS), after that only one carried by
-   * the keyframe itself.  The recorder puts them in every keyframe
-   * (docs/recording.md), so in its files every keyframe counts; in
-   * those made before it did, only the first after each change. */
+  startable = note_params (s, r.p + 3, r.end - r.p - 3, t);
   if (r.p[2] & 0x80)
     {
       out->keyframes++;
-      if (sps || !out->sps_in_band)
+      if (startable)
         g_array_append_val (out->keyframe_ms, t);
     }
   g_array_append_val (out->video_ms, t);
@@ -143,7 +195,7 @@ note_block (SlReplayMkvInfo *out, const guint8 *p, guint64 len,
 
 /* Walks one Cluster's payload; TRUE if it was whole. */
 static gboolean
-scan_cluster (SlReplayMkvInfo *out, const guint8 *p, const guint8 *end)
+scan_cluster (Scan *s, const guint8 *p, const guint8 *end)
 {
   Reader r = { p, end };
   gint64 cluster_ms = 0;
@@ -158,10 +210,45 @@ scan_cluster (SlReplayMkvInfo *out, const guint8 *p, const guint8 *end)
       if (id == ID_CLUSTER_TIMESTAMP)
         cluster_ms = (gint64)MIN (read_uint (r.p, size), G_MAXINT32);
       else if (id == ID_SIMPLE_BLOCK)
-        note_block (out, r.p, size, cluster_ms);
+        note_block (s, r.p, size, cluster_ms);
       r.p += size;
     }
   return TRUE;
+}
+
+/* Walks the Segment's payload, its Clusters, to its end or to the first
+ * element cut short. */
+static void
+scan_segment (SlReplayMkvInfo *out, Reader *r)
+{
+  Scan s = { .out = out };
+  GByteArray **sets[] = { &s.sps, &s.pps, &s.au_sps, &s.au_pps };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    *sets[i] = g_byte_array_new ();
+  while (r->p < r->end)
+    {
+      guint64 id, size;
+
+      if (!read_head (r, &id, &size) || size == SIZE_UNKNOWN
+          || size > (guint64)(r->end - r->p))
+        {
+          out->cut = TRUE;
+          break;
+        }
+      if (id == ID_CLUSTER)
+        {
+          if (!scan_cluster (&s, r->p, r->p + size))
+            {
+              out->cut = TRUE;
+              break;
+            }
+          out->clusters++;
+        }
+      r->p += size;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    g_byte_array_unref (*sets[i]);
 }
 
 gboolean
@@ -199,25 +286,7 @@ sl_replay_mkv_scan (const guint8 *data, gsize len, SlReplayMkvInfo *out,
     return not_ours (error, "no Segment after the header");
   if (size != SIZE_UNKNOWN && size < (guint64)(r.end - r.p))
     r.end = r.p + size;
-  while (r.p < r.end)
-    {
-      if (!read_head (&r, &id, &size) || size == SIZE_UNKNOWN
-          || size > (guint64)(r.end - r.p))
-        {
-          out->cut = TRUE;
-          break;
-        }
-      if (id == ID_CLUSTER)
-        {
-          if (!scan_cluster (out, r.p, r.p + size))
-            {
-              out->cut = TRUE;
-              break;
-            }
-          out->clusters++;
-        }
-      r.p += size;
-    }
+  scan_segment (out, &r);
   return TRUE;
 }
 

@@ -45,11 +45,13 @@ typedef struct
   guint clusters;
   gboolean cut; /* the file ends inside an element (a crash) */
   /* gint64: the times of the keyframes a decoder can start at, in
-   * order (those whose SPS is known there, see sl-replay-mkv.c). */
+   * order (those whose SPS and PPS are known there, see
+   * sl-replay-mkv.c). */
   GArray *keyframe_ms;
-  gboolean sps_in_band; /* an SPS came after the first access unit */
-  GArray *sps_ms;       /* gint64: when those came (new picture sizes) */
-  GArray *video_ms;     /* gint64: every picture's time, in order */
+  /* gint64: when an SPS other than the one in force came (a new picture
+   * size); the same SPS again, as every keyframe carries it, is not one. */
+  GArray *sps_ms;
+  GArray *video_ms; /* gint64: every picture's time, in order */
 } SlReplayMkvInfo;
 
 void sl_replay_mkv_info_clear (SlReplayMkvInfo *info);

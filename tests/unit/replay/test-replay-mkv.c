@@ -73,6 +73,8 @@ test_whole (void)
   g_assert_cmpuint (info.blocks[3], ==, 0);
   g_assert_cmpuint (info.blocks[4], ==, 1);
   g_assert_cmpuint (info.keyframes, ==, 4);
+  /* Every keyframe carries the same SPS: no new picture size. */
+  g_assert_cmpuint (info.sps_ms->len, ==, 0);
   /* The keyframe a decoding from a time starts at. */
   g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 500), ==, 1000);
   g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 3999), ==, 1000);
@@ -168,9 +170,45 @@ test_late_seek (void)
   for (gint64 t = 4000; t < 60000; t += 1130)
     g_assert_cmpuint (pictures_decoded (&info, t), <=, 50);
   /* Every keyframe is one a decoder can start at. */
-  g_assert_true (info.sps_in_band);
   g_assert_cmpuint (info.keyframe_ms->len, ==, 30);
   g_assert_cmpint (sl_replay_mkv_keyframe_before (&info, 59960), ==, 58000);
+}
+
+/* A new picture size: an SPS other than the one in force, at 5 s, which
+ * the next keyframes repeat. */
+static void
+test_sps_change (void)
+{
+  static const guint8 sps2[] = { 0x67, 0x42, 0xC0, 0x1F, 0xDA, 0x02 };
+  static const guint8 sc[] = { 0, 0, 0, 1 };
+  g_autoptr (SlRecordMkv) mkv = sl_record_mkv_new (1000);
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  g_auto (SlReplayMkvInfo) info = { 0 };
+
+  for (gint64 t = 0; t < 10000; t += 40)
+    {
+      if (t == 5000 || t == 7000 || t == 9000)
+        {
+          g_autoptr (GByteArray) au = g_byte_array_new ();
+
+          g_byte_array_append (au, sc, 4);
+          g_byte_array_append (au, sps2, sizeof sps2);
+          g_byte_array_append (au, sc, 4);
+          g_byte_array_append (au, PPS, sizeof PPS);
+          g_byte_array_append (au, sc, 4);
+          g_byte_array_append (au, IDR, sizeof IDR);
+          g_assert_true (sl_record_mkv_add_video (mkv, au->data, au->len,
+                                                  SL_RECORD_H264_BYTE_STREAM,
+                                                  320, 180, t, file));
+        }
+      else
+        add_au (mkv, t % 2000 == 0 && t < 5000, t, file);
+    }
+  sl_record_mkv_finish (mkv, file);
+  g_assert_true (sl_replay_mkv_scan (file->data, file->len, &info, NULL));
+  g_assert_cmpuint (info.sps_ms->len, ==, 1);
+  g_assert_cmpint (g_array_index (info.sps_ms, gint64, 0), ==, 5000);
+  g_assert_cmpuint (info.keyframe_ms->len, ==, 6);
 }
 
 static void
@@ -211,5 +249,6 @@ main (int argc, char **argv)
   g_test_add_func ("/replay/mkv/cut", test_cut);
   g_test_add_func ("/replay/mkv/not-ours", test_not_ours);
   g_test_add_func ("/replay/mkv/late-seek", test_late_seek);
+  g_test_add_func ("/replay/mkv/sps-change", test_sps_change);
   return g_test_run ();
 }
