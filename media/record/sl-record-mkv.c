@@ -59,6 +59,7 @@
 #define NAL_IDR 5
 #define NAL_SPS 7
 #define NAL_PPS 8
+#define NAL_AUD 9
 
 struct _SlRecordMkv
 {
@@ -531,12 +532,16 @@ sl_record_mkv_add_video (SlRecordMkv *mkv, const guint8 *data, gsize len,
    * unit that carried them.  A decoder can then start at any keyframe of
    * the file, as a replay's seek does (client/replay/sl-replay-mkv.c
    * indexes only those), whatever avcC the track's CodecPrivate holds.
-   * Giving them only to the first keyframe after a change left every
-   * later one needing parameter sets found seconds or minutes earlier in
-   * the file; it saves some 40 bytes a keyframe. */
+   * Giving them only to the first keyframe after a change, as this
+   * writer once did, saved some 40 bytes a keyframe but left every later
+   * one needing parameter sets found seconds or minutes earlier in the
+   * file.  They go after an access unit delimiter, which must come first
+   * (H.264 7.4.1.2.3). */
   if (key && !in_band && mkv->params->len > 0
       && split_avc (mkv->params->data, mkv->params->len, 4, params))
-    g_array_prepend_vals (nals, params->data, params->len);
+    g_array_insert_vals (
+        nals, (g_array_index (nals, Nal, 0).data[0] & 0x1F) == NAL_AUD ? 1 : 0,
+        params->data, params->len);
   sps = find_nal (nals, NAL_SPS);
   pps = find_nal (nals, NAL_PPS);
   if (mkv->need_keyframe && !key)

@@ -173,10 +173,23 @@ test_mkv_avcc (void)
       sl_record_mkv_finish (mkv, out);
       g_assert_true (contains (out, prefixed_pps2, sizeof prefixed_pps2));
     }
+  /* After an access unit delimiter, which stays first. */
+  {
+    guint8 aud_idr[6 + sizeof idr] = { 0, 0, 0, 2, 0x09, 0xF0 };
+    static const guint8 aud_then_sps[]
+        = { 0x09, 0xF0, 0, 0, 0, sizeof SPS, 0x67, 0x42 };
+
+    memcpy (aud_idr + 6, idr, sizeof idr);
+    g_byte_array_set_size (out, 0);
+    g_assert_true (sl_record_mkv_add_video (
+        mkv, aud_idr, sizeof aud_idr, SL_RECORD_H264_AVC, 0, 0, 240, out));
+    sl_record_mkv_finish (mkv, out);
+    g_assert_true (contains (out, aud_then_sps, sizeof aud_then_sps));
+  }
   /* A truncated length prefix is refused. */
   idr[3] = 200;
   g_assert_false (sl_record_mkv_add_video (mkv, idr, sizeof idr,
-                                           SL_RECORD_H264_AVC, 0, 0, 240, out));
+                                           SL_RECORD_H264_AVC, 0, 0, 280, out));
 }
 
 /* After a gap, the open cluster is gone and the video waits for a
