@@ -164,15 +164,31 @@ sl_session_send_guide (SlSession *self, const SlGuideMsg *msg)
   return TRUE;
 }
 
-gboolean
-sl_session_send_guide_nack (SlSession *self, const GError *error,
-                            gint64 media_ms, const gchar *ref_type,
-                            const gchar *ref_id)
+static gboolean
+send_nack (SlSession *self, const GError *error, gint64 media_ms,
+           const gchar *ref_type, const gchar *ref_id)
 {
   g_auto (SlGuideMsg) nack = { 0 };
 
   sl_guide_nack_init (&nack, error, media_ms, ref_type, ref_id);
   return sl_session_send_guide (self, &nack);
+}
+
+gboolean
+sl_session_send_guide_nack (SlSession *self, const GError *error,
+                            gint64 media_ms, const gchar *ref_type,
+                            const gchar *ref_id)
+{
+  /* The application refused a message that guide_message handed it (a
+   * trainee's mark at the township, a mark its state cannot take): it
+   * counts as refused, not as taken. */
+  if (self->guide != NULL)
+    {
+      if (self->guide->stats.received > 0)
+        self->guide->stats.received--;
+      self->guide->stats.refused++;
+    }
+  return send_nack (self, error, media_ms, ref_type, ref_id);
 }
 
 gboolean
@@ -222,10 +238,9 @@ refuse (SlSession *self, ChannelIndex index, const GError *error,
   /* A nack is never answered with a nack. */
   if (parsed && msg->type == SL_GUIDE_NACK)
     return;
-  sl_session_send_guide_nack (
-      self, error, parsed ? msg->media_ms : 0,
-      parsed ? sl_guide_type_name (msg->type) : NULL,
-      parsed && msg->type == SL_GUIDE_MARK ? msg->mark.id : NULL);
+  send_nack (self, error, parsed ? msg->media_ms : 0,
+             parsed ? sl_guide_type_name (msg->type) : NULL,
+             parsed && msg->type == SL_GUIDE_MARK ? msg->mark.id : NULL);
 }
 
 static void

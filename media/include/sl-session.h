@@ -285,9 +285,10 @@ void sl_session_record_keyframe (SlSession *session);
  * is not open, or for a nack over the limit of 10 a second. */
 gboolean sl_session_send_guide (SlSession *session, const SlGuideMsg *msg);
 
-/* Sends a nack for a message the application refused with @error (a
- * SL_GUIDE_ERROR), rate-limited as above.  @ref_type and @ref_id may be
- * NULL. */
+/* Sends a nack for a message guide_message handed the application and
+ * that it refused with @error (a SL_GUIDE_ERROR), rate-limited as above;
+ * the message counts as refused in the guide stats, no longer as
+ * received.  @ref_type and @ref_id may be NULL. */
 gboolean sl_session_send_guide_nack (SlSession *session, const GError *error,
                                      gint64 media_ms, const gchar *ref_type,
                                      const gchar *ref_id);
@@ -301,8 +302,10 @@ guint64 sl_session_guide_buffered_amount (SlSession *session);
 
 typedef struct
 {
-  guint64 received; /* messages taken and handed to guide_message */
-  guint64 refused;  /* messages refused (and nacked, within the limit) */
+  guint64 received; /* messages taken: handed to guide_message and not
+                       refused there (sl_session_send_guide_nack) */
+  guint64 refused;  /* messages refused here or by the application (and
+                       nacked, within the limit) */
   guint64 sent;     /* messages sent, nacks included */
   guint64 nacks_sent;
   guint64 nacks_suppressed; /* nacks not sent: over 10 a second */

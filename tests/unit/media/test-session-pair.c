@@ -42,13 +42,15 @@ typedef struct
   guint64 frame_no;
   gdouble voice_phase;
   GstCaps *caps;
-  gint frames_decoded;  /* atomic: frames the viewer's callback saw */
-  guint guide_received; /* guidance messages at the sender */
-  gint keyframes;       /* atomic: keyframes out of the sender's encoder */
-  gint dropped;         /* atomic: packets the loss probe dropped */
-  guint drop_every;     /* the loss probe drops one in this many */
-  guint seen;           /* packets the loss probe saw (its thread only) */
-  guint8 *lost_seqnums; /* 65536 flags: dropped once, let through after */
+  gint frames_decoded;   /* atomic: frames the viewer's callback saw */
+  guint guide_received;  /* guidance messages at the sender */
+  gboolean refuse_guide; /* the sender's application refuses them */
+  gint nacks_seen;       /* atomic: nacks at the viewer */
+  gint keyframes;        /* atomic: keyframes out of the sender's encoder */
+  gint dropped;          /* atomic: packets the loss probe dropped */
+  guint drop_every;      /* the loss probe drops one in this many */
+  guint seen;            /* packets the loss probe saw (its thread only) */
+  guint8 *lost_seqnums;  /* 65536 flags: dropped once, let through after */
   /* Guards lost_payloads: the loss probe and the check probe. */
   GMutex lock;
   GHashTable *lost_payloads; /* seqnum -> GBytes: what was dropped */
@@ -112,7 +114,20 @@ on_guide_message (SlSession *s, const SlGuideMsg *msg, gpointer user_data)
   Pair *p = user_data;
 
   if (s == p->sender)
-    p->guide_received++;
+    {
+      p->guide_received++;
+      /* As a township refuses a trainee's mark (sl-station-guide.c). */
+      if (p->refuse_guide)
+        {
+          g_autoptr (GError) error = g_error_new_literal (
+              G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "not yours to send");
+
+          sl_session_send_guide_nack (s, error, msg->media_ms,
+                                      sl_guide_type_name (msg->type), NULL);
+        }
+    }
+  else if (msg->type == SL_GUIDE_NACK)
+    g_atomic_int_inc (&p->nacks_seen);
 }
 
 /* A moving gradient: no scene cut, so x264 makes no keyframe of its own. */
@@ -367,6 +382,12 @@ guide_arrived (Pair *p)
   return p->guide_received >= 1;
 }
 
+static gboolean
+nack_arrived (Pair *p)
+{
+  return g_atomic_int_get (&p->nacks_seen) >= 1;
+}
+
 static void
 start_flowing (Pair *p)
 {
@@ -381,6 +402,7 @@ test_negotiation (void)
 {
   Pair *p = pair_new (FALSE);
   SlSessionStats sent, seen;
+  SlSessionGuideStats guide;
   SlGuideMsg clear = { 0 };
 
   start_flowing (p);
@@ -402,6 +424,19 @@ test_negotiation (void)
   clear.media_ms = 1;
   g_assert_true (sl_session_send_guide (p->viewer, &clear));
   g_assert_true (wait_for (p, guide_arrived, 10));
+  sl_session_get_guide_stats (p->sender, &guide);
+  g_assert_cmpuint (guide.received, ==, 1);
+  g_assert_cmpuint (guide.refused, ==, 0);
+
+  /* One the sender's application refuses is nacked, and counted as
+   * refused, not as taken. */
+  p->refuse_guide = TRUE;
+  g_assert_true (sl_session_send_guide (p->viewer, &clear));
+  g_assert_true (wait_for (p, nack_arrived, 10));
+  sl_session_get_guide_stats (p->sender, &guide);
+  g_assert_cmpuint (guide.received, ==, 1);
+  g_assert_cmpuint (guide.refused, ==, 1);
+  g_assert_cmpuint (guide.nacks_sent, ==, 1);
   pair_free (p, FALSE);
 }
 
