@@ -11,16 +11,19 @@ static const guint8 PPS[] = { 0x68, 0xCE, 0x3C, 0x80 };
 static const guint8 IDR[] = { 0x65, 0x88, 0x84, 0x00, 0x33 };
 static const guint8 P[] = { 0x41, 0x9A, 0x02, 0x03 };
 
+/* An access unit in byte-stream form: a keyframe with @sps (of
+ * @width x @height), PPS and IDR, or a P slice when @sps is NULL. */
 static void
-add_au (SlRecordMkv *mkv, gboolean key, gint64 t_ms, GByteArray *out)
+add_au_with (SlRecordMkv *mkv, const guint8 *sps, gsize sps_len, guint width,
+             guint height, gint64 t_ms, GByteArray *out)
 {
   static const guint8 sc[] = { 0, 0, 0, 1 };
   g_autoptr (GByteArray) au = g_byte_array_new ();
 
-  if (key)
+  if (sps != NULL)
     {
       g_byte_array_append (au, sc, 4);
-      g_byte_array_append (au, SPS, sizeof SPS);
+      g_byte_array_append (au, sps, (guint)sps_len);
       g_byte_array_append (au, sc, 4);
       g_byte_array_append (au, PPS, sizeof PPS);
       g_byte_array_append (au, sc, 4);
@@ -31,8 +34,15 @@ add_au (SlRecordMkv *mkv, gboolean key, gint64 t_ms, GByteArray *out)
       g_byte_array_append (au, sc, 4);
       g_byte_array_append (au, P, sizeof P);
     }
-  g_assert_true (sl_record_mkv_add_video (
-      mkv, au->data, au->len, SL_RECORD_H264_BYTE_STREAM, 640, 360, t_ms, out));
+  g_assert_true (sl_record_mkv_add_video (mkv, au->data, au->len,
+                                          SL_RECORD_H264_BYTE_STREAM, width,
+                                          height, t_ms, out));
+}
+
+static void
+add_au (SlRecordMkv *mkv, gboolean key, gint64 t_ms, GByteArray *out)
+{
+  add_au_with (mkv, key ? SPS : NULL, sizeof SPS, 640, 360, t_ms, out);
 }
 
 /* 10 s of pictures from 1 s on, a keyframe every 3 s, the township's
@@ -180,7 +190,6 @@ static void
 test_sps_change (void)
 {
   static const guint8 sps2[] = { 0x67, 0x42, 0xC0, 0x1F, 0xDA, 0x02 };
-  static const guint8 sc[] = { 0, 0, 0, 1 };
   g_autoptr (SlRecordMkv) mkv = sl_record_mkv_new (1000);
   g_autoptr (GByteArray) file = g_byte_array_new ();
   g_auto (SlReplayMkvInfo) info = { 0 };
@@ -188,19 +197,7 @@ test_sps_change (void)
   for (gint64 t = 0; t < 10000; t += 40)
     {
       if (t == 5000 || t == 7000 || t == 9000)
-        {
-          g_autoptr (GByteArray) au = g_byte_array_new ();
-
-          g_byte_array_append (au, sc, 4);
-          g_byte_array_append (au, sps2, sizeof sps2);
-          g_byte_array_append (au, sc, 4);
-          g_byte_array_append (au, PPS, sizeof PPS);
-          g_byte_array_append (au, sc, 4);
-          g_byte_array_append (au, IDR, sizeof IDR);
-          g_assert_true (sl_record_mkv_add_video (mkv, au->data, au->len,
-                                                  SL_RECORD_H264_BYTE_STREAM,
-                                                  320, 180, t, file));
-        }
+        add_au_with (mkv, sps2, sizeof sps2, 320, 180, t, file);
       else
         add_au (mkv, t % 2000 == 0 && t < 5000, t, file);
     }
