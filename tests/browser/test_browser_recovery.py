@@ -117,9 +117,15 @@ def main(build, procs):
         check(browser.probe(page, "notice()") is None and
               browser.probe(page, "link") == "LINK GOOD",
               "the live picture with nothing over it, LINK GOOD")
+        restarted = sltest.read_stats(t_stats)[-1]["time"]
         hub.start()
         wait_for(lambda: browser.probe(page, "hub") == "connected", 20,
                  "the page to rejoin the hub started again")
+        # The township rejoins on its own schedule, and only once it is
+        # back at the hub does its leaving reach the page (its `bye`).
+        wait_for(lambda: any(r.get("hub_connected") and r["time"] > restarted
+                             for r in sltest.read_stats(t_stats)), 30,
+                 "the township to rejoin the hub started again")
 
         # 3. The township leaves, the hub goes; both come back.
         check(procs.stop(township) == 0, "the township stops")
