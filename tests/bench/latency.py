@@ -32,7 +32,9 @@ the median p50s is printed.
 With --browser the expert is also the browser station (client/web) in
 Debian's chromium, driven as tests/browser does, in the same run right
 after the C expert: once with Chromium's own receive delay ("browser")
-and once asking for none (`jitterBufferTarget` 0, "browser-jb0").  The
+and once asking for none (`jitterBufferTarget` 0, "browser-jb0"); with
+--against, on the other build's township too ("before-browser",
+"before-browser-jb0").  The
 page reads the stamp from each frame it shows (requestVideoFrameCallback)
 and keeps its presentation time on its own clock, performance.now(),
 which Chromium takes from CLOCK_MONOTONIC as the stations do, from a
@@ -47,6 +49,7 @@ what `meson test` runs.  It asserts nothing about time.
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -200,14 +203,16 @@ def page_clock_offset_ms(browser, page):
 
 
 def run_browser(progs, workdir, name, width, height, kbps, frames, warmup,
-                delay_ms=None, township_args=()):
-    """One consultation with the browser station as the expert."""
+                delay_ms=None, township_args=(), page_hub=None):
+    """One consultation with the browser station as the expert, on the
+    township of PROGS; the hub of PAGE_HUB (default PROGS) serves the
+    page and the signalling."""
     sys.path.insert(0, os.path.join(HERE, "..", "browser"))
     import slbrowser
     slbrowser.skip_unless_ready()
     procs = Processes(workdir)
-    build = argparse.Namespace(hub=progs.hub, township=progs.township,
-                               expert=progs.expert)
+    build = argparse.Namespace(hub=(page_hub or progs).hub,
+                               township=progs.township, expert=progs.expert)
     browser = None
     try:
         hub = Hub(build, procs).start()
@@ -391,8 +396,7 @@ def print_ratios(results):
 def print_browser(results):
     """The browser station against the C expert, same run: p50s and the
     difference of the medians over runs."""
-    modes = sorted({r["mode"] for r in results
-                    if r["mode"].startswith("browser")})
+    modes = sorted({r["mode"] for r in results if "browser" in r["mode"]})
     if not modes:
         return
     print()
@@ -504,13 +508,20 @@ def main():
                     r["mode"], r["case"], r["run"] = mode, name, run + 1
                     results.append(r)
                 if args.browser:
-                    for delay in (None, 0):
-                        print("# %s: browser%s, run %d" % (
-                            name, "" if delay is None else " delay 0",
+                    # The browser station on each build's township: with
+                    # --against, "before-browser" is the build before.
+                    for (mode, build), delay in itertools.product(
+                            builds, (None, 0)):
+                        prefix = "" if mode == "product" else mode + "-"
+                        print("# %s: %sbrowser%s, run %d" % (
+                            name, prefix, "" if delay is None else " delay 0",
                             run + 1), file=sys.stderr, flush=True)
-                        r = run_browser(progs, workdir, "%s-browser-%s-%d" % (
-                            name, delay, run), w, h, kbps, args.frames,
-                            args.warmup, delay, args.township_arg)
+                        # This build's hub serves this tree's page.
+                        r = run_browser(build, workdir, "%s-%sbrowser-%s-%d" % (
+                            name, prefix, delay, run), w, h, kbps,
+                            args.frames, args.warmup, delay,
+                            args.township_arg, page_hub=progs)
+                        r["mode"] = prefix + r["mode"]
                         r["case"], r["run"] = name, run + 1
                         results.append(r)
             if args.no_reference:
