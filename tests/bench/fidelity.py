@@ -56,6 +56,7 @@ it is what `meson test` runs.
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -289,11 +290,8 @@ def run_product(progs, work, clip, width, height, kbps, seconds, rect, src,
     # The encoder levels of the measured seconds (docs/rate-control.md):
     # the township lightens its level when encoding takes longer than its
     # budget, as on a machine loaded by other work.
-    levels = {}
-    for rec in steady:
-        level = rec.get("encoder_level", "?")
-        levels[level] = levels.get(level, 0) + 1
-    r["levels"] = levels
+    r["levels"] = dict(collections.Counter(
+        rec.get("encoder_level", "?") for rec in steady))
     if not os.environ.get("SL_FIDELITY_KEEP"):
         os.unlink(shown)
     return r

@@ -173,6 +173,23 @@ decode (const gchar *path, Decoded *d)
   gst_element_set_state (pipe, GST_STATE_NULL);
 }
 
+/* The sidecar beside the recording @path (NAME.mkv: NAME.jsonl). */
+static gchar *
+sidecar_of (const gchar *path)
+{
+  return g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+}
+
+/* Removes the recording @path and its sidecar. */
+static void
+remove_recording (const gchar *path)
+{
+  g_autofree gchar *sidecar = sidecar_of (path);
+
+  g_unlink (path);
+  g_unlink (sidecar);
+}
+
 static void
 test_size_change (void)
 {
@@ -203,10 +220,9 @@ test_size_change (void)
   g_assert_true (d.saw_large);
   g_assert_true (d.saw_small);
 
-  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
+  sidecar = sidecar_of (path);
   g_assert_true (g_file_test (sidecar, G_FILE_TEST_IS_REGULAR));
-  g_unlink (path);
-  g_unlink (sidecar);
+  remove_recording (path);
   g_rmdir (folder);
   g_rmdir (dir);
 }
@@ -224,7 +240,6 @@ test_start_at_keyframe (void)
   g_autofree gchar *dir = g_dir_make_tmp ("sl-rec-XXXXXX", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *path = NULL;
-  g_autofree gchar *sidecar = NULL;
   SlRecorder *rec;
   Decoded all = { 0 }, last = { 0 };
 
@@ -246,9 +261,7 @@ test_start_at_keyframe (void)
   g_assert_cmpuint (last.frames, ==, FRAMES - all.last_key_at);
   g_assert_cmpuint (last.small, ==, last.frames);
 
-  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
-  g_unlink (path);
-  g_unlink (sidecar);
+  remove_recording (path);
   g_rmdir (dir);
 }
 
@@ -341,7 +354,6 @@ test_disk_stall (void)
   g_autoptr (GByteArray) got = NULL;
   g_autofree gchar *copy = NULL;
   g_autofree gchar *path = NULL;
-  g_autofree gchar *sidecar = NULL;
   GThread *drainer;
   SlRecorder *rec;
   guint64 bytes, gaps, gaps_in_stall;
@@ -379,7 +391,6 @@ test_disk_stall (void)
   g_assert_true (sl_recorder_take_keyframe_wanted (rec));
   g_assert_false (sl_recorder_take_keyframe_wanted (rec));
   path = g_strdup (sl_recorder_get_path (rec));
-  sidecar = g_strdup_printf ("%.*sjsonl", (int)strlen (path) - 3, path);
   sl_recorder_stop (rec);
   sl_recorder_unref (rec);
   got = g_thread_join (drainer);
@@ -392,8 +403,7 @@ test_disk_stall (void)
   g_assert_cmpuint (d.frames, >, 30);
   g_assert_cmpuint (d.frames, <, 180 - 30);
   g_unlink (copy);
-  g_unlink (path);
-  g_unlink (sidecar);
+  remove_recording (path);
   g_remove (dir);
 }
 
