@@ -624,7 +624,7 @@ async function finishStill(st, abandon) {
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== st.meta.sha256) return abandon("checksum", "SHA-256 differs");
   if (!pngMatches(bytes, st.meta.width, st.meta.height)) return abandon("other", "not the PNG promised");
-  const name = `sonolink-${S.pcPeer ? "still" : "still"}-${st.meta.media_ms}ms.png`;
+  const name = `sonolink-still-${st.meta.media_ms}ms.png`;
   const url = URL.createObjectURL(blob);
   probe.stills.push({ req: st.meta.req, sha256: hex, bytes: bytes.length, name, width: st.meta.width, height: st.meta.height });
   const a = document.createElement("a");
@@ -882,15 +882,20 @@ requestAnimationFrame(draw);
 // picture, at the top right on a 16-pixel boundary; each row 4 sync bits
 // (1 0 and the row number) and 3 bytes: the township's monotonic clock in
 // µs, big-endian, then its CRC-32.  Read from each frame shown
-// (requestVideoFrameCallback) on a small canvas.  The clock is the
-// township machine's CLOCK_MONOTONIC: the page keeps the pairs (stamp,
-// presentation time on its own clock) for a bench on the same machine to
-// put on one clock (tests/bench/latency.py --browser).
-const stampCanvas = document.createElement("canvas");
-const stampCtx = stampCanvas.getContext("2d", { willReadFrequently: true });
+// (requestVideoFrameCallback).  The clock is the township machine's
+// CLOCK_MONOTONIC: the page keeps the pairs (stamp, presentation time on
+// its own clock) for a bench on the same machine to put on one clock
+// (tests/bench/latency.py --browser).
+//
+// Only the stamp's few blocks are read, from the decoded frame's luma
+// (VideoFrame.copyTo with a rectangle): drawing the whole picture into a
+// canvas to read them costs a conversion of every pixel on the page's
+// thread, and headless Chromium then showed only 17-20 of the 30 pictures
+// a second it decoded, each later.
 const STAMP_KEEP = 4000;
 probe.stamps = [];
 probe.stampErrors = 0;
+let stampCanvas = null;
 
 function onFrame(now, meta) {
   probe.framesShown++;
@@ -899,43 +904,79 @@ function onFrame(now, meta) {
   video.classList.remove("stale");
   if (meta.receiveTime > 0 && meta.presentationTime >= meta.receiveTime && S.rxDelays.length < 1000)
     S.rxDelays.push(meta.presentationTime - meta.receiveTime);
-  if (S.readStamps) readStamp(meta);
+  if (S.readStamps) readStamp(meta).catch(() => probe.stampErrors++);
   video.requestVideoFrameCallback(onFrame);
 }
 video.requestVideoFrameCallback(onFrame);
 
-function readStamp(meta) {
-  const W = video.videoWidth;
-  const H = video.videoHeight;
-  const srcW = S.image ? S.image.width : W;
-  if (!W || !H || srcW < 480) return;
-  const scale = W / srcW;
+// The stamp's rectangle in the shown picture, whose width is @w (the
+// township may send a smaller picture than its source: the stamp scales
+// with it).
+function stampRect(w, h) {
+  const srcW = S.image ? S.image.width : w;
+  if (!w || !h || srcW < 480) return null;
+  const scale = w / srcW;
   const block = Math.max(8, Math.floor(srcW / 160));
   const x0 = Math.floor((srcW - 28 * block) / 16) * 16;
-  const sx = Math.floor(x0 * scale);
-  const sw = Math.min(W - sx, Math.ceil(28 * block * scale) + 1);
-  const sh = Math.min(H, Math.ceil(4 * block * scale) + 1);
-  stampCanvas.width = sw;
-  stampCanvas.height = sh;
-  stampCtx.drawImage(video, sx, 0, sw, sh, 0, 0, sw, sh);
-  const px = stampCtx.getImageData(0, 0, sw, sh).data;
-  const bw = block * scale;
-  const off = x0 * scale - sx;
+  // Even edges: a 4:2:0 frame copies whole chroma samples.
+  const sx = Math.floor((x0 * scale) / 2) * 2;
+  const sw = Math.min(w - sx, (Math.ceil(28 * block * scale) + 2) & ~1);
+  const sh = Math.min(h, (Math.ceil(4 * block * scale) + 2) & ~1);
+  return { sx, sw, sh, bw: block * scale, off: x0 * scale - sx };
+}
+
+// The luma (0..255, full range) of the stamp's rectangle @r, row by row.
+async function stampLuma(r) {
+  let frame = null;
+  try {
+    frame = new VideoFrame(video);
+  } catch (e) {
+    frame = null;
+  }
+  try {
+    const planar = frame && ["I420", "I420A", "I422", "I444", "NV12"].includes(frame.format);
+    probe.stampPath = planar ? `copyTo ${frame.format}` : "canvas";
+    if (planar) {
+      const v = frame.visibleRect;
+      const rect = { x: v.x + r.sx, y: v.y, width: r.sw, height: r.sh };
+      const buf = new Uint8Array(frame.allocationSize({ rect }));
+      const layout = await frame.copyTo(buf, { rect });
+      const { offset, stride } = layout[0];
+      const y = new Float32Array(r.sw * r.sh);
+      for (let j = 0; j < r.sh; j++)
+        for (let i = 0; i < r.sw; i++) y[j * r.sw + i] = ((buf[offset + j * stride + i] - 16) * 255) / 219;
+      return y;
+    }
+    // Any other frame (RGB, or one only the GPU holds): through a canvas.
+    if (!stampCanvas) stampCanvas = document.createElement("canvas");
+    stampCanvas.width = r.sw;
+    stampCanvas.height = r.sh;
+    const ctx = stampCanvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(frame || video, r.sx, 0, r.sw, r.sh, 0, 0, r.sw, r.sh);
+    const px = ctx.getImageData(0, 0, r.sw, r.sh).data;
+    const y = new Float32Array(r.sw * r.sh);
+    for (let k = 0; k < y.length; k++) y[k] = 0.299 * px[4 * k] + 0.587 * px[4 * k + 1] + 0.114 * px[4 * k + 2];
+    return y;
+  } finally {
+    if (frame) frame.close();
+  }
+}
+
+async function readStamp(meta) {
+  const r = stampRect(video.videoWidth, video.videoHeight);
+  if (!r) return;
+  const luma = await stampLuma(r);
   const bit = (row, col) => {
     let sum = 0;
     let n = 0;
-    const cx0 = Math.round(off + (col + 0.25) * bw);
-    const cx1 = Math.max(cx0 + 1, Math.round(off + (col + 0.75) * bw));
-    const cy0 = Math.round((row + 0.25) * bw);
-    const cy1 = Math.max(cy0 + 1, Math.round((row + 0.75) * bw));
+    const cx0 = Math.round(r.off + (col + 0.25) * r.bw);
+    const cx1 = Math.max(cx0 + 1, Math.round(r.off + (col + 0.75) * r.bw));
+    const cy0 = Math.round((row + 0.25) * r.bw);
+    const cy1 = Math.max(cy0 + 1, Math.round((row + 0.75) * r.bw));
     for (let y = cy0; y < cy1; y++)
-      for (let x = cx0; x < cx1; x++, n++) {
-        const i = (y * sw + x) * 4;
-        sum += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-      }
+      for (let x = cx0; x < cx1; x++, n++) sum += luma[y * r.sw + x];
     const mean = sum / n;
-    // Luma 16 and 235 are RGB 0 and 255; a block near mid-grey is not
-    // trusted, as in the C reader.
+    // A block near mid-grey is not trusted, as in the C reader.
     if (Math.abs(mean - 127.5) < 32) return -1;
     return mean > 127.5 ? 1 : 0;
   };
@@ -955,7 +996,7 @@ function readStamp(meta) {
   const dv = new DataView(bytes.buffer);
   if (dv.getUint32(8) !== crc) return void probe.stampErrors++;
   const stampUs = Number(dv.getBigUint64(0));
-  probe.stamps.push([stampUs, meta.presentationTime, meta.expectedDisplayTime]);
+  probe.stamps.push([stampUs, meta.presentationTime, meta.expectedDisplayTime, meta.receiveTime || 0]);
   if (probe.stamps.length > STAMP_KEEP) probe.stamps.splice(0, probe.stamps.length - STAMP_KEEP);
 }
 
