@@ -32,7 +32,8 @@ the median p50s is printed.
 With --browser the expert is also the browser station (client/web) in
 Debian's chromium, driven as tests/browser does, in the same run right
 after the C expert: once with Chromium's own receive delay ("browser")
-and once asking for none (`jitterBufferTarget` 0, "browser-jb0"); with
+and once asking for none (`jitterBufferTarget` 0, "browser-jb0"), or
+the delays of --browser-delays; with
 --against, on the other build's township too ("before-browser",
 "before-browser-jb0").  The
 page reads the stamp from each frame it shows (requestVideoFrameCallback)
@@ -504,9 +505,22 @@ def main():
     ap.add_argument("--browser", action="store_true",
                     help="measure the browser station too, after the C "
                          "expert in each run (modes browser, browser-jb0)")
+    ap.add_argument("--browser-delays", default="auto,0", metavar="LIST",
+                    help="with --browser, the receive delays asked of "
+                         "Chromium, one browser run each: auto (Chromium's "
+                         "own, mode browser) or N ms (jitterBufferTarget, "
+                         "mode browser-jbN); default auto,0")
     ap.add_argument("--smoke", action="store_true",
                     help="one short 720p case; check counts only")
     args = ap.parse_args()
+    try:
+        delays = [None if d == "auto" else int(d)
+                  for d in args.browser_delays.split(",")]
+    except ValueError:
+        sys.exit("latency.py: --browser-delays takes auto or whole ms, "
+                 "comma-separated: %s" % args.browser_delays)
+    if any(d is not None and not 0 <= d <= 4000 for d in delays):
+        sys.exit("latency.py: --browser-delays: 0 to 4000 ms")
     if args.smoke:
         args.frames, args.warmup, args.cases = 30, 10, "720p4"
     progs = Programs(args.build)
@@ -532,7 +546,7 @@ def main():
                     # The browser station on each build's township: with
                     # --against, "before-browser" is the build before.
                     for (mode, build), delay in itertools.product(
-                            builds, (None, 0)):
+                            builds, delays):
                         prefix = "" if mode == "product" else mode + "-"
                         print("# %s: %sbrowser%s, run %d" % (
                             name, prefix, "" if delay is None else " delay 0",
