@@ -51,9 +51,6 @@ GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
  * the receiver reports when each arrived, and the rate controller
  * (sl-bwe.c) reads the delays from those reports. */
 #define SL_EXT_TWCC 1
-/* The playout delay the township asks of a browser station: none, each
- * picture shown as soon as it is decoded (recovery/sl-playout-delay.h). */
-#define SL_EXT_PLAYOUT_DELAY 2
 #define SL_TWCC_URI                                                            \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
