@@ -301,6 +301,7 @@ async function onOffer(from, sdp) {
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (S.pc !== pc) return;
+    probe.answer = pc.localDescription.sdp;
     send({ type: "sdp", to: from, sdp_type: "answer", sdp: pc.localDescription.sdp });
   } catch (e) {
     log("could not answer the township's offer:", e.message);

@@ -18,7 +18,9 @@
  *   every rebuilt packet came out wrong (131 refused as invalid in a 30 s
  *   trial).  The township removes extensions before the FEC encoder, and
  *   gives each RED packet a fresh, empty TWCC slot after rtpredenc, which
- *   the RTP session fills in as before.
+ *   the RTP session fills in as before, and on the video the playout-delay
+ *   extension the payloader wrote (recovery/sl-playout-delay.h): without
+ *   it after RED, Chromium never saw it.
  * - The viewer's packet store (rtpstorage, from which rtpulpfecdec takes
  *   FEC packets) keeps packets with that extension in them: removed there
  *   too, and it is told to keep 500 ms of packets.
@@ -40,6 +42,7 @@
 #include "sl-fec.h"
 #include "sl-fec-policy.h"
 #include "sl-fec-sdp.h"
+#include "sl-playout-delay.h"
 #include "sl-recovery.h"
 
 #include <gst/rtp/rtp.h>
@@ -80,20 +83,31 @@ strip_extensions (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* After RED, which dropped them: an empty TWCC slot on every packet, and
+ * on the video's the playout delay asked of a browser station (none). */
 static GstPadProbeReturn
-add_twcc_slot (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+add_extensions (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   const guint8 empty[2] = { 0, 0 };
+  guint8 delay[3];
 
   buf = gst_buffer_make_writable (buf);
   GST_PAD_PROBE_INFO_DATA (info) = buf;
   if (gst_rtp_buffer_map (buf, GST_MAP_READWRITE, &rtp))
     {
       if (!gst_rtp_buffer_get_extension (&rtp))
-        gst_rtp_buffer_add_extension_onebyte_header (&rtp, SL_EXT_TWCC, empty,
-                                                     sizeof empty);
+        {
+          gst_rtp_buffer_add_extension_onebyte_header (&rtp, SL_EXT_TWCC, empty,
+                                                       sizeof empty);
+          if (gst_rtp_buffer_get_payload_type (&rtp) != SL_PT_OPUS)
+            {
+              sl_playout_delay_pack (0, 0, delay);
+              gst_rtp_buffer_add_extension_onebyte_header (
+                  &rtp, SL_EXT_PLAYOUT_DELAY, delay, sizeof delay);
+            }
+        }
       gst_rtp_buffer_unmap (&rtp);
     }
   return GST_PAD_PROBE_OK;
@@ -121,7 +135,7 @@ sl_session_fec_element_added (SlSession *self, GstElement *element)
     }
   if (g_str_equal (factory, "rtpredenc"))
     {
-      add_probe (element, "src", add_twcc_slot);
+      add_probe (element, "src", add_extensions);
       return TRUE;
     }
   return FALSE;

@@ -24,6 +24,7 @@
  * (measure/sl-session-stats.c) and act on it (rate/, recovery/).
  */
 #include "sl-session-private.h"
+#include "sl-playout-delay.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
@@ -32,15 +33,16 @@ GST_DEBUG_CATEGORY_STATIC (sl_media_debug);
 #define GST_CAT_DEFAULT sl_media_debug
 
 /* The payload types we offer; any value in the dynamic range would do. */
-#define SL_PT_H264 96
-#define SL_PT_OPUS 111
 
 /* What the payloaders' caps filters let through: the payload types above,
- * and the transport-wide sequence number extension on the video. */
+ * and on the video the transport-wide sequence number and playout-delay
+ * extensions. */
 #define VIDEO_RTP_CAPS                                                         \
   "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"         \
   "payload=" G_STRINGIFY (SL_PT_H264) ",extmap-" G_STRINGIFY (                 \
-      SL_EXT_TWCC) "=" SL_TWCC_URI
+      SL_EXT_TWCC) "=" SL_TWCC_URI                                             \
+                   ",extmap-" G_STRINGIFY (                                    \
+                       SL_EXT_PLAYOUT_DELAY) "=" SL_PLAYOUT_DELAY_URI
 #define AUDIO_RTP_CAPS                                                         \
   "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"         \
   "payload=" G_STRINGIFY (SL_PT_OPUS)
@@ -307,8 +309,17 @@ build_video_send (SlSession *self, GError **error)
   elements[4] = sl_media_make_element ("rtph264pay", "video-pay", error);
   elements[5] = make_caps_filter ("video-rtp-caps", VIDEO_RTP_CAPS, error);
   if (elements[4] != NULL)
-    g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
-                  1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
+    {
+      g_autoptr (GstRTPHeaderExtension) delay
+          = sl_playout_delay_new (SL_EXT_PLAYOUT_DELAY, 0, 0);
+
+      g_object_set (elements[4], "config-interval", -1, "aggregate-mode",
+                    1 /* zero-latency */, "mtu", 1200, "pt", SL_PT_H264, NULL);
+      /* A browser station holds no picture back for smoothness: it shows
+       * each as it is decoded, as the C expert does (docs/
+       * browser-station.md).  The C expert ignores the extension. */
+      g_signal_emit_by_name (elements[4], "add-extension", delay);
+    }
   last = add_chain (self, GST_ELEMENT (self->media->video_src), elements, 6,
                     error);
   if (last == NULL)

@@ -51,6 +51,13 @@ GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
  * the receiver reports when each arrived, and the rate controller
  * (sl-bwe.c) reads the delays from those reports. */
 #define SL_EXT_TWCC 1
+/* The playout delay the township asks of a browser station: none, each
+ * picture shown as soon as it is decoded (recovery/sl-playout-delay.h).
+ * Written on each video packet after RED (recovery/sl-session-fec.c). */
+#define SL_EXT_PLAYOUT_DELAY 2
+/* The payload types the township offers. */
+#define SL_PT_H264 96
+#define SL_PT_OPUS 111
 #define SL_TWCC_URI                                                            \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 

@@ -14,6 +14,7 @@ Asserts, one session throughout:
 - interop: the page decodes the township's picture with codec H264
   (getStats), and the decoder does not keep asking for keyframes (a
   keyframe request loop made Chromium ask three times a second);
+  Chromium's answer takes the township's playout-delay extension;
   Chromium's transport-wide feedback reaches the township's rate
   controller (its acked rate);
 - voice both ways: the township hears the page's tone (its stats' peak
@@ -92,6 +93,13 @@ def check_interop(browser, page, t_stats):
     check(browser.probe(page, "videoCodec") == "video/H264",
           "the page decodes the township's picture as H264 (%s)"
           % browser.probe(page, "decoder"))
+    # The township asks for no playout delay, and Chromium agrees to read
+    # it: each picture is shown as soon as it is decoded, not held for
+    # smoothness (docs/browser-station.md).
+    answer = browser.probe(page, "answer") or ""
+    check(re.search(r"^a=extmap:\d+ http://www\.webrtc\.org/experiments/"
+                    r"rtp-hdrext/playout-delay\r?$", answer, re.M),
+          "Chromium's answer takes the playout-delay extension")
     first = browser.probe(page, "keyframeRequests")
     start = browser.probe(page, "framesDecoded")
     wait_for(lambda: browser.probe(page, "framesDecoded") >= start + 90, 20,

@@ -18,6 +18,7 @@
  */
 #include "sl-capture.h"
 #include "sl-machine.h"
+#include "sl-playout-delay.h"
 #include "sl-probe.h"
 #include "sl-session-private.h"
 #include "sonolink.h"
@@ -397,6 +398,40 @@ start_flowing (Pair *p)
 
 /* ---- negotiation, channels, stats ---- */
 
+/* Counts the video packets arriving at the viewer's RTP session (after
+ * SRTP, before RED is taken apart) and those with the playout delay
+ * asked of a browser station: least and most 0. */
+typedef struct
+{
+  gint video;
+  gint with_delay;
+} DelayCount;
+
+static GstPadProbeReturn
+count_playout_delay (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DelayCount *count = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gpointer data = NULL;
+  guint size = 0;
+  guint min_ms = 1, max_ms = 1;
+
+  if (!gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+                           &rtp))
+    return GST_PAD_PROBE_OK;
+  if (gst_rtp_buffer_get_payload_type (&rtp) != SL_PT_OPUS)
+    {
+      g_atomic_int_inc (&count->video);
+      if (gst_rtp_buffer_get_extension_onebyte_header (
+              &rtp, SL_EXT_PLAYOUT_DELAY, 0, &data, &size)
+          && sl_playout_delay_unpack (data, size, &min_ms, &max_ms)
+          && min_ms == 0 && max_ms == 0)
+        g_atomic_int_inc (&count->with_delay);
+    }
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 test_negotiation (void)
 {
@@ -417,6 +452,36 @@ test_negotiation (void)
   g_assert_cmpuint (sent.fec_percent, ==, 0);
   /* The rate controller runs, and on loopback keeps the full size. */
   g_assert_cmpuint (sent.encoder_kbps, >, 0);
+  /* The video offers the playout-delay extension a browser station
+   * reads (recovery/sl-playout-delay.h). */
+  g_assert_nonnull (p->offer);
+  g_assert_nonnull (strstr (
+      p->offer,
+      "a=extmap:" G_STRINGIFY (SL_EXT_PLAYOUT_DELAY) " " SL_PLAYOUT_DELAY_URI));
+  /* And every video packet carries it, RED's too (RED drops header
+   * extensions: recovery/sl-session-fec.c writes it again after). */
+  {
+    g_autoptr (GstElement) rtpbin
+        = gst_bin_get_by_name (GST_BIN (p->viewer->webrtc), "rtpbin");
+    g_autoptr (GstPad) pad = NULL;
+    DelayCount count = { 0 };
+    gint64 end;
+    gulong id;
+
+    g_assert_nonnull (rtpbin);
+    pad = gst_element_get_static_pad (rtpbin, "recv_rtp_sink_0");
+    g_assert_nonnull (pad);
+    id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_playout_delay,
+                            &count, NULL);
+    end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (g_atomic_int_get (&count.video) < 100
+           && g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, TRUE);
+    gst_pad_remove_probe (pad, id);
+    g_assert_cmpint (g_atomic_int_get (&count.video), >, 10);
+    g_assert_cmpint (g_atomic_int_get (&count.with_delay), ==,
+                     g_atomic_int_get (&count.video));
+  }
 
   /* The guidance channels carry a message from the viewer. */
   g_assert_true (wait_for (p, guide_open, 10));
