@@ -1,7 +1,10 @@
 /* sl-playout-delay.h — the playout-delay RTP header extension
  * (http://www.webrtc.org/experiments/rtp-hdrext/playout-delay), as a
- * GstRTPHeaderExtension that the township's video payloader adds to its
- * packets.
+ * GstRTPHeaderExtension that the township's video payloader takes: it
+ * puts the extension in the payloader's caps, and so in the offer.  The
+ * payloader's copy on each packet does not survive the FEC chain (RED
+ * drops header extensions); recovery/sl-session-fec.c writes the same
+ * three bytes (sl_playout_delay_pack) on every video packet after RED.
  *
  * The sender tells the receiver the least and the most time it may hold
  * a picture before showing it: 12 bits each, in units of 10 ms, three
