@@ -130,7 +130,7 @@ send_pointer (SlGuideInput *in, SlGuidePoint at, gboolean visible,
 static void
 on_move (SlGuideInput *in, const SlGuideInputEvent *ev)
 {
-  if (!on_picture (ev))
+  if (!on_picture (ev) || ev->away)
     {
       /* Off the picture: the township hides the pointer at once rather
        * than leaving it where the mouse crossed the edge.  Not rate

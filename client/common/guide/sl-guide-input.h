@@ -51,6 +51,9 @@ typedef struct
   gdouble x, y;
   guint button;   /* BUTTON_*: 1 left, 2 middle, 3 right */
   gboolean shift; /* a Shift key is held, as the window reported it */
+  /* MOVE: the mouse is no longer over the window (a move reported late,
+   * after it left): it still draws, but shows no pointer. */
+  gboolean away;
   /* KEY_*: the X keysym name ("a", "1", "Left", "BackSpace", "Shift_L"),
    * which is also what GStreamer's video sinks report. */
   gchar key[SL_GUIDE_INPUT_KEY_LEN + 1];

@@ -491,6 +491,7 @@ on_input_idle (gpointer user_data)
   SlStationGuide *g = user_data;
   GQueue batch;
   SlGuideInputEvent *event;
+  gint away = -1; /* not asked yet */
 
   g_mutex_lock (&g->input_lock);
   batch = g->input_queue;
@@ -499,6 +500,17 @@ on_input_idle (gpointer user_data)
   g_mutex_unlock (&g->input_lock);
   while ((event = g_queue_pop_head (&batch)) != NULL)
     {
+      /* A move the sink reports after the window watch saw the mouse
+       * leave (the sink reads X on a thread of its own, this idle runs
+       * behind timers) would show the pointer again, and its repeats
+       * would keep it at the township as long as the mouse stays away:
+       * X is asked where the mouse is now. */
+      if (event->type == SL_GUIDE_INPUT_MOVE)
+        {
+          if (away < 0)
+            away = sl_station_window_mouse_away (g->st);
+          event->away = away;
+        }
       /* A trainee's token: the window opened before the hub said so,
        * and a trainee draws nothing. */
       if (g->st->my_role == SL_ROLE_EXPERT)

@@ -200,6 +200,9 @@ void sl_station_still_free (SlStation *st);
 SlExitStatus sl_station_window_start (SlStation *st);
 void sl_station_window_stop (SlStation *st);
 void sl_station_window_show (SlStation *st, GstSample *sample);
+/* TRUE if the expert's window is watched (X) and the mouse is not over
+ * it now; sl-station-window.c. */
+gboolean sl_station_window_mouse_away (SlStation *st);
 /* sl-station-report.c: fills st->status from the station's state now
  * (control thread). */
 void sl_station_report_status (SlStation *st);

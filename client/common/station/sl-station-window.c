@@ -97,27 +97,33 @@ window_close (SlStation *st)
 }
 
 #if SL_HAVE_X11
+/* Whether X has the mouse over the expert's window now. */
+static gboolean
+mouse_over (SlStationWindow *w)
+{
+  XWindowAttributes attrs;
+  Window root, child;
+  int rx, ry, x, y;
+  unsigned int mask;
+
+  return XGetWindowAttributes (w->display, w->xid, &attrs)
+         && XQueryPointer (w->display, w->xid, &root, &child, &rx, &ry, &x, &y,
+                           &mask)
+         && x >= 0 && y >= 0 && x < attrs.width && y < attrs.height;
+}
+
 /* Ten times a second: the X video sinks report mouse moves over their
  * window and nothing when the mouse leaves it, so the pointer stayed on
- * the township's picture where the mouse crossed the edge (11 s, until
- * it expired).  The mouse that left is told to the guidance input as a
- * move off the picture, which hides the pointer at the township. */
+ * the township's picture where the mouse crossed the edge, repeated as
+ * a resting pointer.  The mouse that left is told to the guidance input
+ * as a move off the picture, which hides the pointer at the township. */
 static gboolean
 on_pointer_watch (gpointer user_data)
 {
   SlStation *st = user_data;
   SlStationWindow *w = st->window;
-  XWindowAttributes attrs;
-  Window root, child;
-  int rx, ry, x, y;
-  unsigned int mask;
-  gboolean inside;
+  gboolean inside = mouse_over (w);
 
-  if (!XGetWindowAttributes (w->display, w->xid, &attrs))
-    return G_SOURCE_CONTINUE;
-  inside = XQueryPointer (w->display, w->xid, &root, &child, &rx, &ry, &x, &y,
-                          &mask)
-           && x >= 0 && y >= 0 && x < attrs.width && y < attrs.height;
   if (w->mouse_inside && !inside)
     sl_station_guide_mouse_left (st);
   w->mouse_inside = inside;
@@ -142,6 +148,18 @@ watch_window (SlStation *st, const GstStructure *s)
   w->pointer_timer = g_timeout_add (POINTER_WATCH_MS, on_pointer_watch, st);
 }
 #endif
+
+gboolean
+sl_station_window_mouse_away (SlStation *st)
+{
+#if SL_HAVE_X11
+  SlStationWindow *w = st->window;
+
+  return w != NULL && w->display != NULL && !mouse_over (w);
+#else
+  return FALSE;
+#endif
+}
 
 static gboolean
 on_window_bus (GstBus *bus, GstMessage *message, gpointer user_data)

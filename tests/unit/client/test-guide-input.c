@@ -172,6 +172,40 @@ test_pointer_leaves (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (nth (f, 2)->pointer.at.y, ==, 0.6);
 }
 
+/* A move on the picture reported after the mouse left the window (the
+ * station marks it away): the pointer hides, and a drag keeps its point. */
+static void
+test_pointer_away (Fixture *f, gconstpointer data)
+{
+  SlGuideInputEvent late = { .type = SL_GUIDE_INPUT_MOVE, .away = TRUE };
+  g_autoptr (GPtrArray) m = NULL;
+
+  move (f, 0.5, 0.5);
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  f->t += 100;
+  late.time_ms = f->t;
+  late.x = late.y = 0.6;
+  sl_guide_input_handle (f->in, &late);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_false (nth (f, 1)->pointer.visible);
+  f->t += 100;
+  late.time_ms = f->t; /* hidden already: nothing more */
+  sl_guide_input_handle (f->in, &late);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_cmpint (sl_guide_input_due_ms (f->in), ==, -1);
+
+  mouse (f, SL_GUIDE_INPUT_BUTTON_PRESS, 1, 0.1, 0.1, FALSE);
+  f->t += 100;
+  late.time_ms = f->t;
+  late.x = late.y = 0.3;
+  sl_guide_input_handle (f->in, &late);
+  mouse (f, SL_GUIDE_INPUT_BUTTON_RELEASE, 1, 0.4, 0.4, FALSE);
+  m = marks (f);
+  g_assert_cmpuint (m->len, ==, 1);
+  g_assert_cmpuint (((SlGuideMark *)m->pdata[0])->n_points, ==, 3);
+  g_assert_cmpfloat (((SlGuideMark *)m->pdata[0])->points[1].x, ==, 0.3);
+}
+
 /* ---- drags ---- */
 
 static void
@@ -481,6 +515,7 @@ main (int argc, char **argv)
   ADD ("pointer-rate-limit", test_pointer_rate_limit);
   ADD ("record-key", test_record_key);
   ADD ("pointer-leaves", test_pointer_leaves);
+  ADD ("pointer-away", test_pointer_away);
   ADD ("freehand", test_freehand);
   ADD ("freehand-long", test_freehand_long);
   ADD ("click-draws-nothing", test_click_draws_nothing);
