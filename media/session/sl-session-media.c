@@ -32,11 +32,9 @@
 GST_DEBUG_CATEGORY_STATIC (sl_media_debug);
 #define GST_CAT_DEFAULT sl_media_debug
 
-/* The payload types we offer; any value in the dynamic range would do. */
-
-/* What the payloaders' caps filters let through: the payload types above,
- * and on the video the transport-wide sequence number and playout-delay
- * extensions. */
+/* What the payloaders' caps filters let through: the payload types we
+ * offer (sl-session-private.h), and on the video the transport-wide
+ * sequence number and playout-delay extensions. */
 #define VIDEO_RTP_CAPS                                                         \
   "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"         \
   "payload=" G_STRINGIFY (SL_PT_H264) ",extmap-" G_STRINGIFY (                 \

@@ -55,7 +55,8 @@ GST_DEBUG_CATEGORY_EXTERN (sl_session_debug);
  * picture shown as soon as it is decoded (recovery/sl-playout-delay.h).
  * Written on each video packet after RED (recovery/sl-session-fec.c). */
 #define SL_EXT_PLAYOUT_DELAY 2
-/* The payload types the township offers. */
+/* The payload types the township offers; any value in the dynamic range
+ * would do. */
 #define SL_PT_H264 96
 #define SL_PT_OPUS 111
 #define SL_TWCC_URI                                                            \
