@@ -76,10 +76,19 @@ next_state (SlLinkMonitor *mon, const SlLinkSample *s, gboolean *restart)
   gchar cause[sizeof mon->reason];
   gboolean degraded;
 
+  if (s->last_rx_us != mon->last_rx_us)
+    mon->stalled_us = 0;
+  if (mon->last_sample_us > 0
+      && s->now_us - mon->last_sample_us > SL_LINK_STALL_MS * 1000)
+    mon->stalled_us
+        += MAX (0, s->now_us - MAX (mon->last_sample_us, s->last_rx_us));
+  mon->last_sample_us = s->now_us;
+  mon->last_rx_us = s->last_rx_us;
   if (s->last_rx_us > 0)
     {
       mon->ever_received = TRUE;
-      silence_ms = MAX (0, (s->now_us - s->last_rx_us) / 1000);
+      silence_ms
+          = MAX (0, (s->now_us - s->last_rx_us - mon->stalled_us) / 1000);
     }
   if (mon->ever_received && silence_ms > SL_LINK_LOST_MS)
     {

@@ -39,6 +39,11 @@ G_BEGIN_DECLS
  * where the path itself may have gone, is given up on.  (4 s was the
  * default before: the 4 s outage remade the session.) */
 #define SL_LINK_RESTART_AFTER_MS 6000
+/* Samples come once a second; one later than this after the previous
+ * one means this process did not run meanwhile (stopped, swapped out, its
+ * control thread blocked).  The peer had no chance to be heard then: that
+ * time is not counted as its silence. */
+#define SL_LINK_STALL_MS 3000
 /* "recovering" and "degraded" last at least this long after their cause. */
 #define SL_LINK_HOLD_MS 3000
 /* Loss left after recovery above this share is "degraded". */
@@ -63,7 +68,10 @@ typedef struct
   gint64 hold_until_us; /* degraded/recovering last at least until */
   guint64 last_freezes;
   gboolean ever_received;
-  gchar reason[64]; /* why the state is what it is, for the UI */
+  gint64 last_sample_us; /* the previous sample's now_us, 0: none */
+  gint64 last_rx_us;     /* the previous sample's last_rx_us */
+  gint64 stalled_us;     /* our own stalls since the last packet */
+  gchar reason[64];      /* why the state is what it is, for the UI */
 } SlLinkMonitor;
 
 /* @restart_after_ms: 0 picks SL_LINK_RESTART_AFTER_MS. */

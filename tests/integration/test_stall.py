@@ -7,10 +7,11 @@ to the hub.  Here the test stops the township with SIGSTOP for longer
 than the expert's restart delay and the township's hub keep-alive, so
 that the expert gives its session up, then lets it run again with
 SIGCONT.  The township wakes with its old session still "connected" and
-its hub connection silent: it must reconnect, rejoin, see that the
-expert no longer answers and offer again, and the expert must decode new
-pictures, with nobody touching a key (docs/link-recovery.md, "A station
-that stalls").
+its hub connection, which still works, silent for longer than its
+keep-alive.  It must see that it stalled, keep its hub connection (the
+stall was its own, not the hub's), see that the expert no longer answers
+and offer again, and the expert must decode new pictures, with nobody
+touching a key (docs/link-recovery.md, "A station that stalls").
 """
 
 import os
@@ -79,13 +80,17 @@ def main(build, procs):
 
     wait_for(lambda: any(r.get("hub_connected") is True
                          for r in read_stats(t_stats)[t_lines:]), 30,
-             "the township to be back on the hub")
+             "the township to be on the hub after the stall")
     wait_for(lambda: frames_since(e_stats, e_lines) >= 60, 20,
              "the expert to decode new pictures after the stall")
     check(True, "the expert decodes new pictures after the stall")
     check("dropped the session meanwhile" in procs.log(township),
           "the township saw that the expert dropped the session and "
           "offered a new one")
+    check("did not run for" in procs.log(township),
+          "the township says that it stalled")
+    check("lost the hub" not in procs.log(township),
+          "the township kept its hub connection")
     check(procs.stop(expert) == 0 and procs.stop(township) == 0,
           "both stations stop cleanly")
 

@@ -2,8 +2,13 @@
 """A short stall of the township, ridden through: the loss both stations
 show afterwards is the current one, and a link called good shows no loss.
 
-The township is stopped (SIGSTOP) for STALL_S seconds, shorter than the
-expert's restart delay, so the session survives, then let run (SIGCONT).
+The township is stopped (SIGSTOP) for STALL_S seconds, then let run
+(SIGCONT).  The stall is longer than the township's hub keep-alive (6 s
+without a word from the hub), which counts only the time the township
+runs: its hub connection, which still works, is kept, and the hub does
+not tell the expert that the township left and came back.  The expert is
+given a restart delay longer than the stall, so it keeps the session too,
+and the session rides the stall through.
 The first second after it often loses packets for real (the township's
 backlog arrives in a burst), and both status lines may say so.  Then:
 
@@ -26,8 +31,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sltest import (Hub, check, last_session, read_stats, run,  # noqa: E402
                     start_pair, wait_for)
 
-# Shorter than the expert's restart delay (6 s) and the hub keep-alive.
-STALL_S = 4
+# Longer than the township's hub keep-alive (6 s of silence), shorter
+# than the expert's restart delay (EXPERT_RESTART_S) and the hub's own
+# keep-alive (30 s).
+STALL_S = 8
+EXPERT_RESTART_S = 30
 # The link state's threshold for residual loss (sl-link.h).
 RESIDUAL_PCT = 1.0
 LINE = re.compile(r"\] \S+ connected .* loss (\S+?)%? (?:\((\S+)% "
@@ -57,7 +65,8 @@ def main(build, procs):
     hub = Hub(build, procs).start()
     township, expert, t_stats, e_stats = start_pair(
         build, procs, hub, "stall-loss", ["--audio-in", "none"],
-        ["--audio-in", "none", "--sink", "none"])
+        ["--audio-in", "none", "--sink", "none",
+         "--restart-after", str(EXPERT_RESTART_S)])
     wait_for(lambda: last_session(e_stats).get("frames_decoded", 0) > 60,
              30, "the first pictures at the expert")
 
@@ -81,6 +90,10 @@ def main(build, procs):
               "after the stall" % who)
     check("opened" not in procs.log(expert)[e_from:],
           "the session rode through the stall (it was not made again)")
+    check("lost the hub" not in procs.log(township),
+          "the township kept its hub connection through the stall")
+    check("did not run for" in procs.log(township)[t_from:],
+          "the township says that it stalled")
 
     def stats_say_so(path, start):
         return any(r.get("state") == "connected" and r.get("link") == "good"

@@ -175,8 +175,8 @@ def main(build, procs):
                     lambda s: s.count(RED) > 50, "the window to say the "
                     "picture is frozen")
     # Lost a second later (the words differ, the colour not: the log
-    # says when); the stall ends then, short of the hub's 6 s without a
-    # word, after which the hub would drop the township.
+    # says when); the stall ends then, short of the expert's restart
+    # delay (6 s), after which it would make the session again.
     wait_for(lambda: "lost: nothing from the peer" in procs.log(expert), 5,
              "the expert to call the link lost")
     frozen_at = decoded(e_stats)

@@ -11,7 +11,11 @@
  * TCP would take minutes to say so.  The client pings every
  * KEEPALIVE_S and, as libsoup 3.2 has no pong timeout, gives the
  * connection up itself when nothing, not even a pong, has come for
- * DEAD_S; it then reconnects as after any other loss.  The station may also
+ * DEAD_S; it then reconnects as after any other loss.  Silence counts only
+ * while this process runs: after a stall of its own (SIGSTOP, a machine
+ * swapping), seen as a liveness tick come far too late, the hub had no
+ * ping to answer, and the connection usually still works; the stall is
+ * reported (callbacks.stalled) and not counted.  The station may also
  * ask for that at once (sl_hub_client_reconnect) when it sees its network
  * change.
  */
@@ -51,6 +55,7 @@ struct _SlHubClient
   guint retry_timer;
   GError *last_error;   /* why the last attempt failed, for the final report */
   gint64 last_heard_us; /* anything from the hub, pongs included */
+  gint64 last_tick_us;  /* the liveness timer's last run */
   guint liveness_timer;
   guint deadline_timer; /* the first connection's --connect-timeout */
 };
@@ -58,6 +63,10 @@ struct _SlHubClient
 /* Ping interval, and the silence after which the connection is dead. */
 #define KEEPALIVE_S 2
 #define DEAD_S 6
+/* The liveness timer runs every second (give or take one: a seconds
+ * timer); a run later than STALL_S after the previous one means the
+ * process did not run meanwhile. */
+#define STALL_S 3
 
 static void connect_now (SlHubClient *client);
 static void drop_ws (SlHubClient *client, const gchar *reason);
@@ -490,8 +499,21 @@ static gboolean
 on_liveness_timer (gpointer user_data)
 {
   SlHubClient *client = user_data;
-  gint64 silent_us = g_get_monotonic_time () - client->last_heard_us;
+  gint64 now = g_get_monotonic_time ();
+  gint64 gap_us = now - client->last_tick_us;
+  gint64 silent_us;
 
+  client->last_tick_us = now;
+  if (gap_us > (gint64)STALL_S * G_USEC_PER_SEC)
+    {
+      gint64 stalled_us = gap_us - G_USEC_PER_SEC;
+
+      g_debug ("this process did not run for %.1f s", stalled_us / 1e6);
+      client->last_heard_us = MIN (now, client->last_heard_us + gap_us);
+      if (client->callbacks.stalled != NULL)
+        client->callbacks.stalled (client, stalled_us, client->user_data);
+    }
+  silent_us = now - client->last_heard_us;
   if (client->ws != NULL
       && (client->state == HUB_HELLO_SENT || client->state == HUB_JOINED)
       && silent_us > (gint64)DEAD_S * G_USEC_PER_SEC)
@@ -563,6 +585,7 @@ void
 sl_hub_client_start (SlHubClient *client)
 {
   client->first_attempt_us = g_get_monotonic_time ();
+  client->last_tick_us = client->first_attempt_us;
   client->liveness_timer = g_timeout_add_seconds (1, on_liveness_timer, client);
   client->deadline_timer = g_timeout_add_seconds (client->connect_timeout_s,
                                                   on_first_deadline, client);

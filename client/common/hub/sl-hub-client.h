@@ -40,6 +40,10 @@ typedef struct
    * goes on.  Optional: without it, such messages are dropped silently. */
   void (*malformed) (SlHubClient *client, const GError *why,
                      gpointer user_data);
+  /* This process did not run for @stalled_us (stopped, swapped out, its
+   * main loop blocked): peers heard nothing from it meanwhile.  The time
+   * is not counted as the hub's silence.  Optional. */
+  void (*stalled) (SlHubClient *client, gint64 stalled_us, gpointer user_data);
 } SlHubClientCallbacks;
 
 typedef struct

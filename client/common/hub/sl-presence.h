@@ -17,18 +17,18 @@
  * is accepted meanwhile: the station's other rules still require the
  * peer in the roster for any offer, answer or candidate.
  *
- * The other way round, the township rejoining after its own absence (a
- * process that stalled past every keep-alive: a frozen capture box, a
- * machine swapping) keeps a session that is still connected, as its
- * media may well have carried on.  But its peer, which heard nothing
- * meanwhile, may have given the session up and closed it, and a viewer
- * never offers: the township alone can make it again.  Its own link
- * monitor did not see the silence (the process was not running), so it
- * would wait its whole restart delay, counted from the rejoin, before
+ * The other way round, the township back after its own absence (a
+ * rejoin, or a process that stalled: a frozen capture box, a machine
+ * swapping) keeps a session that is still connected, as its media may
+ * well have carried on.  But its peer, which heard nothing meanwhile, may
+ * have given the session up and closed it, and a viewer never offers:
+ * the township alone can make it again.  Its own link monitor does not
+ * count a stall as the peer's silence (the process was not running), so
+ * it would wait its whole restart delay, counted from the wake, before
  * doing so.  So the township watches such a session for
- * SL_PRESENCE_REJOIN_WATCH_S after the rejoin: if the link goes lost
- * meanwhile (nothing from a peer that the hub says is in the room, over
- * a hub path that just worked), it offers a new session at once
+ * SL_PRESENCE_REJOIN_WATCH_S after the rejoin or the stall: if the link
+ * goes lost meanwhile (nothing from the peer for a second while this
+ * station runs), it offers a new session at once
  * (sl_presence_decide_rejoined).
  *
  * Pure; any thread; unit-tested in tests/unit/client/test-presence.c.

@@ -321,8 +321,8 @@ watch_absent_peer (gpointer data)
 }
 
 /* Township, once a second after a rejoin (ours or the viewer's) that
- * kept the viewer's session: the viewer may have dropped it while one of
- * us was away (sl-presence.h). */
+ * kept the viewer's session, or after this station stalled: the viewer
+ * may have dropped it while one of us was away (sl-presence.h). */
 static gboolean
 watch_rejoined_session (gpointer data)
 {
@@ -345,8 +345,8 @@ watch_rejoined_session (gpointer data)
       if (!peer.known)
         return G_SOURCE_REMOVE;
       sl_station_log (st,
-                      "nothing from %s since the rejoin: it dropped the "
-                      "session meanwhile; offering a new one",
+                      "nothing from %s since this station came back: it "
+                      "dropped the session meanwhile; offering a new one",
                       peer_id);
       remove_session (st, peer_id);
       create_session (st, peer_id, peer.role, SL_SESSION_SENDER,
@@ -824,12 +824,36 @@ on_hub_malformed (SlHubClient *hub, const GError *why, gpointer user_data)
                        why->message);
 }
 
+/* This process did not run for a while (sl-hub-client.h): the peers
+ * heard nothing from it.  A township watches its connected sessions as
+ * after a rejoin, as a viewer may have given one up meanwhile and only
+ * the township can make it again (sl-presence.h). */
+static void
+on_hub_stalled (SlHubClient *hub, gint64 stalled_us, gpointer user_data)
+{
+  SlStation *st = user_data;
+  GHashTableIter iter;
+  gpointer peer_id, session;
+
+  sl_station_log (st,
+                  "this station did not run for %.0f s (stopped, or the "
+                  "machine starved); its peers heard nothing meanwhile",
+                  stalled_us / 1e6);
+  if (st->opt->kind != SL_STATION_TOWNSHIP)
+    return;
+  g_hash_table_iter_init (&iter, st->sessions);
+  while (g_hash_table_iter_next (&iter, &peer_id, &session))
+    if (sl_session_get_state (session) == SL_SESSION_STATE_CONNECTED)
+      watch_session (st, peer_id, session, watch_rejoined_session);
+}
+
 static const SlHubClientCallbacks hub_callbacks = {
   .joined = on_joined,
   .message = on_hub_message,
   .failed = on_hub_failed,
   .disconnected = on_hub_disconnected,
   .malformed = on_hub_malformed,
+  .stalled = on_hub_stalled,
 };
 
 /* ---- run ---- */

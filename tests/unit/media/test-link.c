@@ -120,6 +120,49 @@ test_long_outage_restarts (void)
   g_assert_cmpint (mon.state, ==, SL_LINK_GOOD);
 }
 
+/* This process stopped for 8 s (SIGSTOP, swapping): the sample after it
+ * comes 8 s late.  The peer had no chance to be heard meanwhile: no
+ * restart, not even "lost", until a second passes after the stall without
+ * a packet.  A packet read after the stall ends the credit. */
+static void
+test_own_stall_is_not_silence (void)
+{
+  SlLinkMonitor mon;
+  gboolean restart = FALSE;
+
+  sl_link_monitor_init (&mon, 0);
+  for (gint t = 1; t <= 3; t++)
+    feed (&mon, t, t - 0.02, &restart);
+  feed (&mon, 11, 2.98, &restart);
+  g_assert_false (restart);
+  g_assert_cmpint (mon.state, ==, SL_LINK_GOOD);
+  /* Nothing for another two seconds after waking: lost, no restart yet. */
+  feed (&mon, 12, 2.98, &restart);
+  feed (&mon, 13, 2.98, &restart);
+  g_assert_cmpint (mon.state, ==, SL_LINK_LOST);
+  g_assert_false (restart);
+  g_assert_nonnull (strstr (mon.reason, "for 2.0 s"));
+  /* ... and a restart once that silence, awake, passes the delay. */
+  for (gint t = 14; t <= 17 && !restart; t++)
+    feed (&mon, t, 2.98, &restart);
+  g_assert_true (restart);
+
+  /* The peer's packets read on waking: good.  A later real silence is
+   * counted from that packet, with no credit left. */
+  sl_link_monitor_init (&mon, 0);
+  feed (&mon, 1, 0.98, &restart);
+  feed (&mon, 9, 8.99, &restart);
+  g_assert_cmpint (mon.state, ==, SL_LINK_GOOD);
+  feed (&mon, 10, 8.99, &restart);
+  feed (&mon, 11, 8.99, &restart);
+  g_assert_cmpint (mon.state, ==, SL_LINK_LOST);
+  for (gint t = 12; t <= 15; t++)
+    feed (&mon, t, 8.99, &restart);
+  g_assert_false (restart);
+  feed (&mon, 16, 8.99, &restart);
+  g_assert_true (restart);
+}
+
 static void
 test_degraded_causes (void)
 {
@@ -197,6 +240,7 @@ main (int argc, char **argv)
   g_test_add_func ("/link/short-outage", test_short_outage_rides_through);
   g_test_add_func ("/link/default-restart", test_default_restart);
   g_test_add_func ("/link/long-outage", test_long_outage_restarts);
+  g_test_add_func ("/link/own-stall", test_own_stall_is_not_silence);
   g_test_add_func ("/link/degraded", test_degraded_causes);
   g_test_add_func ("/link/odd-input", test_odd_input);
   return g_test_run ();
