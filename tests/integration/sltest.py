@@ -107,16 +107,21 @@ class Processes:
                 raise TestFailure("%s logged a GLib critical" % proc.name)
         print("ok: no process logged a GLib critical", flush=True)
 
-    def dump_logs(self):
-        """Prints the end of each log; SL_TEST_KEEP_LOGS=DIR keeps them all."""
+    def keep_logs(self):
+        """With SL_TEST_KEEP_LOGS=DIR, copies every log there, whether the
+        test passed or not (to compare a failing run with passing ones)."""
         keep = os.environ.get("SL_TEST_KEEP_LOGS")
         if keep:
             os.makedirs(keep, exist_ok=True)
+            for proc in self.procs:
+                shutil.copy(proc.log_path, keep)
+
+    def dump_logs(self):
+        """Prints the end of each log, and keeps them (keep_logs)."""
         for proc in self.procs:
             print("----- %s (exit %s) -----" % (proc.name, proc.poll()))
             print(self.log(proc)[-6000:])
-            if keep:
-                shutil.copy(proc.log_path, keep)
+        self.keep_logs()
 
 
 class Hub:
@@ -344,6 +349,7 @@ def run(main):
         try:
             main(build, procs)
             procs.check_no_criticals()
+            procs.keep_logs()
         except TestFailure as e:
             print("FAIL:", e, flush=True)
             procs.dump_logs()
