@@ -789,10 +789,28 @@ add_fakesink (SlSession *self)
  * first pad went (webrtcbin removed it: the stream's SSRC changed), else
  * it goes to a fakesink, as one stream of a kind is all a session shows
  * and plays.  Returns the element to link @pad to (in the pipeline). */
+/* "src_1 (recv_rtp_src_0_SSRC_PT)": which stream a webrtcbin pad is, for
+ * the log. */
+static gchar *
+describe_pad (GstPad *pad)
+{
+  g_autoptr (GstPad) target = NULL;
+
+  if (pad == NULL)
+    return g_strdup ("none");
+  if (GST_IS_GHOST_PAD (pad))
+    target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  return g_strdup_printf ("%s (%s)", GST_PAD_NAME (pad),
+                          target ? GST_PAD_NAME (target) : "no target");
+}
+
 static GstElement *
-head_for_another_pad (SlSession *self, GstElement *head, const gchar *media)
+head_for_another_pad (SlSession *self, GstElement *head, const gchar *media,
+                      GstPad *pad)
 {
   g_autoptr (GstPad) sink = gst_element_get_static_pad (head, "sink");
+  g_autoptr (GstPad) peer = NULL;
+  g_autofree gchar *old = NULL, *new = NULL;
 
   if (!gst_pad_is_linked (sink))
     {
@@ -800,15 +818,20 @@ head_for_another_pad (SlSession *self, GstElement *head, const gchar *media)
                        media);
       return head;
     }
+  peer = gst_pad_get_peer (sink);
+  old = describe_pad (peer);
+  new = describe_pad (pad);
   GST_WARNING_OBJECT (self->pipeline,
-                      "a second %s stream at once; it is dropped", media);
+                      "a second %s stream at once, %s beside %s; it is "
+                      "dropped",
+                      media, new, old);
   return add_fakesink (self);
 }
 
 /* webrtcbin's streaming thread, under receive_lock: the element @pad
  * links to, built (and added) if new; NULL with @error. */
 static GstElement *
-receive_head (SlSession *self, const gchar *media, GError **error)
+receive_head (SlSession *self, const gchar *media, GstPad *pad, GError **error)
 {
   SlSessionMedia *m = self->media;
   GstElement **slot = NULL;
@@ -819,7 +842,7 @@ receive_head (SlSession *self, const gchar *media, GError **error)
   else if (g_strcmp0 (media, "audio") == 0 && m->recv_audio)
     slot = &m->audio_head;
   if (slot != NULL && *slot != NULL)
-    return head_for_another_pad (self, *slot, media);
+    return head_for_another_pad (self, *slot, media, pad);
   if (slot == &m->video_head)
     head = build_video_receive (self, error);
   else if (slot == &m->audio_head)
@@ -852,7 +875,7 @@ sl_session_media_on_pad_added (GstElement *webrtc, GstPad *pad, SlSession *self)
 
   g_mutex_lock (&self->media->receive_lock);
   old_head = first_child (self);
-  head = receive_head (self, media, &error);
+  head = receive_head (self, media, pad, &error);
   if (head == NULL)
     {
       g_mutex_unlock (&self->media->receive_lock);
