@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from slpng import read_png  # noqa: E402
-from sltest import (Hub, check, run, session_records,  # noqa: E402
+from sltest import (Hub, TestFailure, check, run, session_records,  # noqa: E402
                     station_args, wait_for)
 
 W, H = 640, 360
@@ -64,6 +64,16 @@ def script():
 def replay(build_replay, *args, timeout=120):
     return subprocess.run([build_replay] + list(args), capture_output=True,
                           text=True, timeout=timeout)
+
+
+def replay_json(build_replay, *args):
+    """The JSON a run that should succeed prints; its exit status and
+    errors are the failure otherwise."""
+    r = replay(build_replay, *args)
+    if r.returncode != 0:
+        raise TestFailure("sonolink-replay %s exited %d: %s"
+                          % (" ".join(args), r.returncode, r.stderr[-2000:]))
+    return json.loads(r.stdout)
 
 
 def edge_colour(png, box):
@@ -229,7 +239,7 @@ def main(build, procs):
           "m2 shows from its picture for its TTL of 1.5 s (%.0f .. %.0f ms)"
           % (start, end))
     dur, info = discover(out)
-    e_end = json.loads(replay(rp, e_mkv, "--verify-phantom").stdout)
+    e_end = replay_json(rp, e_mkv, "--verify-phantom")
     check(stat.S_IMODE(os.stat(out).st_mode) == 0o600
           and "H.264" in info and "AAC" in info,
           "the copy is an MP4 of H.264 and AAC, mode 0600")
