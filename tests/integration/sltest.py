@@ -241,6 +241,43 @@ def last_session(path):
     return records[-1] if records else {}
 
 
+def connected_frames_since(path, start):
+    """Frames decoded between the first and the last record of a connected
+    session after line @start of the --stats file @path (after a stall,
+    those of the session made again, or of the old one had it carried
+    on)."""
+    recs = [r for r in read_stats(path)[start:] if r.get("state") == "connected"]
+    return recs[-1]["frames_decoded"] - recs[0]["frames_decoded"] if recs else 0
+
+
+class Stopped:
+    """A station stopped with SIGSTOP, as a machine that freezes: @wait
+    lets the stall last its length, counted from the stop, whatever the
+    test waited for meanwhile; @resume lets the station run again."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        os.kill(proc.pid, signal.SIGSTOP)
+        self.at = time.monotonic()
+
+    def wait(self, seconds):
+        while time.monotonic() - self.at < seconds:
+            time.sleep(0.2)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def check_ridden(self, procs, who, since=0):
+        """The station said that it stalled (in its log after @since
+        characters) and kept its hub connection: the stall was its own,
+        not the hub's silence (docs/link-recovery.md)."""
+        log = procs.log(self.proc)
+        check("did not run for" in log[since:],
+              "the %s says that it stalled" % who)
+        check("lost the hub" not in log,
+              "the %s kept its hub connection" % who)
+
+
 def png_size(path):
     """(width, height) of a PNG file; None if it is not (yet) one."""
     try:

@@ -30,13 +30,12 @@ ONE FILE), which must hold each session's media:
 
 import json
 import os
-import signal
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sltest import (Hub, check, decode_recording,  # noqa: E402
+from sltest import (Hub, Stopped, check,  # noqa: E402
+                    connected_frames_since, decode_recording,
                     decode_recorded_voice, last_session, read_stats, run,
                     station_args, tone_seconds, wait_for)
 from test_recording import (find_recording, sidecar,  # noqa: E402
@@ -50,12 +49,6 @@ STALL_S = 9
 
 def decoded(path):
     return last_session(path).get("frames_decoded", 0)
-
-
-def connected_frames_since(path, start):
-    recs = [r for r in read_stats(path)[start:]
-            if r.get("state") == "connected"]
-    return recs[-1]["frames_decoded"] - recs[0]["frames_decoded"] if recs else 0
 
 
 def after_longest_gap(timed):
@@ -95,14 +88,12 @@ def main(build, procs):
              "ex1's first pictures")
 
     # The stall and the re-offer.
-    os.kill(township.pid, signal.SIGSTOP)
-    stopped_at = time.monotonic()
+    stall = Stopped(township)
     wait_for(lambda: ": failed" in procs.log(ex1), 30,
              "ex1 to give the silent session up")
-    while time.monotonic() - stopped_at < STALL_S:
-        time.sleep(0.2)
+    stall.wait(STALL_S)
     e_lines = len(read_stats(e_stats["ex1"]))
-    os.kill(township.pid, signal.SIGCONT)
+    stall.resume()
     wait_for(lambda: connected_frames_since(e_stats["ex1"], e_lines) >= 90,
              40, "ex1 to decode three seconds of the re-offered session")
     check("dropped the session meanwhile" in procs.log(township),
