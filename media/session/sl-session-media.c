@@ -785,10 +785,6 @@ add_fakesink (SlSession *self)
   return fake;
 }
 
-/* A pad for a stream whose branch exists: the branch takes it if its
- * first pad went (webrtcbin removed it: the stream's SSRC changed), else
- * it goes to a fakesink, as one stream of a kind is all a session shows
- * and plays.  Returns the element to link @pad to (in the pipeline). */
 /* "src_1 (recv_rtp_src_0_SSRC_PT)": which stream a webrtcbin pad is, for
  * the log. */
 static gchar *
@@ -804,6 +800,10 @@ describe_pad (GstPad *pad)
                           target ? GST_PAD_NAME (target) : "no target");
 }
 
+/* A pad for a stream whose branch exists: the branch takes it if its
+ * first pad went (webrtcbin removed it: the stream's SSRC changed), else
+ * it goes to a fakesink, as one stream of a kind is all a session shows
+ * and plays.  Returns the element to link @pad to (in the pipeline). */
 static GstElement *
 head_for_another_pad (SlSession *self, GstElement *head, const gchar *media,
                       GstPad *pad)
